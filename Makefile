@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# socktrace: libsocktrace.so (the preload library) and socktrace (the viewer).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+DESTDIR ?=
+
+CC ?= cc
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifdef CI
+WARN += -Werror
+endif
+ifdef SANITIZE
+SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+OPT ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -MMD -MP $(SAN)
+LDLIBS_VIEWER :=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PRELOAD_SRC := $(wildcard preload/*.c)
+VIEWER_SRC := $(wildcard viewer/*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=build/%.o)
+VIEWER_OBJ := $(VIEWER_SRC:%.c=build/%.o)
+VIEWER_LIB_OBJ := $(filter-out build/viewer/main.o,$(VIEWER_OBJ))
+
+# Debian packages the build and the tests need (make deps).
+DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl
+
+all: libsocktrace.so socktrace
+
+# The preload library never runs sanitizers: they would be loaded into
+# every traced program.  Only the interposed libc names are exported.
+build/preload/%.o: preload/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(filter-out $(SAN),$(BASE_CFLAGS)) -fPIC -fvisibility=hidden \
+		-fno-stack-protector -D_FORTIFY_SOURCE=0 $(CFLAGS) -c $< -o $@
+
+build/viewer/%.o: viewer/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+libsocktrace.so: $(PRELOAD_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -fPIC -o $@ $^ $(LDFLAGS) -ldl -lpthread
+
+socktrace: $(VIEWER_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS_VIEWER)
+
+include tests/tests.mk
+
+deps:
+	@missing=""; for p in $(DEPS) $(TEST_DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
+	else echo "deps: all present"; fi
+
+demo: all
+	$(Q)./examples/demo.sh
+
+install: all
+	install -D -m 755 socktrace $(DESTDIR)$(BINDIR)/socktrace
+	install -D -m 644 libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so
+
+clean:
+	rm -rf build libsocktrace.so socktrace
+
+.PHONY: all deps demo install uninstall clean test bench
+
+-include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* The call table: every recorded call kind and the fields of its record. */
+#ifndef SOCKTRACE_CALLS_H
+#define SOCKTRACE_CALLS_H
+
+/*
+ * One row per call kind: X(name, shape, dir).
+ *   name  - the name the program called (also the JSON "call" value)
+ *   shape - which payload layout the record carries (ST_SHAPE_<shape> below)
+ *   dir   - data direction: ST_DIR_NONE, ST_DIR_IN (bytes received) or
+ *           ST_DIR_OUT (bytes sent)
+ * Includers define X, expand the table and undefine X.  New rows go at the
+ * end: the enum value of a row is stored in trace files.
+ */
+#define ST_CALL_TABLE(X)                                \
+	X(socket, sock, ST_DIR_NONE)                    \
+	X(socketpair, sock, ST_DIR_NONE)                \
+	X(bind, addr, ST_DIR_NONE)                      \
+	X(connect, connect, ST_DIR_NONE)                \
+	X(listen, listen, ST_DIR_NONE)                  \
+	X(accept, accept, ST_DIR_NONE)                  \
+	X(accept4, accept, ST_DIR_NONE)                 \
+	X(getsockopt, sockopt, ST_DIR_NONE)             \
+	X(shutdown, how, ST_DIR_NONE)                   \
+	X(close, close, ST_DIR_NONE)                    \
+	X(read, data, ST_DIR_IN)                        \
+	X(__read_chk, data, ST_DIR_IN)                  \
+	X(readv, data, ST_DIR_IN)                       \
+	X(recv, data, ST_DIR_IN)                        \
+	X(__recv_chk, data, ST_DIR_IN)                  \
+	X(recvfrom, data, ST_DIR_IN)                    \
+	X(__recvfrom_chk, data, ST_DIR_IN)              \
+	X(recvmsg, data, ST_DIR_IN)                     \
+	X(write, data, ST_DIR_OUT)                      \
+	X(writev, data, ST_DIR_OUT)                     \
+	X(send, data, ST_DIR_OUT)                       \
+	X(sendto, data, ST_DIR_OUT)                     \
+	X(sendmsg, data, ST_DIR_OUT)                    \
+	X(sendfile, data, ST_DIR_OUT)                   \
+	X(dup, dup, ST_DIR_NONE)                        \
+	X(dup2, dup, ST_DIR_NONE)                       \
+	X(dup3, dup, ST_DIR_NONE)                       \
+	X(fcntl, dup, ST_DIR_NONE)                      \
+	X(close_range, range, ST_DIR_NONE)              \
+	X(closefrom, range, ST_DIR_NONE)                \
+	X(fclose, close, ST_DIR_NONE)                   \
+	X(fork, none, ST_DIR_NONE)                      \
+	X(seen, seen, ST_DIR_NONE)
+
+/*
+ * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
+ * record order.  The field name is also the JSON key.  Types: i32, u32,
+ * u64, addr (struct st_addr), tcpstate (u32 holding a TCP_* state, 0 when
+ * unknown).  A payload holds at most ST_PAYLOAD_SIZE bytes (checked at
+ * compile time).
+ *
+ * What the fields mean is documented in README ("Record fields").  Record
+ * header fields common to all kinds (ts, dur, fd, ret, errno, conn, tid)
+ * live in struct st_rec.
+ */
+#define ST_SHAPE_none(F)
+#define ST_SHAPE_sock(F)                                \
+	F(i32, domain) F(i32, type) F(i32, protocol)    \
+	F(i32, fd2) F(u64, conn2)
+#define ST_SHAPE_addr(F) F(addr, addr)
+#define ST_SHAPE_connect(F) F(addr, addr) F(addr, local)
+#define ST_SHAPE_listen(F)                              \
+	F(i32, backlog) F(i32, effective_backlog) F(i32, somaxconn)
+#define ST_SHAPE_accept(F)                              \
+	F(addr, peer) F(addr, local) F(u32, queue_len)  \
+	F(u32, queue_max) F(u64, conn2)
+#define ST_SHAPE_sockopt(F) F(i32, level) F(i32, optname) F(i32, value)
+#define ST_SHAPE_how(F) F(i32, how)
+#define ST_SHAPE_close(F) F(tcpstate, tcp_state)
+#define ST_SHAPE_data(F) F(u64, asked) F(i32, flags) F(addr, addr)
+#define ST_SHAPE_dup(F) F(i32, cmd) F(i32, new_fd) F(u64, replaced_conn)
+#define ST_SHAPE_range(F)                               \
+	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state)
+#define ST_SHAPE_seen(F)                                \
+	F(i32, domain) F(i32, type) F(addr, local) F(addr, peer)
+
+/* Every shape, once, so per-shape code can be generated. */
+#define ST_SHAPE_LIST(S)                                                  \
+	S(none) S(sock) S(addr) S(connect) S(listen) S(accept) S(sockopt) \
+	S(how) S(close) S(data) S(dup) S(range) S(seen)
+
+#endif

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* The on-disk trace format shared by the preload library and the viewer. */
+#ifndef SOCKTRACE_FORMAT_H
+#define SOCKTRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calls.h"
+
+/*
+ * A trace file is one header page followed by fixed-size record slots.
+ * Slot i holds record number n where n % capacity == i; its seq field is
+ * n + 1 once the record is complete (0 while empty or being written).
+ * All integers are in the byte order of the machine that wrote them; the
+ * magic tells a reader when that differs from its own.
+ */
+#define ST_MAGIC "SOCKTRC\x01"
+#define ST_VERSION 1
+#define ST_HEADER_SIZE 4096
+#define ST_SLOT_SIZE 128
+#define ST_PAYLOAD_SIZE 72
+#define ST_CHUNK_SLOTS 8192 /* growth step: 1 MiB of slots */
+
+/* Full-file policy (st_header.policy). */
+#define ST_POLICY_RING 0 /* keep the newest records */
+#define ST_POLICY_STOP 1 /* keep the oldest records */
+
+/* st_addr.family values besides AF_INET, AF_INET6, AF_UNIX, 0 (none). */
+#define ST_ADDR_TRUNC 0x8000 /* OR'd in: Unix path cut to its last bytes */
+
+/*
+ * A socket address in 28 bytes.  Ports are in host order.  For AF_INET the
+ * first 4 data bytes are the address, for AF_INET6 the first 16 are the
+ * address and the next 4 the scope id; for AF_UNIX data is the path,
+ * NUL-padded (abstract names keep their leading NUL).  Longer Unix paths
+ * keep their last 24 bytes and set ST_ADDR_TRUNC.
+ */
+struct st_addr {
+	uint16_t family;
+	uint16_t port;
+	uint8_t data[24];
+};
+
+/* Payload structs, one per shape: struct st_p_<shape>. */
+#define ST__T_i32 int32_t
+#define ST__T_u32 uint32_t
+#define ST__T_u64 uint64_t
+#define ST__T_addr struct st_addr
+#define ST__T_tcpstate uint32_t
+#define ST__FIELD(type, name) ST__T_##type name;
+#define ST__SHAPE_STRUCT(shape)                      \
+	struct st_p_##shape {                        \
+		ST_SHAPE_##shape(ST__FIELD) char end[0]; \
+	};
+ST_SHAPE_LIST(ST__SHAPE_STRUCT)
+#undef ST__SHAPE_STRUCT
+#undef ST__FIELD
+
+/* Call kinds: ST_CALL_<name>, in table order, stored as st_rec.call. */
+enum st_call {
+#define ST__ENUM(name, shape, dir) ST_CALL_##name,
+	ST_CALL_TABLE(ST__ENUM)
+#undef ST__ENUM
+	ST_CALL_COUNT
+};
+
+enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
+
+/* st_rec.flags */
+#define ST_REC_ERR 0x1 /* the call failed: err holds errno */
+
+/*
+ * One record slot.  seq is written last, with release order, and read
+ * first by readers (acquire), so a reader that sees seq == n + 1 sees the
+ * whole record n.
+ */
+struct st_rec {
+	uint64_t seq;  /* record number + 1; 0 = not (yet) written */
+	uint64_t ts;   /* CLOCK_MONOTONIC ns when the call started */
+	uint64_t dur;  /* ns the call took */
+	uint64_t conn; /* connection id of the socket, 0 if none */
+	int64_t ret;   /* return value as the program saw it */
+	int32_t tid;
+	int32_t fd;
+	uint16_t call;  /* enum st_call */
+	uint16_t err;   /* errno when flags & ST_REC_ERR */
+	uint16_t flags;
+	uint16_t pad;
+	union {
+		uint8_t raw[ST_PAYLOAD_SIZE];
+#define ST__UNION(shape) struct st_p_##shape shape;
+		ST_SHAPE_LIST(ST__UNION)
+#undef ST__UNION
+	} u;
+};
+
+/*
+ * The header page.  Fields above "live" are written once when the file is
+ * created; the live counters change while the process runs.
+ */
+struct st_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_size;
+	uint32_t slot_size;
+	uint32_t chunk_slots;
+	uint64_t capacity; /* slots at the size cap */
+	uint32_t policy;   /* ST_POLICY_* */
+	int32_t pid;
+	int32_t ppid;
+	int32_t uid;
+	int32_t somaxconn; /* net.core.somaxconn at start, -1 if unreadable */
+	uint32_t pad0;
+	uint64_t mono_ns; /* CLOCK_MONOTONIC and CLOCK_REALTIME read together */
+	uint64_t real_ns;
+	char comm[16];
+	char exe[256];
+	char host[64];
+	char boot_id[40];
+	uint8_t reserved[3520];
+	/* live: each on its own cache line, written with atomics */
+	uint64_t next; /* records reserved so far */
+	uint8_t pad1[56];
+	uint64_t mapped;  /* slots backed by the file so far */
+	uint64_t dropped; /* records dropped (file full, no space) */
+	uint64_t exit_ts; /* CLOCK_MONOTONIC ns at normal exit, 0 if none */
+	uint8_t pad2[40];
+};
+
+_Static_assert(sizeof(struct st_addr) == 28, "st_addr layout");
+_Static_assert(sizeof(struct st_rec) == ST_SLOT_SIZE, "slot size");
+_Static_assert(offsetof(struct st_rec, u) == ST_SLOT_SIZE - ST_PAYLOAD_SIZE,
+	       "payload offset");
+_Static_assert(sizeof(struct st_header) == ST_HEADER_SIZE, "header size");
+_Static_assert(offsetof(struct st_header, next) % 64 == 0, "next alignment");
+#define ST__FITS(shape)                                                  \
+	_Static_assert(sizeof(struct st_p_##shape) <= ST_PAYLOAD_SIZE,   \
+		       "payload of shape " #shape " too large");
+ST_SHAPE_LIST(ST__FITS)
+#undef ST__FITS
+
+/* Connection ids: creating pid in the high half, a per-process count low. */
+static inline uint64_t st_conn_id(int32_t pid, uint32_t n)
+{
+	return (uint64_t)(uint32_t)pid << 32 | n;
+}
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Start-up of the preload library: configuration, enabling, fork, exit. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "socktrace/dir.h"
+
+int st__state = ST_OFF_INIT;
+struct st__config st__cfg;
+int32_t st__pid;
+
+static ST_TLS int32_t tls_tid;
+
+int32_t st__tid(void)
+{
+	if (unlikely(tls_tid == 0))
+		tls_tid = (int32_t)st__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	return tls_tid;
+}
+
+void st__debug(const char *msg, int err)
+{
+	char buf[256];
+	size_t n = 0;
+
+	if (!st__cfg.debug)
+		return;
+	const char *parts[] = { "socktrace: ", msg, err ? ": " : "",
+				err ? strerrordesc_np(err) : "", "\n" };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		const char *p = parts[i] ? parts[i] : "?";
+		size_t l = strlen(p);
+		if (l > sizeof(buf) - n)
+			l = sizeof(buf) - n;
+		memcpy(buf + n, p, l);
+		n += l;
+	}
+	st__sys(SYS_write, 2, (long)buf, (long)n, 0, 0, 0);
+}
+
+/* Parses "64M", "1G", "100000" into bytes; 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	return end == s || *end ? 0 : v;
+}
+
+static void read_config(void)
+{
+	const char *v;
+
+	st__cfg.debug = (v = getenv("SOCKTRACE_DEBUG")) && *v && *v != '0';
+	st__cfg.max_size = 64ull << 20;
+	if ((v = getenv("SOCKTRACE_MAX_SIZE")) && *v) {
+		uint64_t s = parse_size(v);
+		if (s)
+			st__cfg.max_size = s;
+		else
+			st__debug("SOCKTRACE_MAX_SIZE is not a size, using 64M",
+				  0);
+	}
+	st__cfg.policy = ST_POLICY_RING;
+	if ((v = getenv("SOCKTRACE_FULL")) && *v) {
+		if (!strcmp(v, "stop"))
+			st__cfg.policy = ST_POLICY_STOP;
+		else if (strcmp(v, "ring"))
+			st__debug("SOCKTRACE_FULL is not ring or stop, "
+				  "using ring", 0);
+	}
+	st_trace_dir(st__cfg.dir, sizeof(st__cfg.dir));
+}
+
+static void after_fork_child(void)
+{
+	tls_tid = 0;
+	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	st__writer_after_fork();
+}
+
+static void at_exit(void)
+{
+	st__writer_exit();
+}
+
+bool st__init_slow(void)
+{
+	int expect = ST_OFF_INIT;
+
+	/* one thread initialises; the others pass through meanwhile */
+	if (!__atomic_compare_exchange_n(&st__state, &expect, ST_BUSY_INIT,
+					 false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return false;
+	int e = errno;
+	int next = ST_ON;
+	read_config();
+	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (getauxval(AT_SECURE)) {
+		/* setuid/setgid/capabilities: never write files for them */
+		st__debug("secure execution (setuid or capabilities): "
+			  "tracing disabled", 0);
+		next = ST_OFF;
+	} else {
+		st__resolve();
+		if (pthread_atfork(NULL, NULL, after_fork_child) ||
+		    atexit(at_exit))
+			next = ST_OFF;
+	}
+	__atomic_store_n(&st__state, next, __ATOMIC_RELEASE);
+	errno = e;
+	return next == ST_ON;
+}
+
+__attribute__((constructor)) static void st_init(void)
+{
+	if (__atomic_load_n(&st__state, __ATOMIC_RELAXED) == ST_OFF_INIT)
+		st__init_slow();
+}

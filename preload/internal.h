@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interfaces of libsocktrace.so shared by its source files. */
+#ifndef ST_PRELOAD_INTERNAL_H
+#define ST_PRELOAD_INTERNAL_H
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "socktrace/format.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define ST_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/*
+ * Real functions, resolved with dlsym(RTLD_NEXT) once.  R(ret, name, params,
+ * args) per interposed libc function.  A call made while resolution is
+ * still under way (dlsym calling back into us) goes to a raw-syscall
+ * fallback of the same meaning.
+ */
+#define ST_REAL_TABLE(R)                                                     \
+	R(int, socket, (int d, int t, int p), (d, t, p))                     \
+	R(int, socketpair, (int d, int t, int p, int *sv), (d, t, p, sv))    \
+	R(int, bind, (int fd, const struct sockaddr *a, socklen_t l),        \
+	  (fd, a, l))                                                        \
+	R(int, connect, (int fd, const struct sockaddr *a, socklen_t l),     \
+	  (fd, a, l))                                                        \
+	R(int, listen, (int fd, int b), (fd, b))                             \
+	R(int, accept, (int fd, struct sockaddr *a, socklen_t *l),           \
+	  (fd, a, l))                                                        \
+	R(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int f),   \
+	  (fd, a, l, f))                                                     \
+	R(int, getsockopt,                                                   \
+	  (int fd, int lv, int o, void *v, socklen_t *l), (fd, lv, o, v, l)) \
+	R(int, shutdown, (int fd, int h), (fd, h))                           \
+	R(int, close, (int fd), (fd))                                        \
+	R(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))            \
+	R(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl),       \
+	  (fd, b, n, bl))                                                    \
+	R(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	R(ssize_t, recv, (int fd, void *b, size_t n, int f), (fd, b, n, f))  \
+	R(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f), \
+	  (fd, b, n, bl, f))                                                 \
+	R(ssize_t, recvfrom,                                                 \
+	  (int fd, void *b, size_t n, int f, struct sockaddr *a,             \
+	   socklen_t *l),                                                    \
+	  (fd, b, n, f, a, l))                                               \
+	R(ssize_t, __recvfrom_chk,                                           \
+	  (int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a,  \
+	   socklen_t *l),                                                    \
+	  (fd, b, n, bl, f, a, l))                                           \
+	R(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))   \
+	R(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))     \
+	R(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n)) \
+	R(ssize_t, send, (int fd, const void *b, size_t n, int f),           \
+	  (fd, b, n, f))                                                     \
+	R(ssize_t, sendto,                                                   \
+	  (int fd, const void *b, size_t n, int f, const struct sockaddr *a, \
+	   socklen_t l),                                                     \
+	  (fd, b, n, f, a, l))                                               \
+	R(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),         \
+	  (fd, m, f))                                                        \
+	R(ssize_t, sendfile, (int o, int i, off_t *off, size_t n),           \
+	  (o, i, off, n))                                                    \
+	R(int, dup, (int fd), (fd))                                          \
+	R(int, dup2, (int fd, int nfd), (fd, nfd))                           \
+	R(int, dup3, (int fd, int nfd, int f), (fd, nfd, f))                 \
+	R(int, close_range, (unsigned a, unsigned b, int f), (a, b, f))      \
+	R(void, closefrom, (int fd), (fd))                                   \
+	R(int, fclose, (FILE * f), (f))                                      \
+	R(pid_t, fork, (void), ())
+
+struct st__real {
+#define ST__PTR(ret, name, params, args) ret(*name) params;
+	ST_REAL_TABLE(ST__PTR)
+#undef ST__PTR
+	/* variadic, so outside the table */
+	int (*fcntl)(int fd, int cmd, ...);
+};
+extern struct st__real st__real;
+
+/* The real function NAME: resolved, or its fallback during resolution. */
+#define REAL(name) (likely(st__real.name != NULL) ? st__real.name : st__resolve()->name)
+
+/* Resolves every real function once; never returns NULL pointers. */
+const struct st__real *st__resolve(void);
+
+/* Raw syscalls for the library's own I/O: never re-enter a wrapper. */
+long st__sys(long nr, long a, long b, long c, long d, long e, long f);
+
+/* Tracing state (st__state). */
+enum { ST_OFF_INIT, ST_BUSY_INIT, ST_ON, ST_OFF };
+extern int st__state;
+
+/* True when calls should be recorded; runs initialisation if needed. */
+bool st__init_slow(void);
+static inline bool st__on(void)
+{
+	int s = __atomic_load_n(&st__state, __ATOMIC_RELAXED);
+	if (likely(s == ST_ON))
+		return true;
+	return s == ST_OFF_INIT && st__init_slow();
+}
+
+/* Configuration read once from the environment. */
+struct st__config {
+	char dir[512];
+	uint64_t max_size;
+	uint32_t policy;
+	bool debug;
+};
+extern struct st__config st__cfg;
+
+/* Prints "socktrace: MSG" on stderr once per distinct site, if debugging. */
+void st__debug(const char *msg, int err);
+
+/* Process identity cached for the hot path; reset in a fork child. */
+extern int32_t st__pid;
+int32_t st__tid(void);
+void st__writer_after_fork(void);
+void st__writer_exit(void);
+/* net.core.somaxconn as read once when the trace file was made. */
+int32_t st__somaxconn(void);
+
+static inline uint64_t st__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The fd table: one 64-bit word per fd.  Bits 0-1 hold the state
+ * (ST_FD_*), bits 2-3 the address family class, bits 4-5 the socket type
+ * class, bits 8-63 the connection id.
+ */
+enum { ST_FD_UNKNOWN, ST_FD_NOTSOCK, ST_FD_SOCK };
+enum { ST_FAM_OTHER, ST_FAM_INET, ST_FAM_INET6, ST_FAM_UNIX };
+enum { ST_TYPE_OTHER, ST_TYPE_STREAM, ST_TYPE_DGRAM };
+#define ST_FD_MAX (1 << 20)
+
+uint64_t st__fd_get(int fd);
+void st__fd_set(int fd, uint64_t word);
+/* Highest fd + 1 the table may hold an entry for. */
+int st__fd_limit(void);
+
+static inline int st__fd_state(uint64_t w) { return w & 3; }
+static inline uint64_t st__fd_conn(uint64_t w) { return w >> 8; }
+static inline bool st__fd_is_tcp(uint64_t w)
+{
+	unsigned fam = (w >> 2) & 3;
+	return ((w >> 4) & 3) == ST_TYPE_STREAM &&
+	       (fam == ST_FAM_INET || fam == ST_FAM_INET6);
+}
+uint64_t st__fd_word(uint64_t conn, int domain, int type);
+
+/* A new connection id for this process. */
+uint64_t st__conn_new(void);
+
+/* Marks FD as a new socket (domain, type); returns its connection id. */
+uint64_t st__fd_new_socket(int fd, int domain, int type);
+
+/* Classifies an fd the table knows nothing about; returns its new word. */
+uint64_t st__fd_classify(int fd);
+
+/*
+ * One traced call in progress.  st__enter*() take the start time and keep
+ * errno as the program left it; st__rec() reserves a record and fills the
+ * common fields; st__publish() makes it visible to readers.
+ */
+struct st__call {
+	uint64_t ts;
+	uint64_t word;
+	uint64_t seq;
+	int fd;
+};
+
+/* Starts tracing a call on FD if FD is a socket; false: pass it through. */
+static inline bool st__enter_fd(struct st__call *c, int fd)
+{
+	if (!st__on())
+		return false;
+	uint64_t w = st__fd_get(fd);
+	if (unlikely(st__fd_state(w) != ST_FD_SOCK)) {
+		if (st__fd_state(w) == ST_FD_NOTSOCK)
+			return false;
+		int e = errno;
+		w = st__fd_classify(fd);
+		errno = e;
+		if (st__fd_state(w) != ST_FD_SOCK)
+			return false;
+	}
+	c->word = w;
+	c->fd = fd;
+	c->ts = st__now();
+	return true;
+}
+
+/* Starts tracing a call that is not on an existing socket (socket()). */
+static inline bool st__enter(struct st__call *c)
+{
+	if (!st__on())
+		return false;
+	c->word = 0;
+	c->fd = -1;
+	c->ts = st__now();
+	return true;
+}
+
+/* Reserves a record for call CALL that returned RET with errno ERR (used
+ * when RET < 0); NULL if the record cannot be stored (counted as lost). */
+struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
+		       int err);
+static inline void st__publish(struct st__call *c, struct st_rec *r)
+{
+	__atomic_store_n(&r->seq, c->seq, __ATOMIC_RELEASE);
+}
+
+/* The helpers below leave errno as they found it. */
+
+/* Fills A from a kernel-validated sockaddr of LEN bytes. */
+void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len);
+/* A's local (getsockname) or peer (getpeername) address of FD. */
+void st__addr_local(struct st_addr *a, int fd);
+void st__addr_peer(struct st_addr *a, int fd);
+/* TCP state of FD (TCP_* value), 0 if not known. */
+uint32_t st__tcp_state(int fd);
+/* Accept-queue length and limit of a TCP listener; false if unknown. */
+bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
+
+/* Records the data call CALL on a socket: ASKED bytes requested. */
+void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
+	      uint64_t asked, int flags, const struct sockaddr *sa,
+	      socklen_t salen);
+
+#define ST_EXPORT __attribute__((visibility("default")))
+
+/* Fortified entry points and glibc 2.34 additions we interpose. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *a, socklen_t *l);
+int close_range(unsigned first, unsigned last, int flags);
+void closefrom(int lowfd);
+int fcntl64(int fd, int cmd, ...);
+
+/* Bytes an iovec array asks for; 0 when the kernel would not read it. */
+uint64_t st__iov_len(const struct iovec *v, int n, ssize_t ret, int err);
+
+/* Errors after which the kernel never read the caller's buffers. */
+static inline bool st__args_unsafe(int64_t ret, int err)
+{
+	return ret < 0 && (err == EFAULT || err == EINVAL || err == EBADF ||
+			   err == ENOTSOCK);
+}
+
+#endif

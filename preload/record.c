@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers that fill record fields: addresses, TCP state, data calls. */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "internal.h"
+
+void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	memset(a, 0, sizeof(*a));
+	if (!sa || len < sizeof(sa_family_t))
+		return;
+	switch (sa->sa_family) {
+	case AF_INET: {
+		const struct sockaddr_in *in = (const void *)sa;
+		if (len < sizeof(*in))
+			return;
+		a->family = AF_INET;
+		a->port = ntohs(in->sin_port);
+		memcpy(a->data, &in->sin_addr, 4);
+		break;
+	}
+	case AF_INET6: {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (len < sizeof(*in6))
+			return;
+		a->family = AF_INET6;
+		a->port = ntohs(in6->sin6_port);
+		memcpy(a->data, &in6->sin6_addr, 16);
+		memcpy(a->data + 16, &in6->sin6_scope_id, 4);
+		break;
+	}
+	case AF_UNIX: {
+		const struct sockaddr_un *un = (const void *)sa;
+		size_t off = offsetof(struct sockaddr_un, sun_path);
+		if (len > sizeof(*un))
+			len = sizeof(*un);
+		size_t n = len - off;
+		/* a pathname ends at its NUL; an abstract name is all bytes */
+		if (n && un->sun_path[0])
+			n = strnlen(un->sun_path, n);
+		a->family = AF_UNIX;
+		if (n > sizeof(a->data)) {
+			a->family |= ST_ADDR_TRUNC;
+			memcpy(a->data, un->sun_path + n - sizeof(a->data),
+			       sizeof(a->data));
+		} else {
+			memcpy(a->data, un->sun_path, n);
+		}
+		break;
+	}
+	default:
+		a->family = sa->sa_family;
+	}
+}
+
+void st__addr_local(struct st_addr *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	int e = errno;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &l) == 0)
+		st__addr_set(a, (struct sockaddr *)&ss, l);
+	errno = e;
+}
+
+void st__addr_peer(struct st_addr *a, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	int e = errno;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &l) == 0)
+		st__addr_set(a, (struct sockaddr *)&ss, l);
+	errno = e;
+}
+
+/* Reads struct tcp_info far enough for state and queue fields. */
+static bool tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t l = sizeof(*ti);
+	int e = errno;
+	bool ok = REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, ti, &l) == 0 &&
+		  l >= offsetof(struct tcp_info, tcpi_sacked) + 4;
+
+	errno = e;
+	return ok;
+}
+
+uint32_t st__tcp_state(int fd)
+{
+	struct tcp_info ti;
+
+	return tcp_info(fd, &ti) ? ti.tcpi_state : 0;
+}
+
+bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max)
+{
+	struct tcp_info ti;
+
+	/* on a listener the kernel reports accept-queue length and limit in
+	 * tcpi_unacked and tcpi_sacked */
+	if (!tcp_info(fd, &ti) || ti.tcpi_state != TCP_LISTEN)
+		return false;
+	*len = ti.tcpi_unacked;
+	*max = ti.tcpi_sacked;
+	return true;
+}
+
+void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
+	      uint64_t asked, int flags, const struct sockaddr *sa,
+	      socklen_t salen)
+{
+	struct st_rec *r = st__rec(c, call, ret, err);
+
+	if (!r)
+		return;
+	r->u.data.asked = asked;
+	r->u.data.flags = flags;
+	if (sa && ret >= 0)
+		st__addr_set(&r->u.data.addr, sa, salen);
+	st__publish(c, r);
+}

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/* The trace file writer: per-process file, lock-free slots, chunked growth. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum { W_NONE, W_BUSY, W_READY, W_FAILED };
+
+/*
+ * The whole file, up to the size cap, has address space reserved at once;
+ * chunks of it are mapped from the file as it grows.  A slot's address is
+ * then a plain offset, with no per-chunk table on the hot path.
+ */
+static struct {
+	int state;
+	int growing;
+	struct st_header *hdr;
+	struct st_rec *slots;
+	uint64_t capacity;
+	size_t reserved;
+	char path[PATH_MAX];
+} w;
+
+static ST_TLS int tls_busy; /* this thread is creating or growing the file */
+
+static long sys_open(const char *path, int flags, int mode)
+{
+	return st__sys(SYS_openat, AT_FDCWD, (long)path, flags, mode, 0, 0);
+}
+
+static void sys_close(long fd)
+{
+	st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+/* Reads a small /proc or /sys file into BUF (NUL-terminated, no newline). */
+static void read_small(const char *path, char *buf, size_t len)
+{
+	long fd = sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+	buf[0] = 0;
+	if (fd < 0)
+		return;
+	long n = st__sys(SYS_read, fd, (long)buf, (long)len - 1, 0, 0, 0);
+	sys_close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	char *nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+}
+
+/* Backs slots [from, from + n) with file space and maps them. */
+static bool map_slots(long fd, uint64_t from, uint64_t n)
+{
+	off_t off = ST_HEADER_SIZE + (off_t)from * ST_SLOT_SIZE;
+	off_t len = (off_t)n * ST_SLOT_SIZE;
+
+	if (from == 0) { /* the header comes with the first chunk */
+		off = 0;
+		len += ST_HEADER_SIZE;
+	}
+	/* allocate now, so a full disk is an error here, not a SIGBUS later */
+	long r = st__sys(SYS_fallocate, fd, 0, off, len, 0, 0);
+	if (r < 0 && errno == EOPNOTSUPP)
+		r = st__sys(SYS_ftruncate, fd, off + len, 0, 0, 0, 0);
+	if (r < 0) {
+		st__debug("cannot grow the trace file", errno);
+		return false;
+	}
+	void *p = mmap((char *)w.hdr + off, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED, fd, off);
+	if (p == MAP_FAILED) {
+		st__debug("cannot map the trace file", errno);
+		return false;
+	}
+	return true;
+}
+
+/* Opens the trace directory, creating it 0700; refuses unsafe ones. */
+static long open_dir(void)
+{
+	struct stat st;
+
+	st__sys(SYS_mkdirat, AT_FDCWD, (long)st__cfg.dir, 0700, 0, 0, 0);
+	long dfd = sys_open(st__cfg.dir,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (dfd < 0) {
+		st__debug("cannot open the trace directory (SOCKTRACE_DIR)",
+			  errno);
+		return -1;
+	}
+	if (st__sys(SYS_fstat, dfd, (long)&st, 0, 0, 0, 0) < 0 ||
+	    st.st_uid != geteuid() || (st.st_mode & 022)) {
+		st__debug("trace directory is not owned by this user or is "
+			  "writable by others: refusing it",
+			  0);
+		sys_close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+static void fill_header(struct st_header *h)
+{
+	struct timespec m, r;
+	struct utsname u;
+	char buf[64];
+
+	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
+	h->version = ST_VERSION;
+	h->header_size = ST_HEADER_SIZE;
+	h->slot_size = ST_SLOT_SIZE;
+	h->chunk_slots = ST_CHUNK_SLOTS;
+	h->capacity = w.capacity;
+	h->policy = st__cfg.policy;
+	h->pid = st__pid;
+	h->ppid = (int32_t)st__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
+	h->uid = (int32_t)geteuid();
+	read_small("/proc/sys/net/core/somaxconn", buf, sizeof(buf));
+	h->somaxconn = buf[0] ? atoi(buf) : -1;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	h->mono_ns = (uint64_t)m.tv_sec * 1000000000u + m.tv_nsec;
+	h->real_ns = (uint64_t)r.tv_sec * 1000000000u + r.tv_nsec;
+	read_small("/proc/self/comm", h->comm, sizeof(h->comm));
+	long n = st__sys(SYS_readlink, (long)"/proc/self/exe", (long)h->exe,
+			 sizeof(h->exe) - 1, 0, 0, 0);
+	h->exe[n > 0 ? n : 0] = 0;
+	if (uname(&u) == 0)
+		memcpy(h->host, u.nodename, sizeof(h->host) - 1);
+	read_small("/proc/sys/kernel/random/boot_id", h->boot_id,
+		   sizeof(h->boot_id));
+}
+
+/* Creates this process's trace file; true when records can be written. */
+static bool create(void)
+{
+	char name[64], comm[16];
+	long dfd, fd = -1;
+
+	uint64_t cap = (st__cfg.max_size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
+	if (st__cfg.max_size < ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
+		cap = 16;
+	w.capacity = cap;
+	w.reserved = ST_HEADER_SIZE + cap * ST_SLOT_SIZE;
+
+	dfd = open_dir();
+	if (dfd < 0)
+		return false;
+	read_small("/proc/self/comm", comm, sizeof(comm));
+	for (char *p = comm; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			*p = '_';
+	/* an exec'd image of the same pid, or an old run: next free name */
+	for (int k = 0; k < 1000 && fd < 0; k++) {
+		if (k)
+			snprintf(name, sizeof(name), "%s-%d.%d.trace", comm,
+				 (int)st__pid, k);
+		else
+			snprintf(name, sizeof(name), "%s-%d.trace", comm,
+				 (int)st__pid);
+		fd = st__sys(SYS_openat, dfd, (long)name,
+			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600, 0, 0);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	sys_close(dfd);
+	if (fd < 0) {
+		st__debug("cannot create the trace file", errno);
+		return false;
+	}
+	snprintf(w.path, sizeof(w.path), "%s/%s", st__cfg.dir, name);
+
+	void *base = mmap(NULL, w.reserved, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		sys_close(fd);
+		return false;
+	}
+	w.hdr = base;
+	w.slots = (struct st_rec *)((char *)base + ST_HEADER_SIZE);
+	uint64_t first = cap < ST_CHUNK_SLOTS ? cap : ST_CHUNK_SLOTS;
+	if (!map_slots(fd, 0, first)) {
+		sys_close(fd);
+		munmap(base, w.reserved);
+		w.hdr = NULL;
+		return false;
+	}
+	sys_close(fd);
+	fill_header(w.hdr);
+	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * Waits for, or does, the one-time work guarded by *flag.  The thread that
+ * wins runs it; others yield until it is done.  A signal handler that
+ * interrupts the winner gets false rather than waiting for itself.
+ */
+static struct st_header *header(void)
+{
+	for (;;) {
+		int s = __atomic_load_n(&w.state, __ATOMIC_ACQUIRE);
+		if (likely(s == W_READY))
+			return w.hdr;
+		if (s == W_FAILED || tls_busy)
+			return NULL;
+		if (s == W_NONE &&
+		    __atomic_compare_exchange_n(&w.state, &s, W_BUSY, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			int e = errno;
+			tls_busy = 1;
+			bool ok = create();
+			tls_busy = 0;
+			errno = e;
+			__atomic_store_n(&w.state, ok ? W_READY : W_FAILED,
+					 __ATOMIC_RELEASE);
+			continue;
+		}
+		sched_yield();
+	}
+}
+
+/* Makes slot I usable, growing the file by chunks; false if it cannot. */
+static bool grow(struct st_header *h, uint64_t i)
+{
+	for (;;) {
+		uint64_t m = __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+		if (i < m)
+			return true;
+		if (tls_busy || m >= w.capacity)
+			return false;
+		int expect = 0;
+		if (!__atomic_compare_exchange_n(&w.growing, &expect, 1, false,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED)) {
+			sched_yield();
+			continue;
+		}
+		/* re-check: the previous holder may have mapped it */
+		m = __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+		bool ok = true;
+		if (i >= m) {
+			int e = errno;
+			tls_busy = 1;
+			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS
+					     ? w.capacity - m
+					     : ST_CHUNK_SLOTS;
+			long fd = sys_open(w.path, O_RDWR | O_NOFOLLOW |
+							   O_CLOEXEC,
+					   0);
+			ok = fd >= 0 && map_slots(fd, m, n);
+			if (fd >= 0)
+				sys_close(fd);
+			if (ok)
+				__atomic_store_n(&h->mapped, m + n,
+						 __ATOMIC_RELEASE);
+			else
+				w.capacity = m; /* stop growing for good */
+			tls_busy = 0;
+			errno = e;
+		}
+		__atomic_store_n(&w.growing, 0, __ATOMIC_RELEASE);
+		if (!ok)
+			return false;
+	}
+}
+
+struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
+		       int err)
+{
+	uint64_t end = st__now(); /* before any work of ours */
+	struct st_header *h = header();
+	if (unlikely(!h))
+		return NULL;
+	uint64_t n = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED);
+	uint64_t cap = h->capacity;
+	uint64_t i = n;
+	if (unlikely(n >= cap)) {
+		if (h->policy == ST_POLICY_STOP)
+			return NULL; /* next - capacity counts the loss */
+		i = n % cap;
+	}
+	if (unlikely(i >= __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE)) &&
+	    !grow(h, i)) {
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	struct st_rec *r = &w.slots[i];
+	if (unlikely(n >= cap)) {
+		/* overwriting a ring slot: readers must see it as in flux */
+		__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+	c->seq = n + 1;
+	r->ts = c->ts;
+	r->dur = end - c->ts;
+	r->conn = st__fd_conn(c->word);
+	r->ret = ret;
+	r->tid = st__tid();
+	r->fd = c->fd;
+	r->call = (uint16_t)call;
+	r->flags = ret < 0 ? ST_REC_ERR : 0;
+	r->err = ret < 0 ? (uint16_t)err : 0;
+	r->pad = 0;
+	memset(&r->u, 0, sizeof(r->u));
+	return r;
+}
+
+void st__writer_after_fork(void)
+{
+	/* the parent's file stays the parent's: the child makes its own */
+	if (w.hdr)
+		munmap(w.hdr, w.reserved);
+	w.hdr = NULL;
+	w.slots = NULL;
+	w.growing = 0;
+	tls_busy = 0;
+	__atomic_store_n(&w.state, W_NONE, __ATOMIC_RELEASE);
+}
+
+void st__writer_exit(void)
+{
+	if (__atomic_load_n(&w.state, __ATOMIC_ACQUIRE) == W_READY)
+		__atomic_store_n(&w.hdr->exit_ts, st__now(), __ATOMIC_RELEASE);
+}
+
+int32_t st__somaxconn(void)
+{
+	struct st_header *h = header();
+
+	return h ? h->somaxconn : -1;
+}

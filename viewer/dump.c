@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* socktrace dump: every record of the given traces, in time order. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "load.h"
+#include "records.h"
+
+struct item {
+	struct st_rec r;
+	int file;
+	uint64_t n;
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->r.ts != y->r.ts)
+		return x->r.ts < y->r.ts ? -1 : 1;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* {"type":"call",...} for one record of process PID. */
+void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
+{
+	char b[24];
+
+	st_out_str(o, "{\"type\":\"call\"");
+	st_out_key(o, "pid");
+	st_out_i64(o, pid);
+	st_out_key(o, "tid");
+	st_out_i64(o, r->tid);
+	st_out_key(o, "ts");
+	st_out_u64(o, r->ts);
+	st_out_key(o, "dur");
+	st_out_u64(o, r->dur);
+	st_out_key(o, "call");
+	st_out_json_str(o, st_call_name[r->call],
+			strlen(st_call_name[r->call]));
+	st_out_key(o, "fd");
+	st_out_i64(o, r->fd);
+	st_out_key(o, "ret");
+	st_out_i64(o, r->ret);
+	st_out_key(o, "errno");
+	if (r->flags & ST_REC_ERR) {
+		const char *e = st_errno_name(r->err, b);
+		st_out_json_str(o, e, strlen(e));
+	} else {
+		st_out_str(o, "null");
+	}
+	st_out_key(o, "conn");
+	if (r->conn) {
+		st_conn_str(r->conn, b);
+		st_out_json_str(o, b, strlen(b));
+	} else {
+		st_out_str(o, "null");
+	}
+	if (st_call_dir[r->call] != ST_DIR_NONE) {
+		st_out_key(o, "dir");
+		st_out_str(o, st_call_dir[r->call] == ST_DIR_IN ? "\"in\""
+								: "\"out\"");
+		st_out_key(o, "bytes");
+		if (r->ret >= 0)
+			st_out_i64(o, r->ret);
+		else
+			st_out_str(o, "null");
+	}
+	st_rec_json_fields(o, r);
+	st_out_str(o, "}\n");
+}
+
+/* One human-readable line for record R of file T; times from T0. */
+void st_call_text(struct st_out *o, const struct st_rec *r,
+		  const struct st_trace *t, uint64_t t0)
+{
+	char b[24];
+	int64_t rel = (int64_t)(r->ts - t0);
+
+	st_out_fmt(o, "%4lld.%06lld %s[%d", (long long)(rel / 1000000000),
+		   (long long)(rel % 1000000000 / 1000), t->hdr.comm,
+		   t->hdr.pid);
+	if (r->tid != t->hdr.pid)
+		st_out_fmt(o, "/%d", r->tid);
+	st_out_fmt(o, "] %s(%d) = %lld", st_call_name[r->call], r->fd,
+		   (long long)r->ret);
+	if (r->flags & ST_REC_ERR)
+		st_out_fmt(o, " %s", st_errno_name(r->err, b));
+	else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0)
+		st_out_str(o, " EOF");
+	st_rec_text_fields(o, r);
+	if (r->conn) {
+		st_conn_str(r->conn, b);
+		st_out_fmt(o, " conn=%s", b);
+	}
+	st_out_fmt(o, " (%.1fus)\n", r->dur / 1000.0);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: socktrace dump [--json] [PATH...]\n"
+		   "Prints every record of the trace files (or directories of "
+		   "them) in time order.\n"
+		   "PATH defaults to the trace directory ($SOCKTRACE_DIR, "
+		   "$XDG_RUNTIME_DIR/socktrace\nor /tmp/socktrace-$UID).\n"
+		   "  --json   one JSON object per line: process lines, then "
+		   "call lines\n");
+}
+
+int st_cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	bool json = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	struct st_traceset s;
+	char err[ST_ERR_LEN];
+	if (st_traceset_open(&s, argv + optind, argc - optind, err)) {
+		fprintf(stderr, "socktrace dump: %s\n", err);
+		return 1;
+	}
+
+	/* dump sorts every record: its memory grows with the trace */
+	size_t n = 0, cap = 0;
+	struct item *items = NULL;
+	for (int i = 0; i < s.n; i++) {
+		struct st_trace *t = &s.t[i];
+		for (uint64_t k = t->first; k < t->end; k++) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				struct item *m = realloc(items, cap * sizeof(*m));
+				if (!m) {
+					fprintf(stderr,
+						"socktrace dump: out of memory "
+						"after %zu records\n",
+						n);
+					free(items);
+					st_traceset_close(&s);
+					return 1;
+				}
+				items = m;
+			}
+			if (st_trace_get(t, k, &items[n].r) == 1) {
+				items[n].file = i;
+				items[n].n = k;
+				n++;
+			}
+		}
+	}
+	qsort(items, n, sizeof(*items), cmp_item);
+
+	struct st_out *o = malloc(sizeof(*o));
+	if (!o) {
+		free(items);
+		st_traceset_close(&s);
+		return 1;
+	}
+	st_out_init(o, stdout);
+	uint64_t t0 = n ? items[0].r.ts : 0;
+	for (int i = 0; i < s.n; i++) {
+		if (json)
+			st_process_json(o, &s.t[i]);
+		else
+			st_out_fmt(o, "# process %s[%d] ppid %d exe %s: %llu "
+				      "records, %llu lost (%s)\n",
+				   s.t[i].hdr.comm, s.t[i].hdr.pid,
+				   s.t[i].hdr.ppid, s.t[i].hdr.exe,
+				   (unsigned long long)s.t[i].good,
+				   (unsigned long long)(s.t[i].lost +
+							s.t[i].missing),
+				   s.t[i].path);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct st_trace *t = &s.t[items[i].file];
+		if (json)
+			st_call_json(o, &items[i].r, t->hdr.pid);
+		else
+			st_call_text(o, &items[i].r, t, t0);
+	}
+	int rc = st_out_flush(o) ? 1 : 0;
+	st_traceset_warn(&s);
+	free(o);
+	free(items);
+	int failed = s.failed;
+	st_traceset_close(&s);
+	if (rc)
+		fprintf(stderr, "socktrace dump: write error on output\n");
+	return rc || failed ? 1 : 0;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a set of trace files and reporting on them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "socktrace/dir.h"
+
+int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
+		     char *err)
+{
+	char dir[PATH_MAX];
+	char *def[1] = { dir };
+	char **files;
+
+	memset(s, 0, sizeof(*s));
+	if (npaths == 0) {
+		st_trace_dir(dir, sizeof(dir));
+		paths = def;
+		npaths = 1;
+	}
+	int n = st_trace_find(paths, npaths, &files, err);
+	if (n < 0)
+		return -1;
+	if (n == 0) {
+		snprintf(err, ST_ERR_LEN,
+			 "no trace files (*.trace) in %s: run a program with "
+			 "LD_PRELOAD=libsocktrace.so or 'socktrace run' first",
+			 npaths == 1 ? paths[0] : "the given paths");
+		free(files);
+		return -1;
+	}
+	s->t = calloc(n, sizeof(*s->t));
+	if (!s->t) {
+		snprintf(err, ST_ERR_LEN, "out of memory");
+		n = -n;
+	}
+	for (int i = 0; i < (n > 0 ? n : -n); i++) {
+		char e[ST_ERR_LEN];
+		if (n > 0 && st_trace_open(&s->t[s->n], files[i], e) == 0)
+			s->n++;
+		else if (n > 0) {
+			fprintf(stderr, "socktrace: %s\n", e);
+			s->failed++;
+		}
+		free(files[i]);
+	}
+	free(files);
+	if (n < 0)
+		return -1;
+	if (s->n == 0) {
+		snprintf(err, ST_ERR_LEN, "none of the %d trace files could be "
+					  "read",
+			 s->failed);
+		return -1;
+	}
+	return 0;
+}
+
+void st_traceset_close(struct st_traceset *s)
+{
+	for (int i = 0; i < s->n; i++)
+		st_trace_close(&s->t[i]);
+	free(s->t);
+	s->t = NULL;
+	s->n = 0;
+}
+
+void st_traceset_warn(struct st_traceset *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct st_trace *t = &s->t[i];
+		if (t->warn[0])
+			fprintf(stderr, "socktrace: %s\n", t->warn);
+		if (t->corrupt > 1)
+			fprintf(stderr, "socktrace: %s: %llu corrupt records "
+					"skipped\n",
+				t->path, (unsigned long long)t->corrupt);
+		if (t->lost || t->missing)
+			fprintf(stderr,
+				"socktrace: %s: %s[%d] lost %llu records%s: "
+				"its timelines may be incomplete\n",
+				t->path, t->hdr.comm, t->hdr.pid,
+				(unsigned long long)(t->lost + t->missing),
+				t->hdr.policy == ST_POLICY_RING && t->lost
+					? " (ring full: raise "
+					  "SOCKTRACE_MAX_SIZE)"
+					: "");
+	}
+}
+
+static void json_strn(struct st_out *o, const char *key, const char *s,
+		      size_t max)
+{
+	st_out_key(o, key);
+	st_out_json_str(o, s, strnlen(s, max));
+}
+
+void st_process_json(struct st_out *o, const struct st_trace *t)
+{
+	const struct st_header *h = &t->hdr;
+
+	st_out_str(o, "{\"type\":\"process\"");
+	st_out_key(o, "pid");
+	st_out_i64(o, h->pid);
+	st_out_key(o, "ppid");
+	st_out_i64(o, h->ppid);
+	st_out_key(o, "uid");
+	st_out_i64(o, h->uid);
+	json_strn(o, "comm", h->comm, sizeof(h->comm));
+	json_strn(o, "exe", h->exe, sizeof(h->exe));
+	json_strn(o, "host", h->host, sizeof(h->host));
+	json_strn(o, "boot_id", h->boot_id, sizeof(h->boot_id));
+	json_strn(o, "file", t->path, sizeof(t->path));
+	st_out_key(o, "start_ts");
+	st_out_u64(o, h->mono_ns);
+	st_out_key(o, "start_wall_ns");
+	st_out_u64(o, h->real_ns);
+	st_out_key(o, "exit_ts");
+	if (h->exit_ts)
+		st_out_u64(o, h->exit_ts);
+	else
+		st_out_str(o, "null");
+	st_out_key(o, "somaxconn");
+	st_out_i64(o, h->somaxconn);
+	st_out_key(o, "records");
+	st_out_u64(o, t->good);
+	st_out_key(o, "lost");
+	st_out_u64(o, t->lost + t->missing);
+	st_out_key(o, "corrupt");
+	st_out_u64(o, t->corrupt);
+	st_out_str(o, "}\n");
+}

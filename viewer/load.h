@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a set of trace files and reporting on them. */
+#ifndef ST_VIEWER_LOAD_H
+#define ST_VIEWER_LOAD_H
+
+#include "out.h"
+#include "trace.h"
+
+struct st_traceset {
+	struct st_trace *t;
+	int n;
+	int failed; /* files that could not be opened */
+};
+
+/*
+ * Opens every trace file under PATHS (default: the trace directory).
+ * Files that cannot be read are reported on stderr and skipped.  Returns
+ * 0, or -1 with err set when nothing could be opened at all.
+ */
+int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
+		     char *err);
+void st_traceset_close(struct st_traceset *s);
+
+/* Prints the warnings of every file (truncation, corruption, loss). */
+void st_traceset_warn(struct st_traceset *s);
+
+/* {"type":"process",...} for file T, newline-terminated. */
+void st_process_json(struct st_out *o, const struct st_trace *t);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* socktrace: the viewer command and its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: socktrace COMMAND [ARGS]\n"
+		"Shows what the socket calls recorded by libsocktrace.so did.\n"
+		"\n"
+		"commands:\n"
+		"  dump [--json] [PATH...]   every recorded call, in time order\n"
+		"\n"
+		"Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "
+		"PROGRAM\n"
+		"'socktrace COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "dump"))
+		return st_cmd_dump(argc - 1, argv + 1);
+	fprintf(stderr, "socktrace: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

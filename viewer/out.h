@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Buffered output for the viewer: plain text, numbers and JSON strings. */
+#ifndef ST_VIEWER_OUT_H
+#define ST_VIEWER_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct st_out {
+	FILE *f;
+	size_t len;
+	bool failed; /* a write to f failed (EPIPE, disk full) */
+	char buf[1 << 16];
+};
+
+void st_out_init(struct st_out *o, FILE *f);
+/* Writes what is buffered; returns 0, or -1 if any write failed. */
+int st_out_flush(struct st_out *o);
+void st_out_mem(struct st_out *o, const char *s, size_t n);
+void st_out_str(struct st_out *o, const char *s);
+void st_out_chr(struct st_out *o, char c);
+void st_out_u64(struct st_out *o, uint64_t v);
+void st_out_i64(struct st_out *o, int64_t v);
+void st_out_fmt(struct st_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quotes included; bytes that are not valid
+ * UTF-8 become \u00XX escapes of their byte value. */
+void st_out_json_str(struct st_out *o, const char *s, size_t n);
+/* ,"key": ahead of a JSON value. */
+void st_out_key(struct st_out *o, const char *key);
+
+#endif

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* Record names and printers, generated from the call table. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "records.h"
+
+const char *const st_call_name[ST_CALL_COUNT] = {
+#define ST__N(name, shape, dir) #name,
+	ST_CALL_TABLE(ST__N)
+#undef ST__N
+};
+
+const unsigned char st_call_shape[ST_CALL_COUNT] = {
+#define ST__N(name, shape, dir) ST_SHAPE_ID_##shape,
+	ST_CALL_TABLE(ST__N)
+#undef ST__N
+};
+
+const unsigned char st_call_dir[ST_CALL_COUNT] = {
+#define ST__N(name, shape, dir) dir,
+	ST_CALL_TABLE(ST__N)
+#undef ST__N
+};
+
+const char *st_errno_name(int err, char buf[16])
+{
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+	snprintf(buf, 16, "E%d", err);
+	return buf;
+}
+
+const char *st_tcp_state_name(unsigned state)
+{
+	static const char *const names[] = {
+		[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV",	   [TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2",	   [TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE",		   [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK",	   [TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : NULL;
+}
+
+void st_addr_str(const struct st_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned fam = a->family & ~ST_ADDR_TRUNC;
+
+	buf[0] = 0;
+	switch (fam) {
+	case AF_INET:
+		inet_ntop(AF_INET, a->data, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, a->port);
+		break;
+	case AF_INET6: {
+		uint32_t scope;
+		memcpy(&scope, a->data + 16, 4);
+		inet_ntop(AF_INET6, a->data, ip, sizeof(ip));
+		if (scope)
+			snprintf(buf, len, "[%s%%%u]:%u", ip, scope, a->port);
+		else
+			snprintf(buf, len, "[%s]:%u", ip, a->port);
+		break;
+	}
+	case AF_UNIX: {
+		char path[sizeof(a->data) + 1];
+		size_t n = sizeof(a->data);
+		bool abstract = a->data[0] == 0 && a->data[1] != 0;
+		memcpy(path, a->data, n);
+		path[n] = 0;
+		if (!abstract)
+			n = strlen(path);
+		/* abstract names may hold NULs: show them as @ */
+		for (size_t i = 0; i < n; i++)
+			if (path[i] == 0)
+				path[i] = '@';
+		if (!abstract)
+			while (n && path[n - 1] == '@')
+				n--;
+		path[n] = 0;
+		if (n == 0)
+			snprintf(buf, len, "(unnamed)");
+		else
+			snprintf(buf, len, "%s%s",
+				 (a->family & ST_ADDR_TRUNC) ? "..." : "",
+				 path);
+		break;
+	}
+	case 0:
+		break;
+	default:
+		snprintf(buf, len, "(family %u)", fam);
+	}
+}
+
+void st_conn_str(uint64_t conn, char buf[24])
+{
+	snprintf(buf, 24, "%u:%u", (unsigned)(conn >> 32), (unsigned)conn);
+}
+
+/* JSON field printers, one per field type of the call table. */
+static void json_i32(struct st_out *o, const char *k, const int32_t *v)
+{
+	st_out_key(o, k);
+	st_out_i64(o, *v);
+}
+
+static void json_u32(struct st_out *o, const char *k, const uint32_t *v)
+{
+	st_out_key(o, k);
+	st_out_u64(o, *v);
+}
+
+static void json_u64(struct st_out *o, const char *k, const uint64_t *v)
+{
+	st_out_key(o, k);
+	/* u64 fields that name connections are connection ids */
+	if (strstr(k, "conn")) {
+		char c[24];
+		if (!*v) {
+			st_out_str(o, "null");
+			return;
+		}
+		st_conn_str(*v, c);
+		st_out_json_str(o, c, strlen(c));
+		return;
+	}
+	st_out_u64(o, *v);
+}
+
+static void json_addr(struct st_out *o, const char *k, const struct st_addr *a)
+{
+	char s[128];
+
+	st_out_key(o, k);
+	st_addr_str(a, s, sizeof(s));
+	if (s[0])
+		st_out_json_str(o, s, strlen(s));
+	else
+		st_out_str(o, "null");
+}
+
+static void json_tcpstate(struct st_out *o, const char *k, const uint32_t *v)
+{
+	const char *n = st_tcp_state_name(*v);
+
+	st_out_key(o, k);
+	if (n)
+		st_out_json_str(o, n, strlen(n));
+	else
+		st_out_str(o, "null");
+}
+
+void st_rec_json_fields(struct st_out *o, const struct st_rec *r)
+{
+	switch (st_call_shape[r->call]) {
+#define ST__F(type, name) json_##type(o, #name, &p->name);
+#define ST__S(shape)                                          \
+	case ST_SHAPE_ID_##shape: {                           \
+		const struct st_p_##shape *p = &r->u.shape;   \
+		(void)p;                                      \
+		ST_SHAPE_##shape(ST__F) break;                \
+	}
+		ST_SHAPE_LIST(ST__S)
+#undef ST__S
+#undef ST__F
+	}
+}
+
+/* Text printers print only what is set: zero fields are noise there. */
+static void text_i32(struct st_out *o, const char *k, const int32_t *v)
+{
+	if (*v)
+		st_out_fmt(o, " %s=%d", k, *v);
+}
+
+static void text_u32(struct st_out *o, const char *k, const uint32_t *v)
+{
+	if (*v)
+		st_out_fmt(o, " %s=%u", k, *v);
+}
+
+static void text_u64(struct st_out *o, const char *k, const uint64_t *v)
+{
+	char c[24];
+
+	if (!*v)
+		return;
+	if (strstr(k, "conn")) {
+		st_conn_str(*v, c);
+		st_out_fmt(o, " %s=%s", k, c);
+	} else {
+		st_out_fmt(o, " %s=%llu", k, (unsigned long long)*v);
+	}
+}
+
+static void text_addr(struct st_out *o, const char *k, const struct st_addr *a)
+{
+	char s[128];
+
+	st_addr_str(a, s, sizeof(s));
+	if (s[0])
+		st_out_fmt(o, " %s=%s", k, s);
+}
+
+static void text_tcpstate(struct st_out *o, const char *k, const uint32_t *v)
+{
+	const char *n = st_tcp_state_name(*v);
+
+	if (n)
+		st_out_fmt(o, " %s=%s", k, n);
+}
+
+void st_rec_text_fields(struct st_out *o, const struct st_rec *r)
+{
+	switch (st_call_shape[r->call]) {
+#define ST__F(type, name) text_##type(o, #name, &p->name);
+#define ST__S(shape)                                          \
+	case ST_SHAPE_ID_##shape: {                           \
+		const struct st_p_##shape *p = &r->u.shape;   \
+		(void)p;                                      \
+		ST_SHAPE_##shape(ST__F) break;                \
+	}
+		ST_SHAPE_LIST(ST__S)
+#undef ST__S
+#undef ST__F
+	}
+}

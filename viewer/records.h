@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Record names and printers, generated from the call table. */
+#ifndef ST_VIEWER_RECORDS_H
+#define ST_VIEWER_RECORDS_H
+
+#include "out.h"
+#include "socktrace/format.h"
+
+enum st_shape {
+#define ST__S(shape) ST_SHAPE_ID_##shape,
+	ST_SHAPE_LIST(ST__S)
+#undef ST__S
+	ST_SHAPE_COUNT
+};
+
+extern const char *const st_call_name[ST_CALL_COUNT];
+extern const unsigned char st_call_shape[ST_CALL_COUNT];
+extern const unsigned char st_call_dir[ST_CALL_COUNT];
+
+/* "ECONNREFUSED" for 111; "E123" when unnamed. Returns a static or BUF. */
+const char *st_errno_name(int err, char buf[16]);
+/* "ESTABLISHED" for TCP_ESTABLISHED, NULL for 0 or unknown. */
+const char *st_tcp_state_name(unsigned state);
+/* Formats A as "1.2.3.4:80", "[::1]:80", "/path", "@abstract"; "" if none. */
+void st_addr_str(const struct st_addr *a, char *buf, size_t len);
+/* Connection id as "PID:N". */
+void st_conn_str(uint64_t conn, char buf[24]);
+
+/* ,"key":value for every payload field of R (JSON). */
+void st_rec_json_fields(struct st_out *o, const struct st_rec *r);
+/* " key=value" for every payload field of R that is set (text). */
+void st_rec_text_fields(struct st_out *o, const struct st_rec *r);
+
+#endif

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading trace files: validation, record access, loss accounting. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace.h"
+
+uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
+{
+	return ST_HEADER_SIZE + (n % t->hdr.capacity) * ST_SLOT_SIZE;
+}
+
+/* Works out which records can be read and how many were lost. */
+static void account(struct st_trace *t)
+{
+	const struct st_header *h = (const void *)t->map;
+	uint64_t cap = t->hdr.capacity;
+
+	t->hdr.next = __atomic_load_n(&h->next, __ATOMIC_ACQUIRE);
+	t->hdr.mapped = __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
+	t->hdr.dropped = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
+	t->hdr.exit_ts = __atomic_load_n(&h->exit_ts, __ATOMIC_RELAXED);
+
+	uint64_t next = t->hdr.next;
+	t->lost = t->hdr.dropped;
+	if (next > cap) {
+		t->lost += next - cap;
+		if (t->hdr.policy == ST_POLICY_STOP) {
+			t->first = 0;
+			t->end = cap;
+		} else {
+			t->first = next - cap;
+			t->end = next;
+		}
+	} else {
+		t->first = 0;
+		t->end = next;
+	}
+	/* a file cut short: records past its end are gone (a wrapped ring
+	 * loses the records in its missing slots, counted by st_trace_get) */
+	if (next <= cap && t->end > t->slots) {
+		t->lost += t->end - t->slots;
+		t->end = t->slots;
+	}
+}
+
+int st_trace_open(struct st_trace *t, const char *path, char *err)
+{
+	struct stat st;
+	const struct st_header *h;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, ST_ERR_LEN, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, ST_ERR_LEN, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: empty file (its process may have been killed "
+			 "while creating it)",
+			 path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size < ST_HEADER_SIZE) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: truncated at offset %lld: the header needs %d "
+			 "bytes",
+			 path, (long long)st.st_size, ST_HEADER_SIZE);
+		close(fd);
+		return -1;
+	}
+	t->size = (size_t)st.st_size;
+	t->map = mmap(NULL, t->size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (t->map == MAP_FAILED) {
+		snprintf(err, ST_ERR_LEN, "%s: cannot map: %s", path,
+			 strerror(errno));
+		t->map = NULL;
+		return -1;
+	}
+	h = (const void *)t->map;
+	memcpy(&t->hdr, h, sizeof(t->hdr));
+	if (memcmp(h->magic, ST_MAGIC, sizeof(h->magic))) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: not a socktrace trace file (bad magic at offset "
+			 "0)",
+			 path);
+		goto bad;
+	}
+	if (h->version > ST_VERSION) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: written by a newer socktrace (format version "
+			 "%u; this one reads %d): use that version to read it",
+			 path, h->version, ST_VERSION);
+		goto bad;
+	}
+	if (h->version != ST_VERSION || h->header_size != ST_HEADER_SIZE ||
+	    h->slot_size != ST_SLOT_SIZE || h->capacity == 0 ||
+	    h->capacity > (UINT64_MAX - ST_HEADER_SIZE) / ST_SLOT_SIZE ||
+	    h->policy > ST_POLICY_STOP) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: corrupt header at offset 8 (version %u, slot "
+			 "size %u, capacity %llu)",
+			 path, h->version, h->slot_size,
+			 (unsigned long long)h->capacity);
+		goto bad;
+	}
+	t->slots = (t->size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
+	if (t->slots > h->capacity)
+		t->slots = h->capacity;
+	account(t);
+	uint64_t want = t->hdr.mapped < t->hdr.capacity ? t->hdr.mapped
+							: t->hdr.capacity;
+	if (t->slots < want)
+		snprintf(t->warn, sizeof(t->warn),
+			 "%s: truncated at offset %zu (the writer had %llu "
+			 "bytes): %llu records lost",
+			 path, t->size,
+			 (unsigned long long)(ST_HEADER_SIZE +
+					      want * ST_SLOT_SIZE),
+			 (unsigned long long)t->lost);
+	return 0;
+bad:
+	munmap((void *)t->map, t->size);
+	t->map = NULL;
+	return -1;
+}
+
+void st_trace_close(struct st_trace *t)
+{
+	if (t->map)
+		munmap((void *)t->map, t->size);
+	t->map = NULL;
+}
+
+void st_trace_refresh(struct st_trace *t)
+{
+	struct stat st;
+
+	/* the writer may have grown the file: map the new size */
+	if (stat(t->path, &st) == 0 && (size_t)st.st_size > t->size) {
+		int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ,
+				       MAP_SHARED, fd, 0);
+			close(fd);
+			if (m != MAP_FAILED) {
+				munmap((void *)t->map, t->size);
+				t->map = m;
+				t->size = (size_t)st.st_size;
+				t->slots = (t->size - ST_HEADER_SIZE) /
+					   ST_SLOT_SIZE;
+				if (t->slots > t->hdr.capacity)
+					t->slots = t->hdr.capacity;
+			}
+		}
+	}
+	account(t);
+}
+
+int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
+{
+	if (n % t->hdr.capacity >= t->slots) {
+		t->lost++;
+		return 0;
+	}
+	const struct st_rec *s =
+		(const void *)(t->map + st_trace_offset(t, n));
+	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (seq != n + 1) {
+		t->missing++;
+		return 0;
+	}
+	memcpy(r, s, sizeof(*r));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* a ring writer may have started reusing the slot meanwhile */
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq) {
+		t->missing++;
+		return 0;
+	}
+	if (r->call >= ST_CALL_COUNT || (r->flags & ~ST_REC_ERR)) {
+		t->corrupt++;
+		if (!t->warn[0])
+			snprintf(t->warn, sizeof(t->warn),
+				 "%s: corrupt record at offset %llu (call "
+				 "kind %u): skipped",
+				 t->path,
+				 (unsigned long long)st_trace_offset(t, n),
+				 r->call);
+		return -1;
+	}
+	t->good++;
+	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_path(char ***list, int *n, int *cap, const char *p)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		char **l = realloc(*list, *cap * sizeof(char *));
+		if (!l)
+			return -1;
+		*list = l;
+	}
+	if (!((*list)[*n] = strdup(p)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+int st_trace_find(char **paths, int npaths, char ***out, char *err)
+{
+	char **list = NULL;
+	int n = 0, cap = 0;
+
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		if (stat(paths[i], &st) < 0) {
+			snprintf(err, ST_ERR_LEN, "%s: %s", paths[i],
+				 strerror(errno));
+			goto fail;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			if (add_path(&list, &n, &cap, paths[i]))
+				goto oom;
+			continue;
+		}
+		DIR *d = opendir(paths[i]);
+		if (!d) {
+			snprintf(err, ST_ERR_LEN, "%s: cannot read directory: %s",
+				 paths[i], strerror(errno));
+			goto fail;
+		}
+		int before = n;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			size_t l = strlen(e->d_name);
+			if (l < 7 || strcmp(e->d_name + l - 6, ".trace"))
+				continue;
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s/%s", paths[i], e->d_name);
+			if (add_path(&list, &n, &cap, p)) {
+				closedir(d);
+				goto oom;
+			}
+		}
+		closedir(d);
+		qsort(list + before, n - before, sizeof(char *), cmp_str);
+	}
+	*out = list;
+	return n;
+oom:
+	snprintf(err, ST_ERR_LEN, "out of memory");
+fail:
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return -1;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading trace files: validation, record access, loss accounting. */
+#ifndef ST_VIEWER_TRACE_H
+#define ST_VIEWER_TRACE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "socktrace/format.h"
+
+#define ST_ERR_LEN 512
+
+/* One trace file, mapped read-only.  Records are numbered as the writer
+ * numbered them; [first, end) is the range that may still be read. */
+struct st_trace {
+	char path[PATH_MAX];
+	const uint8_t *map;
+	size_t size;
+	struct st_header hdr; /* copy, live counters as of the last refresh */
+	uint64_t slots;       /* slots present in the file */
+	uint64_t first, end;
+	uint64_t lost;    /* overwritten, dropped or cut off by truncation */
+	uint64_t missing; /* reserved but never completed (killed, in flight) */
+	uint64_t corrupt; /* slots whose contents make no sense */
+	uint64_t good;    /* records read successfully */
+	char warn[ST_ERR_LEN]; /* first problem found in the records */
+};
+
+/*
+ * Opens and validates PATH.  Returns 0, or -1 with a message naming the
+ * file (and offset) in err.  A file with a valid header but a short or
+ * damaged body opens, with the problem in t->warn.
+ */
+int st_trace_open(struct st_trace *t, const char *path, char *err);
+void st_trace_close(struct st_trace *t);
+
+/* Re-reads the live counters (records written since open). */
+void st_trace_refresh(struct st_trace *t);
+
+/*
+ * Copies record N into R.  Returns 1 when it is there, 0 when it is not
+ * (never completed: counted in missing; or cut off with the file's end:
+ * counted in lost), -1 when it is corrupt (counted
+ * in corrupt, described in warn).
+ */
+int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
+
+/* Byte offset of record N's slot in the file. */
+uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);
+
+/*
+ * Expands PATHS (files or directories of *.trace files) into a list of
+ * file paths, sorted; returns the count or -1 with err set.  The caller
+ * frees each path and the array.
+ */
+int st_trace_find(char **paths, int npaths, char ***out, char *err);
+
+#endif
