@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Start-up of the preload library: configuration, enabling, fork, exit. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,41 @@ void st__debug(const char *msg, int err)
 	st__sys(SYS_write, 2, (long)buf, (long)n, 0, 0, 0);
 }
 
+/*
+ * getenv() that also works before libc has set environ up: a program's
+ * .preinit_array or an earlier library's constructor may call a wrapper
+ * first.  Then the environment is read from /proc/self/environ.
+ */
+static char *env_get(const char *name)
+{
+	extern char **environ;
+	static char buf[1 << 16];
+	static long len = -1;
+
+	if (environ)
+		return getenv(name);
+	if (len < 0) {
+		long fd = st__sys(SYS_openat, AT_FDCWD,
+				  (long)"/proc/self/environ",
+				  O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		len = 0;
+		if (fd >= 0) {
+			long n;
+			while (len < (long)sizeof(buf) - 1 &&
+			       (n = st__sys(SYS_read, fd, (long)(buf + len),
+					    sizeof(buf) - 1 - len, 0, 0, 0)) > 0)
+				len += n;
+			st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		}
+		buf[len] = 0;
+	}
+	size_t nl = strlen(name);
+	for (char *p = buf; p < buf + len; p += strlen(p) + 1)
+		if (!strncmp(p, name, nl) && p[nl] == '=')
+			return p + nl + 1;
+	return NULL;
+}
+
 /* Parses "64M", "1G", "100000" into bytes; 0 when malformed. */
 static uint64_t parse_size(const char *s)
 {
@@ -64,9 +100,9 @@ static void read_config(void)
 {
 	const char *v;
 
-	st__cfg.debug = (v = getenv("SOCKTRACE_DEBUG")) && *v && *v != '0';
+	st__cfg.debug = (v = env_get("SOCKTRACE_DEBUG")) && *v && *v != '0';
 	st__cfg.max_size = 64ull << 20;
-	if ((v = getenv("SOCKTRACE_MAX_SIZE")) && *v) {
+	if ((v = env_get("SOCKTRACE_MAX_SIZE")) && *v) {
 		uint64_t s = parse_size(v);
 		if (s)
 			st__cfg.max_size = s;
@@ -75,14 +111,14 @@ static void read_config(void)
 				  0);
 	}
 	st__cfg.policy = ST_POLICY_RING;
-	if ((v = getenv("SOCKTRACE_FULL")) && *v) {
+	if ((v = env_get("SOCKTRACE_FULL")) && *v) {
 		if (!strcmp(v, "stop"))
 			st__cfg.policy = ST_POLICY_STOP;
 		else if (strcmp(v, "ring"))
 			st__debug("SOCKTRACE_FULL is not ring or stop, "
 				  "using ring", 0);
 	}
-	st_trace_dir(st__cfg.dir, sizeof(st__cfg.dir));
+	st_trace_dir(st__cfg.dir, sizeof(st__cfg.dir), env_get);
 }
 
 static void after_fork_child(void)

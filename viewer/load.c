@@ -16,7 +16,7 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 
 	memset(s, 0, sizeof(*s));
 	if (npaths == 0) {
-		st_trace_dir(dir, sizeof(dir));
+		st_trace_dir(dir, sizeof(dir), getenv);
 		paths = def;
 		npaths = 1;
 	}

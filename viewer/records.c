@@ -75,18 +75,19 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len)
 	case AF_UNIX: {
 		char path[sizeof(a->data) + 1];
 		size_t n = sizeof(a->data);
-		bool abstract = a->data[0] == 0 && a->data[1] != 0;
 		memcpy(path, a->data, n);
-		path[n] = 0;
-		if (!abstract)
-			n = strlen(path);
-		/* abstract names may hold NULs: show them as @ */
-		for (size_t i = 0; i < n; i++)
-			if (path[i] == 0)
-				path[i] = '@';
-		if (!abstract)
-			while (n && path[n - 1] == '@')
+		if (a->data[0] == 0) {
+			/* abstract: NUL-padded, inner NULs shown as @ */
+			while (n > 1 && path[n - 1] == 0)
 				n--;
+			for (size_t i = 0; i < n; i++)
+				if (path[i] == 0)
+					path[i] = '@';
+			if (n == 1)
+				n = 0; /* just the NUL: no name at all */
+		} else {
+			n = strnlen(path, n);
+		}
 		path[n] = 0;
 		if (n == 0)
 			snprintf(buf, len, "(unnamed)");

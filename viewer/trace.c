@@ -18,7 +18,12 @@ uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
 	return ST_HEADER_SIZE + (n % t->hdr.capacity) * ST_SLOT_SIZE;
 }
 
-/* Works out which records can be read and how many were lost. */
+/*
+ * Works out which records can be read and how many were lost: records
+ * overwritten in a full ring or refused by a full stop-policy file
+ * (next - capacity), dropped by the writer (it could not grow the file:
+ * those were never in it), and cut off by truncating the file.
+ */
 static void account(struct st_trace *t)
 {
 	const struct st_header *h = (const void *)t->map;
@@ -30,26 +35,26 @@ static void account(struct st_trace *t)
 	t->hdr.exit_ts = __atomic_load_n(&h->exit_ts, __ATOMIC_RELAXED);
 
 	uint64_t next = t->hdr.next;
-	t->lost = t->hdr.dropped;
-	if (next > cap) {
-		t->lost += next - cap;
-		if (t->hdr.policy == ST_POLICY_STOP) {
-			t->first = 0;
-			t->end = cap;
-		} else {
-			t->first = next - cap;
-			t->end = next;
-		}
+	uint64_t mapped = t->hdr.mapped < cap ? t->hdr.mapped : cap;
+	bool ring = next > cap && t->hdr.policy == ST_POLICY_RING;
+
+	t->lost = t->hdr.dropped + (next > cap ? next - cap : 0);
+	t->first = ring ? next - cap : 0;
+	t->end = next > cap ? (ring ? next : cap) : next;
+	t->cut = 0;
+	if (ring) {
+		/* every slot holds one record of the window */
+		if (t->slots < cap)
+			t->cut = cap - t->slots;
 	} else {
-		t->first = 0;
-		t->end = next;
+		if (t->end > mapped)
+			t->end = mapped; /* the rest was dropped */
+		if (t->end > t->slots) {
+			t->cut = t->end - t->slots;
+			t->end = t->slots;
+		}
 	}
-	/* a file cut short: records past its end are gone (a wrapped ring
-	 * loses the records in its missing slots, counted by st_trace_get) */
-	if (next <= cap && t->end > t->slots) {
-		t->lost += t->end - t->slots;
-		t->end = t->slots;
-	}
+	t->lost += t->cut;
 }
 
 int st_trace_open(struct st_trace *t, const char *path, char *err)
@@ -104,6 +109,14 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 path);
 		goto bad;
 	}
+	if (h->version > ST_VERSION && __builtin_bswap32(h->version) <=
+						ST_VERSION) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: written on a machine of the other byte order: "
+			 "read it with socktrace on such a machine",
+			 path);
+		goto bad;
+	}
 	if (h->version > ST_VERSION) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: written by a newer socktrace (format version "
@@ -135,7 +148,7 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 path, t->size,
 			 (unsigned long long)(ST_HEADER_SIZE +
 					      want * ST_SLOT_SIZE),
-			 (unsigned long long)t->lost);
+			 (unsigned long long)t->cut);
 	return 0;
 bad:
 	munmap((void *)t->map, t->size);
@@ -177,10 +190,8 @@ void st_trace_refresh(struct st_trace *t)
 
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 {
-	if (n % t->hdr.capacity >= t->slots) {
-		t->lost++;
-		return 0;
-	}
+	if (n % t->hdr.capacity >= t->slots)
+		return 0; /* cut off with the file's end: counted in cut */
 	const struct st_rec *s =
 		(const void *)(t->map + st_trace_offset(t, n));
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);

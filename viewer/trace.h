@@ -10,7 +10,7 @@
 
 #include "socktrace/format.h"
 
-#define ST_ERR_LEN 512
+#define ST_ERR_LEN (PATH_MAX + 256)
 
 /* One trace file, mapped read-only.  Records are numbered as the writer
  * numbered them; [first, end) is the range that may still be read. */
@@ -22,6 +22,7 @@ struct st_trace {
 	uint64_t slots;       /* slots present in the file */
 	uint64_t first, end;
 	uint64_t lost;    /* overwritten, dropped or cut off by truncation */
+	uint64_t cut;     /* of those, cut off by truncation */
 	uint64_t missing; /* reserved but never completed (killed, in flight) */
 	uint64_t corrupt; /* slots whose contents make no sense */
 	uint64_t good;    /* records read successfully */
@@ -42,7 +43,8 @@ void st_trace_refresh(struct st_trace *t);
 /*
  * Copies record N into R.  Returns 1 when it is there, 0 when it is not
  * (never completed: counted in missing; or cut off with the file's end:
- * counted in lost), -1 when it is corrupt (counted
+ * already counted in lost).  good, missing and corrupt count the calls
+ * made, so read each record once, -1 when it is corrupt (counted
  * in corrupt, described in warn).
  */
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);

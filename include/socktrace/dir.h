@@ -8,14 +8,16 @@
 #include <unistd.h>
 
 /* Writes the trace directory into BUF: $SOCKTRACE_DIR, else
- * $XDG_RUNTIME_DIR/socktrace, else /tmp/socktrace-$EUID. */
-static inline void st_trace_dir(char *buf, size_t len)
+ * $XDG_RUNTIME_DIR/socktrace, else /tmp/socktrace-$EUID.  GET looks up
+ * an environment variable (getenv, or the preload's early stand-in). */
+static inline void st_trace_dir(char *buf, size_t len,
+				char *(*get)(const char *))
 {
 	const char *v;
 
-	if ((v = getenv("SOCKTRACE_DIR")) && *v)
+	if ((v = get("SOCKTRACE_DIR")) && *v)
 		snprintf(buf, len, "%s", v);
-	else if ((v = getenv("XDG_RUNTIME_DIR")) && *v)
+	else if ((v = get("XDG_RUNTIME_DIR")) && *v)
 		snprintf(buf, len, "%s/socktrace", v);
 	else
 		snprintf(buf, len, "/tmp/socktrace-%u", (unsigned)geteuid());

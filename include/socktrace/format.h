@@ -12,8 +12,8 @@
  * A trace file is one header page followed by fixed-size record slots.
  * Slot i holds record number n where n % capacity == i; its seq field is
  * n + 1 once the record is complete (0 while empty or being written).
- * All integers are in the byte order of the machine that wrote them; the
- * magic tells a reader when that differs from its own.
+ * All integers are in the byte order of the machine that wrote them; a
+ * version that reads right only byte-swapped tells a reader it differs.
  */
 #define ST_MAGIC "SOCKTRC\x01"
 #define ST_VERSION 1

@@ -1,0 +1,548 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Integration tests: real programs run with and without libsocktrace.so.
+
+Each test runs programs the way a user would and asserts what the user
+would notice: the program behaves identically under the preload, and the
+trace says what the program did.  Run all: tests/integration.py; some:
+tests/integration.py NAME...  Ends with a line 'N passed, N failed'.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIB = os.path.join(ROOT, "libsocktrace.so")
+VIEWER = os.path.join(ROOT, "socktrace")
+PROBE = os.path.join(ROOT, "build/tests/progs/probe")
+PROBE_FORTIFY = os.path.join(ROOT, "build/tests/progs/probe_fortify")
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def base_env():
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SOCKTRACE_") and k != "LD_PRELOAD"}
+    env["LC_ALL"] = "C"
+    return env
+
+
+def run(argv, trace=None, env=None, timeout=120, preload=True):
+    """Runs argv; with trace (a directory), under the preload."""
+    e = base_env()
+    if trace:
+        e["SOCKTRACE_DIR"] = trace
+        if preload:
+            e["LD_PRELOAD"] = LIB
+    e.update(env or {})
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       env=e, timeout=timeout, close_fds=True)
+    return p.returncode, p.stdout.decode(errors="replace"), \
+        p.stderr.decode(errors="replace")
+
+
+def dump(path, expect_rc=0):
+    """Process and call lines of 'socktrace dump --json PATH'."""
+    rc, out, err = run([VIEWER, "dump", "--json", path])
+    check(rc == expect_rc, f"dump exited {rc}, stderr: {err}")
+    procs, calls = [], []
+    for line in out.splitlines():
+        o = json.loads(line)
+        (procs if o["type"] == "process" else calls).append(o)
+    return procs, calls
+
+
+class TraceDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="socktrace-test-")
+        os.chmod(self.path, 0o700)
+        self.dir = os.path.join(self.path, "t")
+        return self
+
+    def __exit__(self, *a):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def same_run(argv, env=None, timeout=120):
+    """Runs argv without and with the preload; both must print the same.
+    Returns the trace (procs, calls) of the traced run."""
+    with TraceDir() as t:
+        plain = run(argv, env=env, timeout=timeout)
+        traced = run(argv, trace=t.dir, env=env, timeout=timeout)
+        check(plain[0] == traced[0],
+              f"exit status {plain[0]} untraced, {traced[0]} traced")
+        for name, a, b in (("stdout", plain[1], traced[1]),
+                           ("stderr", plain[2], traced[2])):
+            if a != b:
+                import difflib
+                d = "\n".join(difflib.unified_diff(
+                    a.splitlines(), b.splitlines(), "untraced", "traced",
+                    lineterm=""))
+                raise Fail(f"{name} differs with the preload:\n{d}")
+        return dump(t.dir)
+
+
+def calls_of(calls, name=None, **kw):
+    out = []
+    for c in calls:
+        if name and c["call"] != name:
+            continue
+        if all(c.get(k) == v for k, v in kw.items()):
+            out.append(c)
+    return out
+
+
+# --- transparency: identical behaviour, and records that match ---------
+
+@test
+def errors_same_and_unrecorded_for_non_sockets():
+    procs, calls = same_run([PROBE, "errors"])
+    check(len(procs) == 1 and procs[0]["lost"] == 0, "one process, no loss")
+    refused = calls_of(calls, "connect", errno="ECONNREFUSED")
+    check(len(refused) == 2, f"2 refused connects, got {len(refused)}")
+    check(refused[0]["addr"] and refused[0]["addr"].startswith("127.0.0.1:"),
+          "a refused connect records the address it tried")
+    efault = calls_of(calls, "connect", errno="EFAULT")
+    check(len(efault) == 1 and efault[0]["addr"] is None,
+          "EFAULT connect recorded without reading the bad address")
+    check(not calls_of(calls, errno="ENOTSOCK"),
+          "calls on a pipe are not recorded")
+    check(not calls_of(calls, errno="EBADF"),
+          "calls on closed fds are not recorded")
+    check(not [c for c in calls if c["call"] in ("read", "write")
+               and c["errno"] is None],
+          "the pipe's successful read and write are not recorded")
+
+
+@test
+def echo_same_and_recorded():
+    procs, calls = same_run([PROBE, "echo"])
+    pid = procs[0]["pid"]
+    conn_of = {}
+    connect = calls_of(calls, "connect")[0]
+    accept = calls_of(calls, "accept")[0]
+    check(connect["errno"] is None and connect["ret"] == 0, "connect ok")
+    check(connect["local"] == accept["peer"],
+          f"connect local {connect['local']} == accept peer {accept['peer']}")
+    check(connect["addr"] == accept["local"], "connect addr == accept local")
+    check(accept["conn2"] and accept["conn2"] != accept["conn"],
+          "accept names the new connection")
+    server, client = accept["conn2"], connect["conn"]
+    listen = calls_of(calls, "listen")[0]
+    check(listen["backlog"] == 16 and listen["effective_backlog"] == 16,
+          "listen backlog and effective backlog")
+    check(listen["somaxconn"] > 0, "somaxconn recorded")
+    check(accept["queue_max"] == 16, "accept sees the queue limit")
+    # every data call on the right connection with the right byte counts
+    expect = [("write", client, 5, 5), ("read", server, 5, 64),
+              ("send", server, 6, 6), ("recv", client, 6, 64),
+              ("writev", client, 5, 5), ("readv", server, 5, 11),
+              ("sendto", server, 3, 3), ("recvfrom", client, 3, 64),
+              ("sendmsg", client, 5, 5), ("recvmsg", server, 5, 11)]
+    data = [c for c in calls if c.get("dir")]
+    for (name, conn, nbytes, asked), c in zip(expect, data):
+        check(c["call"] == name and c["conn"] == conn
+              and c["bytes"] == nbytes and c["asked"] == asked,
+              f"expected {name} {nbytes}/{asked} on {conn}, got {c}")
+    so = calls_of(calls, "getsockopt")[0]
+    check(so["value"] == 0 and so["conn"] == client, "SO_ERROR 0 recorded")
+    dup = calls_of(calls, "dup")[0]
+    check(dup["conn"] == server, "dup of the server end")
+    via_dup = [c for c in calls if c["call"] == "write" and c["fd"] ==
+               dup["ret"]][0]
+    check(via_dup["conn"] == server, "a dup'd fd shares the connection id")
+    fdup = calls_of(calls, "fcntl")[0]
+    check(fdup["ret"] == 50 and fdup["conn"] == server, "F_DUPFD_CLOEXEC")
+    check(calls_of(calls, "dup2")[0]["conn"] == client, "dup2 recorded")
+    check(calls_of(calls, "dup3")[0]["ret"] == 61, "dup3 recorded")
+    sh = calls_of(calls, "shutdown")[0]
+    check(sh["how"] == 1 and sh["conn"] == client, "shutdown(SHUT_WR)")
+    eof = [c for c in calls if c["call"] == "read" and c["bytes"] == 0]
+    check(len(eof) == 2 and eof[0]["conn"] == server, "EOF reads recorded")
+    closes = calls_of(calls, "close", conn=server)
+    check([c["tcp_state"] for c in closes] == ["CLOSE_WAIT"] * 3,
+          "the passive closer closes in CLOSE_WAIT, each fd recorded")
+    fc = calls_of(calls, "fclose")
+    check(len(fc) == 1 and fc[0]["conn"] == client, "fclose of a socket")
+    sp = calls_of(calls, "socketpair")[0]
+    check(sp["domain"] == socket.AF_UNIX and sp["fd2"] == sp["fd"] + 1,
+          "socketpair records both fds")
+    cr = calls_of(calls, "close_range")
+    check(sorted(c["conn"] for c in cr) == sorted([sp["conn"], sp["conn2"]]),
+          "close_range closes both socketpair ends, one record each")
+    a4 = calls_of(calls, "accept4")
+    check(len(a4) == 1 and a4[0]["peer"].startswith("127.0.0.1:"),
+          "accept4 with the peer address")
+    check(all(c["pid"] == pid and c["tid"] == pid for c in calls),
+          "pid and tid of a single-threaded program")
+    ts = [c["ts"] for c in calls]
+    check(ts == sorted(ts), "dump prints in time order")
+
+
+@test
+def nonblocking_connect_completion():
+    procs, calls = same_run([PROBE, "nonblock"])
+    c = calls_of(calls, "connect")[0]
+    check(c["errno"] == "EINPROGRESS" and c["local"], "EINPROGRESS + local")
+    g = calls_of(calls, "getsockopt")[0]
+    check(g["value"] == 111 and g["conn"] == c["conn"],
+          "SO_ERROR=ECONNREFUSED completes the connect")
+
+
+@test
+def threads_exact_record_count():
+    procs, calls = same_run([PROBE, "threads", "8", "10000"])
+    data = [c for c in calls if c["call"] in ("read", "write")]
+    check(len(data) == 80000, f"80000 records, got {len(data)}")
+    check(procs[0]["lost"] == 0, "nothing lost")
+    check(len({c["tid"] for c in data}) == 8, "8 threads seen")
+
+
+@test
+def calls_inside_signal_handlers():
+    procs, calls = same_run([PROBE, "signals", "500"])
+    udp = [c for c in calls if c["call"] == "socket" and c["type"] == 2]
+    check(len(udp) == 500, f"500 handler sockets recorded, got {len(udp)}")
+    check(len(calls_of(calls, "read")) == 500, "500 reads in main")
+
+
+@test
+def before_constructor():
+    procs, calls = same_run([PROBE, "echo"], env={"PROBE_EARLY": "1"})
+    early = calls[:4]
+    check([c["call"] for c in early] ==
+          ["socketpair", "write", "close", "close"],
+          f"calls from .preinit_array recorded: {early}")
+
+
+@test
+def close_everything_and_dup2_over_numbers():
+    procs, calls = same_run([PROBE, "closeall"])
+    cr = calls_of(calls, "close_range")
+    check(len(cr) == 2 and {c["tcp_state"] for c in cr} ==
+          {"LISTEN", "ESTABLISHED"}, f"close_range closes 2 sockets: {cr}")
+    check(not [c for c in calls if c["call"] == "write" and c["errno"]],
+          "the write on the closed fd is not recorded as a socket call")
+    d2 = calls_of(calls, "dup2")
+    check(len(d2) == 4, f"4 dup2 records, got {len(d2)}")
+    check(d2[1]["replaced_conn"] == d2[0]["conn"],
+          "dup2 over a socket names the connection it replaced")
+    acc = calls_of(calls, "accept")[0]
+    check(acc["fd"] == 100 and acc["conn"] == d2[1]["conn"],
+          "accept on a dup2'd listener is on the listener's connection")
+    con = calls_of(calls, "connect")[-1]
+    check(con["fd"] == 200 and con["local"] == acc["peer"],
+          "connect via fd 200 joins the accept")
+    check(d2[3]["conn"] is None and d2[3]["replaced_conn"] == acc["conn2"],
+          "dup2 of /dev/null over a socket closes that socket")
+    cf = calls_of(calls, "closefrom")
+    check(len(cf) >= 3, f"closefrom records each socket, got {len(cf)}")
+    last = calls_of(calls, "socket")[-1]
+    check(calls[-1]["call"] == "close" and calls[-1]["conn"] ==
+          last["conn"], "sockets made after closefrom are traced")
+
+
+@test
+def fork_child_gets_own_trace():
+    with TraceDir() as t:
+        rc, out, err = run([PROBE, "fork"], trace=t.dir)
+        check(rc == 0, f"probe fork failed: {err}")
+        procs, calls = dump(t.dir)
+        check(len(procs) == 2, f"two trace files, got {len(procs)}")
+        parent = [p for p in procs if p["ppid"] != procs[0]["pid"]
+                  and p["ppid"] != procs[1]["pid"]][0]
+        child = [p for p in procs if p is not parent][0]
+        check(child["ppid"] == parent["pid"], "child names its parent")
+        f = calls_of(calls, "fork")[0]
+        check(f["pid"] == parent["pid"] and f["ret"] == child["pid"],
+              "the parent records the fork with the child's pid")
+        sp = calls_of(calls, "socketpair")[0]
+        cw = calls_of(calls, "write", pid=child["pid"])
+        check(len(cw) == 1 and cw[0]["conn"] == sp["conn2"],
+              "the child's write is on the inherited connection")
+
+
+@test
+def exec_gets_new_trace():
+    with TraceDir() as t:
+        rc, out, err = run([PROBE, "exec"], trace=t.dir)
+        check(rc == 0, f"probe exec failed: {err} {out}")
+        procs, calls = dump(t.dir)
+        check(len(procs) == 2 and procs[0]["pid"] == procs[1]["pid"],
+              "two files for one pid: before and after exec")
+        fams = sorted(c["domain"] for c in calls_of(calls, "socket"))
+        check(fams == [socket.AF_INET, socket.AF_INET6],
+              "the socket before exec and the one after")
+
+
+@test
+def sigkill_leaves_readable_trace():
+    with TraceDir() as t:
+        rc, out, err = run([PROBE, "kill"], trace=t.dir)
+        check(rc == -signal.SIGKILL, f"probe should die by SIGKILL: {rc}")
+        procs, calls = dump(t.dir)
+        names = [c["call"] for c in calls]
+        check(names[:6] == ["socket", "bind", "listen", "socket", "connect",
+                            "accept"] and names[-1] == "write",
+              f"every call before the kill is there: {names}")
+        check(procs[0]["exit_ts"] is None, "no normal exit recorded")
+
+
+@test
+def fortified_reads_recorded():
+    procs, calls = same_run([PROBE_FORTIFY, "fortify", "20"])
+    names = [c["call"] for c in calls if c.get("dir") == "in"]
+    check(names == ["__read_chk", "__recv_chk", "__recvfrom_chk"],
+          f"fortified entry points recorded by name: {names}")
+    check([c["bytes"] for c in calls if c.get("dir") == "in"] == [9, 5, 3],
+          "with their byte counts")
+
+
+@test
+def secure_execution_disables_tracing():
+    if os.geteuid() != 0:
+        print("  (skipped: needs root to make a setuid binary)")
+        return
+    with TraceDir() as t:
+        os.makedirs(t.dir, mode=0o700)
+        # control: the same dlopen path does trace when not setuid
+        rc, out, err = run([PROBE, "secure", LIB], trace=t.dir,
+                           preload=False)
+        check(rc == 0 and "ok" in out, f"probe secure: {out} {err}")
+        check(len(os.listdir(t.dir)) == 1, "the control run traces")
+        shutil.rmtree(t.dir)
+        os.makedirs(t.dir, mode=0o700)
+        nobody = 65534
+        os.chown(t.dir, nobody, nobody)
+        exe = os.path.join(t.path, "probe-setuid")
+        shutil.copy(PROBE, exe)
+        os.chmod(t.path, 0o755)
+        os.chown(exe, nobody, nobody)
+        os.chmod(exe, 0o4755)
+        rc, out, err = run([exe, "secure", LIB], trace=t.dir, preload=False)
+        check(rc == 0 and "ok" in out, f"setuid probe: {out} {err}")
+        check(os.listdir(t.dir) == [], "a setuid program writes no trace")
+
+
+@test
+def unsafe_trace_dirs_refused():
+    with TraceDir() as t:
+        os.makedirs(t.dir, mode=0o700)
+        os.chmod(t.dir, 0o777)
+        argv = [PROBE, "nonblock"]
+        plain = run(argv)
+        rc, out, err = run(argv, trace=t.dir)
+        check((rc, out, err) == plain, "program unaffected")
+        check(os.listdir(t.dir) == [], "world-writable dir refused")
+        rc, out, err = run(argv, trace=t.dir, env={"SOCKTRACE_DEBUG": "1"})
+        check("writable by others" in err, f"debug says why: {err}")
+        os.rmdir(t.dir)
+        other = os.path.join(t.path, "elsewhere")
+        os.mkdir(other, 0o700)
+        os.symlink(other, t.dir)
+        rc, out, err = run(argv, trace=t.dir)
+        check((rc, out, err) == plain and os.listdir(other) == [],
+              "a symlinked trace dir is not followed")
+
+
+@test
+def ring_and_stop_when_full():
+    with TraceDir() as t:
+        env = {"SOCKTRACE_MAX_SIZE": "64K"}
+        rc, out, err = run([PROBE, "threads", "1", "2000"], trace=t.dir,
+                           env=env)
+        check(rc == 0, "program unaffected by a full trace")
+        procs, calls = dump(t.dir)
+        cap = (64 * 1024 - 4096) // 128
+        check(len(calls) == cap, f"ring keeps {cap} records: {len(calls)}")
+        check(procs[0]["lost"] == procs[0]["records"] + procs[0]["lost"] -
+              cap and procs[0]["lost"] > 1500, "the loss is counted")
+        check(calls[-1]["call"] == "close", "ring keeps the newest")
+        rc, o2, err = run([VIEWER, "dump", t.dir])
+        check("lost" in err and "SOCKTRACE_MAX_SIZE" in err,
+              f"dump warns about the loss: {err}")
+        shutil.rmtree(t.dir)
+        env["SOCKTRACE_FULL"] = "stop"
+        run([PROBE, "threads", "1", "2000"], trace=t.dir, env=env)
+        procs, calls = dump(t.dir)
+        check(len(calls) == cap and calls[0]["call"] == "socketpair",
+              "stop keeps the oldest")
+
+
+@test
+def no_fd_thread_or_output_added():
+    # the probe's footer lists fds and threads: same_run compares them
+    same_run([PROBE, "echo"])
+    same_run([PROBE, "threads", "4", "100"])
+
+
+# --- the viewer's errors ------------------------------------------------
+
+@test
+def dump_errors_are_clear():
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "dump", os.path.join(t.path, "nope")])
+        check(rc == 1 and "nope" in err, f"missing path: {rc} {err}")
+        os.makedirs(t.dir)
+        rc, out, err = run([VIEWER, "dump", t.dir])
+        check(rc == 1 and "no trace files" in err, f"empty dir: {err}")
+        rc, out, err = run([VIEWER, "dump", "--bogus"])
+        check(rc == 2 and "usage" in err, "bad option is a usage error")
+        rc, out, err = run([VIEWER, "frobnicate"])
+        check(rc == 2, "unknown command is a usage error")
+        run([PROBE, "echo"], trace=t.dir)
+        good = os.listdir(t.dir)[0]
+        with open(os.path.join(t.dir, "zero.trace"), "w"):
+            pass
+        with open(os.path.join(t.dir, good), "rb") as f:
+            data = f.read()
+        with open(os.path.join(t.dir, "short.trace"), "wb") as f:
+            f.write(data[:4096 + 128 * 3 + 50])
+        rc, out, err = run([VIEWER, "dump", "--json", t.dir])
+        check(rc == 1, "a bad file makes the exit status 1")
+        check("zero.trace: empty file" in err, f"zero-length named: {err}")
+        check("short.trace: truncated at offset" in err,
+              f"truncation named with offset: {err}")
+        lines = [json.loads(x) for x in out.splitlines()]
+        check(len([x for x in lines if x["type"] == "process"]) == 2,
+              "the good and the truncated file are both shown")
+        check(len([x for x in lines if x["type"] == "call"]) > 3,
+              "their records are still shown")
+
+
+# --- real programs --------------------------------------------------------
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        check(proc.poll() is None, "server exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise Fail(f"nothing listening on {port}")
+
+
+@test
+def curl_and_python_http_server():
+    with TraceDir() as t:
+        www = os.path.join(t.path, "www")
+        os.mkdir(www)
+        with open(os.path.join(www, "hello.txt"), "w") as f:
+            f.write("hello from socktrace\n" * 100)
+        port = free_port()
+        env = base_env()
+        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
+        srv = subprocess.Popen(
+            ["python3", "-m", "http.server", str(port), "--bind",
+             "127.0.0.1", "--directory", www],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, srv)
+            url = f"http://127.0.0.1:{port}/hello.txt"
+            plain = run(["curl", "-sS", url])
+            traced = run(["curl", "-sS", url], trace=t.dir)
+            check(plain == traced and plain[0] == 0,
+                  "curl prints the same with and without the preload")
+            # curl may have its reply before the server thread that sent
+            # it has written its records: wait for the server's last close
+            end = time.time() + 10
+            while time.time() < end:
+                procs, calls = dump(t.dir)
+                if len(calls_of(calls, "close", pid=srv.pid)) >= 3:
+                    break
+                time.sleep(0.05)
+        finally:
+            srv.terminate()
+            srv.wait(10)
+        procs, calls = dump(t.dir)
+        curl = [p for p in procs if p["comm"] == "curl"]
+        py = [p for p in procs if p["comm"].startswith("python")]
+        check(len(curl) == 1 and len(py) == 1, f"both traced: {procs}")
+        cpid, ppid = curl[0]["pid"], py[0]["pid"]
+        con = [c for c in calls_of(calls, "connect", pid=cpid)
+               if c["addr"] == f"127.0.0.1:{port}"]
+        check(len(con) == 1, f"curl connects once to the server: {con}")
+        con = con[0]
+        # the preload's own probe connection (wait_port) is untraced, and
+        # so is the untraced curl: one accept joins the traced curl
+        acc = [c for c in calls_of(calls, pid=ppid)
+               if c["call"] in ("accept", "accept4")
+               and c["peer"] == con["local"]]
+        check(len(acc) == 1, f"the server's accept has curl's local "
+              f"address {con['local']} as peer")
+        acc = acc[0]
+        check(acc["local"] == con["addr"], "accept local == connect addr")
+
+        def total(pid, conn, d):
+            return sum(c["bytes"] or 0 for c in calls
+                       if c["pid"] == pid and c["conn"] == conn
+                       and c.get("dir") == d)
+        sent, got = total(cpid, con["conn"], "out"), \
+            total(ppid, acc["conn2"], "in")
+        check(sent > 0 and sent == got,
+              f"request bytes: curl sent {sent}, server read {got}")
+        sent, got = total(ppid, acc["conn2"], "out"), \
+            total(cpid, con["conn"], "in")
+        check(sent > 2100 and sent == got,
+              f"response bytes: server sent {sent}, curl read {got}")
+
+
+def main(argv):
+    want = argv[1:]
+    for p in (LIB, VIEWER, PROBE, PROBE_FORTIFY):
+        if not os.path.exists(p):
+            print(f"integration: {p} is missing: run 'make test'")
+            return 1
+    passed = failed = 0
+    for fn in TESTS:
+        if want and fn.__name__ not in want:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            passed += 1
+            print(f"PASS {fn.__name__} ({time.time() - t0:.1f}s)")
+        except Exception as e:
+            failed += 1
+            print(f"FAIL {fn.__name__}: {e}")
+            if not isinstance(e, Fail):
+                traceback.print_exc()
+        sys.stdout.flush()
+    print(f"integration: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/* A program that makes socket calls and prints what each returned. */
+
+/*
+ * The integration suite runs each scenario with and without the preload
+ * and compares the transcripts: return values, errno after every call
+ * (success included: errno is set to a sentinel before each call), the
+ * fds left open and the thread count.  Nothing printed depends on
+ * addresses or timing, so two honest runs print the same.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#define SENTINEL 4242
+
+static void show(const char *what, long ret)
+{
+	int e = errno;
+	const char *n = e == SENTINEL ? "-" : strerrorname_np(e);
+
+	printf("%-40s = %ld errno %s\n", what, ret, n ? n : "?");
+	fflush(stdout);
+}
+
+/* T(expr): run expr with errno at the sentinel, print result and errno. */
+#define T(expr)                             \
+	({                                  \
+		errno = SENTINEL;           \
+		long r_ = (long)(expr);     \
+		show(#expr, r_);            \
+		r_;                         \
+	})
+
+/* An address no mapping covers: the kernel answers EFAULT.  Volatile so
+ * the compiler cannot see (and warn about) what the test means to do. */
+static void *volatile bad_address = (void *)16;
+static volatile int minus_one = -1;
+
+static void *bad_ptr(void)
+{
+	return bad_address;
+}
+
+/* Loopback listener on an ephemeral port; *port gets the port. */
+static int listener(struct sockaddr_in *sa)
+{
+	socklen_t l = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof(*sa)) ||
+	    listen(fd, 16) || getsockname(fd, (struct sockaddr *)sa, &l)) {
+		perror("listener");
+		exit(3);
+	}
+	return fd;
+}
+
+/* A port with nobody listening: bound, never listened, then closed. */
+static struct sockaddr_in closed_port(void)
+{
+	struct sockaddr_in sa;
+	int fd = listener(&sa);
+
+	close(fd);
+	return sa;
+}
+
+/* Open fds and thread count: what the preload must not change. */
+static void footer(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[64], target[256];
+	int dfd = dirfd(d);
+
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || fd == dfd)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = 0;
+		/* inode numbers differ between runs; kinds must not */
+		char *b = strchr(target, '[');
+		if (b)
+			*b = 0;
+		printf("fd %d: %s\n", fd, target);
+	}
+	closedir(d);
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Threads:", 8))
+			printf("%s", line);
+	fclose(f);
+}
+
+static int errors(void)
+{
+	struct sockaddr_in cp = closed_port();
+	int s = T(socket(AF_INET, SOCK_STREAM, 0));
+	char buf[16];
+	struct iovec bad_iov = { bad_ptr(), 8 };
+	int p[2];
+
+	T(connect(s, (struct sockaddr *)&cp, sizeof(cp)));
+	T(connect(s, (struct sockaddr *)&cp, sizeof(cp)));
+	T(close(s));
+	s = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(connect(s, bad_ptr(), sizeof(cp)));
+	T(connect(s, (struct sockaddr *)&cp, 4000));
+	T(bind(s, bad_ptr(), sizeof(cp)));
+	T(bind(s, (struct sockaddr *)&cp, 3));
+	T(accept(s, NULL, NULL));
+	T(accept4(s, NULL, NULL, 12345));
+	T(fcntl(s, F_SETFL, O_NONBLOCK));
+	T(listen(s, -1));
+	T(accept(s, bad_ptr(), bad_ptr()));
+	T(getsockopt(s, SOL_SOCKET, SO_ERROR, bad_ptr(), bad_ptr()));
+	T(shutdown(s, 99));
+	T(shutdown(s, SHUT_RDWR));
+	T(read(s, bad_ptr(), 8));
+	T(recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	T(recvfrom(s, buf, sizeof(buf), MSG_DONTWAIT, bad_ptr(), bad_ptr()));
+	T(readv(s, &bad_iov, 1));
+	T(readv(s, bad_ptr(), 1));
+	T(readv(s, &bad_iov, minus_one));
+	T(write(s, bad_ptr(), 8));
+	T(send(s, buf, sizeof(buf), MSG_NOSIGNAL));
+	T(sendto(s, buf, 4, MSG_NOSIGNAL, bad_ptr(), sizeof(cp)));
+	T(sendmsg(s, bad_ptr(), 0));
+	T(recvmsg(s, bad_ptr(), 0));
+	T(writev(s, bad_ptr(), 1));
+	T(close(s));
+	T(close(s));
+	T(read(s, buf, sizeof(buf)));
+	T(read(-1, buf, sizeof(buf)));
+	T(write(99999, buf, 1));
+	T(recv(0x7fffffff, buf, 1, 0));
+	T(dup(-1));
+	T(dup2(-1, 5));
+	T(dup3(0, 0, 0));
+	T(fcntl(-1, F_DUPFD, 0));
+	T(close_range(5, 3, 0));
+	T(socket(AF_INET, 99, 0));
+	T(socket(12345, SOCK_STREAM, 0));
+	T(socketpair(AF_INET, SOCK_STREAM, 0, p));
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, bad_ptr()));
+	T(pipe(p));
+	T(connect(p[0], (struct sockaddr *)&cp, sizeof(cp)));
+	T(recv(p[0], buf, 1, MSG_DONTWAIT));
+	T(write(p[1], "x", 1));
+	T(read(p[0], buf, sizeof(buf)));
+	T(close(p[0]));
+	T(close(p[1]));
+	return 0;
+}
+
+/* One connection through every data call, both ends in this process. */
+static int echo(void)
+{
+	struct sockaddr_in sa, peer;
+	socklen_t pl = sizeof(peer);
+	char buf[64];
+	int l = T(listener(&sa));
+	int c = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+	int s = T(accept(l, (struct sockaddr *)&peer, &pl));
+	T(write(c, "hello", 5));
+	T(read(s, buf, sizeof(buf)));
+	T(send(s, "world!", 6, 0));
+	T(recv(c, buf, sizeof(buf), 0));
+	struct iovec iv[2] = { { "ab", 2 }, { "cde", 3 } };
+	T(writev(c, iv, 2));
+	struct iovec rv[2] = { { buf, 1 }, { buf + 1, 10 } };
+	T(readv(s, rv, 2));
+	T(sendto(s, "xyz", 3, 0, NULL, 0));
+	T(recvfrom(c, buf, sizeof(buf), 0, NULL, NULL));
+	struct msghdr m = { .msg_iov = iv, .msg_iovlen = 2 };
+	T(sendmsg(c, &m, 0));
+	struct msghdr rm = { .msg_iov = rv, .msg_iovlen = 2 };
+	T(recvmsg(s, &rm, 0));
+	int err = -1;
+	socklen_t el = sizeof(err);
+	T(getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el));
+	printf("SO_ERROR value %d\n", err);
+	int d = T(dup(s));
+	T(write(d, "via dup", 7));
+	T(read(c, buf, sizeof(buf)));
+	int d2 = T(fcntl(s, F_DUPFD_CLOEXEC, 50));
+	T(dup2(c, 60));
+	T(dup3(c, 61, O_CLOEXEC));
+	T(close(60));
+	T(close(61));
+	T(shutdown(c, SHUT_WR));
+	T(read(s, buf, sizeof(buf)));
+	T(close(d));
+	T(close(d2));
+	T(close(s));
+	T(read(c, buf, sizeof(buf)));
+	FILE *f = fdopen(c, "r+");
+	T(fclose(f));
+	int sp[2];
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	T(write(sp[0], "u", 1));
+	T(read(sp[1], buf, sizeof(buf)));
+	int c2 = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(connect(c2, (struct sockaddr *)&sa, sizeof(sa)));
+	struct sockaddr_in cl = { 0 };
+	T(accept4(l, (struct sockaddr *)&cl, &pl, SOCK_NONBLOCK));
+	T(close(c2));
+	T(close_range(sp[0], sp[1], 0));
+	T(close(l));
+	return 0;
+}
+
+/* Non-blocking connect to a closed port, the way curl does it. */
+static int nonblock(void)
+{
+	struct sockaddr_in cp = closed_port();
+	int s = T(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	T(connect(s, (struct sockaddr *)&cp, sizeof(cp)));
+	struct pollfd pfd = { s, POLLOUT, 0 };
+	T(poll(&pfd, 1, 5000));
+	int err = 0;
+	socklen_t el = sizeof(err);
+	T(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el));
+	printf("SO_ERROR value %s\n", strerrorname_np(err));
+	T(close(s));
+	return 0;
+}
+
+struct worker {
+	int fd[2];
+	int calls;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	char c = 'x';
+
+	/* calls alternate send and recv: every one is recorded */
+	for (int i = 0; i < w->calls / 2; i++) {
+		if (write(w->fd[0], &c, 1) != 1 || read(w->fd[1], &c, 1) != 1)
+			abort();
+	}
+	return NULL;
+}
+
+/* N threads, each making M recorded calls on its own socket pair. */
+static int threads(int n, int m)
+{
+	pthread_t t[64];
+	struct worker w[64];
+
+	if (n > 64)
+		n = 64;
+	for (int i = 0; i < n; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, w[i].fd))
+			abort();
+		w[i].calls = m;
+	}
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, work, &w[i]);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < n; i++) {
+		close(w[i].fd[0]);
+		close(w[i].fd[1]);
+	}
+	printf("threads done\n");
+	return 0;
+}
+
+static int sig_pair[2];
+static volatile sig_atomic_t handled;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	(void)sig;
+	/* socket calls inside a handler: must be recorded and harmless */
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	close(s);
+	if (write(sig_pair[0], "s", 1) != 1)
+		abort();
+	handled++;
+	errno = e;
+}
+
+static int signals(int n)
+{
+	char c;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sig_pair);
+	signal(SIGUSR1, on_signal);
+	for (int i = 0; i < n; i++) {
+		raise(SIGUSR1);
+		if (read(sig_pair[1], &c, 1) != 1)
+			abort();
+	}
+	printf("handled %d\n", (int)handled);
+	return 0;
+}
+
+/* A daemon-like program: closes every fd, dup2s over numbers. */
+static int closeall(void)
+{
+	struct sockaddr_in sa;
+	char buf[8];
+	int l = listener(&sa);
+	int c = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+	T(close_range(3, ~0U, 0));
+	T(write(c, "x", 1));
+	l = T(listener(&sa));
+	c = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(dup2(c, 100));
+	T(dup2(l, 100));
+	T(dup2(c, 200));
+	T(connect(200, (struct sockaddr *)&sa, sizeof(sa)));
+	int s = T(accept(100, NULL, NULL));
+	T(write(200, "y", 1));
+	T(read(s, buf, sizeof(buf)));
+	int nul = open("/dev/null", O_RDWR);
+	T(dup2(nul, s));
+	T(read(s, buf, sizeof(buf)));
+	closefrom(3);
+	printf("closefrom done\n");
+	c = T(socket(AF_INET, SOCK_STREAM, 0));
+	T(close(c));
+	return 0;
+}
+
+static int forks(void)
+{
+	int sp[2];
+	char buf[8];
+
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the child writes on the inherited socket, in its own trace */
+		if (write(sp[1], "child", 5) != 5)
+			_exit(1);
+		close(sp[1]);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	T(read(sp[0], buf, sizeof(buf)));
+	printf("child status %d\n", st);
+	T(close(sp[0]));
+	T(close(sp[1]));
+	return 0;
+}
+
+static int execs(const char *self)
+{
+	int s = T(socket(AF_INET, SOCK_DGRAM, 0));
+	T(close(s));
+	fflush(stdout);
+	execl(self, self, "after-exec", (char *)NULL);
+	perror("execl");
+	return 1;
+}
+
+static int after_exec(void)
+{
+	int s = T(socket(AF_INET6, SOCK_DGRAM, 0));
+	T(close(s));
+	return 0;
+}
+
+/* Makes recorded calls, then dies without any chance to clean up. */
+static int killed(void)
+{
+	struct sockaddr_in sa;
+	int l = listener(&sa);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	int s = accept(l, NULL, NULL);
+	if (write(c, "x", 1) != 1)
+		abort();
+	(void)s;
+	printf("about to die\n");
+	fflush(stdout);
+	raise(SIGKILL);
+	return 0;
+}
+
+/* Loads the library with dlopen and calls its socket(): as a setuid
+ * program, it must not trace (and so write no file). */
+static int secure(const char *lib)
+{
+	void *h = dlopen(lib, RTLD_NOW);
+	if (!h) {
+		printf("dlopen: %s\n", dlerror());
+		return 1;
+	}
+	int (*sock)(int, int, int) = (int (*)(int, int, int))dlsym(h, "socket");
+	int (*cl)(int) = (int (*)(int))dlsym(h, "close");
+	int s = sock(AF_INET, SOCK_STREAM, 0);
+	printf("socket via library: %s\n", s >= 0 ? "ok" : "failed");
+	cl(s);
+	return 0;
+}
+
+/* A fortified read: with a known buffer size and a run-time length, the
+ * compiler calls __read_chk and __recv_chk. */
+static int fortified(int n)
+{
+	char buf[32];
+	int sp[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	T(write(sp[0], "fortified", 9));
+	T(read(sp[1], buf, n));
+	T(write(sp[0], "again", 5));
+	T(recv(sp[1], buf, n, 0));
+	T(write(sp[0], "and", 3));
+	T(recvfrom(sp[1], buf, n, 0, NULL, NULL));
+	close(sp[0]);
+	close(sp[1]);
+	return 0;
+}
+
+/*
+ * With PROBE_EARLY=1, socket calls run from .preinit_array: before every
+ * shared library's constructor, libsocktrace.so's included.  Results are
+ * printed later, when stdio is surely usable.
+ */
+static long early_ret[3];
+static int early_err[3];
+static bool early_ran;
+
+static void early(int argc, char **argv, char **envp)
+{
+	(void)argc;
+	(void)argv;
+	for (char **e = envp; *e; e++)
+		if (!strcmp(*e, "PROBE_EARLY=1"))
+			early_ran = true;
+	if (!early_ran)
+		return;
+	int sp[2];
+	early_ret[0] = socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	early_err[0] = errno;
+	early_ret[1] = write(sp[0], "early", 5);
+	early_err[1] = errno;
+	early_ret[2] = close(sp[0]) + close(sp[1]);
+	early_err[2] = errno;
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*early_fn)(
+	int, char **, char **) = early;
+
+int main(int argc, char **argv)
+{
+	if (early_ran)
+		printf("early: %ld %ld %ld\n", early_ret[0], early_ret[1],
+		       early_ret[2]);
+	int rc = 2;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: probe SCENARIO [ARGS]\n");
+		return 2;
+	}
+	const char *s = argv[1];
+	/* EPIPE, not death, for writes on shut-down sockets */
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(s, "errors"))
+		rc = errors();
+	else if (!strcmp(s, "echo"))
+		rc = echo();
+	else if (!strcmp(s, "nonblock"))
+		rc = nonblock();
+	else if (!strcmp(s, "threads"))
+		rc = threads(argc > 2 ? atoi(argv[2]) : 8,
+			     argc > 3 ? atoi(argv[3]) : 10000);
+	else if (!strcmp(s, "signals"))
+		rc = signals(argc > 2 ? atoi(argv[2]) : 1000);
+	else if (!strcmp(s, "closeall"))
+		rc = closeall();
+	else if (!strcmp(s, "fork"))
+		rc = forks();
+	else if (!strcmp(s, "exec"))
+		rc = execs("/proc/self/exe");
+	else if (!strcmp(s, "after-exec"))
+		rc = after_exec();
+	else if (!strcmp(s, "kill"))
+		rc = killed();
+	else if (!strcmp(s, "secure") && argc > 2)
+		rc = secure(argv[2]);
+	else if (!strcmp(s, "fortify"))
+		rc = fortified(argc > 2 ? atoi(argv[2]) : 16);
+	else
+		fprintf(stderr, "probe: unknown scenario %s\n", s);
+	footer();
+	return rc;
+}
