@@ -11,9 +11,14 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifdef CI
 WARN += -Werror
 endif
+# Objects of sanitized builds live apart: a flag change must not mix them.
+B := build
 ifdef SANITIZE
 SAN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+B := build-san
 endif
+# Where the two products go: the repo root, or build-san/ when sanitized.
+OUT := $(if $(SANITIZE),$(B)/,)
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -MMD -MP $(SAN)
 LDLIBS_VIEWER :=
@@ -26,35 +31,45 @@ endif
 
 PRELOAD_SRC := $(wildcard preload/*.c)
 VIEWER_SRC := $(wildcard viewer/*.c)
-PRELOAD_OBJ := $(PRELOAD_SRC:%.c=build/%.o)
-VIEWER_OBJ := $(VIEWER_SRC:%.c=build/%.o)
-VIEWER_LIB_OBJ := $(filter-out build/viewer/main.o,$(VIEWER_OBJ))
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
+VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
+VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
 # Debian packages the build and the tests need (make deps).
 DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl
 
-all: libsocktrace.so socktrace
+all: $(OUT)libsocktrace.so $(OUT)socktrace
 
 # The preload library never runs sanitizers: they would be loaded into
 # every traced program.  Only the interposed libc names are exported.
-build/preload/%.o: preload/%.c
+$(B)/preload/%.o: preload/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(filter-out $(SAN),$(BASE_CFLAGS)) -fPIC -fvisibility=hidden \
 		-fno-stack-protector -D_FORTIFY_SOURCE=0 $(CFLAGS) -c $< -o $@
 
-build/viewer/%.o: viewer/%.c
+$(B)/viewer/%.o: viewer/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
-libsocktrace.so: $(PRELOAD_OBJ)
+$(OUT)libsocktrace.so: $(PRELOAD_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -fPIC -o $@ $^ $(LDFLAGS) -ldl -lpthread
 
-socktrace: $(VIEWER_OBJ)
+$(OUT)socktrace: $(VIEWER_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS_VIEWER)
+
+# Example programs, one per TCP fact (examples/README.md); the demo.
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+$(B)/examples/%: examples/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) -std=gnu11 -O1 -g $(WARN) $(CFLAGS) $< -o $@
+
+examples: $(EXAMPLE_BIN)
 
 include tests/tests.mk
 
@@ -70,7 +85,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
 	else echo "deps: all present"; fi
 
-demo: all
+demo: all examples
 	$(Q)./examples/demo.sh
 
 install: all
@@ -83,6 +98,6 @@ uninstall:
 clean:
 	rm -rf build libsocktrace.so socktrace
 
-.PHONY: all deps demo install uninstall clean test bench
+.PHONY: all examples deps demo install uninstall clean test bench
 
 -include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)

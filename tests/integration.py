@@ -20,10 +20,13 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(ROOT, "libsocktrace.so")
-VIEWER = os.path.join(ROOT, "socktrace")
-PROBE = os.path.join(ROOT, "build/tests/progs/probe")
-PROBE_FORTIFY = os.path.join(ROOT, "build/tests/progs/probe_fortify")
+# make test says where the products are (build-san/ for SANITIZE=...)
+OUT = os.path.join(ROOT, os.environ.get("ST_OUT", "."))
+BUILD = os.path.join(ROOT, os.environ.get("ST_BUILD", "build"))
+LIB = os.path.join(OUT, "libsocktrace.so")
+VIEWER = os.path.join(OUT, "socktrace")
+PROBE = os.path.join(BUILD, "tests/progs/probe")
+PROBE_FORTIFY = os.path.join(BUILD, "tests/progs/probe_fortify")
 
 TESTS = []
 

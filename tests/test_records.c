@@ -425,17 +425,28 @@ static void unix_path(void **state)
 static void unix_abstract(void **state)
 {
 	static const char name[] = "\0sock-abc";
+	static const char inner[] = "\0a\0b";
 	static const char full[] = "\0gnome-keyring-control23";
 	struct st_addr a;
 	char buf[128];
 
 	(void)state;
-	/* the leading NUL of an abstract name shows as '@'; the record
-	 * cannot tell a short name's NUL padding from the name, so only
-	 * the name itself is asserted */
+	/* the leading NUL of an abstract name shows as '@'; the NUL
+	 * padding after a short name is not part of it */
 	addr_unix(&a, AF_UNIX, name, sizeof(name) - 1);
 	addr_str(&a, buf, sizeof(buf));
-	assert_true(!strncmp(buf, "@sock-abc", 9));
+	assert_string_equal(buf, "@sock-abc");
+
+	/* NULs inside the name show as '@' too */
+	addr_unix(&a, AF_UNIX, inner, sizeof(inner) - 1);
+	addr_str(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "@a@b");
+
+	/* a leading NUL and nothing else is no name, not "@" */
+	memset(&a, 0, sizeof(a));
+	a.family = AF_UNIX;
+	addr_str(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "(unnamed)");
 
 	/* a name that fills the field has no padding */
 	addr_unix(&a, AF_UNIX, full, sizeof(full) - 1);

@@ -186,6 +186,24 @@ static void newer_version(void **state)
 	unlink(path);
 }
 
+/* Every field byte-swapped reads as a huge version: not "newer". */
+static void other_byte_order(void **state)
+{
+	char path[PATH_MAX], err[ST_ERR_LEN];
+	struct st_header h;
+
+	(void)state;
+	make_header(&h, 8, 0, ST_POLICY_RING);
+	h.version = __builtin_bswap32(ST_VERSION);
+	tmp_path(path, "swapped.trace");
+	write_file(path, &h, sizeof(h), NULL, 0);
+	open_fails(path, err);
+	expect_msg(err, "other byte order");
+	if (strstr(err, "newer"))
+		fail_msg("\"%s\" blames a newer version", err);
+	unlink(path);
+}
+
 /* The writer had 10 records in the file; a copy kept 6 and a half. */
 static void truncated_body(void **state)
 {
@@ -357,6 +375,91 @@ static void stop_full(void **state)
 	unlink(path);
 }
 
+/*
+ * The writer could not grow the file past 8 slots: records 8 and 9 were
+ * reserved but dropped.  They are lost once, as dropped, not again as
+ * records beyond the mapped end; and the file is not short.
+ */
+static void dropped_once(void **state)
+{
+	char path[PATH_MAX], err[ST_ERR_LEN] = "";
+	struct st_header h;
+	struct st_rec slots[8];
+	struct st_trace t;
+
+	(void)state;
+	make_header(&h, 16, 10, ST_POLICY_RING);
+	h.mapped = 8;
+	h.dropped = 2;
+	for (uint64_t n = 0; n < 8; n++)
+		make_rec(&slots[n], n);
+	tmp_path(path, "dropped.trace");
+	write_file(path, &h, sizeof(h), slots, 8);
+
+	if (st_trace_open(&t, path, err))
+		fail_msg("%s", err);
+	assert_string_equal(t.warn, "");
+	assert_int_equal(t.first, 0);
+	assert_int_equal(t.end, 8);
+	assert_int_equal(t.lost, 2);
+	assert_int_equal(t.cut, 0);
+	for (uint64_t n = t.first; n < t.end; n++)
+		expect_rec(&t, n);
+	assert_int_equal(t.good, 8);
+	assert_int_equal(t.missing, 0);
+	assert_int_equal(t.corrupt, 0);
+	/* a refresh recounts, it does not add */
+	st_trace_refresh(&t);
+	assert_int_equal(t.lost, 2);
+	assert_int_equal(t.cut, 0);
+	assert_int_equal(t.end, 8);
+	assert_string_equal(t.warn, "");
+	st_trace_close(&t);
+	unlink(path);
+}
+
+/*
+ * Stop policy, full (20 records offered to 8 slots), and a copy kept only
+ * 6 slots: 12 refused plus 2 cut off.  Asking for the cut-off records
+ * finds them absent without counting them again.
+ */
+static void stop_full_truncated(void **state)
+{
+	char path[PATH_MAX], err[ST_ERR_LEN] = "";
+	struct st_header h;
+	struct st_rec slots[6], r;
+	struct st_trace t;
+
+	(void)state;
+	make_header(&h, 8, 20, ST_POLICY_STOP);
+	for (uint64_t n = 0; n < 6; n++)
+		make_rec(&slots[n], n);
+	tmp_path(path, "stop-cut.trace");
+	write_file(path, &h, sizeof(h), slots, 6);
+
+	if (st_trace_open(&t, path, err))
+		fail_msg("%s", err);
+	expect_msg(t.warn, path);
+	expect_msg(t.warn, "truncated");
+	expect_msg(t.warn, "2 records lost");
+	assert_int_equal(t.first, 0);
+	assert_int_equal(t.end, 6);
+	assert_int_equal(t.lost, 12 + 2);
+	assert_int_equal(t.cut, 2);
+	for (uint64_t n = t.first; n < t.end; n++)
+		expect_rec(&t, n);
+	/* the two the writer had in slots 6 and 7 */
+	for (uint64_t n = 6; n < 8; n++)
+		assert_int_equal(st_trace_get(&t, n, &r), 0);
+	assert_int_equal(t.good, 6);
+	assert_int_equal(t.lost, 12 + 2);
+	assert_int_equal(t.cut, 2);
+	assert_int_equal(t.missing, 0);
+	assert_int_equal(t.corrupt, 0);
+	st_trace_close(&t);
+	unlink(path);
+}
+
 /* PATH = NAME in the directory find_in_dir lists. */
 static void found_path(char *path, const char *name)
 {
@@ -435,11 +538,14 @@ int main(void)
 		cmocka_unit_test(short_header),
 		cmocka_unit_test(bad_magic),
 		cmocka_unit_test(newer_version),
+		cmocka_unit_test(other_byte_order),
 		cmocka_unit_test(truncated_body),
 		cmocka_unit_test(corrupt_record),
 		cmocka_unit_test(unpublished_slot),
 		cmocka_unit_test(ring_wrap),
 		cmocka_unit_test(stop_full),
+		cmocka_unit_test(dropped_once),
+		cmocka_unit_test(stop_full_truncated),
 		cmocka_unit_test(find_in_dir),
 		cmocka_unit_test(find_missing),
 	};

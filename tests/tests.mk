@@ -7,12 +7,12 @@
 TEST_DEPS := python3 curl
 
 UNIT_SRC := $(wildcard tests/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/%.c=build/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
-PROG_BIN := $(PROG_SRC:tests/progs/%.c=build/tests/progs/%) \
-	build/tests/progs/probe_fortify
+PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%) \
+	$(B)/tests/progs/probe_fortify
 
-build/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
+$(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) -Iviewer $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcmocka
@@ -20,19 +20,20 @@ build/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
 # Test programs are what gets traced: plain builds, no sanitizer runtime.
 PROG_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -pthread -U_FORTIFY_SOURCE
 
-build/tests/progs/%: tests/progs/%.c
+$(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(PROG_CFLAGS) $(CFLAGS) $< -o $@ -ldl
 
 # The same probe, fortified: reads go through __read_chk and friends.
-build/tests/progs/probe_fortify: tests/progs/probe.c
+$(B)/tests/progs/probe_fortify: tests/progs/probe.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (fortified)")
 	$(Q)$(CC) $(PROG_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 $(CFLAGS) $< -o $@ -ldl
 
 test: all $(UNIT_BIN) $(PROG_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
-	python3 tests/integration.py $(TESTS) || fail=1; exit $$fail
+	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
+		|| fail=1; exit $$fail
 
 .PHONY: test
