@@ -129,7 +129,7 @@ uint64_t st__fd_classify(int fd)
 	struct st_rec *r = st__rec(&c, ST_CALL_seen, 0, 0);
 	if (r) {
 		r->u.seen.domain = domain;
-		r->u.seen.type = type;
+		r->u.seen.socktype = type;
 		st__addr_local(&r->u.seen.local, fd);
 		st__addr_peer(&r->u.seen.peer, fd);
 		st__publish(&c, r);

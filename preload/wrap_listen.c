@@ -21,6 +21,9 @@ ST_EXPORT int listen(int fd, int backlog)
 		r->u.listen.effective_backlog =
 			max > 0 && (unsigned)backlog > (unsigned)max ? max
 								     : backlog;
+		/* the port it listens on, also after bind(port 0) */
+		if (ret == 0)
+			st__addr_local(&r->u.listen.local, fd);
 		/* for TCP the kernel says what it really set */
 		if (ret == 0 && st__fd_is_tcp(c.word) &&
 		    st__tcp_queue(fd, &qlen, &qmax))

@@ -20,7 +20,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
 	struct st_rec *r = st__rec(&c, ST_CALL_socket, ret, e);
 	if (r) {
 		r->u.sock.domain = domain;
-		r->u.sock.type = type;
+		r->u.sock.socktype = type;
 		r->u.sock.protocol = protocol;
 		r->u.sock.fd2 = -1;
 		st__publish(&c, r);
@@ -48,7 +48,7 @@ ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 	struct st_rec *r = st__rec(&c, ST_CALL_socketpair, ret, e);
 	if (r) {
 		r->u.sock.domain = domain;
-		r->u.sock.type = type;
+		r->u.sock.socktype = type;
 		r->u.sock.protocol = protocol;
 		r->u.sock.fd2 = ret == 0 ? sv[1] : -1;
 		r->u.sock.conn2 = st__fd_conn(w2);

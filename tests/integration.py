@@ -226,7 +226,7 @@ def threads_exact_record_count():
 @test
 def calls_inside_signal_handlers():
     procs, calls = same_run([PROBE, "signals", "500"])
-    udp = [c for c in calls if c["call"] == "socket" and c["type"] == 2]
+    udp = [c for c in calls if c["call"] == "socket" and c["socktype"] == 2]
     check(len(udp) == 500, f"500 handler sockets recorded, got {len(udp)}")
     check(len(calls_of(calls, "read")) == 500, "500 reads in main")
 
@@ -433,6 +433,207 @@ def dump_errors_are_clear():
               "the good and the truncated file are both shown")
         check(len([x for x in lines if x["type"] == "call"]) > 3,
               "their records are still shown")
+
+
+# --- timelines: socktrace run / view over the examples --------------------
+
+EXAMPLES = os.path.join(BUILD, "examples")
+
+
+def run_json(argv, timeout=60):
+    """socktrace run --json -- argv: (exit status, lines by type)."""
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--json", "--"] +
+                           argv, timeout=timeout)
+        by = {"process": [], "call": [], "conn": [], "finding": []}
+        for line in out.splitlines():
+            if line.startswith("{"):
+                o = json.loads(line)
+                by[o["type"]].append(o)
+        return rc, by, err
+
+
+def states(c):
+    return [s for s, ts in c["states"]]
+
+
+def ends(by):
+    """The joined client and server ends of the one connection."""
+    cl = [c for c in by["conn"] if c["role"] == "client"]
+    sv = [c for c in by["conn"] if c["role"] == "server"]
+    return cl, sv
+
+
+@test
+def view_echo_joined_no_findings():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "echo")])
+    check(rc == 0, f"echo exit {rc}: {err}")
+    cl, sv = ends(by)
+    check(len(cl) == 1 and len(sv) == 1, f"one client, one server: {by}")
+    cl, sv = cl[0], sv[0]
+    check(cl["peer_conn"] == sv["id"] and sv["peer_conn"] == cl["id"],
+          "the two ends are joined")
+    check(cl["pid"] != sv["pid"], "ends in different processes")
+    check(states(cl) == ["SYN_SENT", "ESTABLISHED", "FIN_WAIT",
+                         "TIME_WAIT", "CLOSED"],
+          f"client states: {states(cl)}")
+    check(states(sv) == ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
+                         "CLOSED"], f"server states: {states(sv)}")
+    tw = dict((s, ts) for s, ts in cl["states"])
+    check(tw["CLOSED"] - tw["TIME_WAIT"] == 60 * 10**9, "TIME_WAIT is 60 s")
+    check(cl["closed_by"] == "local" and sv["closed_by"] == "peer",
+          "the client closed first")
+    check(cl["bytes_out"] == sv["bytes_in"] > 0 and
+          sv["bytes_out"] == cl["bytes_in"] > 0, "bytes each way match")
+    check(cl["connect_ns"] > 0 and sv["accept_wait_ns"] is not None,
+          "connect latency and accept-queue wait")
+    check(sv["eof_close_ns"] is not None and cl["ttfb_ns"] > 0,
+          "EOF->close gap and time to first byte")
+    lis = [c for c in by["conn"] if c["role"] == "listener"]
+    check(len(lis) == 1 and lis[0]["accepted"] == 1 and
+          lis[0]["backlog"] == 8 and lis[0]["effective_backlog"] == 8,
+          f"the listener: {lis}")
+    check(sv["listener"] == lis[0]["id"], "the server end names its listener")
+    check(by["finding"] == [], f"a normal echo has no findings: "
+          f"{by['finding']}")
+
+
+@test
+def view_backlog_accept_queue():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "backlog")])
+    check(rc == 0, f"backlog exit {rc}: {err}")
+    lis = [c for c in by["conn"] if c["role"] == "listener"][0]
+    check(lis["queue_max"] == 2 and lis["max_queue_len"] == 2,
+          f"queue limit and max length: {lis}")
+    kinds = [f["kind"] for f in by["finding"]]
+    check(kinds == ["accept_queue_full"], f"findings: {kinds}")
+    check(by["finding"][0]["conn"] == lis["id"], "names the listener")
+    cl, sv = ends(by)
+    queued = [s for s in sv if s["peer_conn"] and
+              s["accept_wait_ns"] > 300 * 10**6]
+    check(len(queued) >= 3, "connects returned long before accept: "
+          f"{[s['accept_wait_ns'] for s in sv]}")
+    check(all(s["peer_conn"] for s in sv), "every server end is joined")
+
+
+@test
+def view_close_wait_and_leak():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "close_wait")])
+    check(rc == 0, f"close_wait exit {rc}: {err}")
+    cl, sv = ends(by)
+    sv = sv[0]
+    check("CLOSE_WAIT" in states(sv) and sv["end"] == "exit",
+          f"server sat in CLOSE_WAIT until exit: {sv}")
+    kinds = sorted(f["kind"] for f in by["finding"])
+    check(kinds == ["close_wait", "fd_leak"], f"findings: {kinds}")
+    check(all(f["conn"] == sv["id"] for f in by["finding"]),
+          "both name the server end")
+
+
+@test
+def view_server_closes_first():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "server_close")])
+    check(rc == 0, f"server_close exit {rc}: {err}")
+    cl, sv = ends(by)
+    cl, sv = cl[0], sv[0]
+    check(sv["closed_by"] == "local" and cl["closed_by"] == "peer",
+          "the server closed first")
+    check(states(sv)[-2:] == ["TIME_WAIT", "CLOSED"],
+          f"TIME_WAIT on the server: {states(sv)}")
+    check("CLOSE_WAIT" in states(cl) and states(cl)[-1] == "CLOSED",
+          f"client closes passively: {states(cl)}")
+    kinds = [f["kind"] for f in by["finding"]]
+    check(kinds == ["server_time_wait"], f"findings: {kinds}")
+
+
+@test
+def view_connect_refused():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "refused")])
+    check(rc == 0, f"refused exit {rc}: {err}")
+    f = by["finding"]
+    check(len(f) == 1 and f[0]["kind"] == "connect_failed" and
+          "ECONNREFUSED" in f[0]["message"], f"findings: {f}")
+    c = [c for c in by["conn"] if c["id"] == f[0]["conn"]][0]
+    check(c["connect_errno"] == "ECONNREFUSED" and
+          states(c) == ["SYN_SENT", "CLOSED"], f"the failed end: {c}")
+
+
+@test
+def view_nonblocking_connect():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "nonblock")])
+    check(rc == 0, f"nonblock exit {rc}: {err}")
+    cl, sv = ends(by)
+    ok = [c for c in cl if c["peer_conn"]]
+    check(len(ok) == 1 and states(ok[0])[:2] == ["SYN_SENT", "ESTABLISHED"],
+          f"EINPROGRESS then ESTABLISHED via SO_ERROR: {cl}")
+    kinds = [f["kind"] for f in by["finding"]]
+    check(kinds == ["connect_failed"], f"only the refused one: {kinds}")
+
+
+@test
+def run_passes_exit_status_and_refuses_static():
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", "sh", "-c",
+                            "exit 3"])
+        check(rc == 3, f"exit status passed through: {rc}")
+        rc, out, err = run([VIEWER, "run", "--", os.path.join(
+            BUILD, "tests/progs/static_hello")])
+        check(rc == 1 and "statically linked" in err and out == "",
+              f"static binary refused up front: {rc} {err}")
+        rc, out, err = run([VIEWER, "run", "--", os.path.join(
+            BUILD, "tests/progs/go_hello")])
+        check(rc == 1 and "Go program" in err, f"Go binary: {err}")
+        rc, out, err = run([VIEWER, "run"])
+        check(rc == 2 and "no command" in err, "no command: usage error")
+        rc, out, err = run([VIEWER, "run", "--", "no-such-command-x"])
+        check(rc == 1 and "not found" in err, f"missing command: {err}")
+
+
+@test
+def run_ctrl_c_still_shows_timelines():
+    with TraceDir() as t:
+        e = base_env()
+        p = subprocess.Popen(
+            [VIEWER, "run", "-o", t.dir, "--no-color", "--", "sh", "-c",
+             f"{os.path.join(EXAMPLES, 'echo')} >/dev/null; sleep 30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+            start_new_session=True)
+        time.sleep(1.5)
+        os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C does
+        out, err = p.communicate(timeout=30)
+        check(p.returncode == 128 + signal.SIGINT,
+              f"exit status of the interrupted command: {p.returncode}")
+        check(b"tcp client" in out and b"Findings" in out,
+              f"timelines shown after Ctrl-C: {out[:300]}")
+
+
+@test
+def view_filters_and_errors():
+    with TraceDir() as t:
+        run([os.path.join(EXAMPLES, "echo")], trace=t.dir)
+        rc, out, err = run([VIEWER, "view", "--json", t.dir])
+        conns = [json.loads(x) for x in out.splitlines()
+                 if '"type":"conn"' in x]
+        cl = [c for c in conns if c["role"] == "client"][0]
+        rc, out, err = run([VIEWER, "view", "--json", "--conn", cl["id"],
+                            t.dir])
+        got = [json.loads(x) for x in out.splitlines()
+               if '"type":"conn"' in x]
+        check({c["id"] for c in got} == {cl["id"], cl["peer_conn"]},
+              f"--conn shows the connection and its other end: {got}")
+        port = int(cl["local"].split(":")[-1])
+        rc, out, err = run([VIEWER, "view", "--no-color", "--port",
+                            str(port), t.dir])
+        check(rc == 0 and "tcp client" in out and "listener" not in out,
+              "--port selects by port")
+        rc, out, err = run([VIEWER, "view", "--pid", "x", t.dir])
+        check(rc == 2 and "--pid" in err, "bad --pid is a usage error")
+        rc, out, err = run([VIEWER, "view", "/nonexistent/dir"])
+        check(rc == 1 and "/nonexistent/dir" in err, "missing path")
+        rc, out, err = run([VIEWER, "view", "--no-color", "-t", t.dir])
+        import re
+        check(rc == 0 and re.search(r"^  \d\d:\d\d:\d\d\.\d{6}  ", out,
+                                    re.M), "-t shows wall-clock times")
 
 
 # --- real programs --------------------------------------------------------

@@ -10,7 +10,8 @@ UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%) \
-	$(B)/tests/progs/probe_fortify
+	$(B)/tests/progs/probe_fortify $(B)/tests/progs/static_hello \
+	$(B)/tests/progs/go_hello
 
 $(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
 	@mkdir -p $(@D)
@@ -31,7 +32,17 @@ $(B)/tests/progs/probe_fortify: tests/progs/probe.c
 	@$(if $(Q),echo "  CC      $< (fortified)")
 	$(Q)$(CC) $(PROG_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 $(CFLAGS) $< -o $@ -ldl
 
-test: all $(UNIT_BIN) $(PROG_BIN)
+# What 'socktrace run' must refuse: a static binary, and one marked as Go
+# (a Go build note section; no Go toolchain is needed to make one).
+$(B)/tests/progs/static_hello: tests/progs/hello.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PROG_CFLAGS) -static $< -o $@
+
+$(B)/tests/progs/go_hello: $(B)/tests/progs/hello
+	$(Q)printf 'Go\0' > $@.note && objcopy --add-section \
+		.note.go.buildid=$@.note $< $@ && rm -f $@.note
+
+test: all examples $(UNIT_BIN) $(PROG_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail

@@ -12,6 +12,10 @@ static void usage(FILE *f)
 		"Shows what the socket calls recorded by libsocktrace.so did.\n"
 		"\n"
 		"commands:\n"
+		"  run [-o DIR] -- CMD...    run CMD traced, then show its "
+		"timelines\n"
+		"  view [--json] [PATH...]   per-connection timelines, states, "
+		"findings\n"
 		"  dump [--json] [PATH...]   every recorded call, in time order\n"
 		"\n"
 		"Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "
@@ -32,6 +36,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "dump"))
 		return st_cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "view"))
+		return st_cmd_view(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return st_cmd_run(argc - 1, argv + 1);
 	fprintf(stderr, "socktrace: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -60,12 +60,13 @@
  */
 #define ST_SHAPE_none(F)
 #define ST_SHAPE_sock(F)                                \
-	F(i32, domain) F(i32, type) F(i32, protocol)    \
+	F(i32, domain) F(i32, socktype) F(i32, protocol)    \
 	F(i32, fd2) F(u64, conn2)
 #define ST_SHAPE_addr(F) F(addr, addr)
 #define ST_SHAPE_connect(F) F(addr, addr) F(addr, local)
 #define ST_SHAPE_listen(F)                              \
-	F(i32, backlog) F(i32, effective_backlog) F(i32, somaxconn)
+	F(i32, backlog) F(i32, effective_backlog) F(i32, somaxconn) \
+	F(addr, local)
 #define ST_SHAPE_accept(F)                              \
 	F(addr, peer) F(addr, local) F(u32, queue_len)  \
 	F(u32, queue_max) F(u64, conn2)
@@ -77,7 +78,7 @@
 #define ST_SHAPE_range(F)                               \
 	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state)
 #define ST_SHAPE_seen(F)                                \
-	F(i32, domain) F(i32, type) F(addr, local) F(addr, peer)
+	F(i32, domain) F(i32, socktype) F(addr, local) F(addr, peer)
 
 /* Every shape, once, so per-shape code can be generated. */
 #define ST_SHAPE_LIST(S)                                                  \

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* Printing connections and findings: text timelines and JSON lines. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "merge.h"
+#include "records.h"
+#include "render.h"
+
+#define C_RESET "\033[0m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_CYAN "\033[36m"
+
+static const char *col(const struct st_render *rd, const char *c)
+{
+	return rd->color ? c : "";
+}
+
+static const char *state_col(const struct st_render *rd, unsigned s)
+{
+	switch (s) {
+	case ST_ST_ESTABLISHED:
+	case ST_ST_LISTEN:
+		return col(rd, C_GREEN);
+	case ST_ST_CLOSE_WAIT:
+	case ST_ST_TIME_WAIT:
+	case ST_ST_FIN_WAIT:
+	case ST_ST_LAST_ACK:
+		return col(rd, C_YELLOW);
+	case ST_ST_SYN_SENT:
+		return col(rd, C_CYAN);
+	default:
+		return col(rd, C_DIM);
+	}
+}
+
+void st_fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 10000000000ull)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+}
+
+static void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	if (b < 10000)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else if (b < 10000000)
+		snprintf(buf, len, "%.1f kB", b / 1e3);
+	else
+		snprintf(buf, len, "%.1f MB", b / 1e6);
+}
+
+/* A time as the viewer shows it: +seconds since the first record, or
+ * the wall clock (from the first file's clock anchors) with -t. */
+static void fmt_time(const struct st_render *rd, char *buf, size_t len,
+		     uint64_t ts)
+{
+	if (rd->wall) {
+		const struct st_header *h = &rd->m->set->t[0].hdr;
+		uint64_t w = h->real_ns + (ts - h->mono_ns);
+		time_t s = (time_t)(w / 1000000000u);
+		struct tm tm;
+		localtime_r(&s, &tm);
+		size_t n = strftime(buf, len, "%H:%M:%S", &tm);
+		snprintf(buf + n, len - n, ".%06u",
+			 (unsigned)(w % 1000000000u / 1000));
+	} else {
+		int64_t rel = (int64_t)(ts - rd->m->t0);
+		snprintf(buf, len, "%s%lld.%06lld", rel < 0 ? "-" : "+",
+			 (long long)(llabs(rel) / 1000000000),
+			 (long long)(llabs(rel) % 1000000000 / 1000));
+	}
+}
+
+static const char *proc(const struct st_render *rd, int file, char buf[48])
+{
+	const struct st_header *h = &rd->m->set->t[file].hdr;
+
+	snprintf(buf, 48, "%.16s[%d]", h->comm, h->pid);
+	return buf;
+}
+
+/* What a call did, in a few words: "connect 1.2.3.4:80 = -1 ECONNREFUSED" */
+static void describe(const struct st_render *rd, const struct st_ev *e,
+		     char *buf, size_t len)
+{
+	const struct st_rec *r = &e->r;
+	char a[96] = "", b[16], n[32];
+	size_t k;
+
+	switch (r->call) {
+	case ST_CALL_connect:
+	case ST_CALL_bind:
+		st_addr_str(&r->u.connect.addr, a, sizeof(a));
+		break;
+	case ST_CALL_accept:
+	case ST_CALL_accept4:
+		st_addr_str(&r->u.accept.peer, a, sizeof(a));
+		if (r->ret >= 0) {
+			k = strlen(a);
+			snprintf(a + k, sizeof(a) - k, " (queue %u/%u)",
+				 r->u.accept.queue_len, r->u.accept.queue_max);
+		}
+		break;
+	case ST_CALL_listen:
+		snprintf(a, sizeof(a), "backlog %d", r->u.listen.backlog);
+		break;
+	case ST_CALL_shutdown:
+		snprintf(a, sizeof(a), "%s",
+			 r->u.how.how == 0   ? "SHUT_RD"
+			 : r->u.how.how == 1 ? "SHUT_WR"
+					     : "SHUT_RDWR");
+		break;
+	case ST_CALL_getsockopt:
+		snprintf(a, sizeof(a), "SO_ERROR -> %s",
+			 r->u.sockopt.value
+				 ? st_errno_name(r->u.sockopt.value, b)
+				 : "0");
+		break;
+	default:
+		break;
+	}
+	if (e->count > 1)
+		snprintf(n, sizeof(n), "%s x%u", st_call_name[r->call],
+			 e->count);
+	else
+		snprintf(n, sizeof(n), "%s", st_call_name[r->call]);
+	k = (size_t)snprintf(buf, len, "%s(%d)%s%s", n, r->fd, a[0] ? " " : "",
+			     a);
+	if (k >= len)
+		return;
+	if (r->flags & ST_REC_ERR) {
+		snprintf(buf + k, len - k, " = -1 %s%s%s", col(rd, C_RED),
+			 st_errno_name(r->err, b), col(rd, C_RESET));
+	} else if (st_call_dir[r->call] != ST_DIR_NONE) {
+		char by[24];
+		fmt_bytes(by, sizeof(by), e->bytes);
+		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN)
+			snprintf(buf + k, len - k, " = 0 (EOF)");
+		else
+			snprintf(buf + k, len - k, " %s", by);
+	} else if (r->call != ST_CALL_close && r->call != ST_CALL_fclose) {
+		snprintf(buf + k, len - k, " = %lld", (long long)r->ret);
+	}
+}
+
+static const char *who(const struct st_conn *c)
+{
+	return st_role_name[c->role];
+}
+
+static void header(struct st_render *rd, const struct st_conn *c)
+{
+	char l[96], p[96], pn[48], id[24];
+
+	st_addr_str(&c->local, l, sizeof(l));
+	st_addr_str(&c->peer, p, sizeof(p));
+	st_conn_str(c->id, id);
+	st_out_fmt(rd->o, "%s%s %s %s%s%s%s  %s fd %d  conn %s%s",
+		   col(rd, C_BOLD), st_kind_name[c->kind], who(c),
+		   l[0] ? l : "(unbound)", p[0] ? " -> " : "", p,
+		   col(rd, C_RESET), proc(rd, c->file, pn), c->fd, id,
+		   c->before_trace ? " (opened before tracing)" : "");
+	if (c->other) {
+		const struct st_conn *o = c->other;
+		st_conn_str(o->id, id);
+		st_out_fmt(rd->o, "\n  joined with %s %s fd %d  conn %s",
+			   who(o), proc(rd, o->file, pn), o->fd, id);
+	}
+	st_out_chr(rd->o, '\n');
+}
+
+static void summary(struct st_render *rd, const struct st_conn *c)
+{
+	char b[32];
+	const struct st_conn *s = c->role == ST_ROLE_SERVER ? c : c->other;
+	const struct st_conn *cl = c->role == ST_ROLE_CLIENT ? c : c->other;
+
+	st_out_str(rd->o, " ");
+	if (c->role == ST_ROLE_LISTENER) {
+		st_out_fmt(rd->o, " backlog %d (effective %d, somaxconn %d),"
+				  " accepted %llu, accept queue max %u/%u",
+			   c->backlog, c->effective_backlog, c->somaxconn,
+			   (unsigned long long)c->accepted, c->max_queue_len,
+			   c->queue_max);
+	} else {
+		uint64_t end = c->close_ts ? c->close_ts : rd->m->now;
+		st_fmt_dur(b, sizeof(b), end - c->open_ts);
+		st_out_fmt(rd->o, " lasted %s", b);
+		if (cl && cl->role == ST_ROLE_CLIENT && cl->est_ts &&
+		    cl->connect_ts) {
+			st_fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
+			st_out_fmt(rd->o, ", connect %s", b);
+		}
+		if (s && s->role == ST_ROLE_SERVER && s->other) {
+			st_fmt_dur(b, sizeof(b), s->accept_wait);
+			st_out_fmt(rd->o, ", accept queue %s", b);
+		}
+		if (cl && cl->role == ST_ROLE_CLIENT && cl->first_in_ts &&
+		    cl->connect_ts) {
+			st_fmt_dur(b, sizeof(b),
+				   cl->first_in_ts - cl->connect_ts);
+			st_out_fmt(rd->o, ", first byte %s", b);
+		}
+		char in[24], out[24];
+		fmt_bytes(in, sizeof(in), c->bytes_in);
+		fmt_bytes(out, sizeof(out), c->bytes_out);
+		st_out_fmt(rd->o, ", %s %s out, %s in", who(c), out, in);
+		const struct st_conn *first =
+			c->closed_first > 0		       ? c
+			: c->other && c->other->closed_first > 0 ? c->other
+			: c->closed_first < 0 && !c->other ? NULL
+							   : NULL;
+		if (first)
+			st_out_fmt(rd->o, ", %s closed first", who(first));
+		else if (c->closed_first < 0)
+			st_out_fmt(rd->o, ", the peer closed first");
+		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
+			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
+			st_out_fmt(rd->o, ", EOF->close %s", b);
+		}
+	}
+	st_out_chr(rd->o, '\n');
+}
+
+struct line {
+	const struct st_ev *e;
+	const struct st_conn *c;
+};
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+
+	uint64_t a1 = st_rec_end(&x->e->r), b1 = st_rec_end(&y->e->r);
+
+	return a1 < b1 ? -1 : a1 > b1;
+}
+
+static void end_note(struct st_render *rd, const struct st_conn *c)
+{
+	char t[40], pn[48];
+
+	switch (c->end) {
+	case ST_END_OPEN:
+		st_out_fmt(rd->o, "  %s still open (%s): %s\n", who(c),
+			   proc(rd, c->file, pn), st_state_name[c->state]);
+		break;
+	case ST_END_EXIT:
+		st_out_fmt(rd->o, "  %s%s never closed: open when %s exited%s\n",
+			   col(rd, C_YELLOW), who(c), proc(rd, c->file, pn),
+			   col(rd, C_RESET));
+		break;
+	case ST_END_DEATH:
+		st_out_fmt(rd->o, "  %s%s open at death: %s was killed%s\n",
+			   col(rd, C_RED), who(c), proc(rd, c->file, pn),
+			   col(rd, C_RESET));
+		break;
+	default:
+		if (c->state == ST_ST_TIME_WAIT) {
+			fmt_time(rd, t, sizeof(t),
+				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
+			st_out_fmt(rd->o, "  %s in TIME_WAIT until %s\n",
+				   who(c), t);
+		}
+	}
+	if (c->ev_dropped)
+		st_out_fmt(rd->o, "  (%llu more lines of %s not shown)\n",
+			   (unsigned long long)c->ev_dropped, who(c));
+}
+
+/* " -> A -> B" for states [from, to) of C; "(who -> A)" for the other. */
+static void states(struct st_render *rd, const struct st_conn *c,
+		   uint32_t from, uint32_t to, const char *other)
+{
+	if (from >= to || to > c->nst)
+		return;
+	st_out_str(rd->o, other ? "  (" : " ");
+	if (other)
+		st_out_str(rd->o, other);
+	for (uint32_t i = from; i < to; i++) {
+		unsigned s = c->st[i].state;
+		st_out_fmt(rd->o, " -> %s%s%s", state_col(rd, s),
+			   st_state_name[s], col(rd, C_RESET));
+	}
+	if (other)
+		st_out_chr(rd->o, ')');
+}
+
+void st_render_text(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_conn *o = c->other;
+	size_t n = c->nev + (o ? o->nev : 0);
+	struct line *ls = calloc(n ? n : 1, sizeof(*ls));
+	char t[40], d[160], pn[48];
+
+	header(rd, c);
+	summary(rd, c);
+	for (uint32_t i = 0; i < c->nev; i++)
+		ls[i] = (struct line){ &c->ev[i], c };
+	for (uint32_t i = 0; o && i < o->nev; i++)
+		ls[c->nev + i] = (struct line){ &o->ev[i], o };
+	qsort(ls, n, sizeof(*ls), by_ts);
+	for (size_t i = 0; i < n; i++) {
+		const struct st_ev *e = ls[i].e;
+		const struct st_conn *x = ls[i].c;
+		/* a line is when its call returned: that is when it acted */
+		fmt_time(rd, t, sizeof(t), st_rec_end(&e->r));
+		describe(rd, e, d, sizeof(d));
+		if (e->r.dur >= 1000000 && e->count == 1) {
+			char w[24];
+			size_t k = strlen(d);
+			st_fmt_dur(w, sizeof(w), e->r.dur);
+			snprintf(d + k, sizeof(d) - k, " [%s]", w);
+		}
+		st_out_fmt(rd->o, "  %s  %-7s %-44s", t,
+			   o ? who(x) : proc(rd, x->file, pn), d);
+		states(rd, x, e->self_from, e->self_to, NULL);
+		if (x->other)
+			states(rd, x->other, e->other_from, e->other_to,
+			       who(x->other));
+		st_out_chr(rd->o, '\n');
+	}
+	end_note(rd, c);
+	if (o)
+		end_note(rd, o);
+	st_out_chr(rd->o, '\n');
+	free(ls);
+}
+
+static void key_addr(struct st_out *o, const char *k, const struct st_addr *a)
+{
+	char s[96];
+
+	st_out_key(o, k);
+	st_addr_str(a, s, sizeof(s));
+	if (s[0])
+		st_out_json_str(o, s, strlen(s));
+	else
+		st_out_str(o, "null");
+}
+
+static void key_ns(struct st_out *o, const char *k, bool set, uint64_t v)
+{
+	st_out_key(o, k);
+	if (set)
+		st_out_u64(o, v);
+	else
+		st_out_str(o, "null");
+}
+
+static void key_id(struct st_out *o, const char *k, uint64_t id)
+{
+	char b[24];
+
+	st_out_key(o, k);
+	if (!id) {
+		st_out_str(o, "null");
+		return;
+	}
+	st_conn_str(id, b);
+	st_out_json_str(o, b, strlen(b));
+}
+
+void st_render_json(struct st_render *rd, const struct st_conn *c)
+{
+	struct st_out *o = rd->o;
+	const struct st_header *h = &rd->m->set->t[c->file].hdr;
+	static const char *const ends[] = { "open", "closed", "exit", "death" };
+
+	st_out_str(o, "{\"type\":\"conn\"");
+	key_id(o, "id", c->id);
+	st_out_key(o, "pid");
+	st_out_i64(o, h->pid);
+	st_out_key(o, "comm");
+	st_out_json_str(o, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	st_out_key(o, "fd");
+	st_out_i64(o, c->fd);
+	st_out_key(o, "kind");
+	st_out_json_str(o, st_kind_name[c->kind],
+			strlen(st_kind_name[c->kind]));
+	st_out_key(o, "role");
+	st_out_json_str(o, st_role_name[c->role],
+			strlen(st_role_name[c->role]));
+	key_addr(o, "local", &c->local);
+	key_addr(o, "peer", &c->peer);
+	key_id(o, "peer_conn", c->other ? c->other->id : 0);
+	st_out_key(o, "before_trace");
+	st_out_str(o, c->before_trace ? "true" : "false");
+	st_out_key(o, "open_ts");
+	st_out_u64(o, c->open_ts);
+	key_ns(o, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
+	       c->close_ts);
+	st_out_key(o, "end");
+	st_out_json_str(o, ends[c->end], strlen(ends[c->end]));
+	st_out_key(o, "closed_by");
+	st_out_str(o, c->closed_first > 0   ? "\"local\""
+		      : c->closed_first < 0 ? "\"peer\""
+					    : "null");
+	st_out_key(o, "bytes_in");
+	st_out_u64(o, c->bytes_in);
+	st_out_key(o, "bytes_out");
+	st_out_u64(o, c->bytes_out);
+	st_out_key(o, "calls");
+	st_out_u64(o, c->calls);
+	st_out_key(o, "states");
+	st_out_chr(o, '[');
+	for (uint32_t i = 0; i < c->nst; i++) {
+		st_out_str(o, i ? ",[\"" : "[\"");
+		st_out_str(o, st_state_name[c->st[i].state]);
+		st_out_str(o, "\",");
+		st_out_u64(o, c->st[i].ts);
+		st_out_chr(o, ']');
+	}
+	/* TIME_WAIT ends by itself, 60 s later */
+	if (c->state == ST_ST_TIME_WAIT) {
+		st_out_str(o, ",[\"CLOSED\",");
+		st_out_u64(o, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
+		st_out_chr(o, ']');
+	}
+	st_out_chr(o, ']');
+	key_ns(o, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
+	       c->accept_wait);
+	key_ns(o, "connect_ns", c->role == ST_ROLE_CLIENT && c->est_ts &&
+					c->connect_ts,
+	       c->est_ts - c->connect_ts);
+	key_ns(o, "ttfb_ns", c->role == ST_ROLE_CLIENT && c->first_in_ts &&
+				     c->connect_ts,
+	       c->first_in_ts - c->connect_ts);
+	key_ns(o, "eof_ts", c->eof_ts, c->eof_ts);
+	key_ns(o, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
+	       c->fin_ts - c->eof_ts);
+	st_out_key(o, "connect_errno");
+	if (c->connect_err) {
+		char b[16];
+		const char *e = st_errno_name(c->connect_err, b);
+		st_out_json_str(o, e, strlen(e));
+	} else {
+		st_out_str(o, "null");
+	}
+	key_id(o, "listener", c->listener);
+	if (c->role == ST_ROLE_LISTENER) {
+		st_out_key(o, "backlog");
+		st_out_i64(o, c->backlog);
+		st_out_key(o, "effective_backlog");
+		st_out_i64(o, c->effective_backlog);
+		st_out_key(o, "somaxconn");
+		st_out_i64(o, c->somaxconn);
+		st_out_key(o, "max_queue_len");
+		st_out_u64(o, c->max_queue_len);
+		st_out_key(o, "queue_max");
+		st_out_u64(o, c->queue_max);
+		st_out_key(o, "accepted");
+		st_out_u64(o, c->accepted);
+	}
+	st_out_str(o, "}\n");
+}
+
+void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
+{
+	struct st_out *o = rd->o;
+
+	st_out_str(o, "{\"type\":\"finding\"");
+	st_out_key(o, "kind");
+	st_out_json_str(o, f->kind, strlen(f->kind));
+	key_id(o, "conn", f->conn);
+	st_out_key(o, "pid");
+	st_out_i64(o, rd->m->set->t[f->file].hdr.pid);
+	st_out_key(o, "message");
+	st_out_json_str(o, f->message, strlen(f->message));
+	st_out_str(o, "}\n");
+}
+
+void st_render_finding_text(struct st_render *rd, const struct st_finding *f)
+{
+	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW), f->kind,
+		   col(rd, C_RESET), f->message);
+}

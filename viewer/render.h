@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Printing connections and findings: text timelines and JSON lines. */
+#ifndef ST_VIEWER_RENDER_H
+#define ST_VIEWER_RENDER_H
+
+#include "conn.h"
+#include "out.h"
+
+struct st_render {
+	struct st_out *o;
+	struct st_model *m;
+	bool color;
+	bool wall; /* wall-clock times instead of relative */
+};
+
+/* A connection (and its joined other end) as a text timeline. */
+void st_render_text(struct st_render *rd, const struct st_conn *c);
+/* {"type":"conn",...} for C (not its other end). */
+void st_render_json(struct st_render *rd, const struct st_conn *c);
+void st_render_finding_json(struct st_render *rd, const struct st_finding *f);
+void st_render_finding_text(struct st_render *rd, const struct st_finding *f);
+/* "12.3 us" and the like. */
+void st_fmt_dur(char *buf, size_t len, uint64_t ns);
+
+#endif
