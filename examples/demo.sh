@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The demo: runs each example under libsocktrace.so and shows the record.
+# The demo: runs each example under socktrace and shows its timelines.
 set -eu
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d "${TMPDIR:-/tmp}/socktrace-demo.XXXXXX")
@@ -8,10 +8,8 @@ trap 'rm -rf "$dir"' EXIT
 for ex in echo backlog close_wait server_close refused nonblock; do
 	bin=build/examples/$ex
 	[ -x "$bin" ] || continue
-	echo "=== $ex: LD_PRELOAD=./libsocktrace.so $bin"
-	SOCKTRACE_DIR="$dir/$ex" LD_PRELOAD="$PWD/libsocktrace.so" "$bin" ||
+	echo "=================== socktrace run -- $bin"
+	./socktrace run -o "$dir/$ex" -- "$bin" ||
 		echo "($ex exited with status $?)"
-	echo "--- socktrace dump $dir/$ex"
-	./socktrace dump "$dir/$ex"
 	echo
 done

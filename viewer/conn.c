@@ -319,22 +319,36 @@ static void judge(struct st_model *m, struct st_conn *c)
 			p, id, c->queue_max);
 }
 
-/* Emits C (with its other end) once everything about it is known. */
+/* Queues C (with its other end) for emission once everything about it
+ * is known; st_model_add emits after it is done with the record, so no
+ * connection is freed while a record is being applied to it. */
 static void try_emit(struct st_model *m, struct st_conn *c)
 {
 	if (c->emitted || !c->done || c->awaiting_join)
 		return;
 	if (c->other && (!c->other->done || c->other->awaiting_join))
 		return;
-	judge(m, c);
 	c->emitted = true;
-	HASH_DEL(m->conns, c);
-	if (c->other) {
-		judge(m, c->other);
+	if (c->other)
 		c->other->emitted = true;
-		HASH_DEL(m->conns, c->other);
+	if (m->nready == m->capready)
+		grow((void **)&m->ready, &m->capready, sizeof(*m->ready));
+	m->ready[m->nready++] = c;
+}
+
+static void flush(struct st_model *m)
+{
+	for (uint32_t i = 0; i < m->nready; i++) {
+		struct st_conn *c = m->ready[i];
+		judge(m, c);
+		HASH_DEL(m->conns, c);
+		if (c->other) {
+			judge(m, c->other);
+			HASH_DEL(m->conns, c->other);
+		}
+		m->emit(m, c, m->arg);
 	}
-	m->emit(m, c, m->arg);
+	m->nready = 0;
 }
 
 static void tuple_key(const struct st_conn *c, struct st_addr k[2])
@@ -798,6 +812,7 @@ mark:
 			e->other_to = (uint16_t)c->other->nst;
 		}
 	}
+	flush(m);
 }
 
 /* Is the process behind trace file T alive (same boot, same program)? */
@@ -859,6 +874,7 @@ void st_model_finish(struct st_model *m)
 			if (f->key.file == i)
 				fd_drop(m, i, f->key.fd, ts, end);
 		}
+		flush(m);
 	}
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
@@ -874,6 +890,7 @@ void st_model_finish(struct st_model *m)
 	qsort(all, k, sizeof(*all), by_open);
 	for (size_t i = 0; i < k; i++)
 		try_emit(m, all[i]);
+	flush(m);
 	free(all);
 }
 
@@ -913,4 +930,5 @@ void st_model_free(struct st_model *m)
 		HASH_DEL(m->lports, l);
 		free(l);
 	}
+	free(m->ready);
 }

@@ -124,6 +124,8 @@ struct st_model {
 	uint64_t now; /* latest record's end time */
 	uint32_t ev_cap; /* timeline lines kept per connection */
 	uint64_t nconn;
+	struct st_conn **ready; /* finished, to be emitted */
+	uint32_t nready, capready;
 };
 
 int st_model_init(struct st_model *m, struct st_traceset *set,
