@@ -341,10 +341,15 @@ def secure_execution_disables_tracing():
         os.chown(t.dir, nobody, nobody)
         exe = os.path.join(t.path, "probe-setuid")
         shutil.copy(PROBE, exe)
+        # the setuid program runs as nobody: give it a library it can
+        # read whatever the permissions of the checkout
+        lib = os.path.join(t.path, "libsocktrace.so")
+        shutil.copy(LIB, lib)
+        os.chmod(lib, 0o644)
         os.chmod(t.path, 0o755)
         os.chown(exe, nobody, nobody)
         os.chmod(exe, 0o4755)
-        rc, out, err = run([exe, "secure", LIB], trace=t.dir, preload=False)
+        rc, out, err = run([exe, "secure", lib], trace=t.dir, preload=False)
         check(rc == 0 and "ok" in out, f"setuid probe: {out} {err}")
         check(os.listdir(t.dir) == [], "a setuid program writes no trace")
 
