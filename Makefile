@@ -62,12 +62,13 @@ $(OUT)socktrace: $(VIEWER_OBJ)
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS_VIEWER)
 
 # Example programs, one per TCP fact (examples/README.md); the demo.
-EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+EXAMPLE_SRC := $(filter-out examples/common.c,$(wildcard examples/*.c))
+EXAMPLE_BIN := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRC))
 
-$(B)/examples/%: examples/%.c
+$(B)/examples/%: examples/%.c examples/common.c examples/common.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) -std=gnu11 -O1 -g $(WARN) $(CFLAGS) $< -o $@
+	$(Q)$(CC) -std=gnu11 -O1 -g $(WARN) $(CFLAGS) $< examples/common.c -o $@
 
 examples: $(EXAMPLE_BIN)
 

@@ -1,72 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* backlog: connects complete before accept until the accept queue is full. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "common.h"
 
 #define BACKLOG	      2
 #define STALLS	      2	   /* stop opening connects after this many stall */
 #define MAX_CONNS     16   /* give up if the queue never seems to fill */
 #define STALL_MS      300  /* a connect not done by then has stalled */
 #define RETRANSMIT_MS 1500 /* the first SYN retransmit comes after 1 s */
-
-static pid_t child; /* in the parent: the client, stopped if we fail */
-
-/* Says what went wrong on stderr and exits 1 (after reaping the client). */
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", program_invocation_short_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
-	}
-	exit(1);
-}
-
-/* Pipe messages: one unsigned each.  Pipes are not sockets: not traced. */
-static void put(int fd, unsigned v)
-{
-	if (write(fd, &v, sizeof(v)) != sizeof(v))
-		fail("pipe write: %s", strerror(errno));
-}
-
-static unsigned get(int fd)
-{
-	unsigned v;
-	ssize_t n = read(fd, &v, sizeof(v));
-
-	if (n != sizeof(v))
-		fail("pipe read: %s", n < 0 ? strerror(errno) : "peer exited");
-	return v;
-}
-
-/* The port of FD's local address. */
-static unsigned port_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-
-	if (getsockname(fd, (struct sockaddr *)&a, &l))
-		fail("getsockname: %s", strerror(errno));
-	return ntohs(a.sin_port);
-}
 
 /*
  * The accept-queue length the kernel really uses for listen(fd, BACKLOG):
@@ -89,14 +37,10 @@ static int effective_backlog(void)
 /* Waits up to MS for FD's connect to finish; false if it has not. */
 static bool connected(int fd, int ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	int err;
 	socklen_t l = sizeof(err);
-	int n = poll(&pfd, 1, ms);
 
-	if (n < 0)
-		fail("poll: %s", strerror(errno));
-	if (n == 0)
+	if (!wait_for(fd, POLLOUT, ms))
 		return false;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l))
 		fail("getsockopt(SO_ERROR): %s", strerror(errno));
@@ -114,9 +58,7 @@ static bool connected(int fd, int ms)
  */
 static void client(int from_server, int to_server)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(get(from_server)),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = loopback(get(from_server));
 	int fds[MAX_CONNS];
 	int n = 0, done = 0, stalled = 0, late = 0;
 
@@ -167,18 +109,12 @@ static void accept_n(int lfd, int *fds, int *k, unsigned n)
 
 static void server(int to_client, int from_client)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fds[MAX_CONNS];
-	int k = 0, status;
+	int k = 0;
 	char c;
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int lfd = listen_loopback(BACKLOG);
 
-	/* port 0: the kernel picks a free one, the client learns it by pipe */
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(lfd, BACKLOG))
-		fail("server listen: %s", strerror(errno));
-	put(to_client, port_of(lfd));
+	put(to_client, port_of(lfd, false));
 	/* busy elsewhere: no accept() until the client has seen the stalls */
 	accept_n(lfd, fds, &k, get(from_client));
 	accept_n(lfd, fds, &k, get(from_client));
@@ -190,19 +126,11 @@ static void server(int to_client, int from_client)
 		close(fds[i]);
 	}
 	close(lfd);
-	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
-		child = 0;
-		fail("the client failed");
-	}
-	child = 0;
+	reap_client();
 }
 
 int main(void)
 {
-	int c2s[2], s2c[2];
-
-	alarm(10); /* a test must never hang */
 	printf("backlog: listen(fd, 2), then no accept() for 0.6 s.  Connects "
 	       "finish before\n"
 	       "accept: %d do (min(2, net.core.somaxconn) + 1), then SYNs are "
@@ -211,21 +139,6 @@ int main(void)
 	       "accept-queue waits,\n"
 	       "accept's queue_len = queue_max.  Finding: accept_queue_full.\n",
 	       effective_backlog() + 1);
-	fflush(stdout); /* or the child would print it again at exit */
-	if (pipe(c2s) || pipe(s2c))
-		fail("pipe: %s", strerror(errno));
-	child = fork();
-	if (child < 0)
-		fail("fork: %s", strerror(errno));
-	if (child == 0) {
-		alarm(10);
-		close(c2s[0]);
-		close(s2c[1]);
-		client(s2c[0], c2s[1]);
-		exit(0);
-	}
-	close(c2s[1]);
-	close(s2c[0]);
-	server(s2c[1], c2s[0]);
+	run_pair(client, server);
 	return 0;
 }
