@@ -32,39 +32,19 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 	char b[24];
 
 	st_out_str(o, "{\"type\":\"call\"");
-	st_out_key(o, "pid");
-	st_out_i64(o, pid);
-	st_out_key(o, "tid");
-	st_out_i64(o, r->tid);
-	st_out_key(o, "ts");
-	st_out_u64(o, r->ts);
-	st_out_key(o, "dur");
-	st_out_u64(o, r->dur);
-	st_out_key(o, "call");
-	st_out_json_str(o, st_call_name[r->call],
-			strlen(st_call_name[r->call]));
-	st_out_key(o, "fd");
-	st_out_i64(o, r->fd);
-	st_out_key(o, "ret");
-	st_out_i64(o, r->ret);
-	st_out_key(o, "errno");
-	if (r->flags & ST_REC_ERR) {
-		const char *e = st_errno_name(r->err, b);
-		st_out_json_str(o, e, strlen(e));
-	} else {
-		st_out_str(o, "null");
-	}
-	st_out_key(o, "conn");
-	if (r->conn) {
-		st_conn_str(r->conn, b);
-		st_out_json_str(o, b, strlen(b));
-	} else {
-		st_out_str(o, "null");
-	}
+	st_out_ki(o, "pid", pid);
+	st_out_ki(o, "tid", r->tid);
+	st_out_ku(o, "ts", r->ts);
+	st_out_ku(o, "dur", r->dur);
+	st_out_ks(o, "call", st_call_name[r->call]);
+	st_out_ki(o, "fd", r->fd);
+	st_out_ki(o, "ret", r->ret);
+	st_out_ks(o, "errno",
+		  r->flags & ST_REC_ERR ? st_errno_name(r->err, b) : NULL);
+	st_json_conn(o, "conn", r->conn);
 	if (st_call_dir[r->call] != ST_DIR_NONE) {
-		st_out_key(o, "dir");
-		st_out_str(o, st_call_dir[r->call] == ST_DIR_IN ? "\"in\""
-								: "\"out\"");
+		st_out_ks(o, "dir",
+			  st_call_dir[r->call] == ST_DIR_IN ? "in" : "out");
 		st_out_key(o, "bytes");
 		if (r->ret >= 0)
 			st_out_i64(o, r->ret);

@@ -102,33 +102,24 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	const struct st_header *h = &t->hdr;
 
 	st_out_str(o, "{\"type\":\"process\"");
-	st_out_key(o, "pid");
-	st_out_i64(o, h->pid);
-	st_out_key(o, "ppid");
-	st_out_i64(o, h->ppid);
-	st_out_key(o, "uid");
-	st_out_i64(o, h->uid);
+	st_out_ki(o, "pid", h->pid);
+	st_out_ki(o, "ppid", h->ppid);
+	st_out_ki(o, "uid", h->uid);
 	json_strn(o, "comm", h->comm, sizeof(h->comm));
 	json_strn(o, "exe", h->exe, sizeof(h->exe));
 	json_strn(o, "host", h->host, sizeof(h->host));
 	json_strn(o, "boot_id", h->boot_id, sizeof(h->boot_id));
 	json_strn(o, "file", t->path, sizeof(t->path));
-	st_out_key(o, "start_ts");
-	st_out_u64(o, h->mono_ns);
-	st_out_key(o, "start_wall_ns");
-	st_out_u64(o, h->real_ns);
+	st_out_ku(o, "start_ts", h->mono_ns);
+	st_out_ku(o, "start_wall_ns", h->real_ns);
 	st_out_key(o, "exit_ts");
 	if (h->exit_ts)
 		st_out_u64(o, h->exit_ts);
 	else
 		st_out_str(o, "null");
-	st_out_key(o, "somaxconn");
-	st_out_i64(o, h->somaxconn);
-	st_out_key(o, "records");
-	st_out_u64(o, t->good);
-	st_out_key(o, "lost");
-	st_out_u64(o, t->lost + t->missing);
-	st_out_key(o, "corrupt");
-	st_out_u64(o, t->corrupt);
+	st_out_ki(o, "somaxconn", h->somaxconn);
+	st_out_ku(o, "records", t->good);
+	st_out_ku(o, "lost", t->lost + t->missing);
+	st_out_ku(o, "corrupt", t->corrupt);
 	st_out_str(o, "}\n");
 }

@@ -133,3 +133,24 @@ void st_out_key(struct st_out *o, const char *key)
 	st_out_str(o, key);
 	st_out_mem(o, "\":", 2);
 }
+
+void st_out_ku(struct st_out *o, const char *key, uint64_t v)
+{
+	st_out_key(o, key);
+	st_out_u64(o, v);
+}
+
+void st_out_ki(struct st_out *o, const char *key, int64_t v)
+{
+	st_out_key(o, key);
+	st_out_i64(o, v);
+}
+
+void st_out_ks(struct st_out *o, const char *key, const char *s)
+{
+	st_out_key(o, key);
+	if (s)
+		st_out_json_str(o, s, strlen(s));
+	else
+		st_out_str(o, "null");
+}

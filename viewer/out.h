@@ -30,5 +30,9 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 void st_out_json_str(struct st_out *o, const char *s, size_t n);
 /* ,"key": ahead of a JSON value. */
 void st_out_key(struct st_out *o, const char *key);
+/* ,"key":value for a number, a string (null if S is NULL). */
+void st_out_ku(struct st_out *o, const char *key, uint64_t v);
+void st_out_ki(struct st_out *o, const char *key, int64_t v);
+void st_out_ks(struct st_out *o, const char *key, const char *s);
 
 #endif

@@ -112,54 +112,48 @@ void st_conn_str(uint64_t conn, char buf[24])
 /* JSON field printers, one per field type of the call table. */
 static void json_i32(struct st_out *o, const char *k, const int32_t *v)
 {
-	st_out_key(o, k);
-	st_out_i64(o, *v);
+	st_out_ki(o, k, *v);
 }
 
 static void json_u32(struct st_out *o, const char *k, const uint32_t *v)
 {
-	st_out_key(o, k);
-	st_out_u64(o, *v);
+	st_out_ku(o, k, *v);
 }
 
 static void json_u64(struct st_out *o, const char *k, const uint64_t *v)
 {
-	st_out_key(o, k);
 	/* u64 fields that name connections are connection ids */
-	if (strstr(k, "conn")) {
-		char c[24];
-		if (!*v) {
-			st_out_str(o, "null");
-			return;
-		}
-		st_conn_str(*v, c);
-		st_out_json_str(o, c, strlen(c));
-		return;
-	}
-	st_out_u64(o, *v);
+	if (strstr(k, "conn"))
+		st_json_conn(o, k, *v);
+	else
+		st_out_ku(o, k, *v);
+}
+
+void st_json_addr(struct st_out *o, const char *k, const struct st_addr *a)
+{
+	char s[128];
+
+	st_addr_str(a, s, sizeof(s));
+	st_out_ks(o, k, s[0] ? s : NULL);
+}
+
+void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
+{
+	char c[24];
+
+	if (conn)
+		st_conn_str(conn, c);
+	st_out_ks(o, k, conn ? c : NULL);
 }
 
 static void json_addr(struct st_out *o, const char *k, const struct st_addr *a)
 {
-	char s[128];
-
-	st_out_key(o, k);
-	st_addr_str(a, s, sizeof(s));
-	if (s[0])
-		st_out_json_str(o, s, strlen(s));
-	else
-		st_out_str(o, "null");
+	st_json_addr(o, k, a);
 }
 
 static void json_tcpstate(struct st_out *o, const char *k, const uint32_t *v)
 {
-	const char *n = st_tcp_state_name(*v);
-
-	st_out_key(o, k);
-	if (n)
-		st_out_json_str(o, n, strlen(n));
-	else
-		st_out_str(o, "null");
+	st_out_ks(o, k, st_tcp_state_name(*v));
 }
 
 void st_rec_json_fields(struct st_out *o, const struct st_rec *r)

@@ -26,6 +26,11 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len);
 /* Connection id as "PID:N". */
 void st_conn_str(uint64_t conn, char buf[24]);
 
+/* ,"key":"1.2.3.4:80" (null when there is no address). */
+void st_json_addr(struct st_out *o, const char *key, const struct st_addr *a);
+/* ,"key":"PID:N" (null for connection id 0). */
+void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
+
 /* ,"key":value for every payload field of R (JSON). */
 void st_rec_json_fields(struct st_out *o, const struct st_rec *r);
 /* " key=value" for every payload field of R that is set (text). */

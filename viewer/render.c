@@ -339,18 +339,6 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
-static void key_addr(struct st_out *o, const char *k, const struct st_addr *a)
-{
-	char s[96];
-
-	st_out_key(o, k);
-	st_addr_str(a, s, sizeof(s));
-	if (s[0])
-		st_out_json_str(o, s, strlen(s));
-	else
-		st_out_str(o, "null");
-}
-
 static void key_ns(struct st_out *o, const char *k, bool set, uint64_t v)
 {
 	st_out_key(o, k);
@@ -360,19 +348,6 @@ static void key_ns(struct st_out *o, const char *k, bool set, uint64_t v)
 		st_out_str(o, "null");
 }
 
-static void key_id(struct st_out *o, const char *k, uint64_t id)
-{
-	char b[24];
-
-	st_out_key(o, k);
-	if (!id) {
-		st_out_str(o, "null");
-		return;
-	}
-	st_conn_str(id, b);
-	st_out_json_str(o, b, strlen(b));
-}
-
 void st_render_json(struct st_render *rd, const struct st_conn *c)
 {
 	struct st_out *o = rd->o;
@@ -380,40 +355,30 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 	static const char *const ends[] = { "open", "closed", "exit", "death" };
 
 	st_out_str(o, "{\"type\":\"conn\"");
-	key_id(o, "id", c->id);
-	st_out_key(o, "pid");
-	st_out_i64(o, h->pid);
-	st_out_key(o, "comm");
-	st_out_json_str(o, h->comm, strnlen(h->comm, sizeof(h->comm)));
-	st_out_key(o, "fd");
-	st_out_i64(o, c->fd);
-	st_out_key(o, "kind");
-	st_out_json_str(o, st_kind_name[c->kind],
-			strlen(st_kind_name[c->kind]));
-	st_out_key(o, "role");
-	st_out_json_str(o, st_role_name[c->role],
-			strlen(st_role_name[c->role]));
-	key_addr(o, "local", &c->local);
-	key_addr(o, "peer", &c->peer);
-	key_id(o, "peer_conn", c->other ? c->other->id : 0);
+	st_json_conn(o, "id", c->id);
+	st_out_ki(o, "pid", h->pid);
+	char comm[sizeof(h->comm) + 1];
+	snprintf(comm, sizeof(comm), "%.16s", h->comm);
+	st_out_ks(o, "comm", comm);
+	st_out_ki(o, "fd", c->fd);
+	st_out_ks(o, "kind", st_kind_name[c->kind]);
+	st_out_ks(o, "role", st_role_name[c->role]);
+	st_json_addr(o, "local", &c->local);
+	st_json_addr(o, "peer", &c->peer);
+	st_json_conn(o, "peer_conn", c->other ? c->other->id : 0);
 	st_out_key(o, "before_trace");
 	st_out_str(o, c->before_trace ? "true" : "false");
-	st_out_key(o, "open_ts");
-	st_out_u64(o, c->open_ts);
+	st_out_ku(o, "open_ts", c->open_ts);
 	key_ns(o, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
 	       c->close_ts);
-	st_out_key(o, "end");
-	st_out_json_str(o, ends[c->end], strlen(ends[c->end]));
+	st_out_ks(o, "end", ends[c->end]);
 	st_out_key(o, "closed_by");
 	st_out_str(o, c->closed_first > 0   ? "\"local\""
 		      : c->closed_first < 0 ? "\"peer\""
 					    : "null");
-	st_out_key(o, "bytes_in");
-	st_out_u64(o, c->bytes_in);
-	st_out_key(o, "bytes_out");
-	st_out_u64(o, c->bytes_out);
-	st_out_key(o, "calls");
-	st_out_u64(o, c->calls);
+	st_out_ku(o, "bytes_in", c->bytes_in);
+	st_out_ku(o, "bytes_out", c->bytes_out);
+	st_out_ku(o, "calls", c->calls);
 	st_out_key(o, "states");
 	st_out_chr(o, '[');
 	for (uint32_t i = 0; i < c->nst; i++) {
@@ -441,28 +406,17 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 	key_ns(o, "eof_ts", c->eof_ts, c->eof_ts);
 	key_ns(o, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
 	       c->fin_ts - c->eof_ts);
-	st_out_key(o, "connect_errno");
-	if (c->connect_err) {
-		char b[16];
-		const char *e = st_errno_name(c->connect_err, b);
-		st_out_json_str(o, e, strlen(e));
-	} else {
-		st_out_str(o, "null");
-	}
-	key_id(o, "listener", c->listener);
+	char b[16];
+	st_out_ks(o, "connect_errno",
+		  c->connect_err ? st_errno_name(c->connect_err, b) : NULL);
+	st_json_conn(o, "listener", c->listener);
 	if (c->role == ST_ROLE_LISTENER) {
-		st_out_key(o, "backlog");
-		st_out_i64(o, c->backlog);
-		st_out_key(o, "effective_backlog");
-		st_out_i64(o, c->effective_backlog);
-		st_out_key(o, "somaxconn");
-		st_out_i64(o, c->somaxconn);
-		st_out_key(o, "max_queue_len");
-		st_out_u64(o, c->max_queue_len);
-		st_out_key(o, "queue_max");
-		st_out_u64(o, c->queue_max);
-		st_out_key(o, "accepted");
-		st_out_u64(o, c->accepted);
+		st_out_ki(o, "backlog", c->backlog);
+		st_out_ki(o, "effective_backlog", c->effective_backlog);
+		st_out_ki(o, "somaxconn", c->somaxconn);
+		st_out_ku(o, "max_queue_len", c->max_queue_len);
+		st_out_ku(o, "queue_max", c->queue_max);
+		st_out_ku(o, "accepted", c->accepted);
 	}
 	st_out_str(o, "}\n");
 }
@@ -472,13 +426,10 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 	struct st_out *o = rd->o;
 
 	st_out_str(o, "{\"type\":\"finding\"");
-	st_out_key(o, "kind");
-	st_out_json_str(o, f->kind, strlen(f->kind));
-	key_id(o, "conn", f->conn);
-	st_out_key(o, "pid");
-	st_out_i64(o, rd->m->set->t[f->file].hdr.pid);
-	st_out_key(o, "message");
-	st_out_json_str(o, f->message, strlen(f->message));
+	st_out_ks(o, "kind", f->kind);
+	st_json_conn(o, "conn", f->conn);
+	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
+	st_out_ks(o, "message", f->message);
 	st_out_str(o, "}\n");
 }
 
