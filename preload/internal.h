@@ -204,6 +204,24 @@ static inline bool st__enter_fd(struct st__call *c, int fd)
 	return true;
 }
 
+/*
+ * Like st__enter_fd for calls that end an fd (close): only fds known to
+ * be sockets are traced.  An fd never seen used is not worth an fstat()
+ * just before it goes away.
+ */
+static inline bool st__enter_known(struct st__call *c, int fd)
+{
+	if (!st__on())
+		return false;
+	uint64_t w = st__fd_get(fd);
+	if (st__fd_state(w) != ST_FD_SOCK)
+		return false;
+	c->word = w;
+	c->fd = fd;
+	c->ts = st__now();
+	return true;
+}
+
 /* Starts tracing a call that is not on an existing socket (socket()). */
 static inline bool st__enter(struct st__call *c)
 {

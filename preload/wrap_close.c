@@ -15,7 +15,7 @@ ST_EXPORT int close(int fd)
 {
 	struct st__call c;
 
-	if (!st__enter_fd(&c, fd)) {
+	if (!st__enter_known(&c, fd)) {
 		if (st__fd_get(fd) != ST_FD_UNKNOWN)
 			st__fd_set(fd, ST_FD_UNKNOWN);
 		return REAL(close)(fd);
@@ -43,7 +43,7 @@ ST_EXPORT int fclose(FILE *fp)
 		fd = fileno(fp);
 		errno = e;
 	}
-	if (fd < 0 || !st__enter_fd(&c, fd)) {
+	if (fd < 0 || !st__enter_known(&c, fd)) {
 		if (fd >= 0 && st__fd_get(fd) != ST_FD_UNKNOWN)
 			st__fd_set(fd, ST_FD_UNKNOWN);
 		return REAL(fclose)(fp);

@@ -111,7 +111,8 @@ static long open_dir(void)
 	return dfd;
 }
 
-static void fill_header(struct st_header *h)
+/* COMM: /proc/self/comm, already read for the file name. */
+static void fill_header(struct st_header *h, const char *comm)
 {
 	struct timespec m, r;
 	struct utsname u;
@@ -133,7 +134,7 @@ static void fill_header(struct st_header *h)
 	clock_gettime(CLOCK_REALTIME, &r);
 	h->mono_ns = (uint64_t)m.tv_sec * 1000000000u + m.tv_nsec;
 	h->real_ns = (uint64_t)r.tv_sec * 1000000000u + r.tv_nsec;
-	read_small("/proc/self/comm", h->comm, sizeof(h->comm));
+	memcpy(h->comm, comm, sizeof(h->comm));
 	long n = st__sys(SYS_readlink, (long)"/proc/self/exe", (long)h->exe,
 			 sizeof(h->exe) - 1, 0, 0, 0);
 	h->exe[n > 0 ? n : 0] = 0;
@@ -159,17 +160,19 @@ static bool create(void)
 	if (dfd < 0)
 		return false;
 	read_small("/proc/self/comm", comm, sizeof(comm));
-	for (char *p = comm; *p; p++)
+	char name_comm[16];
+	memcpy(name_comm, comm, sizeof(comm));
+	for (char *p = name_comm; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
 			*p = '_';
 	/* an exec'd image of the same pid, or an old run: next free name */
 	for (int k = 0; k < 1000 && fd < 0; k++) {
 		if (k)
-			snprintf(name, sizeof(name), "%s-%d.%d.trace", comm,
+			snprintf(name, sizeof(name), "%s-%d.%d.trace", name_comm,
 				 (int)st__pid, k);
 		else
-			snprintf(name, sizeof(name), "%s-%d.trace", comm,
+			snprintf(name, sizeof(name), "%s-%d.trace", name_comm,
 				 (int)st__pid);
 		fd = st__sys(SYS_openat, dfd, (long)name,
 			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -200,7 +203,7 @@ static bool create(void)
 		return false;
 	}
 	sys_close(fd);
-	fill_header(w.hdr);
+	fill_header(w.hdr, comm);
 	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
 	return true;
 }

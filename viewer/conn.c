@@ -240,20 +240,12 @@ static void finding(struct st_model *m, const char *kind, uint64_t conn,
 		m->finding(m, &f, m->arg);
 }
 
-static const char *proc_name(struct st_model *m, int file, char buf[48])
-{
-	const struct st_header *h = &m->set->t[file].hdr;
-
-	snprintf(buf, 48, "%.16s[%d]", h->comm, h->pid);
-	return buf;
-}
-
 /* Findings about one finished end, grounded in the TCP facts. */
 static void judge(struct st_model *m, struct st_conn *c)
 {
 	char p[48], id[24], b[16];
 
-	proc_name(m, c->file, p);
+	st_proc_name(&m->set->t[c->file], p);
 	st_conn_str(c->id, id);
 	if (c->connect_err) {
 		const char *why =

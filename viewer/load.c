@@ -123,3 +123,9 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	st_out_ku(o, "corrupt", t->corrupt);
 	st_out_str(o, "}\n");
 }
+
+const char *st_proc_name(const struct st_trace *t, char buf[48])
+{
+	snprintf(buf, 48, "%.16s[%d]", t->hdr.comm, t->hdr.pid);
+	return buf;
+}

@@ -24,6 +24,9 @@ void st_traceset_close(struct st_traceset *s);
 /* Prints the warnings of every file (truncation, corruption, loss). */
 void st_traceset_warn(struct st_traceset *s);
 
+/* "comm[pid]" of trace file T. */
+const char *st_proc_name(const struct st_trace *t, char buf[48]);
+
 /* {"type":"process",...} for file T, newline-terminated. */
 void st_process_json(struct st_out *o, const struct st_trace *t);
 

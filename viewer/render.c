@@ -85,10 +85,7 @@ static void fmt_time(const struct st_render *rd, char *buf, size_t len,
 
 static const char *proc(const struct st_render *rd, int file, char buf[48])
 {
-	const struct st_header *h = &rd->m->set->t[file].hdr;
-
-	snprintf(buf, 48, "%.16s[%d]", h->comm, h->pid);
-	return buf;
+	return st_proc_name(&rd->m->set->t[file], buf);
 }
 
 /* What a call did, in a few words: "connect 1.2.3.4:80 = -1 ECONNREFUSED" */
