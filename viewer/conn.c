@@ -129,7 +129,6 @@ static struct st_conn *create(struct st_model *m, uint64_t id, int file,
 	c->fd = fd;
 	c->open_ts = ts;
 	HASH_ADD(hh, m->conns, id, sizeof(c->id), c);
-	m->nconn++;
 	return c;
 }
 
@@ -412,8 +411,7 @@ static void socket_closed(struct st_model *m, struct st_conn *c, uint64_t ts,
 		set_state(c, ST_ST_CLOSED, ts);
 	}
 	c->done = true;
-	if (c->connect_pending)
-		c->connect_pending = false;
+	c->connect_pending = false;
 	/* a client end that closed before its accept keeps its tuple */
 	if (!c->awaiting_join)
 		forget_tuple(m, c);
@@ -427,6 +425,19 @@ static void established(struct st_conn *c, uint64_t ts)
 	c->est_ts = ts;
 	c->connect_pending = false;
 	set_state(c, ST_ST_ESTABLISHED, ts);
+}
+
+static void add_lport(struct st_model *m, uint16_t port)
+{
+	struct st_lport *l;
+
+	HASH_FIND(hh, m->lports, &port, sizeof(port), l);
+	if (!l) {
+		l = xcalloc(1, sizeof(*l));
+		l->port = port;
+		HASH_ADD(hh, m->lports, port, sizeof(port), l);
+	}
+	l->listeners++;
 }
 
 static bool listening_on(struct st_model *m, uint16_t port)
@@ -719,17 +730,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		if (r->u.listen.local.family)
 			c->local = r->u.listen.local;
 		set_state(c, ST_ST_LISTEN, end);
-		{
-			struct st_lport *l;
-			uint16_t port = c->local.port;
-			HASH_FIND(hh, m->lports, &port, sizeof(port), l);
-			if (!l) {
-				l = xcalloc(1, sizeof(*l));
-				l->port = port;
-				HASH_ADD(hh, m->lports, port, sizeof(port), l);
-			}
-			l->listeners++;
-		}
+		add_lport(m, c->local.port);
 		break;
 	case ST_CALL_connect:
 		if (c)

@@ -123,7 +123,6 @@ struct st_model {
 	uint64_t t0;  /* first record's time */
 	uint64_t now; /* latest record's end time */
 	uint32_t ev_cap; /* timeline lines kept per connection */
-	uint64_t nconn;
 	struct st_conn **ready; /* finished, to be emitted */
 	uint32_t nready, capready;
 };
