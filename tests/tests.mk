@@ -48,3 +48,14 @@ test: all examples $(UNIT_BIN) $(PROG_BIN)
 		|| fail=1; exit $$fail
 
 .PHONY: test
+
+# The viewer at scale (part of the benchmarks, not of make test).
+$(B)/tests/bench/gen_trace: tests/bench/gen_trace.c include/socktrace/format.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -Iinclude $(CFLAGS) $< -o $@
+
+bench-viewer: all $(B)/tests/bench/gen_trace
+	python3 tests/bench/viewer_scale.py $(B)/tests/bench/gen_trace \
+		$(or $(OUT),./)socktrace $(CONNECTIONS)
+
+.PHONY: bench-viewer

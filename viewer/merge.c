@@ -2,6 +2,7 @@
 /* Merging the records of many trace files into one stream in time order. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "merge.h"
 
@@ -42,6 +43,24 @@ static void sift_up(struct st_merge *m, int i)
 	}
 }
 
+/*
+ * Gives back the pages of the MiB of slots that ends at record N, once
+ * read: the mapping is only a window onto the file, and without this a
+ * large trace would count whole in the viewer's memory.
+ */
+static void release(struct st_trace *t, uint64_t n)
+{
+	const uint64_t per = (1 << 20) / ST_SLOT_SIZE;
+
+	if ((n + 1) % per || n + 1 < per)
+		return;
+	uint64_t first = st_trace_offset(t, n + 1 - per);
+	uint64_t last = st_trace_offset(t, n);
+	if (first < last) /* not across a ring's wrap */
+		madvise((void *)(t->map + first), last + ST_SLOT_SIZE - first,
+			MADV_DONTNEED);
+}
+
 /* Loads file F's next readable record into cur[F]; false at its end. */
 static bool load(struct st_merge *m, int f)
 {
@@ -51,7 +70,9 @@ static bool load(struct st_merge *m, int f)
 		m->pos[f] = t->first;
 	while (m->pos[f] < t->end) {
 		uint64_t n = m->pos[f]++;
-		if (st_trace_get(t, n, &m->cur[f]) == 1)
+		int got = st_trace_get(t, n, &m->cur[f]);
+		release(t, n);
+		if (got == 1)
 			return true;
 	}
 	return false;

@@ -105,7 +105,13 @@ void st_out_json_str(struct st_out *o, const char *str, size_t n)
 	static const char hex[] = "0123456789abcdef";
 
 	st_out_chr(o, '"');
-	for (size_t i = 0; i < n;) {
+	/* the usual case, nothing to escape: one copy */
+	size_t plain = 0;
+	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f &&
+	       s[plain] != '"' && s[plain] != '\\')
+		plain++;
+	st_out_mem(o, str, plain);
+	for (size_t i = plain; i < n;) {
 		unsigned char c = s[i];
 		if (c == '"' || c == '\\') {
 			st_out_chr(o, '\\');
@@ -125,13 +131,6 @@ void st_out_json_str(struct st_out *o, const char *str, size_t n)
 		i++;
 	}
 	st_out_chr(o, '"');
-}
-
-void st_out_key(struct st_out *o, const char *key)
-{
-	st_out_mem(o, ",\"", 2);
-	st_out_str(o, key);
-	st_out_mem(o, "\":", 2);
 }
 
 void st_out_ku(struct st_out *o, const char *key, uint64_t v)

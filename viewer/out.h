@@ -28,8 +28,25 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 /* A JSON string literal, quotes included; bytes that are not valid
  * UTF-8 become \u00XX escapes of their byte value. */
 void st_out_json_str(struct st_out *o, const char *s, size_t n);
-/* ,"key": ahead of a JSON value. */
-void st_out_key(struct st_out *o, const char *key);
+/* ,"key": ahead of a JSON value (inline: literal keys' length folds). */
+static inline void st_out_key(struct st_out *o, const char *key)
+{
+	size_t n = __builtin_strlen(key);
+
+	if (o->len + n + 4 <= sizeof(o->buf)) {
+		char *p = o->buf + o->len;
+		p[0] = ',';
+		p[1] = '"';
+		__builtin_memcpy(p + 2, key, n);
+		p[n + 2] = '"';
+		p[n + 3] = ':';
+		o->len += n + 4;
+		return;
+	}
+	st_out_mem(o, ",\"", 2);
+	st_out_mem(o, key, n);
+	st_out_mem(o, "\":", 2);
+}
 /* ,"key":value for a number, a string (null if S is NULL). */
 void st_out_ku(struct st_out *o, const char *key, uint64_t v);
 void st_out_ki(struct st_out *o, const char *key, int64_t v);
