@@ -545,6 +545,12 @@ def view_server_closes_first():
           "the server closed first")
     check(states(sv)[-2:] == ["TIME_WAIT", "CLOSED"],
           f"TIME_WAIT on the server: {states(sv)}")
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--no-color", "--",
+                            os.path.join(EXAMPLES, "server_close")])
+        check("server closed first (its close found ESTABLISHED)" in out,
+              f"the text view says who closed first, with the kernel's "
+              f"state at close: {out}")
     check("CLOSE_WAIT" in states(cl) and states(cl)[-1] == "CLOSED",
           f"client closes passively: {states(cl)}")
     kinds = [f["kind"] for f in by["finding"]]

@@ -219,8 +219,14 @@ static void summary(struct st_render *rd, const struct st_conn *c)
 			: c->other && c->other->closed_first > 0 ? c->other
 			: c->closed_first < 0 && !c->other ? NULL
 							   : NULL;
-		if (first)
+		if (first) {
+			/* the kernel's own word: ESTABLISHED at close means
+			 * nothing had come from the peer yet */
+			const char *ks = st_tcp_state_name(first->close_tcp_state);
 			st_out_fmt(rd->o, ", %s closed first", who(first));
+			if (ks)
+				st_out_fmt(rd->o, " (its close found %s)", ks);
+		}
 		else if (c->closed_first < 0)
 			st_out_fmt(rd->o, ", the peer closed first");
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
