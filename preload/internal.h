@@ -160,6 +160,11 @@ static inline bool st__fd_is_tcp(uint64_t w)
 	return ((w >> 4) & 3) == ST_TYPE_STREAM &&
 	       (fam == ST_FAM_INET || fam == ST_FAM_INET6);
 }
+static inline bool st__fd_is_unix_stream(uint64_t w)
+{
+	return ((w >> 4) & 3) == ST_TYPE_STREAM &&
+	       ((w >> 2) & 3) == ST_FAM_UNIX;
+}
 uint64_t st__fd_word(uint64_t conn, int domain, int type);
 
 /* A new connection id for this process. */
@@ -249,6 +254,8 @@ void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len);
 /* A's local (getsockname) or peer (getpeername) address of FD. */
 void st__addr_local(struct st_addr *a, int fd);
 void st__addr_peer(struct st_addr *a, int fd);
+/* Pid of the process that connected a Unix stream socket, 0 if unknown. */
+int32_t st__peer_pid(int fd);
 /* TCP state of FD (TCP_* value), 0 if not known. */
 uint32_t st__tcp_state(int fd);
 /* Accept-queue length and limit of a TCP listener; false if unknown. */

@@ -79,6 +79,17 @@ void st__addr_peer(struct st_addr *a, int fd)
 	errno = e;
 }
 
+int32_t st__peer_pid(int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	int e = errno;
+	bool ok = REAL(getsockopt)(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0;
+
+	errno = e;
+	return ok ? cr.pid : 0;
+}
+
 /* Reads struct tcp_info far enough for state and queue fields. */
 static bool tcp_info(int fd, struct tcp_info *ti)
 {

@@ -7,7 +7,8 @@
  * CALL is accept or accept4.  The peer address is recorded even when the
  * caller passed no buffer: we then pass our own, which the caller cannot
  * observe.  When the caller passed one we do not read it (its real size
- * is unknown to us) but ask getpeername().
+ * is unknown to us) but ask getpeername().  A Unix peer has no address
+ * that tells one client from another, so its pid is recorded instead.
  */
 static int do_accept(enum st_call call, int fd, struct sockaddr *addr,
 		     socklen_t *len, int flags)
@@ -41,7 +42,10 @@ static int do_accept(enum st_call call, int fd, struct sockaddr *addr,
 			else
 				st__addr_set(&p->peer, a, sl);
 			st__addr_local(&p->local, ret);
-			p->conn2 = st__fd_conn(nw);
+			/* the number part: the id's pid is this file's */
+			p->conn2 = (uint32_t)st__fd_conn(nw);
+			if (st__fd_is_unix_stream(nw))
+				p->peer_pid = st__peer_pid(ret);
 		}
 		if (st__fd_is_tcp(c.word))
 			st__tcp_queue(fd, &p->queue_len, &p->queue_max);

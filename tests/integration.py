@@ -582,6 +582,31 @@ def view_nonblocking_connect():
 
 
 @test
+def view_joins_unix_clients_by_pid():
+    # accept now asks SO_PEERCRED: the program must not notice
+    same_run([PROBE, "unix"])
+    rc, by, err = run_json([PROBE, "unix"])
+    check(rc == 0, f"probe unix exit {rc}: {err}")
+    cl, sv = ends(by)
+    ids = {c["id"]: c for c in by["conn"]}
+    check(len(cl) == 4 and len(sv) == 5, f"4 traced clients, 5 accepted: "
+          f"{len(cl)} {len(sv)}")
+    for s in sv:
+        if s["bytes_in"] == 99:
+            check(s["peer_conn"] is None,
+                  "the untraced client's connection has no other end")
+            continue
+        o = ids.get(s["peer_conn"])
+        check(o is not None and o["peer_conn"] == s["id"],
+              f"server end {s['id']} joined both ways")
+        check(o["bytes_out"] == s["bytes_in"],
+              f"{s['id']} read {s['bytes_in']} bytes but its joined "
+              f"client {o['id']} wrote {o['bytes_out']}: wrong join")
+    lis = [c for c in by["conn"] if c["role"] == "listener"]
+    check(len(lis) == 1 and lis[0]["accepted"] == 5, f"the listener: {lis}")
+
+
+@test
 def run_passes_exit_status_and_refuses_static():
     with TraceDir() as t:
         rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", "sh", "-c",

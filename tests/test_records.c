@@ -86,6 +86,15 @@ static void fill_t_u64(uint64_t *v, const char *name, unsigned call, unsigned k,
 	}
 }
 
+static void fill_t_cnum(uint32_t *v, const char *name, unsigned call,
+			unsigned k, struct want *w)
+{
+	/* a connection number of the file's process prints as "PID:N" */
+	*v = 10 * k + call + 1;
+	snprintf(want_add(w, name)->value, sizeof(w->f[0].value), "\"%u:%u\"",
+		 PID, *v);
+}
+
 static void fill_t_addr(struct st_addr *v, const char *name, unsigned call,
 			unsigned k, struct want *w)
 {
@@ -137,6 +146,11 @@ static void cmp_t_u64(const uint64_t *a, const uint64_t *b, const char *name)
 	if (*a != *b)
 		fail_msg("%s: wrote %llu, read %llu", name,
 			 (unsigned long long)*a, (unsigned long long)*b);
+}
+
+static void cmp_t_cnum(const uint32_t *a, const uint32_t *b, const char *name)
+{
+	cmp_t_u32(a, b, name);
 }
 
 static void cmp_t_addr(const struct st_addr *a, const struct st_addr *b,

@@ -186,6 +186,21 @@ static void newer_version(void **state)
 	unlink(path);
 }
 
+static void older_version(void **state)
+{
+	char path[PATH_MAX], err[ST_ERR_LEN];
+	struct st_header h;
+
+	(void)state;
+	make_header(&h, 8, 0, ST_POLICY_RING);
+	h.version = ST_VERSION - 1;
+	tmp_path(path, "older.trace");
+	write_file(path, &h, sizeof(h), NULL, 0);
+	open_fails(path, err);
+	expect_msg(err, "older socktrace");
+	unlink(path);
+}
+
 /* Every field byte-swapped reads as a huge version: not "newer". */
 static void other_byte_order(void **state)
 {
@@ -538,6 +553,7 @@ int main(void)
 		cmocka_unit_test(short_header),
 		cmocka_unit_test(bad_magic),
 		cmocka_unit_test(newer_version),
+		cmocka_unit_test(older_version),
 		cmocka_unit_test(other_byte_order),
 		cmocka_unit_test(truncated_body),
 		cmocka_unit_test(corrupt_record),

@@ -28,16 +28,25 @@ const char *const st_role_name[] = { "socket", "listener", "client", "server",
 #define CLOSE_WAIT_NS (1000000000ull)
 
 /*
- * Ends waiting for their other end, keyed by (client address, server
- * address).  Usually the client's connect returns first, but on loopback
- * the server's accept can return before it: either end may wait.
+ * Ends waiting for their other end, keyed by (client, server) identity:
+ * for TCP the two addresses; for Unix, where every client of a path looks
+ * alike, the client's pid and the server's path.  Usually the client's
+ * connect returns first, but on loopback the server's accept can return
+ * before it: either side may wait.  All waiters of a key are on one side;
+ * Unix ones queue in order, as the kernel's accept queue does.
  */
+struct st_waiter {
+	uint64_t conn;
+	struct st_waiter *next;
+};
 struct st_tuple {
 	struct st_addr key[2];
 	UT_hash_handle hh;
-	uint64_t conn;
-	bool server;
+	bool server; /* the side that waits */
+	struct st_waiter *head, **tail;
 };
+/* st_addr.family of a key half that holds a pid, not an address */
+#define KEY_PID 0xffff
 
 /* Which connection an fd of a traced process refers to. */
 struct st_fdkey {
@@ -50,9 +59,10 @@ struct st_fdref {
 	struct st_conn *conn;
 };
 
-/* Ports some traced process listens on: a connect to one awaits a join. */
+/* Where traced processes listen (TCP: a port; Unix: a path): a connect
+ * there awaits its join. */
 struct st_lport {
-	uint16_t port;
+	struct st_addr key;
 	UT_hash_handle hh;
 	int listeners;
 };
@@ -342,13 +352,36 @@ static void flush(struct st_model *m)
 	m->nready = 0;
 }
 
+static struct st_addr pid_key(int32_t pid)
+{
+	struct st_addr k = { .family = KEY_PID };
+
+	memcpy(k.data, &pid, sizeof(pid));
+	return k;
+}
+
 static void tuple_key(const struct st_conn *c, struct st_addr k[2])
 {
 	bool srv = c->role == ST_ROLE_SERVER;
 
 	memset(k, 0, 2 * sizeof(*k));
-	k[0] = norm(srv ? &c->peer : &c->local);
+	if (c->kind == ST_KIND_UNIX)
+		k[0] = pid_key(c->join_pid);
+	else
+		k[0] = norm(srv ? &c->peer : &c->local);
 	k[1] = norm(srv ? &c->local : &c->peer);
+}
+
+static void tuple_free(struct st_model *m, struct st_tuple *t)
+{
+	struct st_waiter *w = t->head, *n;
+
+	for (; w; w = n) {
+		n = w->next;
+		free(w);
+	}
+	HASH_DEL(m->tuples, t);
+	free(t);
 }
 
 static void forget_tuple(struct st_model *m, struct st_conn *c)
@@ -358,10 +391,93 @@ static void forget_tuple(struct st_model *m, struct st_conn *c)
 
 	tuple_key(c, k);
 	HASH_FIND(hh, m->tuples, k, sizeof(struct st_addr) * 2, t);
-	if (t && t->conn == c->id) {
-		HASH_DEL(m->tuples, t);
-		free(t);
+	if (!t)
+		return;
+	for (struct st_waiter **p = &t->head; *p; p = &(*p)->next) {
+		struct st_waiter *w = *p;
+		if (w->conn != c->id)
+			continue;
+		*p = w->next;
+		if (t->tail == &w->next)
+			t->tail = p;
+		free(w);
+		break;
 	}
+	if (!t->head)
+		tuple_free(m, t);
+}
+
+/* The listening key of address A of C (port, or Unix path). */
+static struct st_addr lport_key(const struct st_conn *c,
+				const struct st_addr *a)
+{
+	struct st_addr k = { .port = a->port };
+
+	if (c->kind == ST_KIND_UNIX)
+		k = norm(a);
+	return k;
+}
+
+/* C listens (listen, or accept on an inherited listener): register it. */
+static void listening(struct st_model *m, struct st_conn *c)
+{
+	struct st_addr k = lport_key(c, &c->local);
+	struct st_lport *l;
+
+	if (c->registered ||
+	    (c->kind != ST_KIND_TCP && c->kind != ST_KIND_UNIX))
+		return;
+	HASH_FIND(hh, m->lports, &k, sizeof(k), l);
+	if (!l) {
+		l = xcalloc(1, sizeof(*l));
+		l->key = k;
+		HASH_ADD(hh, m->lports, key, sizeof(k), l);
+	}
+	l->listeners++;
+	c->registered = true;
+}
+
+/* Listener C closed: connects there no longer await a join. */
+static void unlisten(struct st_model *m, struct st_conn *c)
+{
+	struct st_addr k = lport_key(c, &c->local);
+	struct st_lport *l;
+
+	if (!c->registered)
+		return;
+	c->registered = false;
+	HASH_FIND(hh, m->lports, &k, sizeof(k), l);
+	if (!l || --l->listeners > 0)
+		return;
+	HASH_DEL(m->lports, l);
+	free(l);
+	/* clients still queued there were reset, never to be accepted */
+	struct st_tuple *t, *tmp;
+	HASH_ITER(hh, m->tuples, t, tmp)
+	{
+		struct st_addr tk = { .port = t->key[1].port };
+		if (t->key[0].family == KEY_PID)
+			tk = t->key[1];
+		if (t->server || memcmp(&tk, &k, sizeof(k)))
+			continue;
+		for (struct st_waiter *w = t->head; w; w = w->next) {
+			struct st_conn *o = find(m, w->conn);
+			if (o && !o->other) {
+				o->awaiting_join = false;
+				try_emit(m, o);
+			}
+		}
+		tuple_free(m, t);
+	}
+}
+
+static bool listening_on(struct st_model *m, const struct st_conn *c)
+{
+	struct st_addr k = lport_key(c, &c->peer);
+	struct st_lport *l;
+
+	HASH_FIND(hh, m->lports, &k, sizeof(k), l);
+	return l != NULL;
 }
 
 static void socket_closed(struct st_model *m, struct st_conn *c, uint64_t ts,
@@ -412,6 +528,8 @@ static void socket_closed(struct st_model *m, struct st_conn *c, uint64_t ts,
 	}
 	c->done = true;
 	c->connect_pending = false;
+	if (c->role == ST_ROLE_LISTENER)
+		unlisten(m, c);
 	/* a client end that closed before its accept keeps its tuple */
 	if (!c->awaiting_join)
 		forget_tuple(m, c);
@@ -425,27 +543,6 @@ static void established(struct st_conn *c, uint64_t ts)
 	c->est_ts = ts;
 	c->connect_pending = false;
 	set_state(c, ST_ST_ESTABLISHED, ts);
-}
-
-static void add_lport(struct st_model *m, uint16_t port)
-{
-	struct st_lport *l;
-
-	HASH_FIND(hh, m->lports, &port, sizeof(port), l);
-	if (!l) {
-		l = xcalloc(1, sizeof(*l));
-		l->port = port;
-		HASH_ADD(hh, m->lports, port, sizeof(port), l);
-	}
-	l->listeners++;
-}
-
-static bool listening_on(struct st_model *m, uint16_t port)
-{
-	struct st_lport *l;
-
-	HASH_FIND(hh, m->lports, &port, sizeof(port), l);
-	return l && l->listeners > 0;
 }
 
 static void join(struct st_conn *cl, struct st_conn *srv)
@@ -483,24 +580,41 @@ static void pair_up(struct st_model *m, struct st_conn *c)
 	tuple_key(c, k);
 	HASH_FIND(hh, m->tuples, k, sizeof(k), t);
 	if (t && t->server != srv) {
-		struct st_conn *o = find(m, t->conn);
-		HASH_DEL(m->tuples, t);
-		free(t);
-		if (o && !o->other) {
-			join(srv ? o : c, srv ? c : o);
-			return;
+		/* the oldest waiter on the other side is C's other end */
+		while (t->head) {
+			struct st_waiter *w = t->head;
+			struct st_conn *o = find(m, w->conn);
+			t->head = w->next;
+			if (!t->head)
+				t->tail = &t->head;
+			free(w);
+			if (o && !o->other) {
+				if (!t->head)
+					tuple_free(m, t);
+				join(srv ? o : c, srv ? c : o);
+				return;
+			}
 		}
-	} else if (t) { /* the same 4-tuple reused: the newer one waits */
-		HASH_DEL(m->tuples, t);
-		free(t);
+		tuple_free(m, t);
+		t = NULL;
+	} else if (t && c->kind != ST_KIND_UNIX) {
+		/* the same 4-tuple reused: the newer one waits */
+		tuple_free(m, t);
+		t = NULL;
 	}
-	t = xcalloc(1, sizeof(*t));
-	memcpy(t->key, k, sizeof(k));
-	t->conn = c->id;
-	t->server = srv;
-	HASH_ADD(hh, m->tuples, key, sizeof(t->key), t);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		memcpy(t->key, k, sizeof(k));
+		t->server = srv;
+		t->tail = &t->head;
+		HASH_ADD(hh, m->tuples, key, sizeof(t->key), t);
+	}
+	struct st_waiter *w = xcalloc(1, sizeof(*w));
+	w->conn = c->id;
+	*t->tail = w;
+	t->tail = &w->next;
 	/* a client of a traced listener will be accepted: wait for that */
-	if (!srv && c->kind == ST_KIND_TCP && listening_on(m, c->peer.port))
+	if (!srv && listening_on(m, c))
 		c->awaiting_join = true;
 }
 
@@ -511,6 +625,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 
 	if (l->role == ST_ROLE_NONE)
 		l->role = ST_ROLE_LISTENER;
+	if (l->role == ST_ROLE_LISTENER)
+		listening(m, l);
 	if (p->queue_max)
 		l->queue_max = p->queue_max;
 	if (p->queue_len > l->max_queue_len)
@@ -523,25 +639,28 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 		return;
 	l->accepted++;
 	uint64_t end = st_rec_end(r);
-	struct st_conn *s = create(m, p->conn2, file, (int)r->ret, end);
+	uint64_t id = st_cnum_conn(m->set->t[file].hdr.pid, p->conn2);
+	struct st_conn *s = create(m, id, file, (int)r->ret, end);
 	s->kind = l->kind;
 	s->role = ST_ROLE_SERVER;
 	s->local = p->local;
 	s->peer = p->peer;
 	s->accept_ts = end;
 	s->listener = l->id;
+	s->join_pid = p->peer_pid;
 	fd_add(m, file, (int)r->ret, s);
 	if (s->kind == ST_KIND_TCP)
 		established(s, end);
 	struct st_ev *e = add_ev(m, s, r, file);
-	if (s->kind == ST_KIND_TCP)
+	if (s->kind == ST_KIND_TCP ||
+	    (s->kind == ST_KIND_UNIX && s->join_pid))
 		pair_up(m, s);
 	if (e)
 		e->self_to = (uint16_t)s->nst;
 }
 
 static void do_connect(struct st_model *m, struct st_conn *c,
-		       const struct st_rec *r)
+		       const struct st_rec *r, int file)
 {
 	int err = r->flags & ST_REC_ERR ? r->err : 0;
 
@@ -554,6 +673,11 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 	if (c->kind != ST_KIND_TCP) {
 		if (err && err != EINPROGRESS)
 			c->connect_err = err;
+		if (!err && c->kind == ST_KIND_UNIX && !c->other) {
+			/* the server's accept names this pid as its peer */
+			c->join_pid = m->set->t[file].hdr.pid;
+			pair_up(m, c);
+		}
 		return;
 	}
 	c->connect_ts = r->ts;
@@ -730,11 +854,11 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		if (r->u.listen.local.family)
 			c->local = r->u.listen.local;
 		set_state(c, ST_ST_LISTEN, end);
-		add_lport(m, c->local.port);
+		listening(m, c);
 		break;
 	case ST_CALL_connect:
 		if (c)
-			do_connect(m, c, r);
+			do_connect(m, c, r, file);
 		break;
 	case ST_CALL_accept:
 	case ST_CALL_accept4:
@@ -909,10 +1033,7 @@ void st_model_free(struct st_model *m)
 		st_conn_free(c);
 	}
 	HASH_ITER(hh, m->tuples, t, tt)
-	{
-		HASH_DEL(m->tuples, t);
-		free(t);
-	}
+	tuple_free(m, t);
 	HASH_ITER(hh, m->fds, f, ft)
 	{
 		HASH_DEL(m->fds, f);

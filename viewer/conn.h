@@ -91,6 +91,8 @@ struct st_conn {
 	uint64_t accepted;
 	bool queue_full;
 	uint64_t listener; /* server end: the listener that accepted it */
+	bool registered;   /* listener: counted in st_model.lports */
+	int32_t join_pid;  /* Unix: the client's pid, which joins the ends */
 
 	struct st_conn *other; /* the joined other end */
 	uint64_t accept_wait;  /* server end: time in the accept queue */
@@ -116,7 +118,7 @@ struct st_model {
 	struct st_conn *conns;   /* open or waiting: uthash by id */
 	struct st_tuple *tuples; /* client ends by 4-tuple, for joining */
 	struct st_fdref *fds;    /* (file, fd) -> connection */
-	struct st_lport *lports; /* listening ports, to know a join is due */
+	struct st_lport *lports; /* where listeners are: a join is due */
 	st_emit_fn emit;
 	st_finding_fn finding;
 	void *arg;

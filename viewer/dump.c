@@ -51,7 +51,7 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 		else
 			st_out_str(o, "null");
 	}
-	st_rec_json_fields(o, r);
+	st_rec_json_fields(o, r, pid);
 	st_out_str(o, "}\n");
 }
 
@@ -73,7 +73,7 @@ void st_call_text(struct st_out *o, const struct st_rec *r,
 		st_out_fmt(o, " %s", st_errno_name(r->err, b));
 	else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0)
 		st_out_str(o, " EOF");
-	st_rec_text_fields(o, r);
+	st_rec_text_fields(o, r, t->hdr.pid);
 	if (r->conn) {
 		st_conn_str(r->conn, b);
 		st_out_fmt(o, " conn=%s", b);

@@ -135,18 +135,24 @@ void st_conn_str(uint64_t conn, char buf[24])
 }
 
 /* JSON field printers, one per field type of the call table. */
-static void json_i32(struct st_out *o, const char *k, const int32_t *v)
+static void json_i32(struct st_out *o, const char *k,
+		     const int32_t *v, int32_t pid)
 {
+	(void)pid;
 	st_out_ki(o, k, *v);
 }
 
-static void json_u32(struct st_out *o, const char *k, const uint32_t *v)
+static void json_u32(struct st_out *o, const char *k,
+		     const uint32_t *v, int32_t pid)
 {
+	(void)pid;
 	st_out_ku(o, k, *v);
 }
 
-static void json_u64(struct st_out *o, const char *k, const uint64_t *v)
+static void json_u64(struct st_out *o, const char *k,
+		     const uint64_t *v, int32_t pid)
 {
+	(void)pid;
 	/* u64 fields that name connections are connection ids */
 	if (strstr(k, "conn"))
 		st_json_conn(o, k, *v);
@@ -171,20 +177,30 @@ void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
 	st_out_ks(o, k, conn ? c : NULL);
 }
 
-static void json_addr(struct st_out *o, const char *k, const struct st_addr *a)
+static void json_addr(struct st_out *o, const char *k,
+		      const struct st_addr *a, int32_t pid)
 {
+	(void)pid;
 	st_json_addr(o, k, a);
 }
 
-static void json_tcpstate(struct st_out *o, const char *k, const uint32_t *v)
+static void json_cnum(struct st_out *o, const char *k, const uint32_t *v,
+		      int32_t pid)
 {
+	st_json_conn(o, k, st_cnum_conn(pid, *v));
+}
+
+static void json_tcpstate(struct st_out *o, const char *k,
+		          const uint32_t *v, int32_t pid)
+{
+	(void)pid;
 	st_out_ks(o, k, st_tcp_state_name(*v));
 }
 
-void st_rec_json_fields(struct st_out *o, const struct st_rec *r)
+void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
 	switch (st_call_shape[r->call]) {
-#define ST__F(type, name) json_##type(o, #name, &p->name);
+#define ST__F(type, name) json_##type(o, #name, &p->name, pid);
 #define ST__S(shape)                                          \
 	case ST_SHAPE_ID_##shape: {                           \
 		const struct st_p_##shape *p = &r->u.shape;   \
@@ -198,22 +214,28 @@ void st_rec_json_fields(struct st_out *o, const struct st_rec *r)
 }
 
 /* Text printers print only what is set: zero fields are noise there. */
-static void text_i32(struct st_out *o, const char *k, const int32_t *v)
+static void text_i32(struct st_out *o, const char *k,
+		     const int32_t *v, int32_t pid)
 {
+	(void)pid;
 	if (*v)
 		st_out_fmt(o, " %s=%d", k, *v);
 }
 
-static void text_u32(struct st_out *o, const char *k, const uint32_t *v)
+static void text_u32(struct st_out *o, const char *k,
+		     const uint32_t *v, int32_t pid)
 {
+	(void)pid;
 	if (*v)
 		st_out_fmt(o, " %s=%u", k, *v);
 }
 
-static void text_u64(struct st_out *o, const char *k, const uint64_t *v)
+static void text_u64(struct st_out *o, const char *k,
+		     const uint64_t *v, int32_t pid)
 {
 	char c[24];
 
+	(void)pid;
 	if (!*v)
 		return;
 	if (strstr(k, "conn")) {
@@ -224,27 +246,39 @@ static void text_u64(struct st_out *o, const char *k, const uint64_t *v)
 	}
 }
 
-static void text_addr(struct st_out *o, const char *k, const struct st_addr *a)
+static void text_addr(struct st_out *o, const char *k,
+		      const struct st_addr *a, int32_t pid)
 {
 	char s[128];
 
+	(void)pid;
 	st_addr_str(a, s, sizeof(s));
 	if (s[0])
 		st_out_fmt(o, " %s=%s", k, s);
 }
 
-static void text_tcpstate(struct st_out *o, const char *k, const uint32_t *v)
+static void text_cnum(struct st_out *o, const char *k, const uint32_t *v,
+		      int32_t pid)
+{
+	uint64_t c = st_cnum_conn(pid, *v);
+
+	text_u64(o, k, &c, pid);
+}
+
+static void text_tcpstate(struct st_out *o, const char *k,
+		          const uint32_t *v, int32_t pid)
 {
 	const char *n = st_tcp_state_name(*v);
 
+	(void)pid;
 	if (n)
 		st_out_fmt(o, " %s=%s", k, n);
 }
 
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r)
+void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
 	switch (st_call_shape[r->call]) {
-#define ST__F(type, name) text_##type(o, #name, &p->name);
+#define ST__F(type, name) text_##type(o, #name, &p->name, pid);
 #define ST__S(shape)                                          \
 	case ST_SHAPE_ID_##shape: {                           \
 		const struct st_p_##shape *p = &r->u.shape;   \

@@ -32,8 +32,8 @@ void st_json_addr(struct st_out *o, const char *key, const struct st_addr *a);
 void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
 
 /* ,"key":value for every payload field of R (JSON). */
-void st_rec_json_fields(struct st_out *o, const struct st_rec *r);
+void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
 /* " key=value" for every payload field of R that is set (text). */
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r);
+void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
 
 #endif

@@ -124,6 +124,14 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 path, h->version, ST_VERSION);
 		goto bad;
 	}
+	if (h->version >= 1 && h->version < ST_VERSION) {
+		snprintf(err, ST_ERR_LEN,
+			 "%s: written by an older socktrace (format version "
+			 "%u; this one reads %d): record it again, or read it "
+			 "with that version",
+			 path, h->version, ST_VERSION);
+		goto bad;
+	}
 	if (h->version != ST_VERSION || h->header_size != ST_HEADER_SIZE ||
 	    h->slot_size != ST_SLOT_SIZE || h->capacity == 0 ||
 	    h->capacity > (UINT64_MAX - ST_HEADER_SIZE) / ST_SLOT_SIZE ||

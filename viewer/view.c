@@ -167,7 +167,8 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 		if (s.json && (!s.f.pid || set->t[file].hdr.pid == s.f.pid) &&
 		    (!s.f.conn || r.conn == s.f.conn ||
 		     (st_call_shape[r.call] == ST_SHAPE_ID_accept &&
-		      r.u.accept.conn2 == s.f.conn)))
+		      st_cnum_conn(set->t[file].hdr.pid,
+				   r.u.accept.conn2) == s.f.conn)))
 			st_call_json(o, &r, set->t[file].hdr.pid);
 		st_model_add(&m, &r, file);
 	}

@@ -51,7 +51,8 @@
  * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
  * record order.  The field name is also the JSON key.  Types: i32, u32,
  * u64, addr (struct st_addr), tcpstate (u32 holding a TCP_* state, 0 when
- * unknown).  A payload holds at most ST_PAYLOAD_SIZE bytes (checked at
+ * unknown), cnum (u32: the number part of a connection id made by the
+ * process whose file holds the record, where 64 bits do not fit).  A payload holds at most ST_PAYLOAD_SIZE bytes (checked at
  * compile time).
  *
  * What the fields mean is documented in README ("Record fields").  Record
@@ -69,7 +70,7 @@
 	F(addr, local)
 #define ST_SHAPE_accept(F)                              \
 	F(addr, peer) F(addr, local) F(u32, queue_len)  \
-	F(u32, queue_max) F(u64, conn2)
+	F(u32, queue_max) F(cnum, conn2) F(i32, peer_pid)
 #define ST_SHAPE_sockopt(F) F(i32, level) F(i32, optname) F(i32, value)
 #define ST_SHAPE_how(F) F(i32, how)
 #define ST_SHAPE_close(F) F(tcpstate, tcp_state)

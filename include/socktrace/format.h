@@ -16,7 +16,7 @@
  * version that reads right only byte-swapped tells a reader it differs.
  */
 #define ST_MAGIC "SOCKTRC\x01"
-#define ST_VERSION 1
+#define ST_VERSION 2
 #define ST_HEADER_SIZE 4096
 #define ST_SLOT_SIZE 128
 #define ST_PAYLOAD_SIZE 72
@@ -48,6 +48,7 @@ struct st_addr {
 #define ST__T_u64 uint64_t
 #define ST__T_addr struct st_addr
 #define ST__T_tcpstate uint32_t
+#define ST__T_cnum uint32_t
 #define ST__FIELD(type, name) ST__T_##type name;
 #define ST__SHAPE_STRUCT(shape)                      \
 	struct st_p_##shape {                        \
@@ -144,6 +145,12 @@ ST_SHAPE_LIST(ST__FITS)
 static inline uint64_t st_conn_id(int32_t pid, uint32_t n)
 {
 	return (uint64_t)(uint32_t)pid << 32 | n;
+}
+
+/* The id a cnum field names in a file of process PID (0: none). */
+static inline uint64_t st_cnum_conn(int32_t pid, uint32_t n)
+{
+	return n ? st_conn_id(pid, n) : 0;
 }
 
 #endif

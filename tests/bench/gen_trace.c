@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 		r.u.accept.peer = me;
 		r.u.accept.local = srv;
 		r.u.accept.queue_max = 511;
-		r.u.accept.conn2 = sc;
+		r.u.accept.conn2 = (uint32_t)sc;
 		put(&sv, &r);
 		rec(&r, ST_CALL_write, t + 3000, 3, 100, cc)->u.data.asked = 100;
 		put(&cl, &r);

@@ -378,6 +378,96 @@ static int forks(void)
 	return 0;
 }
 
+/* Writes SIZE bytes on a new connection to Unix path PATH, then closes. */
+static void unix_send(const char *path, int fd, int size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[256];
+
+	memset(buf, 'u', sizeof(buf));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, buf, (size_t)size) != size)
+		_exit(1);
+}
+
+/* An untraced client (LD_PRELOAD cleared): 99 bytes to PATH. */
+static int unix_client(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	unix_send(path, fd, 99);
+	close(fd);
+	return 0;
+}
+
+static int by_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Unix stream clients look alike (no address): one untraced process
+ * opens a connection to a path, then two traced children open two each.
+ * Each connection carries its own byte count, so a viewer joining ends
+ * wrongly shows unequal counts on the two ends.
+ */
+static int unix_clients(const char *self)
+{
+	char dir[] = "/tmp/probe-unix-XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int got[5], n = 0;
+
+	if (!mkdtemp(dir))
+		return 3;
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int l = T(socket(AF_UNIX, SOCK_STREAM, 0));
+	T(bind(l, (struct sockaddr *)&sa, sizeof(sa)));
+	T(listen(l, 16));
+	/* the untraced one first: it heads the accept queue */
+	pid_t u = fork();
+	if (u == 0) {
+		char *env[] = { "PATH=/usr/bin:/bin", NULL };
+		execle(self, self, "unix-client", path, (char *)NULL, env);
+		_exit(1);
+	}
+	waitpid(u, NULL, 0);
+	for (int i = 0; i < 2; i++) {
+		if (fork() == 0) {
+			/* both connected before either sends: queued together */
+			int a = socket(AF_UNIX, SOCK_STREAM, 0);
+			int b = socket(AF_UNIX, SOCK_STREAM, 0);
+			unix_send(path, a, 10 * (2 * i + 1));
+			unix_send(path, b, 10 * (2 * i + 2));
+			close(b);
+			close(a);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 5; i++) {
+		int c = accept(l, NULL, NULL);
+		char buf[256];
+		ssize_t r;
+		got[n] = 0;
+		while ((r = read(c, buf, sizeof(buf))) > 0)
+			got[n] += (int)r;
+		close(c);
+		n++;
+	}
+	while (wait(NULL) > 0)
+		;
+	qsort(got, (size_t)n, sizeof(got[0]), by_int);
+	printf("unix: got");
+	for (int i = 0; i < n; i++)
+		printf(" %d", got[i]);
+	printf("\n");
+	T(close(l));
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
 static int execs(const char *self)
 {
 	int s = T(socket(AF_INET, SOCK_DGRAM, 0));
@@ -512,6 +602,10 @@ int main(int argc, char **argv)
 		rc = execs("/proc/self/exe");
 	else if (!strcmp(s, "after-exec"))
 		rc = after_exec();
+	else if (!strcmp(s, "unix"))
+		rc = unix_clients("/proc/self/exe");
+	else if (!strcmp(s, "unix-client") && argc > 2)
+		return unix_client(argv[2]);
 	else if (!strcmp(s, "kill"))
 		rc = killed();
 	else if (!strcmp(s, "secure") && argc > 2)
