@@ -76,7 +76,11 @@
 	R(int, close_range, (unsigned a, unsigned b, int f), (a, b, f))      \
 	R(void, closefrom, (int fd), (fd))                                   \
 	R(int, fclose, (FILE * f), (f))                                      \
-	R(pid_t, fork, (void), ())
+	R(pid_t, fork, (void), ())                                           \
+	R(int, setuid, (uid_t u), (u))                                       \
+	R(int, seteuid, (uid_t u), (u))                                      \
+	R(int, setreuid, (uid_t r, uid_t e), (r, e))                         \
+	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
 
 struct st__real {
 #define ST__PTR(ret, name, params, args) ret(*name) params;
@@ -127,6 +131,9 @@ extern int32_t st__pid;
 int32_t st__tid(void);
 void st__writer_after_fork(void);
 void st__writer_exit(void);
+/* The process is about to change its effective uid: make and fully
+ * allocate its trace file while it may still write in the directory. */
+void st__writer_before_uid_change(void);
 /* net.core.somaxconn as read once when the trace file was made. */
 int32_t st__somaxconn(void);
 

@@ -64,6 +64,11 @@ static int fb_fclose(FILE *f)
 	return EOF;
 }
 static pid_t fb_fork(void) { return st__sys(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0); }
+/* only while dlsym runs: these change the calling thread alone */
+static int fb_setuid(uid_t u) { return st__sys(SYS_setuid, u, 0, 0, 0, 0, 0); }
+static int fb_seteuid(uid_t u) { return st__sys(SYS_setresuid, -1, u, -1, 0, 0, 0); }
+static int fb_setreuid(uid_t r, uid_t e) { return st__sys(SYS_setreuid, r, e, 0, 0, 0, 0); }
+static int fb_setresuid(uid_t r, uid_t e, uid_t s) { return st__sys(SYS_setresuid, r, e, s, 0, 0, 0); }
 static int fb_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;

@@ -342,6 +342,16 @@ void st__writer_exit(void)
 		__atomic_store_n(&w.hdr->exit_ts, st__now(), __ATOMIC_RELEASE);
 }
 
+void st__writer_before_uid_change(void)
+{
+	struct st_header *h = header();
+
+	/* growing reopens the file by its path, which the new user may not
+	 * reach: map all of it now (SOCKTRACE_MAX_SIZE of disk) */
+	if (h)
+		grow(h, w.capacity - 1);
+}
+
 int32_t st__somaxconn(void)
 {
 	struct st_header *h = header();

@@ -288,6 +288,21 @@ def fork_child_gets_own_trace():
 
 
 @test
+def dropping_root_keeps_recording():
+    if os.geteuid() != 0:
+        print("  (skipped: needs root to drop it)")
+        return
+    procs, calls = same_run([PROBE, "setuid"])
+    child = [p for p in procs if p["ppid"] != os.getpid() and
+             any(q["pid"] == p["ppid"] for q in procs)]
+    check(len(child) == 1, f"the child has its trace: {procs}")
+    socks = calls_of(calls, "socket", pid=child[0]["pid"])
+    check(len(socks) == 5003, f"the child's 5003 sockets, all made after "
+          f"it dropped root, are recorded: {len(socks)}")
+    check(child[0]["lost"] == 0, "nothing lost")
+
+
+@test
 def exec_gets_new_trace():
     with TraceDir() as t:
         rc, out, err = run([PROBE, "exec"], trace=t.dir)

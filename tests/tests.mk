@@ -4,7 +4,7 @@
 # suite (tests/integration.py) that compares runs with and without it.
 
 # Debian packages the tests need beyond the build's.
-TEST_DEPS := python3 curl
+TEST_DEPS := python3 curl nginx wrk strace
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
@@ -49,13 +49,24 @@ test: all examples $(UNIT_BIN) $(PROG_BIN)
 
 .PHONY: test
 
-# The viewer at scale (part of the benchmarks, not of make test).
+# Benchmarks (make bench; not part of make test).
 $(B)/tests/bench/gen_trace: tests/bench/gen_trace.c include/socktrace/format.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -Iinclude $(CFLAGS) $< -o $@
+
+$(B)/tests/bench/loops: tests/bench/loops.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) $(CFLAGS) $< -o $@
+
+BENCH_BIN := $(B)/tests/bench/loops $(B)/tests/bench/gen_trace
+
+# BENCH=--quick: a few small rounds, only to check the record counts.
+bench: all $(BENCH_BIN)
+	python3 tests/bench/bench.py $(BENCH) $(B) $(or $(OUT),./)socktrace \
+		$(or $(OUT),./)libsocktrace.so
 
 bench-viewer: all $(B)/tests/bench/gen_trace
 	python3 tests/bench/viewer_scale.py $(B)/tests/bench/gen_trace \
 		$(or $(OUT),./)socktrace $(CONNECTIONS)
 
-.PHONY: bench-viewer
+.PHONY: bench bench-viewer

@@ -468,6 +468,47 @@ static int unix_clients(const char *self)
 	return 0;
 }
 
+/*
+ * A child drops root the ways servers do, with sockets made after each
+ * drop: they must be recorded although the new user cannot reach root's
+ * trace directory.
+ */
+static void udp_once(void)
+{
+	int s = T(socket(AF_INET, SOCK_DGRAM, 0));
+	T(close(s));
+}
+
+static int drop_user(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* no socket call before the first drop: no trace file yet */
+		T(setresuid(-1, 65534, 0));
+		udp_once();
+		T(seteuid(0));
+		T(setreuid(-1, 65534));
+		udp_once();
+		T(seteuid(0));
+		T(setuid(65534));
+		udp_once();
+		T(seteuid(0)); /* EPERM: no way back */
+		/* more records than the file's first chunk holds */
+		int bad = 0;
+		for (int i = 0; i < 5000; i++) {
+			int u = socket(AF_INET, SOCK_DGRAM, 0);
+			bad += u < 0 || close(u) != 0;
+		}
+		printf("failed: %d\n", bad);
+		_exit(0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child status %d\n", st);
+	return 0;
+}
+
 static int execs(const char *self)
 {
 	int s = T(socket(AF_INET, SOCK_DGRAM, 0));
@@ -606,6 +647,8 @@ int main(int argc, char **argv)
 		rc = unix_clients("/proc/self/exe");
 	else if (!strcmp(s, "unix-client") && argc > 2)
 		return unix_client(argv[2]);
+	else if (!strcmp(s, "setuid"))
+		rc = drop_user();
 	else if (!strcmp(s, "kill"))
 		rc = killed();
 	else if (!strcmp(s, "secure") && argc > 2)

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Wrappers for the calls that change the effective user id. */
+#define _GNU_SOURCE
+#include <unistd.h>
+
+#include "internal.h"
+
+/*
+ * A server started as root often drops to another user in its workers
+ * (nginx: setuid to www-data after fork).  That user cannot create or
+ * reopen files in root's 0700 trace directory, so the trace file is made,
+ * and all of it allocated, just before the switch.  Nothing is recorded:
+ * these are not socket calls.
+ */
+static void before(uid_t euid)
+{
+	if (euid == (uid_t)-1 || euid == geteuid() || !st__on())
+		return;
+	int e = errno;
+	st__writer_before_uid_change();
+	errno = e;
+}
+
+ST_EXPORT int setuid(uid_t u)
+{
+	before(u);
+	return REAL(setuid)(u);
+}
+
+ST_EXPORT int seteuid(uid_t u)
+{
+	before(u);
+	return REAL(seteuid)(u);
+}
+
+ST_EXPORT int setreuid(uid_t r, uid_t e)
+{
+	before(e);
+	return REAL(setreuid)(r, e);
+}
+
+ST_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+{
+	before(e);
+	return REAL(setresuid)(r, e, s);
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""make bench: what tracing costs, beside strace, as ratios from one run.
+
+Usage: bench.py [--quick] BUILD_DIR SOCKTRACE LIBSOCKTRACE
+
+Each workload runs untraced, with libsocktrace.so, with 'strace -f' and
+with 'strace -f --seccomp-bpf', all tracing the same calls.  The variants
+alternate, round after round, and each figure is the median of its
+rounds, so a noisy machine moves every variant alike.  Every traced run
+must leave exactly the records the workload makes, none lost: a fast
+run that recorded nothing fails the benchmark.
+
+--quick runs few rounds of small loops: a smoke test of the record
+counts (CI), not a measurement.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# the calls socktrace records, for strace's -e trace=
+TRACED = ("socket,socketpair,bind,connect,listen,accept,accept4,getsockopt,"
+          "shutdown,close,read,readv,recvfrom,recvmsg,write,writev,sendto,"
+          "sendmsg,sendfile,dup,dup2,dup3,fcntl,close_range")
+
+QUICK = "--quick" in sys.argv
+args = [a for a in sys.argv[1:] if a != "--quick"]
+if len(args) != 3:
+    sys.exit(__doc__)
+BUILD, VIEWER, LIB = (os.path.abspath(a) for a in args)
+LOOPS = os.path.join(BUILD, "tests/bench/loops")
+GEN = os.path.join(BUILD, "tests/bench/gen_trace")
+ROUNDS = 2 if QUICK else 7
+
+
+class BenchError(Exception):
+    pass
+
+
+def variants():
+    v = [("untraced", []), ("socktrace", None)]
+    if shutil.which("strace") and not QUICK:
+        v += [("strace -f", ["strace", "-f", "-qq", "-o", "/dev/null",
+                             "-e", "trace=" + TRACED]),
+              ("strace --seccomp-bpf", ["strace", "-f", "-qq",
+                                        "--seccomp-bpf", "-o", "/dev/null",
+                                        "-e", "trace=" + TRACED])]
+    return v
+
+
+def traced_env(d):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = LIB
+    env["SOCKTRACE_DIR"] = d
+    return env
+
+
+def record_counts(d):
+    """Calls recorded in trace dir D, by name, and records lost."""
+    if not any(f.endswith(".trace") for f in os.listdir(d)):
+        return {}, 0  # no socket call: no file at all
+    p = subprocess.run([VIEWER, "dump", "--json", d], capture_output=True,
+                       text=True)
+    if p.returncode:
+        raise BenchError(f"socktrace dump failed: {p.stderr}")
+    calls, lost = {}, 0
+    for line in p.stdout.splitlines():
+        if line.startswith('{"type":"call"'):
+            name = re.search(r'"call":"([^"]+)"', line).group(1)
+            calls[name] = calls.get(name, 0) + 1
+        elif line.startswith('{"type":"process"'):
+            lost += json.loads(line)["lost"]
+    return calls, lost
+
+
+def run_loop(kind, n, prefix):
+    """One run of 'loops KIND N'; returns (loop ns, trace dir or None)."""
+    d = None
+    env = None
+    if prefix is None:
+        d = tempfile.mkdtemp(prefix="socktrace-bench-")
+        env = traced_env(d)
+        prefix = []
+    p = subprocess.run(prefix + [LOOPS, kind, str(n)], capture_output=True,
+                       text=True, env=env)
+    if p.returncode:
+        raise BenchError(f"loops {kind} failed: {p.stderr}")
+    return int(p.stdout.split("ns=")[1]), d
+
+
+# records each workload must leave: {call: count}
+def expect(kind, n):
+    if kind == "churn":
+        # the listener: socket, bind, listen, close; per connection
+        # socket, connect, accept, write, read, close x2
+        return {"socket": n + 1, "bind": 1, "listen": 1, "connect": n,
+                "accept": n, "write": n, "read": n, "close": 2 * n + 1}
+    if kind == "data":
+        return {"socket": 2, "bind": 1, "listen": 1, "connect": 1,
+                "accept": 1, "write": n, "read": n, "close": 3}
+    return {}  # a pipe is not a socket: nothing at all
+
+
+def check_records(kind, n, d):
+    calls, lost = record_counts(d)
+    want = expect(kind, n)
+    if lost or calls != want:
+        raise BenchError(f"{kind}: trace holds {calls}, lost {lost}; "
+                         f"expected {want}")
+
+
+def bench_loop(kind, n, calls_per_iter):
+    """Alternates the variants ROUNDS times; returns {variant: median}."""
+    times = {name: [] for name, _ in variants()}
+    for r in range(ROUNDS):
+        vs = variants()
+        if r % 2:
+            vs.reverse()
+        for name, prefix in vs:
+            ns, d = run_loop(kind, n, prefix)
+            if d:
+                try:
+                    check_records(kind, n, d)
+                finally:
+                    shutil.rmtree(d)
+            times[name].append(ns)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    calls = n * calls_per_iter
+    return med, calls
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError(f"nginx did not listen on {port}")
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/tmp;
+    proxy_temp_path {d}/tmp;
+    fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp;
+    scgi_temp_path {d}/tmp;
+    sendfile on;
+    server {{
+        listen 127.0.0.1:{port};
+        root {d}/www;
+    }}
+}}
+"""
+
+
+def wrk_once(prefix, secs):
+    """nginx (under PREFIX) serving a small file to wrk for SECS seconds:
+    (requests/s, median latency ms, requests, trace dir or None)."""
+    d = tempfile.mkdtemp(prefix="socktrace-nginx-")
+    os.chmod(d, 0o755)  # nginx workers run as another user when root
+    os.makedirs(f"{d}/www")
+    os.makedirs(f"{d}/tmp")
+    with open(f"{d}/www/index.html", "w") as f:
+        f.write("x" * 612)  # the size of nginx's own welcome page
+    port = free_port()
+    with open(f"{d}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(d=d, port=port))
+    env = None
+    tdir = None
+    if prefix is None:
+        tdir = f"{d}/trace"
+        env = traced_env(tdir)
+        prefix = []
+    ng = subprocess.Popen(prefix + ["nginx", "-e", f"{d}/error.log", "-c",
+                                    f"{d}/nginx.conf", "-p", d],
+                          env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    try:
+        wait_port(port)
+        w = subprocess.run(["wrk", "-t1", "-c10", f"-d{secs}", "--latency",
+                            f"http://127.0.0.1:{port}/index.html"],
+                           capture_output=True, text=True)
+        if w.returncode:
+            raise BenchError(f"wrk failed: {w.stderr}")
+    finally:
+        ng.send_signal(signal.SIGQUIT)  # graceful: workers finish, exit
+        try:
+            ng.wait(20)
+        except subprocess.TimeoutExpired:
+            ng.kill()
+            ng.wait()
+    out = w.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = re.search(r"\s50%\s+([\d.]+)(us|ms|s)\b", out)
+    ms = float(lat.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[lat.group(2)]
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errs:
+        raise BenchError(f"nginx answered {errs.group(1)} errors")
+    if tdir:
+        calls, lost = record_counts(tdir)
+        reads = sum(calls.get(c, 0) for c in ("recv", "recvfrom", "read"))
+        if lost or calls.get("accept4", 0) < 10 or reads < reqs:
+            shutil.rmtree(d)
+            raise BenchError(f"nginx trace: {calls}, lost {lost}, for "
+                             f"{reqs} requests: records are missing")
+    shutil.rmtree(d)
+    return rps, ms, reqs
+
+
+def bench_nginx(secs):
+    rps = {name: [] for name, _ in variants()}
+    lat = {name: [] for name, _ in variants()}
+    for r in range(max(3, ROUNDS // 2) if not QUICK else 1):
+        vs = variants()
+        if r % 2:
+            vs.reverse()
+        for name, prefix in vs:
+            a, b, _ = wrk_once(prefix, secs)
+            rps[name].append(a)
+            lat[name].append(b)
+    return ({k: statistics.median(v) for k, v in rps.items()},
+            {k: statistics.median(v) for k, v in lat.items()})
+
+
+def viewer_scale(n):
+    d = tempfile.mkdtemp(prefix="socktrace-scale-")
+    try:
+        subprocess.run([GEN, d, str(n)], check=True)
+        records = n * 10 + 4
+        t = time.time()
+        p = subprocess.Popen([VIEWER, "view", "--json", d],
+                             stdout=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        el = time.time() - t
+        if status:
+            raise BenchError("view --json failed")
+        return records / el, ru.ru_maxrss / 1024
+    finally:
+        shutil.rmtree(d)
+
+
+def row(label, med, calls, unit_ns=True):
+    base = med["untraced"]
+    cells = [label, f"{base / calls:.0f} ns"]
+    for name, _ in variants()[1:]:
+        cells.append(f"{med[name] / base:.2f}x (+{(med[name] - base) / calls:.0f} ns)")
+    return cells
+
+
+def main():
+    for tool in ("nginx", "wrk"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            raise BenchError(f"{tool} is not installed: run 'make deps'")
+    os.environ["PATH"] += ":/usr/sbin"
+    names = [n for n, _ in variants()]
+    print(f"socktrace bench: {ROUNDS} alternating rounds, medians; "
+          f"{os.cpu_count()} CPUs, {os.uname().release}")
+    print("ratios are to the untraced run; (+N ns) is the time added per "
+          "traced call")
+    rows = []
+    n = 500 if QUICK else 5000
+    med, calls = bench_loop("churn", n, 1)
+    rows.append(row("connection churn (per connection)", med, calls))
+    n = 2000 if QUICK else 100000
+    med, calls = bench_loop("data", n, 2)
+    rows.append(row("data path, 1-byte write+read (per call)", med, calls))
+    med, calls = bench_loop("pipe", n, 2)
+    rows.append(row("pipe write+read, not a socket (per call)", med, calls))
+    rps, lat = bench_nginx(1 if QUICK else 5)
+    cells = ["nginx + wrk: requests/s", f"{rps['untraced']:.0f}"]
+    for name in names[1:]:
+        cells.append(f"{rps[name] / rps['untraced']:.2f}x")
+    rows.append(cells)
+    cells = ["nginx + wrk: median latency", f"{lat['untraced']:.3f} ms"]
+    for name in names[1:]:
+        cells.append(f"{lat[name] / lat['untraced']:.2f}x")
+    rows.append(cells)
+    head = ["workload", "untraced"] + names[1:]
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    for r in [head, ["-" * w for w in widths]] + rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) +
+              " |")
+    if not QUICK:
+        rate, rss = viewer_scale(1000000)
+        print(f"viewer: view --json of 1,000,000 connections: "
+              f"{rate / 1e6:.2f} M records/s, peak RSS {rss:.0f} MiB")
+    print("all traced runs left exactly the expected records, none lost")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as e:
+        sys.exit(f"bench: {e}")
