@@ -15,23 +15,14 @@
  * malloc()ed: the table is used inside signal handlers and before libc's
  * allocator may be usable.
  */
-#define CHUNK_BITS 10
+#define CHUNK_BITS ST_FD_CHUNK_BITS
 #define CHUNK_LEN (1 << CHUNK_BITS)
 #define TOP_LEN (ST_FD_MAX >> CHUNK_BITS)
 
-static uint64_t *top[TOP_LEN];
+uint64_t *st__fdtop[TOP_LEN];
+#define top st__fdtop
 static int limit; /* highest chunk index allocated + 1, times CHUNK_LEN */
 static uint32_t conn_count;
-
-uint64_t st__fd_get(int fd)
-{
-	if (unlikely((unsigned)fd >= ST_FD_MAX))
-		return (uint64_t)ST_FD_NOTSOCK; /* beyond the table: untraced */
-	uint64_t *c = __atomic_load_n(&top[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
-	if (!c)
-		return ST_FD_UNKNOWN;
-	return __atomic_load_n(&c[fd & (CHUNK_LEN - 1)], __ATOMIC_RELAXED);
-}
 
 void st__fd_set(int fd, uint64_t word)
 {

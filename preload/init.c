@@ -118,6 +118,8 @@ static void read_config(void)
 			st__debug("SOCKTRACE_FULL is not ring or stop, "
 				  "using ring", 0);
 	}
+	/* TCP_INFO at each close and accept costs a system call each */
+	st__cfg.tcp_info = !((v = env_get("SOCKTRACE_TCP_INFO")) && *v == '0');
 	st_trace_dir(st__cfg.dir, sizeof(st__cfg.dir), env_get);
 }
 

@@ -120,6 +120,7 @@ struct st__config {
 	uint64_t max_size;
 	uint32_t policy;
 	bool debug;
+	bool tcp_info; /* TCP_INFO per connection (SOCKTRACE_TCP_INFO) */
 };
 extern struct st__config st__cfg;
 
@@ -154,7 +155,20 @@ enum { ST_FAM_OTHER, ST_FAM_INET, ST_FAM_INET6, ST_FAM_UNIX };
 enum { ST_TYPE_OTHER, ST_TYPE_STREAM, ST_TYPE_DGRAM };
 #define ST_FD_MAX (1 << 20)
 
-uint64_t st__fd_get(int fd);
+/* Two levels of 1024 words each (fdtab.c); inline: every call asks. */
+#define ST_FD_CHUNK_BITS 10
+extern uint64_t *st__fdtop[ST_FD_MAX >> ST_FD_CHUNK_BITS];
+static inline uint64_t st__fd_get(int fd)
+{
+	if (unlikely((unsigned)fd >= ST_FD_MAX))
+		return (uint64_t)ST_FD_NOTSOCK; /* beyond the table: untraced */
+	uint64_t *c = __atomic_load_n(&st__fdtop[fd >> ST_FD_CHUNK_BITS],
+				      __ATOMIC_ACQUIRE);
+	if (!c)
+		return ST_FD_UNKNOWN;
+	return __atomic_load_n(&c[fd & ((1 << ST_FD_CHUNK_BITS) - 1)],
+			       __ATOMIC_RELAXED);
+}
 void st__fd_set(int fd, uint64_t word);
 /* Highest fd + 1 the table may hold an entry for. */
 int st__fd_limit(void);

@@ -106,6 +106,8 @@ uint32_t st__tcp_state(int fd)
 {
 	struct tcp_info ti;
 
+	if (!st__cfg.tcp_info)
+		return 0;
 	return tcp_info(fd, &ti) ? ti.tcpi_state : 0;
 }
 

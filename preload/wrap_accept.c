@@ -47,7 +47,7 @@ static int do_accept(enum st_call call, int fd, struct sockaddr *addr,
 			if (st__fd_is_unix_stream(nw))
 				p->peer_pid = st__peer_pid(ret);
 		}
-		if (st__fd_is_tcp(c.word))
+		if (st__fd_is_tcp(c.word) && st__cfg.tcp_info)
 			st__tcp_queue(fd, &p->queue_len, &p->queue_max);
 		st__publish(&c, r);
 	}

@@ -38,16 +38,18 @@ if len(args) != 3:
 BUILD, VIEWER, LIB = (os.path.abspath(a) for a in args)
 LOOPS = os.path.join(BUILD, "tests/bench/loops")
 GEN = os.path.join(BUILD, "tests/bench/gen_trace")
-ROUNDS = 2 if QUICK else 7
+ROUNDS = 2 if QUICK else 5
 
 
 class BenchError(Exception):
     pass
 
 
-def variants():
-    v = [("untraced", []), ("socktrace", None)]
-    if shutil.which("strace") and not QUICK:
+def variants(lean=False):
+    """(name, command prefix); None: with libsocktrace.so, "lean": with it
+    and SOCKTRACE_TCP_INFO=0."""
+    v = [("untraced", []), ("socktrace", "lean" if lean else None)]
+    if shutil.which("strace") and not QUICK and not lean:
         v += [("strace -f", ["strace", "-f", "-qq", "-o", "/dev/null",
                              "-e", "trace=" + TRACED]),
               ("strace --seccomp-bpf", ["strace", "-f", "-qq",
@@ -56,10 +58,11 @@ def variants():
     return v
 
 
-def traced_env(d):
+def traced_env(d, size="64M"):
     env = dict(os.environ)
     env["LD_PRELOAD"] = LIB
     env["SOCKTRACE_DIR"] = d
+    env["SOCKTRACE_MAX_SIZE"] = size
     return env
 
 
@@ -85,9 +88,11 @@ def run_loop(kind, n, prefix):
     """One run of 'loops KIND N'; returns (loop ns, trace dir or None)."""
     d = None
     env = None
-    if prefix is None:
+    if prefix is None or prefix == "lean":
         d = tempfile.mkdtemp(prefix="socktrace-bench-")
         env = traced_env(d)
+        if prefix == "lean":
+            env["SOCKTRACE_TCP_INFO"] = "0"
         prefix = []
     p = subprocess.run(prefix + [LOOPS, kind, str(n)], capture_output=True,
                        text=True, env=env)
@@ -117,11 +122,11 @@ def check_records(kind, n, d):
                          f"expected {want}")
 
 
-def bench_loop(kind, n, calls_per_iter):
+def bench_loop(kind, n, calls_per_iter, lean=False):
     """Alternates the variants ROUNDS times; returns {variant: median}."""
-    times = {name: [] for name, _ in variants()}
+    times = {name: [] for name, _ in variants(lean)}
     for r in range(ROUNDS):
-        vs = variants()
+        vs = variants(lean)
         if r % 2:
             vs.reverse()
         for name, prefix in vs:
@@ -195,7 +200,7 @@ def wrk_once(prefix, secs):
     tdir = None
     if prefix is None:
         tdir = f"{d}/trace"
-        env = traced_env(tdir)
+        env = traced_env(tdir, "1G")  # room for every request's records
         prefix = []
     ng = subprocess.Popen(prefix + ["nginx", "-e", f"{d}/error.log", "-c",
                                     f"{d}/nginx.conf", "-p", d],
@@ -266,12 +271,21 @@ def viewer_scale(n):
         shutil.rmtree(d)
 
 
-def row(label, med, calls, unit_ns=True):
+def row(label, med, calls):
     base = med["untraced"]
     cells = [label, f"{base / calls:.0f} ns"]
     for name, _ in variants()[1:]:
-        cells.append(f"{med[name] / base:.2f}x (+{(med[name] - base) / calls:.0f} ns)")
+        cells.append(f"{med[name] / base:.2f}x "
+                     f"(+{(med[name] - base) / calls:.0f} ns)"
+                     if name in med else "")
     return cells
+
+
+def show(cells):
+    """Prints a table row as soon as it is measured."""
+    widths = [44, 10] + [22] * (len(cells) - 2)
+    print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) +
+          " |", flush=True)
 
 
 def main():
@@ -284,29 +298,27 @@ def main():
           f"{os.cpu_count()} CPUs, {os.uname().release}")
     print("ratios are to the untraced run; (+N ns) is the time added per "
           "traced call")
-    rows = []
-    n = 500 if QUICK else 5000
+    show(["workload", "untraced"] + names[1:])
+    show(["-" * 44, "-" * 10] + ["-" * 22] * (len(names) - 1))
+    n = 500 if QUICK else 2000
     med, calls = bench_loop("churn", n, 1)
-    rows.append(row("connection churn (per connection)", med, calls))
-    n = 2000 if QUICK else 100000
+    show(row("connection churn (per connection)", med, calls))
+    med, calls = bench_loop("churn", n, 1, lean=True)
+    show(row("churn, SOCKTRACE_TCP_INFO=0", med, calls))
+    n = 2000 if QUICK else 50000
     med, calls = bench_loop("data", n, 2)
-    rows.append(row("data path, 1-byte write+read (per call)", med, calls))
+    show(row("data path, 1-byte write+read (per call)", med, calls))
     med, calls = bench_loop("pipe", n, 2)
-    rows.append(row("pipe write+read, not a socket (per call)", med, calls))
-    rps, lat = bench_nginx(1 if QUICK else 5)
+    show(row("pipe write+read, not a socket (per call)", med, calls))
+    rps, lat = bench_nginx(1 if QUICK else 3)
     cells = ["nginx + wrk: requests/s", f"{rps['untraced']:.0f}"]
     for name in names[1:]:
         cells.append(f"{rps[name] / rps['untraced']:.2f}x")
-    rows.append(cells)
+    show(cells)
     cells = ["nginx + wrk: median latency", f"{lat['untraced']:.3f} ms"]
     for name in names[1:]:
         cells.append(f"{lat[name] / lat['untraced']:.2f}x")
-    rows.append(cells)
-    head = ["workload", "untraced"] + names[1:]
-    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-    for r in [head, ["-" * w for w in widths]] + rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) +
-              " |")
+    show(cells)
     if not QUICK:
         rate, rss = viewer_scale(1000000)
         print(f"viewer: view --json of 1,000,000 connections: "
