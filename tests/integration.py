@@ -774,6 +774,99 @@ def curl_and_python_http_server():
               f"response bytes: server sent {sent}, curl read {got}")
 
 
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/tmp;
+    proxy_temp_path {d}/tmp;
+    fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp;
+    scgi_temp_path {d}/tmp;
+    sendfile on;
+    server {{
+        listen 127.0.0.1:{port};
+        root {d}/www;
+    }}
+}}
+"""
+
+
+@test
+def nginx_workers_and_curl_joined():
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        raise Fail("nginx is not installed: run 'make deps'")
+    n = 12
+    with TraceDir() as t:
+        d = t.path
+        os.chmod(d, 0o755)  # workers may run as another user
+        os.makedirs(f"{d}/www")
+        os.makedirs(f"{d}/tmp")
+        body = "".join(f"line {i}\n" for i in range(2000))
+        with open(f"{d}/www/page.txt", "w") as f:
+            f.write(body)
+        port = free_port()
+        with open(f"{d}/nginx.conf", "w") as f:
+            f.write(NGINX_CONF.format(d=d, port=port))
+        env = base_env()
+        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
+        ng = subprocess.Popen([nginx, "-e", f"{d}/error.log", "-c",
+                               f"{d}/nginx.conf", "-p", d], env=env,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, ng)
+            url = f"http://127.0.0.1:{port}/page.txt"
+            plain = run(["curl", "-sS", url], preload=False)
+            check(plain[0] == 0 and plain[1] == body,
+                  f"untraced curl gets the page: {plain[2]}")
+            for _ in range(n):
+                traced = run(["curl", "-sS", url], trace=t.dir)
+                check(traced == plain, "curl prints the same traced")
+        finally:
+            ng.send_signal(signal.SIGQUIT)  # graceful: workers exit
+            try:
+                ng.wait(20)
+            except subprocess.TimeoutExpired:
+                ng.kill()
+                ng.wait()
+        rc, out, err = run([VIEWER, "view", "--json", t.dir],
+                           preload=False)
+        check(rc == 0, f"view failed: {err}")
+        lines = [json.loads(x) for x in out.splitlines()
+                 if x.startswith("{")]
+        procs = [x for x in lines if x["type"] == "process"]
+        conns = [x for x in lines if x["type"] == "conn"]
+        check(all(p["lost"] == 0 for p in procs), f"nothing lost: {procs}")
+        nginxes = {p["pid"] for p in procs if p["comm"] == "nginx"}
+        check(len(nginxes) == 3, f"master and 2 workers traced: {procs}")
+        ids = {c["id"]: c for c in conns}
+        # wait_port's probe and the untraced curl are not traced: their
+        # server ends stay alone; each traced curl is joined
+        cl = [c for c in conns if c["role"] == "client" and
+              c["peer"] == f"127.0.0.1:{port}"]
+        check(len(cl) == n, f"{n} curl connections: {len(cl)}")
+        for c in cl:
+            s = ids.get(c["peer_conn"])
+            check(s is not None and s["pid"] in nginxes and
+                  s["role"] == "server",
+                  f"curl {c['id']} joined to an nginx worker's end")
+            check(c["bytes_in"] == s["bytes_out"] >= len(body) and
+                  c["bytes_out"] == s["bytes_in"] > 0,
+                  f"bytes match both ways: {c} {s}")
+        srv = [c for c in conns if c["role"] == "server"]
+        check(len(srv) == n + 2, f"{n} + 2 accepted: {len(srv)}")
+        lis = [c for c in conns if c["role"] == "listener"]
+        check(len(lis) == 1 and lis[0]["accepted"] == n + 2,
+              f"one listener, shared by the workers: {lis}")
+
+
 def main(argv):
     want = argv[1:]
     for p in (LIB, VIEWER, PROBE, PROBE_FORTIFY):

@@ -9,24 +9,20 @@ came out joined.
 """
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
+from measure import run_peak
+
 
 def measure(argv, out):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.time()
-    p = subprocess.run(argv, stdout=out)
-    el = time.time() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if p.returncode:
-        sys.exit(f"{argv} exited {p.returncode}")
-    # ru_maxrss of children is the largest of them so far
-    return el, max(rss, before) // 1024
+    el, mib, rc = run_peak(argv, out)
+    if rc:
+        sys.exit(f"{argv} exited {rc}")
+    return el, round(mib)
 
 
 def main():
