@@ -774,27 +774,8 @@ def curl_and_python_http_server():
               f"response bytes: server sent {sent}, curl read {got}")
 
 
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    sendfile on;
-    server {{
-        listen 127.0.0.1:{port};
-        root {d}/www;
-    }}
-}}
-"""
+with open(os.path.join(ROOT, "tests", "nginx.conf.in")) as f:
+    NGINX_CONF = f.read()
 
 
 @test
@@ -813,7 +794,7 @@ def nginx_workers_and_curl_joined():
             f.write(body)
         port = free_port()
         with open(f"{d}/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(d=d, port=port))
+            f.write(NGINX_CONF.format(d=d, port=port, workers=2))
         env = base_env()
         env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
         ng = subprocess.Popen([nginx, "-e", f"{d}/error.log", "-c",

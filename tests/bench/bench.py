@@ -163,27 +163,9 @@ def wait_port(port, timeout=10):
     raise BenchError(f"nginx did not listen on {port}")
 
 
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    sendfile on;
-    server {{
-        listen 127.0.0.1:{port};
-        root {d}/www;
-    }}
-}}
-"""
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "nginx.conf.in")) as f:
+    NGINX_CONF = f.read()
 
 
 def wrk_once(prefix, secs):
@@ -197,7 +179,7 @@ def wrk_once(prefix, secs):
         f.write("x" * 612)  # the size of nginx's own welcome page
     port = free_port()
     with open(f"{d}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port))
+        f.write(NGINX_CONF.format(d=d, port=port, workers=1))
     env = None
     tdir = None
     if prefix is None:
@@ -296,6 +278,9 @@ def main():
           f"{os.cpu_count()} CPUs, {os.uname().release}")
     print("ratios are to the untraced run; (+N ns) is the time added per "
           "traced call")
+    if QUICK:
+        print("--quick: too few rounds for the ratios to mean anything; "
+              "this run checks that every traced run recorded everything")
     show(["workload", "untraced"] + names[1:])
     show(["-" * 44, "-" * 10] + ["-" * 22] * (len(names) - 1))
     n = 500 if QUICK else 2000
