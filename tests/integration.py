@@ -779,6 +779,30 @@ with open(os.path.join(ROOT, "tests", "nginx.conf.in")) as f:
 
 
 @test
+def viewer_clean_under_valgrind():
+    vg = shutil.which("valgrind")
+    if not vg:
+        raise Fail("valgrind is not installed: run 'make deps'")
+    with TraceDir() as t:
+        dirs = []
+        for ex in ("echo", "backlog", "close_wait", "server_close",
+                   "refused", "nonblock"):
+            d = os.path.join(t.path, ex)
+            rc, out, err = run([VIEWER, "run", "-o", d, "--",
+                                os.path.join(EXAMPLES, ex)], preload=False)
+            check(rc == 0, f"{ex} failed: {err}")
+            dirs.append(d)
+        for argv in (["view", "--json"], ["view", "--no-color"],
+                     ["dump", "--json"]):
+            rc, out, err = run([vg, "-q", "--error-exitcode=99",
+                                "--leak-check=full",
+                                "--errors-for-leak-kinds=definite",
+                                VIEWER] + argv + dirs, preload=False)
+            check(rc == 0 and out, f"socktrace {' '.join(argv)} under "
+                  f"valgrind exited {rc}: {err[-2000:]}")
+
+
+@test
 def nginx_workers_and_curl_joined():
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
