@@ -197,20 +197,25 @@ static void json_tcpstate(struct st_out *o, const char *k,
 	st_out_ks(o, k, st_tcp_state_name(*v));
 }
 
+/*
+ * One case per payload shape, calling PRINTER(type) on each field:
+ * st_rec_json_fields and st_rec_text_fields differ only in the printers.
+ */
+#define ST__F(type, name) ST__PRINTER(type)(o, #name, &p->name, pid);
+#define ST__S(shape)                                        \
+	case ST_SHAPE_ID_##shape: {                         \
+		const struct st_p_##shape *p = &r->u.shape; \
+		(void)p;                                    \
+		ST_SHAPE_##shape(ST__F) break;              \
+	}
+
 void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
+#define ST__PRINTER(type) json_##type
 	switch (st_call_shape[r->call]) {
-#define ST__F(type, name) json_##type(o, #name, &p->name, pid);
-#define ST__S(shape)                                          \
-	case ST_SHAPE_ID_##shape: {                           \
-		const struct st_p_##shape *p = &r->u.shape;   \
-		(void)p;                                      \
-		ST_SHAPE_##shape(ST__F) break;                \
-	}
 		ST_SHAPE_LIST(ST__S)
-#undef ST__S
-#undef ST__F
 	}
+#undef ST__PRINTER
 }
 
 /* Text printers print only what is set: zero fields are noise there. */
@@ -277,16 +282,9 @@ static void text_tcpstate(struct st_out *o, const char *k,
 
 void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
+#define ST__PRINTER(type) text_##type
 	switch (st_call_shape[r->call]) {
-#define ST__F(type, name) text_##type(o, #name, &p->name, pid);
-#define ST__S(shape)                                          \
-	case ST_SHAPE_ID_##shape: {                           \
-		const struct st_p_##shape *p = &r->u.shape;   \
-		(void)p;                                      \
-		ST_SHAPE_##shape(ST__F) break;                \
-	}
 		ST_SHAPE_LIST(ST__S)
-#undef ST__S
-#undef ST__F
 	}
+#undef ST__PRINTER
 }
