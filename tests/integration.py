@@ -4,8 +4,9 @@
 
 Each test runs programs the way a user would and asserts what the user
 would notice: the program behaves identically under the preload, and the
-trace says what the program did.  Run all: tests/integration.py; some:
-tests/integration.py NAME...  Ends with a line 'N passed, N failed'.
+trace says what the program did.  More tests are in tests/it_*.py, one
+file per area.  Run all: tests/integration.py; some: tests/integration.py
+NAME...  Ends with a line 'N passed, N failed'.
 """
 import json
 import os
@@ -872,7 +873,19 @@ def nginx_workers_and_curl_joined():
               f"one listener, shared by the workers: {lis}")
 
 
+def load_test_files():
+    """More tests live in tests/it_*.py, one file per area; they run in
+    this module's namespace, so they use its helpers and @test."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.startswith("it_") and name.endswith(".py"):
+            path = os.path.join(here, name)
+            with open(path) as f:
+                exec(compile(f.read(), path, "exec"), globals())
+
+
 def main(argv):
+    load_test_files()
     want = argv[1:]
     for p in (LIB, VIEWER, PROBE, PROBE_FORTIFY):
         if not os.path.exists(p):
