@@ -188,9 +188,35 @@ static struct st_conn *fd_drop(struct st_model *m, int file, int fd,
 	struct st_conn *c = f->conn;
 	HASH_DEL(m->fds, f);
 	free(f);
-	if (--c->refs <= 0)
+	if (--c->refs <= 0) {
+		c->end_file = file;
+		c->end_fd = fd;
 		socket_closed(m, c, ts, end);
+	}
 	return c;
+}
+
+/*
+ * Drops fd FD of FILE, which held connection C, as a close record says.
+ * Records come in order of their end, so a thread preempted just after
+ * its close can have its record come after another thread's call that
+ * got the same fd number anew: the fd then already names the new
+ * socket, and C lost that ref when it was reused.
+ */
+static void fd_close(struct st_model *m, int file, int fd,
+		     struct st_conn *c, uint64_t ts)
+{
+	struct st_fdkey k = { file, fd };
+	struct st_fdref *f;
+
+	HASH_FIND(hh, m->fds, &k, sizeof(k), f);
+	if (f && f->conn == c) {
+		fd_drop(m, file, fd, ts, ST_END_CLOSED);
+	} else if (c->refs <= 0 && c->end == ST_END_OPEN) {
+		c->end_file = file;
+		c->end_fd = fd;
+		socket_closed(m, c, ts, ST_END_CLOSED);
+	}
 }
 
 /* Adds R to C's timeline; like data calls in a row make one line. */
@@ -300,11 +326,14 @@ static void judge(struct st_model *m, struct st_conn *c)
 			"closer gets TIME_WAIT (60 s), so it is held on the "
 			"server; let clients close first, or use keep-alive",
 			p, id);
-	if (c->end == ST_END_EXIT)
-		finding(m, "fd_leak", c->id, c->file,
+	if (c->end == ST_END_EXIT) {
+		char ep[48];
+		st_proc_name(&m->set->t[c->end_file], ep);
+		finding(m, "fd_leak", c->id, c->end_file,
 			"%s exited with connection %s (fd %d) still open: "
 			"the program never closed it (the kernel did at exit)",
-			p, id, c->fd);
+			ep, id, c->end_fd);
+	}
 	if (c->role == ST_ROLE_LISTENER && c->backlog > 0 &&
 	    c->effective_backlog > 0 && c->effective_backlog < c->backlog)
 		finding(m, "backlog_clipped", c->id, c->file,
@@ -745,6 +774,56 @@ static void do_shutdown(struct st_conn *c, const struct st_rec *r,
 	}
 }
 
+/* Ends process FILE: the fds it still holds close as it exits (END). */
+static void end_process(struct st_model *m, int file, uint64_t ts,
+			uint8_t end)
+{
+	struct st_fdref *f, *tmp;
+
+	m->ended[file] = true;
+	HASH_ITER(hh, m->fds, f, tmp)
+	{
+		if (f->key.file == file)
+			fd_drop(m, file, f->key.fd, ts, end);
+	}
+	flush(m);
+}
+
+static int by_exit(const void *a, const void *b, void *arg)
+{
+	const struct st_traceset *set = arg;
+	uint64_t x = set->t[*(const int *)a].hdr.exit_ts;
+	uint64_t y = set->t[*(const int *)b].hdr.exit_ts;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Processes that exited normally end at their exit time, in order with
+ * the records: a child that inherited a socket and exited no longer
+ * holds it when its parent closes it later.
+ */
+static void end_exited_before(struct st_model *m, uint64_t ts)
+{
+	if (!m->exits) {
+		m->exits = xcalloc(m->set->n + 1, sizeof(*m->exits));
+		m->ended = xcalloc(m->set->n + 1, sizeof(*m->ended));
+		for (int i = 0; i < m->set->n; i++)
+			if (m->set->t[i].hdr.exit_ts)
+				m->exits[m->nexits++] = i;
+		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
+			m->set);
+	}
+	while (m->next_exit < m->nexits) {
+		int i = m->exits[m->next_exit];
+		uint64_t at = m->set->t[i].hdr.exit_ts;
+		if (at > ts)
+			break;
+		m->next_exit++;
+		end_process(m, i, at, ST_END_EXIT);
+	}
+}
+
 /* Copies a parent's fds to a traced child at fork. */
 static void do_fork(struct st_model *m, int file, pid_t child)
 {
@@ -757,6 +836,10 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 			cf = i;
 	if (cf < 0)
 		return; /* an untraced child: no calls, no file */
+	/* records are in order of their end: a short-lived child can have
+	 * exited before its parent's fork call returned */
+	if (m->ended && m->ended[cf])
+		return;
 	HASH_ITER(hh, m->fds, f, tmp)
 	{
 		if (f->key.file == file)
@@ -788,6 +871,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		m->t0 = r->ts;
 	if (end > m->now)
 		m->now = end;
+	end_exited_before(m, r->ts);
 
 	switch (r->call) {
 	case ST_CALL_socket:
@@ -894,7 +978,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 			/* the record comes before the drop: its line shows
 			 * the states the close causes */
 			e = add_ev(m, c, r, file);
-			fd_drop(m, file, r->fd, end, ST_END_CLOSED);
+			fd_close(m, file, r->fd, c, end);
 		}
 		goto mark;
 	case ST_CALL_dup:
@@ -902,9 +986,9 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 	case ST_CALL_dup3:
 	case ST_CALL_fcntl:
 		if (ok && r->u.dup.replaced_conn) {
-			struct st_conn *rc =
-				fd_drop(m, file, (int)r->ret, end,
-					ST_END_CLOSED);
+			struct st_conn *rc = find(m, r->u.dup.replaced_conn);
+			if (rc)
+				fd_close(m, file, (int)r->ret, rc, end);
 			if (rc && rc != c)
 				add_ev(m, rc, r, file);
 		}
@@ -960,18 +1044,12 @@ static int by_open(const void *a, const void *b)
 
 void st_model_finish(struct st_model *m)
 {
+	end_exited_before(m, UINT64_MAX);
 	for (int i = 0; i < m->set->n; i++) {
 		const struct st_trace *t = &m->set->t[i];
-		if (t->lost + t->missing)
-			finding(m, "lost_records", 0, i,
-				"%.16s[%d] lost %llu records%s: its timelines "
-				"may be incomplete",
-				t->hdr.comm, t->hdr.pid,
-				(unsigned long long)(t->lost + t->missing),
-				t->hdr.policy == ST_POLICY_RING && t->lost
-					? " (its ring was full: raise "
-					  "SOCKTRACE_MAX_SIZE)"
-					: "");
+		char loss[256];
+		if (st_trace_loss(t, loss, sizeof(loss)))
+			finding(m, "lost_records", 0, i, "%s", loss);
 		/* a process that ended let go of its fds: at exit (a leak)
 		 * or at death (killed); an exec'd image ended too */
 		bool newer = false;
@@ -984,14 +1062,8 @@ void st_model_finish(struct st_model *m)
 						     : ST_END_DEATH;
 		if (end == ST_END_OPEN)
 			continue;
-		uint64_t ts = t->hdr.exit_ts ? t->hdr.exit_ts : m->now;
-		struct st_fdref *f, *tmp;
-		HASH_ITER(hh, m->fds, f, tmp)
-		{
-			if (f->key.file == i)
-				fd_drop(m, i, f->key.fd, ts, end);
-		}
-		flush(m);
+		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : m->now,
+			    end);
 	}
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
@@ -1045,4 +1117,6 @@ void st_model_free(struct st_model *m)
 		free(l);
 	}
 	free(m->ready);
+	free(m->exits);
+	free(m->ended);
 }

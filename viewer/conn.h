@@ -67,6 +67,7 @@ struct st_conn {
 	struct st_addr local, peer;
 	uint64_t open_ts, close_ts;
 	int refs; /* fds holding it, in traced processes */
+	int end_file, end_fd; /* the last fd to it: who closed or left it */
 
 	struct st_ev *ev;
 	uint32_t nev, capev;
@@ -127,6 +128,9 @@ struct st_model {
 	uint32_t ev_cap; /* timeline lines kept per connection */
 	struct st_conn **ready; /* finished, to be emitted */
 	uint32_t nready, capready;
+	int *exits; /* files that exited, by exit time: ended in order */
+	int nexits, next_exit;
+	bool *ended; /* by file: its exit has been handled */
 };
 
 int st_model_init(struct st_model *m, struct st_traceset *set,

@@ -77,17 +77,35 @@ void st_traceset_warn(struct st_traceset *s)
 			fprintf(stderr, "socktrace: %s: %llu corrupt records "
 					"skipped\n",
 				t->path, (unsigned long long)t->corrupt);
-		if (t->lost || t->missing)
-			fprintf(stderr,
-				"socktrace: %s: %s[%d] lost %llu records%s: "
-				"its timelines may be incomplete\n",
-				t->path, t->hdr.comm, t->hdr.pid,
-				(unsigned long long)(t->lost + t->missing),
-				t->hdr.policy == ST_POLICY_RING && t->lost
-					? " (ring full: raise "
-					  "SOCKTRACE_MAX_SIZE)"
-					: "");
+		char loss[256];
+		if (st_trace_loss(t, loss, sizeof(loss)))
+			fprintf(stderr, "socktrace: %s: %s\n", t->path, loss);
 	}
+}
+
+bool st_trace_loss(const struct st_trace *t, char *buf, size_t len)
+{
+	uint64_t n = t->lost + t->missing;
+	uint64_t over = t->hdr.next > t->hdr.capacity
+				? t->hdr.next - t->hdr.capacity
+				: 0;
+	const char *why =
+		over && t->hdr.policy == ST_POLICY_RING
+			? " (its ring was full: raise SOCKTRACE_MAX_SIZE)"
+		: over	? " (its file was full: raise SOCKTRACE_MAX_SIZE)"
+		: t->hdr.dropped
+			? " (its file could not grow: the file system was "
+			  "full or the directory unreachable)"
+		: t->cut ? " (the file is truncated)"
+			 : "";
+
+	if (!n)
+		return false;
+	snprintf(buf, len,
+		 "%.16s[%d] lost %llu records%s: its timelines may be "
+		 "incomplete",
+		 t->hdr.comm, t->hdr.pid, (unsigned long long)n, why);
+	return true;
 }
 
 static void json_strn(struct st_out *o, const char *key, const char *s,
@@ -118,7 +136,9 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	else
 		st_out_str(o, "null");
 	st_out_ki(o, "somaxconn", h->somaxconn);
-	st_out_ku(o, "records", t->good);
+	/* what the file holds, less what reading found unusable so far:
+	 * view prints this line before reading, dump after */
+	st_out_ku(o, "records", t->end - t->first - t->missing - t->corrupt);
 	st_out_ku(o, "lost", t->lost + t->missing);
 	st_out_ku(o, "corrupt", t->corrupt);
 	st_out_str(o, "}\n");

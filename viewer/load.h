@@ -26,6 +26,8 @@ void st_traceset_warn(struct st_traceset *s);
 
 /* "comm[pid]" of trace file T. */
 const char *st_proc_name(const struct st_trace *t, char buf[48]);
+/* "COMM[PID] lost N records (why): ..." into BUF; false if none lost. */
+bool st_trace_loss(const struct st_trace *t, char *buf, size_t len);
 
 /* {"type":"process",...} for file T, newline-terminated. */
 void st_process_json(struct st_out *o, const struct st_trace *t);

@@ -262,12 +262,12 @@ static void end_note(struct st_render *rd, const struct st_conn *c)
 		break;
 	case ST_END_EXIT:
 		st_out_fmt(rd->o, "  %s%s never closed: open when %s exited%s\n",
-			   col(rd, C_YELLOW), who(c), proc(rd, c->file, pn),
+			   col(rd, C_YELLOW), who(c), proc(rd, c->end_file, pn),
 			   col(rd, C_RESET));
 		break;
 	case ST_END_DEATH:
 		st_out_fmt(rd->o, "  %s%s open at death: %s was killed%s\n",
-			   col(rd, C_RED), who(c), proc(rd, c->file, pn),
+			   col(rd, C_RED), who(c), proc(rd, c->end_file, pn),
 			   col(rd, C_RESET));
 		break;
 	default:
