@@ -26,7 +26,7 @@ static uint32_t conn_count;
 
 void st__fd_set(int fd, uint64_t word)
 {
-	if ((unsigned)fd >= ST_FD_MAX)
+	if ((unsigned)fd >= ST_FD_MAX || st__vforked)
 		return;
 	uint64_t **slot = &top[fd >> CHUNK_BITS];
 	uint64_t *c = __atomic_load_n(slot, __ATOMIC_ACQUIRE);

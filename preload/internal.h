@@ -104,14 +104,21 @@ long st__sys(long nr, long a, long b, long c, long d, long e, long f);
 enum { ST_OFF_INIT, ST_BUSY_INIT, ST_ON, ST_OFF };
 extern int st__state;
 
+/*
+ * Set while this thread is a vfork child (wrap_fork.c): it shares the
+ * parent's memory, our tables included, but has its own fds.  It records
+ * nothing and changes no table until it execs or exits.
+ */
+extern ST_TLS int st__vforked;
+
 /* True when calls should be recorded; runs initialisation if needed. */
 bool st__init_slow(void);
 static inline bool st__on(void)
 {
 	int s = __atomic_load_n(&st__state, __ATOMIC_RELAXED);
 	if (likely(s == ST_ON))
-		return true;
-	return s == ST_OFF_INIT && st__init_slow();
+		return likely(!st__vforked);
+	return s == ST_OFF_INIT && !st__vforked && st__init_slow();
 }
 
 /* Configuration read once from the environment. */
