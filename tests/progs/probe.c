@@ -378,6 +378,139 @@ static int forks(void)
 	return 0;
 }
 
+/*
+ * N children, all alive at once, each connect to the parent's listener
+ * and send their number; the parent accepts and sums them.
+ */
+static int many_forks(int n)
+{
+	struct sockaddr_in sa;
+	int l = listener(&sa);
+	long sum = 0, want = 0;
+
+	listen(l, n + 16); /* room for every child: no SYN drops */
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			int c = socket(AF_INET, SOCK_STREAM, 0);
+			char msg[16];
+			int len = snprintf(msg, sizeof(msg), "%d", i + 1);
+			if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) ||
+			    write(c, msg, len) != len)
+				_exit(1);
+			close(c);
+			exit(0);
+		}
+		want += i + 1;
+	}
+	for (int i = 0; i < n; i++) {
+		char buf[16] = "";
+		int s = accept(l, NULL, NULL);
+		if (s < 0 || read(s, buf, sizeof(buf) - 1) <= 0)
+			abort();
+		sum += atol(buf);
+		close(s);
+	}
+	int ok = 0, st;
+	while (wait(&st) > 0)
+		ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	printf("%d children exited 0, sum %ld of %ld\n", ok, sum, want);
+	close(l);
+	return ok == n && sum == want ? 0 : 1;
+}
+
+/* N calls, then a pause until a byte arrives on stdin, then M calls. */
+static int paused(int n, int m)
+{
+	int sp[2];
+	char c = 'x';
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+		abort();
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < (k ? m : n) / 2; i++)
+			if (write(sp[0], &c, 1) != 1 || read(sp[1], &c, 1) != 1)
+				abort();
+		printf("%s\n", k ? "done" : "paused");
+		fflush(stdout);
+		if (!k && read(0, &c, 1) != 1)
+			abort();
+	}
+	close(sp[0]);
+	close(sp[1]);
+	return 0;
+}
+
+/* One short connection of a thread: a socket pair, a byte each way. */
+static void *pair_once(void *arg)
+{
+	int sp[2];
+	char c = 'x';
+
+	(void)arg;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || write(sp[0], &c, 1) != 1 ||
+	    read(sp[1], &c, 1) != 1 || write(sp[1], &c, 1) != 1 ||
+	    read(sp[0], &c, 1) != 1)
+		abort();
+	close(sp[0]);
+	close(sp[1]);
+	return NULL;
+}
+
+/* N threads alive at once, each with its own connection. */
+static int many_threads(int n)
+{
+	pthread_t *t = calloc(n, sizeof(*t));
+	pthread_attr_t a;
+	int started = 0;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	for (int i = 0; i < n; i++)
+		started += pthread_create(&t[i], &a, pair_once, NULL) == 0;
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	printf("%d threads of %d ran\n", started, n);
+	free(t);
+	return started == n ? 0 : 1;
+}
+
+/*
+ * vfork: the child shares the parent's memory, closes its copy of a
+ * socket and execs; with CLEAR, the exec'd program gets an environment
+ * without LD_PRELOAD (it runs untraced and must still work).
+ */
+static int vforks(const char *self, bool clear)
+{
+	int sp[2];
+	char buf[8];
+	char *env_clear[] = { "PATH=/usr/bin:/bin", NULL };
+	extern char **environ;
+
+	T(socketpair(AF_UNIX, SOCK_STREAM, 0, sp));
+	fflush(stdout);
+	errno = SENTINEL;
+	pid_t pid = vfork();
+	if (pid < 0) { /* e.g. RLIMIT_NPROC: the error must be the same */
+		show("vfork()", pid);
+		return 1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		char *argv[] = { (char *)self, "after-exec", NULL };
+		execve(self, argv, clear ? env_clear : environ);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child status %d\n", st);
+	T(write(sp[1], "x", 1));
+	T(read(sp[0], buf, sizeof(buf)));
+	T(close(sp[0]));
+	T(close(sp[1]));
+	return 0;
+}
+
 /* Writes SIZE bytes on a new connection to Unix path PATH, then closes. */
 static void unix_send(const char *path, int fd, int size)
 {
@@ -639,6 +772,16 @@ int main(int argc, char **argv)
 		rc = closeall();
 	else if (!strcmp(s, "fork"))
 		rc = forks();
+	else if (!strcmp(s, "forks"))
+		rc = many_forks(argc > 2 ? atoi(argv[2]) : 100);
+	else if (!strcmp(s, "manythreads"))
+		rc = many_threads(argc > 2 ? atoi(argv[2]) : 1000);
+	else if (!strcmp(s, "pause") && argc > 3)
+		rc = paused(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(s, "vfork"))
+		rc = vforks("/proc/self/exe", false);
+	else if (!strcmp(s, "vfork-clearenv"))
+		rc = vforks("/proc/self/exe", true);
 	else if (!strcmp(s, "exec"))
 		rc = execs("/proc/self/exe");
 	else if (!strcmp(s, "after-exec"))
