@@ -456,3 +456,47 @@ def killed_viewer_goes_unnoticed():
               probe[0]["exit_ts"] is not None and
               len(calls_of(calls, "write", pid=probe[0]["pid"])) == 40000,
               f"its trace is whole: {probe}")
+
+
+# --- hostile trace directories --------------------------------------------
+
+@test
+def planted_files_and_foreign_dirs():
+    argv = [PROBE, "nonblock"]
+    plain = run(argv)
+    with TraceDir() as t:
+        # the trace file's names are planted before the program makes
+        # it: a symlink to a victim file and a file of someone else's
+        os.makedirs(t.dir, mode=0o700)
+        victim = os.path.join(t.path, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        env = base_env()
+        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
+        # sh makes no socket call, so no file, and exec keeps the pid
+        p = subprocess.Popen(["sh", "-c", f"read x; exec {PROBE} nonblock </dev/null"],
+                             env=env, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.symlink(victim, os.path.join(t.dir, f"probe-{p.pid}.trace"))
+        other = os.path.join(t.dir, f"probe-{p.pid}.1.trace")
+        with open(other, "w") as f:
+            f.write("not yours\n")
+        out, err = p.communicate(b"x\n", timeout=60)
+        check((p.returncode, out.decode(), err.decode()) == plain,
+              "the program is unaffected")
+        check(open(victim).read() == "precious\n" and
+              open(other).read() == "not yours\n",
+              "nothing followed or overwritten")
+        procs, calls = dump(os.path.join(t.dir, f"probe-{p.pid}.2.trace"))
+        check(procs[0]["pid"] == p.pid and calls,
+              "the trace went to the next free name")
+    if os.geteuid() != 0:
+        return
+    with TraceDir() as t:
+        # a directory that belongs to another user is refused
+        os.makedirs(t.dir, mode=0o700)
+        shutil.chown(t.dir, "nobody")
+        rc, out, err = run(argv, trace=t.dir, env={"SOCKTRACE_DEBUG": "1"})
+        check(out == plain[1] and rc == plain[0], "the program is unaffected")
+        check(os.listdir(t.dir) == [], "nothing written in nobody's dir")
+        check("not owned by this user" in err, f"debug says why: {err}")
