@@ -77,6 +77,7 @@
 	R(void, closefrom, (int fd), (fd))                                   \
 	R(int, fclose, (FILE * f), (f))                                      \
 	R(pid_t, fork, (void), ())                                           \
+	R(void, _exit, (int s), (s))                                         \
 	R(int, setuid, (uid_t u), (u))                                       \
 	R(int, seteuid, (uid_t u), (u))                                      \
 	R(int, setreuid, (uid_t r, uid_t e), (r, e))                         \

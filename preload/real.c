@@ -45,6 +45,7 @@ static ssize_t fb_sendto(int fd, const void *b, size_t n, int f, const struct so
 static ssize_t fb_send(int fd, const void *b, size_t n, int f) { return fb_sendto(fd, b, n, f, NULL, 0); }
 static ssize_t fb_sendmsg(int fd, const struct msghdr *m, int f) { return st__sys(SYS_sendmsg, fd, (long)m, f, 0, 0, 0); }
 static ssize_t fb_sendfile(int o, int i, off_t *off, size_t n) { return st__sys(SYS_sendfile, o, i, (long)off, n, 0, 0); }
+static void fb__exit(int s) { st__sys(SYS_exit_group, s, 0, 0, 0, 0, 0); __builtin_unreachable(); }
 static int fb_dup(int fd) { return st__sys(SYS_dup, fd, 0, 0, 0, 0, 0); }
 static int fb_dup3(int fd, int nfd, int f) { return st__sys(SYS_dup3, fd, nfd, f, 0, 0, 0); }
 static int fb_dup2(int fd, int nfd)

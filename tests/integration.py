@@ -270,22 +270,22 @@ def close_everything_and_dup2_over_numbers():
 
 @test
 def fork_child_gets_own_trace():
-    with TraceDir() as t:
-        rc, out, err = run([PROBE, "fork"], trace=t.dir)
-        check(rc == 0, f"probe fork failed: {err}")
-        procs, calls = dump(t.dir)
-        check(len(procs) == 2, f"two trace files, got {len(procs)}")
-        parent = [p for p in procs if p["ppid"] != procs[0]["pid"]
-                  and p["ppid"] != procs[1]["pid"]][0]
-        child = [p for p in procs if p is not parent][0]
-        check(child["ppid"] == parent["pid"], "child names its parent")
-        f = calls_of(calls, "fork")[0]
-        check(f["pid"] == parent["pid"] and f["ret"] == child["pid"],
-              "the parent records the fork with the child's pid")
-        sp = calls_of(calls, "socketpair")[0]
-        cw = calls_of(calls, "write", pid=child["pid"])
-        check(len(cw) == 1 and cw[0]["conn"] == sp["conn2"],
-              "the child's write is on the inherited connection")
+    # the child ends with _exit; all the same with the preload
+    procs, calls = same_run([PROBE, "fork"])
+    check(len(procs) == 2, f"two trace files, got {len(procs)}")
+    parent = [p for p in procs if p["ppid"] != procs[0]["pid"]
+              and p["ppid"] != procs[1]["pid"]][0]
+    child = [p for p in procs if p is not parent][0]
+    check(child["ppid"] == parent["pid"], "child names its parent")
+    check(child["exit_ts"] is not None and parent["exit_ts"] is not None,
+          "the child's _exit is an exit, as the parent's exit is")
+    f = calls_of(calls, "fork")[0]
+    check(f["pid"] == parent["pid"] and f["ret"] == child["pid"],
+          "the parent records the fork with the child's pid")
+    sp = calls_of(calls, "socketpair")[0]
+    cw = calls_of(calls, "write", pid=child["pid"])
+    check(len(cw) == 1 and cw[0]["conn"] == sp["conn2"],
+          "the child's write is on the inherited connection")
 
 
 @test

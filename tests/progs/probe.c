@@ -406,7 +406,10 @@ static int many_forks(int n)
 	for (int i = 0; i < n; i++) {
 		char buf[16] = "";
 		int s = accept(l, NULL, NULL);
-		if (s < 0 || read(s, buf, sizeof(buf) - 1) <= 0)
+		char eof;
+		/* the number, then EOF: the child closes first */
+		if (s < 0 || read(s, buf, sizeof(buf) - 1) <= 0 ||
+		    read(s, &eof, 1) != 0)
 			abort();
 		sum += atol(buf);
 		close(s);

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Wrappers for _exit and _Exit: the exit time, as exit() records it. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/*
+ * exit() runs our atexit handler; _exit skips it, and forked children
+ * and servers' workers often end that way.  Without an exit time their
+ * sockets would show as open at death, as if the process had been
+ * killed.  A vfork child's _exit is not the parent's.
+ */
+ST_EXPORT void _exit(int status)
+{
+	if (!st__vforked)
+		st__writer_exit();
+	REAL(_exit)(status);
+	__builtin_unreachable();
+}
+
+ST_EXPORT void _Exit(int status)
+{
+	_exit(status);
+}
