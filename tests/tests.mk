@@ -4,7 +4,7 @@
 # suite (tests/integration.py) that compares runs with and without it.
 
 # Debian packages the tests need beyond the build's.
-TEST_DEPS := python3 curl nginx wrk strace valgrind
+TEST_DEPS := python3 curl nginx wrk strace valgrind chromium
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
