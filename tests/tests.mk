@@ -42,7 +42,7 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 	$(Q)printf 'Go\0' > $@.note && objcopy --add-section \
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
-test: all examples $(UNIT_BIN) $(PROG_BIN)
+test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail

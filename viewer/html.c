@@ -30,6 +30,8 @@ struct st_html {
 	const char *rest;      /* the template after the data */
 	size_t nrest;
 	uint64_t lanes;
+	bool (*pass)(const struct st_trace *t, void *arg);
+	void *arg;
 };
 
 static const char *find(const char *s, size_t n, const char *what)
@@ -79,8 +81,6 @@ struct st_html *st_html_open(FILE *f, struct st_render *rd,
 	struct st_html *h = calloc(1, sizeof(*h));
 	const char *s = (const char *)report_html;
 	size_t n = report_html_len;
-	struct st_traceset *set = rd->m->set;
-
 	if (!h)
 		return NULL;
 	st_out_init(&h->o, f);
@@ -95,14 +95,10 @@ struct st_html *st_html_open(FILE *f, struct st_render *rd,
 	copy_until(h, &s, &n, "<!--DATA-->");
 	h->rest = s;
 	h->nrest = n;
+	h->pass = pass;
+	h->arg = arg;
 	st_out_str(&h->o, "<script type=\"application/json\" id=\"st-data\">"
 			  "[\n");
-	for (int i = 0; i < set->n; i++) {
-		if (pass && !pass(&set->t[i], arg))
-			continue;
-		st_process_json(&h->o, &set->t[i]);
-		st_out_chr(&h->o, ',');
-	}
 	return h;
 }
 
@@ -171,7 +167,7 @@ static void end(struct st_html *h, const struct st_conn *c)
 	st_render_end_note(&h->srd, c);
 	scratch_str(h);
 	st_out_ku(o, "dropped", c->ev_dropped);
-	/* timeline lines: [start, dur, end, call, kind, error, what,
+	/* timeline lines: [start, dur, end, call, kind, failed, what,
 	 * fields, tid, count, states after], times in ns from t0 */
 	st_out_str(o, ",\"ev\":[");
 	for (uint32_t i = 0; i < c->nev; i++) {
@@ -190,7 +186,11 @@ static void end(struct st_html *h, const struct st_conn *c)
 				strlen(st_call_name[r->call]));
 		st_out_chr(o, ',');
 		st_out_json_str(o, kind_of(r), strlen(kind_of(r)));
-		st_out_str(o, r->flags & ST_REC_ERR ? ",1," : ",0,");
+		/* 1: failed; 2: would block or in progress, the normal
+		 * course of non-blocking I/O */
+		st_out_str(o, !(r->flags & ST_REC_ERR) ? ",0,"
+			      : st_errno_soft(r->err) ? ",2,"
+						      : ",1,");
 		st_render_describe(&h->srd, e, d, sizeof(d));
 		st_out_json_str(o, d, strlen(d));
 		st_out_chr(o, ',');
@@ -244,8 +244,14 @@ int st_html_close(struct st_html *h)
 
 	if (localtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
-	/* process lines end with a newline, the others with a comma: the
-	 * meta object closes the list either way */
+	/* the processes last: their record and loss counts are final now */
+	for (int i = 0; i < m->set->n; i++) {
+		if (h->pass && !h->pass(&m->set->t[i], h->arg))
+			continue;
+		st_process_json(o, &m->set->t[i]);
+		st_out_chr(o, ',');
+	}
+	/* every item ends with a comma: the meta object closes the list */
 	st_out_str(o, "{\"type\":\"meta\"");
 	st_out_ku(o, "t0", m->t0);
 	st_out_ku(o, "now", m->now);

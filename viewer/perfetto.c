@@ -135,7 +135,7 @@ void st_perfetto_call(struct st_perfetto *p, const struct st_rec *r, int file)
 	put_us(&p->o, "dur", r->dur);
 	st_out_ki(&p->o, "pid", pid);
 	st_out_ki(&p->o, "tid", r->tid);
-	if (r->flags & ST_REC_ERR)
+	if ((r->flags & ST_REC_ERR) && !st_errno_soft(r->err))
 		st_out_str(&p->o, ",\"cname\":\"terrible\"");
 	/* the call's JSON line, as view --json prints it */
 	st_out_str(&p->o, ",\"args\":");

@@ -365,6 +365,11 @@ function drawEnd(row, e, k, W) {
 		q.style.left = a + 'px';
 		q.style.width = Math.max(z - a, 2) + 'px';
 		trk.appendChild(q);
+		// the state under it names itself after the queue
+		var first = trk.querySelector('.st');
+		if (first && first.getAttribute('data-band') === '0')
+			first.style.paddingLeft = Math.max(z - Math.max(x(e.bands[0].from),
+				-2), 0) + 4 + 'px';
 	}
 	var lastX = -1e9, lastKind = '', labelEnd = -1e9;
 	for (var i = 0; i < e.ev.length; i++) {
@@ -372,11 +377,11 @@ function drawEnd(row, e, k, W) {
 		if (xe < -4 || xs > W + 4)
 			continue;
 		// marks closer than a pixel would only hide each other
-		if (!v[5] && xs < lastX + 1.5 && v[4] === lastKind)
+		if (v[5] !== 1 && xs < lastX + 1.5 && v[4] === lastKind)
 			continue;
 		lastX = xs;
 		lastKind = v[4];
-		var m = el('div', 'call k-' + v[4] + (v[5] ? ' err' : ''));
+		var m = el('div', 'call k-' + v[4] + (v[5] === 1 ? ' err' : ''));
 		m.style.left = xs + 'px';
 		m.style.width = Math.max(xe - xs, 2) + 'px';
 		m.setAttribute('data-ev', i);
