@@ -214,6 +214,15 @@ def html_report_in_chromium():
         details = tree.find(lambda n: n.attrs.get("id") == "st-details")[0]
         check(cl["id"] in details.text() and "lasted" in details.text(),
               f"its details are shown: {details.text()}")
+        # run --html writes the page of the command it ran
+        run_page = os.path.join(t.path, "run.html")
+        rc, out, err = run([VIEWER, "run", "-o", t.dir + "-run", "--html",
+                            run_page, "--", os.path.join(EXAMPLES, "echo")])
+        check(rc == 0 and f"wrote {run_page}" in err and out.startswith(
+              "echo:"), f"run --html: {rc} {err}")
+        with open(run_page) as f:
+            check(f.read().count('{"type":"lane"') == 2,
+                  "the echo's listener and its connection")
         shot = os.path.join(t.path, "report.png")
         chromium(page, t.path, shot=shot)
         print(f"  screenshot: {shot} (removed with the test's directory)")
@@ -249,7 +258,10 @@ def html_report_ten_thousand_connections():
         check(hit and "sel" in lanes[hit[0]].cls() and
               "connect" in drawn_calls(rows_of(lanes[hit[0]])[0]),
               f"lane 1000:7000 drawn: {sorted(lanes)[:5]}")
+        body2 = tree.find(lambda n: n.tag == "body")[0]
         print(f"  10,000 connections, {os.path.getsize(page) >> 20} MiB: "
               f"page ready {body.attrs['data-ready-ms']} ms after "
               f"navigation (script {body.attrs['data-script-ms']} ms); "
-              f"chromium start to DOM dump {wall:.1f} s")
+              f"scrolling to and drawing one deep in the list "
+              f"{body2.attrs['data-draw-ms']} ms; chromium start to DOM "
+              f"dump {wall:.1f} s")

@@ -290,3 +290,24 @@ def perfetto_filters_and_errors():
         with open(out_file) as f:
             by = tef_check(json.load(f))
         check(len(by.get("s", [])) == 1, "run --perfetto writes the file")
+
+
+@test
+def exports_clean_under_valgrind():
+    vg = shutil.which("valgrind")
+    check(vg, "valgrind is not installed: run 'make deps'")
+    with TraceDir() as t:
+        trace_examples(t, ["echo", "close_wait", "refused", "nonblock"])
+        page = os.path.join(t.path, "r.html")
+        pf = os.path.join(t.path, "r.json")
+        rc, out, err = run([vg, "-q", "--error-exitcode=99",
+                            "--leak-check=full",
+                            "--errors-for-leak-kinds=definite", VIEWER,
+                            "view", "--html", page, "--perfetto", pf,
+                            t.dir], preload=False)
+        check(rc == 0, f"view --html --perfetto under valgrind exited "
+              f"{rc}: {err[-2000:]}")
+        check(os.path.getsize(page) > 10000 and os.path.getsize(pf) > 1000,
+              "both files written")
+        with open(pf) as f:
+            tef_check(json.load(f))

@@ -455,6 +455,7 @@ function buildLane(li, W) {
 }
 
 function draw(all) {
+	var t = performance.now();
 	dirty = 0;
 	var W = trackWidth();
 	if (all) {
@@ -491,6 +492,9 @@ function draw(all) {
 		built[k] = e;
 	}
 	document.body.setAttribute('data-lanes-drawn', Object.keys(built).length);
+	// how long the last redraw took: responsiveness, measured
+	document.body.setAttribute('data-draw-ms',
+		(performance.now() - t).toFixed(1));
 }
 
 function later(how) {
