@@ -265,3 +265,168 @@ def html_report_ten_thousand_connections():
               f"scrolling to and drawing one deep in the list "
               f"{body2.attrs['data-draw-ms']} ms; chromium start to DOM "
               f"dump {wall:.1f} s")
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe
+    (--remote-debugging-pipe: commands on fd 3, replies on fd 4, each a
+    JSON message ended by a NUL), to use the page as a person would."""
+
+    def __init__(self, url, out_dir):
+        import fcntl
+        import select
+        self.select = select.select
+        check(CHROMIUM, "chromium is missing: run 'make deps'")
+        to_r, self.to_w = os.pipe()
+        self.from_r, from_w = os.pipe()
+        # above fd 4, so placing them at 3 and 4 cannot clobber either
+        a = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10)
+        b = fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
+        for fd in (to_r, from_w):
+            os.close(fd)
+        prof = tempfile.mkdtemp(prefix="chromium-", dir=out_dir)
+
+        def fds():
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+        self.p = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+             "--no-first-run", "--remote-debugging-pipe",
+             f"--user-data-dir={prof}", "--window-size=1500,900", url],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=fds)
+        os.close(a)
+        os.close(b)
+        self.n, self.buf = 0, b""
+        self.session = None
+        deadline = time.time() + 60
+        while not self.session:
+            pages = [t for t in self.send("Target.getTargets")
+                     ["targetInfos"] if t["type"] == "page"]
+            if pages:
+                self.session = self.send("Target.attachToTarget", {
+                    "targetId": pages[0]["targetId"],
+                    "flatten": True})["sessionId"]
+            check(time.time() < deadline, "chromium opened no page")
+        body = "(document.body ? document.body.dataset.%s || '' : '')"
+        while self.js(body % "ready") != "yes":
+            check(time.time() < deadline, "the page never got ready: " +
+                  self.js(body % "error"))
+            time.sleep(0.1)
+
+    def send(self, method, params=None):
+        self.n += 1
+        m = {"id": self.n, "method": method, "params": params or {}}
+        if self.session:
+            m["sessionId"] = self.session
+        os.write(self.to_w, json.dumps(m).encode() + b"\0")
+        deadline = time.time() + 60
+        while True:
+            while b"\0" not in self.buf:
+                left = deadline - time.time()
+                check(left > 0 and self.select([self.from_r], [], [],
+                                               left)[0],
+                      f"chromium did not answer {method}")
+                chunk = os.read(self.from_r, 1 << 16)
+                check(chunk, f"chromium exited during {method}")
+                self.buf += chunk
+            msg, self.buf = self.buf.split(b"\0", 1)
+            o = json.loads(msg)
+            if o.get("id") == self.n:
+                check("error" not in o, f"{method}: {o.get('error')}")
+                return o["result"]
+
+    def js(self, expr):
+        r = self.send("Runtime.evaluate", {"expression": expr,
+                                           "returnByValue": True})
+        check("exceptionDetails" not in r, f"{expr}: {r}")
+        return r["result"].get("value")
+
+    def until(self, expr, ok, timeout=10):
+        """EXPR's value once OK accepts it (or the last one, in time)."""
+        deadline = time.time() + timeout
+        v = self.js(expr)
+        while not ok(v) and time.time() < deadline:
+            time.sleep(0.05)
+            v = self.js(expr)
+        return v
+
+    def mouse(self, kind, x, y, **kw):
+        self.send("Input.dispatchMouseEvent",
+                  dict(type=kind, x=x, y=y, **kw))
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+        os.close(self.to_w)
+        os.close(self.from_r)
+
+
+@test
+def html_report_hover_zoom_pan_filter():
+    with TraceDir() as t:
+        page, js = make_page(t, ["echo", "close_wait", "refused"])
+        b = Browser("file://" + page, t.path)
+        try:
+            # ctrl+wheel zooms in where the pointer is, drag pans
+            rng = "document.getElementById('st-range').textContent"
+            text = "document.getElementById(%r).textContent"
+            before = b.js(rng)
+            x, y = b.js("(function(){var r=document.getElementById("
+                        "'st-scroll').getBoundingClientRect();"
+                        "return [r.left+r.width*0.7, r.top+20]})()")
+            b.send("Input.dispatchMouseEvent", {
+                "type": "mouseWheel", "x": x, "y": y, "deltaX": 0,
+                "deltaY": -100, "modifiers": 2})
+            zoomed = b.js(rng)
+
+            def span(r):
+                return r.split("(")[1]
+            check(zoomed != before and span(zoomed) != span(before),
+                  f"ctrl+wheel zooms: {before} -> {zoomed}")
+            b.mouse("mousePressed", x, y, button="left", clickCount=1)
+            b.mouse("mouseMoved", x - 300, y, button="left")
+            b.mouse("mouseReleased", x - 300, y, button="left",
+                    clickCount=1)
+            panned = b.until(rng, lambda v: v != zoomed)  # next frame
+            check(panned != zoomed and span(panned) == span(zoomed),
+                  f"dragging pans, same span: {zoomed} -> {panned}")
+            # filters: a state, then a process
+            n = b.js("(function(){var s=document.getElementById('f-state');"
+                     "s.value='CLOSE_WAIT';s.dispatchEvent(new Event("
+                     "'change'));return document.querySelectorAll('.lane')"
+                     ".length})()")
+            want = [c for c in js["conn"] if "CLOSE_WAIT" in states(c)]
+            check(n == len({frozenset((c["id"], c["peer_conn"]))
+                            for c in want}),
+                  f"CLOSE_WAIT filter: {n} lanes for {want}")
+            check("showing" in b.js(text % "st-count"), "says it filters")
+            # a finding's link shows its connection
+            cw = [f for f in js["finding"] if f["kind"] == "close_wait"][0]
+            b.js("document.getElementById('f-state').value='';"
+                 "document.querySelector('#st-findings a[href=\"#conn=" +
+                 cw["conn"] + "\"]').click()")
+            sel = b.js("Array.prototype.map.call(document.querySelectorAll("
+                       "'.lane.sel'), function(e){return e.dataset.conn})")
+            check(len(sel) == 1 and cw["conn"] in sel[0].split(),
+                  f"the finding's connection selected: {sel}")
+            check(cw["conn"] in b.js(text % "st-details"),
+                  "and its details shown")
+            # the refused connect's finding links to it; hovering its
+            # connect there shows the call's details from the trace
+            cf = [f for f in js["finding"] if f["kind"] ==
+                  "connect_failed"][0]
+            b.js("document.querySelector('#st-findings a[href=\"#conn=" +
+                 cf["conn"] + "\"]').click()")
+            x, y = b.js("(function(){var r=document.querySelector("
+                        "'.call.err').getBoundingClientRect();"
+                        "return [r.left+1, r.top+5]})()")
+            b.mouse("mouseMoved", x, y)
+            tip = b.js(text % "st-tip")
+            check(b.js("document.getElementById('st-tip').hidden") is False
+                  and "connect(" in tip and "ECONNREFUSED" in tip,
+                  f"hovering the refused connect explains it: {tip!r}")
+            check(b.js("document.body.dataset.error || ''") == "",
+                  "no script error")
+        finally:
+            b.close()
