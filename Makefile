@@ -20,7 +20,7 @@ endif
 # Where the two products go: the repo root, or build-san/ when sanitized.
 OUT := $(if $(SANITIZE),$(B)/,)
 OPT ?= -O2 -g
-BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -MMD -MP $(SAN)
+BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -I$(B)/gen -MMD -MP $(SAN)
 LDLIBS_VIEWER :=
 
 ifeq ($(V),1)
@@ -36,7 +36,7 @@ VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
 VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
 # Debian packages the build and the tests need (make deps).
-DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl
+DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd
 
 all: $(OUT)libsocktrace.so $(OUT)socktrace
 
@@ -52,6 +52,18 @@ $(B)/viewer/%.o: viewer/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# The HTML report's page, style and script stay readable source files in
+# viewer/html/; xxd -i turns each into a C array for viewer/html.c.
+HTML_GEN := $(B)/gen/report_html.h $(B)/gen/report_css.h $(B)/gen/report_js.h
+
+$(B)/gen/report_%.h: viewer/html/report.%
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  XXD     $<")
+	$(Q)cd viewer/html && xxd -i report.$* > $(CURDIR)/$@.tmp
+	$(Q)mv $@.tmp $@
+
+$(B)/viewer/html.o: $(HTML_GEN)
 
 $(OUT)libsocktrace.so: $(PRELOAD_OBJ)
 	@$(if $(Q),echo "  LD      $@")

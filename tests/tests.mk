@@ -5,7 +5,7 @@
 
 # Debian packages the tests need beyond the build's.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
-	socat util-linux
+	socat util-linux chromium
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
@@ -43,7 +43,7 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 	$(Q)printf 'Go\0' > $@.note && objcopy --add-section \
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
-test: all examples $(UNIT_BIN) $(PROG_BIN)
+test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail

@@ -20,6 +20,8 @@ struct st_view_opts {
 	int32_t pid;
 	uint64_t conn;
 	int port;
+	const char *html;     /* --html FILE: the HTML report */
+	const char *perfetto; /* --perfetto FILE: Chrome Trace Event JSON */
 };
 int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		  void (*usage)(FILE *));

@@ -16,6 +16,8 @@ static void usage(FILE *f)
 		"timelines\n"
 		"  view [--json] [PATH...]   per-connection timelines, states, "
 		"findings\n"
+		"    --html FILE, --perfetto FILE: as a web page, or for "
+		"ui.perfetto.dev\n"
 		"  dump [--json] [PATH...]   every recorded call, in time order\n"
 		"\n"
 		"Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "

@@ -10,6 +10,7 @@ void st_out_init(struct st_out *o, FILE *f)
 	o->f = f;
 	o->len = 0;
 	o->failed = false;
+	o->script_safe = false;
 }
 
 int st_out_flush(struct st_out *o)
@@ -108,7 +109,7 @@ void st_out_json_str(struct st_out *o, const char *str, size_t n)
 	/* the usual case, nothing to escape: one copy */
 	size_t plain = 0;
 	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f &&
-	       s[plain] != '"' && s[plain] != '\\')
+	       s[plain] != '"' && s[plain] != '\\' && s[plain] != '<')
 		plain++;
 	st_out_mem(o, str, plain);
 	for (size_t i = plain; i < n;) {
@@ -116,6 +117,9 @@ void st_out_json_str(struct st_out *o, const char *str, size_t n)
 		if (c == '"' || c == '\\') {
 			st_out_chr(o, '\\');
 			st_out_chr(o, (char)c);
+		} else if (c == '<' && o->script_safe) {
+			/* no "</script" or "<!--" inside an HTML script */
+			st_out_mem(o, "\\u003c", 6);
 		} else if (c >= 0x20 && c < 0x7f) {
 			st_out_chr(o, (char)c);
 		} else if (c >= 0x80 && utf8_len(s + i, n - i)) {

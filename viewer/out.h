@@ -12,6 +12,7 @@ struct st_out {
 	FILE *f;
 	size_t len;
 	bool failed; /* a write to f failed (EPIPE, disk full) */
+	bool script_safe; /* JSON strings escape '<' (JSON inside HTML) */
 	char buf[1 << 16];
 };
 

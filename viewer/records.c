@@ -2,6 +2,7 @@
 /* Record names and printers, generated from the call table. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,12 @@ const unsigned char st_call_dir[ST_CALL_COUNT] = {
 	ST_CALL_TABLE(ST__N)
 #undef ST__N
 };
+
+bool st_errno_soft(int err)
+{
+	return err == EINPROGRESS || err == EALREADY || err == EAGAIN ||
+	       err == EINTR;
+}
 
 const char *st_errno_name(int err, char buf[16])
 {

@@ -3,6 +3,8 @@
 #ifndef ST_VIEWER_RECORDS_H
 #define ST_VIEWER_RECORDS_H
 
+#include <stdbool.h>
+
 #include "out.h"
 #include "socktrace/format.h"
 
@@ -19,6 +21,9 @@ extern const unsigned char st_call_dir[ST_CALL_COUNT];
 
 /* "ECONNREFUSED" for 111; "E123" when unnamed. Returns a static or BUF. */
 const char *st_errno_name(int err, char buf[16]);
+/* A failure that is the normal course of non-blocking or interrupted I/O
+ * (EINPROGRESS, EALREADY, EAGAIN, EINTR): drawn as a call, not an error. */
+bool st_errno_soft(int err);
 /* "ESTABLISHED" for TCP_ESTABLISHED, NULL for 0 or unknown. */
 const char *st_tcp_state_name(unsigned state);
 /* Formats A as "1.2.3.4:80", "[::1]:80", "/path", "@abstract"; "" if none. */

@@ -88,9 +88,8 @@ static const char *proc(const struct st_render *rd, int file, char buf[48])
 	return st_proc_name(&rd->m->set->t[file], buf);
 }
 
-/* What a call did, in a few words: "connect 1.2.3.4:80 = -1 ECONNREFUSED" */
-static void describe(const struct st_render *rd, const struct st_ev *e,
-		     char *buf, size_t len)
+void st_render_describe(const struct st_render *rd, const struct st_ev *e,
+			char *buf, size_t len)
 {
 	const struct st_rec *r = &e->r;
 	char a[96] = "", b[16], n[32];
@@ -178,7 +177,7 @@ static void header(struct st_render *rd, const struct st_conn *c)
 	st_out_chr(rd->o, '\n');
 }
 
-static void summary(struct st_render *rd, const struct st_conn *c)
+void st_render_summary(struct st_render *rd, const struct st_conn *c)
 {
 	char b[32];
 	const struct st_conn *s = c->role == ST_ROLE_SERVER ? c : c->other;
@@ -251,7 +250,7 @@ static int by_ts(const void *a, const void *b)
 	return a1 < b1 ? -1 : a1 > b1;
 }
 
-static void end_note(struct st_render *rd, const struct st_conn *c)
+void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 {
 	char t[40], pn[48];
 
@@ -309,7 +308,7 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 	char t[40], d[160], pn[48];
 
 	header(rd, c);
-	summary(rd, c);
+	st_render_summary(rd, c);
 	for (uint32_t i = 0; i < c->nev; i++)
 		ls[i] = (struct line){ &c->ev[i], c };
 	for (uint32_t i = 0; o && i < o->nev; i++)
@@ -320,7 +319,7 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 		const struct st_conn *x = ls[i].c;
 		/* a line is when its call returned: that is when it acted */
 		fmt_time(rd, t, sizeof(t), st_rec_end(&e->r));
-		describe(rd, e, d, sizeof(d));
+		st_render_describe(rd, e, d, sizeof(d));
 		if (e->r.dur >= 1000000 && e->count == 1) {
 			char w[24];
 			size_t k = strlen(d);
@@ -335,9 +334,9 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 			       who(x->other));
 		st_out_chr(rd->o, '\n');
 	}
-	end_note(rd, c);
+	st_render_end_note(rd, c);
 	if (o)
-		end_note(rd, o);
+		st_render_end_note(rd, o);
 	st_out_chr(rd->o, '\n');
 	free(ls);
 }

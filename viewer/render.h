@@ -19,6 +19,14 @@ void st_render_text(struct st_render *rd, const struct st_conn *c);
 void st_render_json(struct st_render *rd, const struct st_conn *c);
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f);
 void st_render_finding_text(struct st_render *rd, const struct st_finding *f);
+/* What a timeline line's call did, in a few words:
+ * "connect(4) 1.2.3.4:80 = -1 ECONNREFUSED". */
+void st_render_describe(const struct st_render *rd, const struct st_ev *e,
+			char *buf, size_t len);
+/* The line under a timeline's header: "  lasted 1.2 ms, connect ...". */
+void st_render_summary(struct st_render *rd, const struct st_conn *c);
+/* How C's life ended, when that needs saying ("never closed: ..."). */
+void st_render_end_note(struct st_render *rd, const struct st_conn *c);
 /* "12.3 us" and the like. */
 void st_fmt_dur(char *buf, size_t len, uint64_t ns);
 

@@ -27,8 +27,9 @@ static void usage(FILE *f)
 		"status is passed through;\nCtrl-C stops CMD and still shows "
 		"them.\n"
 		"  -o DIR     trace directory (default: a new one under /tmp)\n"
-		"VIEW OPTIONS as for 'socktrace view': --json, --pid, --conn, "
-		"--port,\n-t, --color, --no-color.\n"
+		"VIEW OPTIONS as for 'socktrace view': --json, --html FILE,\n"
+		"--perfetto FILE, --pid, --conn, --port, -t, --color, "
+		"--no-color.\n"
 		"Finds libsocktrace.so next to socktrace, in ../lib, or at "
 		"$SOCKTRACE_LIB.\n");
 }
@@ -183,6 +184,18 @@ int st_cmd_run(int argc, char **argv)
 	}
 	if (find_lib(lib, sizeof(lib)))
 		return 1;
+	/* a report that cannot be written is said before CMD runs */
+	const char *outs[] = { vo.html, vo.perfetto };
+	for (int i = 0; i < 2; i++) {
+		FILE *f = outs[i] ? fopen(outs[i], "w") : NULL;
+		if (outs[i] && !f) {
+			fprintf(stderr, "socktrace run: cannot write %s: %s\n",
+				outs[i], strerror(errno));
+			return 1;
+		}
+		if (f)
+			fclose(f);
+	}
 	if (outdir) {
 		snprintf(dir, sizeof(dir), "%s", outdir);
 		if (mkdir(dir, 0700) && errno != EEXIST) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* socktrace view: per-connection timelines, joined ends, states, findings. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "commands.h"
 #include "conn.h"
+#include "export.h"
 #include "merge.h"
 #include "records.h"
 #include "render.h"
@@ -21,7 +23,9 @@ struct filter {
 struct show {
 	struct st_render rd;
 	struct filter f;
-	bool json;
+	bool json, text;
+	struct st_perfetto *perfetto;
+	struct st_html *html;
 	/* text findings wait for the end; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
@@ -42,6 +46,26 @@ static bool conn_match(const struct show *s, const struct st_conn *c)
 	return true;
 }
 
+static bool pid_match(const struct st_trace *t, void *arg)
+{
+	const struct show *s = arg;
+
+	return !s->f.pid || t->hdr.pid == s->f.pid;
+}
+
+/* Calls shown beside the connections (JSON lines, Perfetto slices): those
+ * of the process and connection asked for, and the accept that made it. */
+static bool call_match(const struct st_rec *r, int file, void *arg)
+{
+	const struct show *s = arg;
+	const struct st_trace *t = &s->rd.m->set->t[file];
+
+	return pid_match(t, arg) &&
+	       (!s->f.conn || r->conn == s->f.conn ||
+		(st_call_shape[r->call] == ST_SHAPE_ID_accept &&
+		 st_cnum_conn(t->hdr.pid, r->u.accept.conn2) == s->f.conn));
+}
+
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
 	struct show *s = arg;
@@ -60,9 +84,13 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 			st_render_json(&s->rd, c);
 			if (o)
 				st_render_json(&s->rd, o);
-		} else {
-			st_render_text(&s->rd, c);
 		}
+		if (s->text)
+			st_render_text(&s->rd, c);
+		if (s->perfetto)
+			st_perfetto_conn(s->perfetto, c, call_match, s);
+		if (s->html)
+			st_html_conn(s->html, c);
 	}
 	(void)m;
 	st_conn_free(o);
@@ -79,10 +107,14 @@ static void on_finding(struct st_model *m, const struct st_finding *f,
 		return;
 	if (s->f.conn && f->conn != s->f.conn)
 		return;
-	if (s->json) {
+	if (s->json)
 		st_render_finding_json(&s->rd, f);
+	if (s->perfetto)
+		st_perfetto_finding(s->perfetto, f);
+	if (s->html)
+		st_html_finding(s->html, f);
+	if (!s->text)
 		return;
-	}
 	if (s->nfound >= 10000) {
 		s->more_found++;
 		return;
@@ -125,6 +157,9 @@ static void usage(FILE *f)
 		"PATH: trace files or directories (default: the trace "
 		"directory).\n"
 		"  --json          JSON lines: process, call, conn, finding\n"
+		"  --html FILE     write a self-contained HTML report to FILE\n"
+		"  --perfetto FILE write Chrome Trace Event JSON to FILE (open\n"
+		"                  it in ui.perfetto.dev or chrome://tracing)\n"
 		"  --pid PID       only connections of process PID\n"
 		"  --conn ID       only connection ID (as printed: PID:N)\n"
 		"  --port PORT     only connections with PORT at either end\n"
@@ -134,6 +169,27 @@ static void usage(FILE *f)
 		"terminal)\n");
 }
 
+/* Opens output file PATH for writing; NULL after saying why. */
+static FILE *open_out(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		fprintf(stderr, "socktrace: cannot write %s: %s\n", path,
+			strerror(errno));
+	return f;
+}
+
+/* Closes an output file; a failed write or close is reported, -1. */
+static int close_out(FILE *f, const char *path, int rc)
+{
+	if (fclose(f) || rc) {
+		fprintf(stderr, "socktrace: write error on %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 {
 	struct show s;
@@ -141,7 +197,8 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	struct st_merge mg;
 	struct st_out *o = malloc(sizeof(*o));
 	struct st_rec r;
-	int file;
+	FILE *pf = NULL, *hf = NULL;
+	int file, rc = 1;
 
 	if (!o || st_merge_init(&mg, set)) {
 		fprintf(stderr, "socktrace: out of memory\n");
@@ -151,6 +208,8 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	memset(&s, 0, sizeof(s));
 	st_out_init(o, stdout);
 	s.json = vo->json;
+	/* a file output replaces the text on stdout (--json still adds) */
+	s.text = !vo->json && !vo->html && !vo->perfetto;
 	s.f.pid = vo->pid;
 	s.f.conn = vo->conn;
 	s.f.port = vo->port;
@@ -159,21 +218,35 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	s.rd.color = vo->color;
 	s.rd.wall = vo->wall;
 	st_model_init(&m, set, on_conn, on_finding, &s);
+	if (vo->perfetto && !(pf = open_out(vo->perfetto)))
+		goto out;
+	if (vo->html && !(hf = open_out(vo->html)))
+		goto out;
+	if (pf)
+		s.perfetto = st_perfetto_open(pf, &m);
+	if (hf) {
+		struct st_render hr = s.rd;
+		hr.color = false;
+		s.html = st_html_open(hf, &hr, pid_match, &s);
+	}
+	if ((pf && !s.perfetto) || (hf && !s.html)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		goto out;
+	}
 	if (s.json)
 		for (int i = 0; i < set->n; i++)
-			if (!s.f.pid || set->t[i].hdr.pid == s.f.pid)
+			if (pid_match(&set->t[i], &s))
 				st_process_json(o, &set->t[i]);
 	while (st_merge_next(&mg, &r, &file)) {
-		if (s.json && (!s.f.pid || set->t[file].hdr.pid == s.f.pid) &&
-		    (!s.f.conn || r.conn == s.f.conn ||
-		     (st_call_shape[r.call] == ST_SHAPE_ID_accept &&
-		      st_cnum_conn(set->t[file].hdr.pid,
-				   r.u.accept.conn2) == s.f.conn)))
+		bool shown = (s.json || s.perfetto) && call_match(&r, file, &s);
+		if (s.json && shown)
 			st_call_json(o, &r, set->t[file].hdr.pid);
+		if (s.perfetto && shown)
+			st_perfetto_call(s.perfetto, &r, file);
 		st_model_add(&m, &r, file);
 	}
 	st_model_finish(&m);
-	if (!s.json) {
+	if (s.text) {
 		if (s.shown == 0)
 			st_out_str(o, "no connections match\n");
 		st_out_fmt(o, "%sFindings%s\n", s.rd.color ? "\033[1m" : "",
@@ -186,9 +259,34 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 		if (!s.nfound)
 			st_out_str(o, "  none\n");
 	}
-	int rc = st_out_flush(o) ? 1 : 0;
-	if (rc)
+	rc = 0;
+	if (st_out_flush(o)) {
 		fprintf(stderr, "socktrace: write error on output\n");
+		rc = 1;
+	}
+	if (pf) {
+		if (close_out(pf, vo->perfetto, st_perfetto_close(s.perfetto)))
+			rc = 1;
+		else
+			fprintf(stderr, "socktrace: wrote %s (%llu connections)"
+					"\n", vo->perfetto,
+				(unsigned long long)s.shown);
+		pf = NULL;
+	}
+	if (hf) {
+		if (close_out(hf, vo->html, st_html_close(s.html)))
+			rc = 1;
+		else
+			fprintf(stderr, "socktrace: wrote %s (%llu connections)"
+					"\n", vo->html,
+				(unsigned long long)s.shown);
+		hf = NULL;
+	}
+out:
+	if (pf)
+		fclose(pf);
+	if (hf)
+		fclose(hf);
 	st_model_free(&m);
 	st_merge_free(&mg);
 	free(s.found);
@@ -209,6 +307,8 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		{ "wall", no_argument, 0, 't' },
 		{ "color", no_argument, 0, 'C' },
 		{ "no-color", no_argument, 0, 'N' },
+		{ "html", required_argument, 0, 'H' },
+		{ "perfetto", required_argument, 0, 'F' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -245,6 +345,12 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 			break;
 		case 'N':
 			vo->color = false;
+			break;
+		case 'H':
+			vo->html = optarg;
+			break;
+		case 'F':
+			vo->perfetto = optarg;
 			break;
 		case 'h':
 			use(stdout);

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* view --html: one self-contained page drawing the connection timelines. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "export.h"
+#include "load.h"
+#include "merge.h"
+#include "records.h"
+
+/*
+ * The page is viewer/html/report.html with report.css and report.js put
+ * in its place (the Makefile turns the three into C arrays with xxd -i)
+ * and the data in between, as JSON in a script element: the process, conn
+ * and finding objects view --json prints, and per connection end its
+ * timeline lines as the text view shows them.  Nothing is fetched: the
+ * page works offline.
+ */
+#include "report_css.h"
+#include "report_html.h"
+#include "report_js.h"
+
+struct st_html {
+	struct st_out o;
+	struct st_out scratch; /* text captured from the text renderer */
+	struct st_render rd;   /* writes to o */
+	struct st_render srd;  /* writes to scratch */
+	const char *rest;      /* the template after the data */
+	size_t nrest;
+	uint64_t lanes;
+	bool (*pass)(const struct st_trace *t, void *arg);
+	void *arg;
+};
+
+static const char *find(const char *s, size_t n, const char *what)
+{
+	const char *p = memmem(s, n, what, strlen(what));
+
+	return p ? p : s + n;
+}
+
+/* The template up to MARK, with the CSS and JS markers filled in. */
+static void copy_until(struct st_html *h, const char **s, size_t *n,
+		       const char *mark)
+{
+	const char *end = find(*s, *n, mark);
+
+	while (*s < end) {
+		const char *css = find(*s, (size_t)(end - *s), "<!--CSS-->");
+		const char *js = find(*s, (size_t)(end - *s), "<!--JS-->");
+		const char *m = css < js ? css : js;
+		st_out_mem(&h->o, *s, (size_t)(m - *s));
+		if (m == end)
+			break;
+		if (m == css) {
+			st_out_mem(&h->o, (const char *)report_css,
+				   report_css_len);
+			m += strlen("<!--CSS-->");
+		} else {
+			st_out_mem(&h->o, (const char *)report_js,
+				   report_js_len);
+			m += strlen("<!--JS-->");
+		}
+		*n -= (size_t)(m - *s);
+		*s = m;
+	}
+	*n -= (size_t)(end - *s);
+	*s = end;
+	if (*n) {
+		*s += strlen(mark);
+		*n -= strlen(mark);
+	}
+}
+
+struct st_html *st_html_open(FILE *f, struct st_render *rd,
+			     bool (*pass)(const struct st_trace *t, void *arg),
+			     void *arg)
+{
+	struct st_html *h = calloc(1, sizeof(*h));
+	const char *s = (const char *)report_html;
+	size_t n = report_html_len;
+	if (!h)
+		return NULL;
+	st_out_init(&h->o, f);
+	/* scratch never reaches a file: one line of text fits its buffer */
+	st_out_init(&h->scratch, NULL);
+	h->o.script_safe = true;
+	h->rd = *rd;
+	h->rd.o = &h->o;
+	h->rd.color = false;
+	h->srd = h->rd;
+	h->srd.o = &h->scratch;
+	copy_until(h, &s, &n, "<!--DATA-->");
+	h->rest = s;
+	h->nrest = n;
+	h->pass = pass;
+	h->arg = arg;
+	st_out_str(&h->o, "<script type=\"application/json\" id=\"st-data\">"
+			  "[\n");
+	return h;
+}
+
+/* What the text renderer said, trimmed, as a JSON string. */
+static void scratch_str(struct st_html *h)
+{
+	const char *s = h->scratch.buf;
+	size_t n = h->scratch.len;
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		n--;
+	while (n && (*s == ' ' || *s == '\n')) {
+		s++;
+		n--;
+	}
+	st_out_json_str(&h->o, s, n);
+	h->scratch.len = 0;
+}
+
+/* A call's kind, for its colour: setup, connect, accept, in, out, close,
+ * or other. */
+static const char *kind_of(const struct st_rec *r)
+{
+	switch (r->call) {
+	case ST_CALL_connect:
+		return "connect";
+	case ST_CALL_accept:
+	case ST_CALL_accept4:
+		return "accept";
+	case ST_CALL_close:
+	case ST_CALL_fclose:
+	case ST_CALL_close_range:
+	case ST_CALL_closefrom:
+	case ST_CALL_shutdown:
+		return "close";
+	case ST_CALL_socket:
+	case ST_CALL_socketpair:
+	case ST_CALL_bind:
+	case ST_CALL_listen:
+	case ST_CALL_seen:
+		return "setup";
+	default:
+		if (st_call_dir[r->call] == ST_DIR_IN)
+			return "in";
+		if (st_call_dir[r->call] == ST_DIR_OUT)
+			return "out";
+		return "other";
+	}
+}
+
+static void end(struct st_html *h, const struct st_conn *c)
+{
+	struct st_out *o = &h->o;
+	const struct st_model *m = h->rd.m;
+	char pn[48], d[160];
+
+	st_out_str(o, "{\"conn\":");
+	st_render_json(&h->rd, c);
+	st_out_str(o, ",\"proc\":");
+	st_proc_name(&m->set->t[c->file], pn);
+	st_out_json_str(o, pn, strlen(pn));
+	st_out_str(o, ",\"summary\":");
+	st_render_summary(&h->srd, c);
+	scratch_str(h);
+	st_out_str(o, ",\"note\":");
+	st_render_end_note(&h->srd, c);
+	scratch_str(h);
+	st_out_ku(o, "dropped", c->ev_dropped);
+	/* timeline lines: [start, dur, end, call, kind, failed, what,
+	 * fields, tid, count, states after], times in ns from t0 */
+	st_out_str(o, ",\"ev\":[");
+	for (uint32_t i = 0; i < c->nev; i++) {
+		const struct st_ev *e = &c->ev[i];
+		const struct st_rec *r = &e->r;
+		int32_t pid = m->set->t[e->file].hdr.pid;
+
+		st_out_str(o, i ? ",\n[" : "\n[");
+		st_out_i64(o, (int64_t)(r->ts - m->t0));
+		st_out_chr(o, ',');
+		st_out_u64(o, r->dur);
+		st_out_chr(o, ',');
+		st_out_i64(o, (int64_t)(e->end - m->t0));
+		st_out_chr(o, ',');
+		st_out_json_str(o, st_call_name[r->call],
+				strlen(st_call_name[r->call]));
+		st_out_chr(o, ',');
+		st_out_json_str(o, kind_of(r), strlen(kind_of(r)));
+		/* 1: failed; 2: would block or in progress, the normal
+		 * course of non-blocking I/O */
+		st_out_str(o, !(r->flags & ST_REC_ERR) ? ",0,"
+			      : st_errno_soft(r->err) ? ",2,"
+						      : ",1,");
+		st_render_describe(&h->srd, e, d, sizeof(d));
+		st_out_json_str(o, d, strlen(d));
+		st_out_chr(o, ',');
+		st_rec_text_fields(&h->scratch, r, pid);
+		scratch_str(h);
+		st_out_chr(o, ',');
+		st_out_i64(o, r->tid);
+		st_out_chr(o, ',');
+		st_out_u64(o, e->count);
+		/* the states this line moved the ends through */
+		st_out_str(o, ",[");
+		for (uint32_t k = e->self_from; k < e->self_to && k < c->nst;
+		     k++) {
+			if (k > e->self_from)
+				st_out_chr(o, ',');
+			st_out_chr(o, '"');
+			st_out_str(o, st_state_name[c->st[k].state]);
+			st_out_chr(o, '"');
+		}
+		st_out_str(o, "]]");
+	}
+	st_out_str(o, "]}");
+}
+
+void st_html_conn(struct st_html *h, const struct st_conn *c)
+{
+	st_out_str(&h->o, "{\"type\":\"lane\",\"ends\":[");
+	end(h, c);
+	if (c->other) {
+		st_out_chr(&h->o, ',');
+		end(h, c->other);
+	}
+	st_out_str(&h->o, "]}\n,");
+	h->lanes++;
+}
+
+void st_html_finding(struct st_html *h, const struct st_finding *f)
+{
+	st_render_finding_json(&h->rd, f);
+	st_out_chr(&h->o, ',');
+}
+
+int st_html_close(struct st_html *h)
+{
+	struct st_out *o = &h->o;
+	const struct st_model *m = h->rd.m;
+	const struct st_header *h0 = m->set->n ? &m->set->t[0].hdr : NULL;
+	char when[64] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	/* the processes last: their record and loss counts are final now */
+	for (int i = 0; i < m->set->n; i++) {
+		if (h->pass && !h->pass(&m->set->t[i], h->arg))
+			continue;
+		st_process_json(o, &m->set->t[i]);
+		st_out_chr(o, ',');
+	}
+	/* every item ends with a comma: the meta object closes the list */
+	st_out_str(o, "{\"type\":\"meta\"");
+	st_out_ku(o, "t0", m->t0);
+	st_out_ku(o, "now", m->now);
+	/* CLOCK_REALTIME at t0, from the first file's clock pair */
+	st_out_ku(o, "wall0",
+		  h0 ? h0->real_ns + (m->t0 - h0->mono_ns) : 0);
+	st_out_ku(o, "lanes", h->lanes);
+	st_out_ks(o, "generated", when);
+	st_out_str(o, "}\n]</script>\n");
+	const char *s = h->rest;
+	size_t n = h->nrest;
+	copy_until(h, &s, &n, "<!--END-->");
+	int rc = st_out_flush(o);
+	free(h);
+	return rc;
+}
