@@ -18,17 +18,20 @@ struct filter {
 	int port;      /* -1: any */
 };
 
-struct show {
+struct st_show {
 	struct st_render rd;
+	struct st_model m;
+	struct st_out *o;
 	struct filter f;
 	bool json;
+	bool quiet; /* apply records to the model, print nothing */
 	/* text findings wait for the end; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
 	uint64_t shown;
 };
 
-static bool conn_match(const struct show *s, const struct st_conn *c)
+static bool conn_match(const struct st_show *s, const struct st_conn *c)
 {
 	const struct st_traceset *set = s->rd.m->set;
 
@@ -44,7 +47,7 @@ static bool conn_match(const struct show *s, const struct st_conn *c)
 
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
-	struct show *s = arg;
+	struct st_show *s = arg;
 	struct st_conn *o = c->other;
 
 	/* a joined pair reads from the client's side */
@@ -52,7 +55,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 		o = c;
 		c = c->other;
 	}
-	bool match = conn_match(s, c) || (o && conn_match(s, o));
+	bool match = !s->quiet && !(c->hidden && (!o || o->hidden)) &&
+		     (conn_match(s, c) || (o && conn_match(s, o)));
 
 	if (match) {
 		s->shown++;
@@ -72,9 +76,11 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 static void on_finding(struct st_model *m, const struct st_finding *f,
 		       void *arg)
 {
-	struct show *s = arg;
+	struct st_show *s = arg;
 	const struct st_traceset *set = m->set;
 
+	if (s->quiet)
+		return;
 	if (s->f.pid && set->t[f->file].hdr.pid != s->f.pid)
 		return;
 	if (s->f.conn && f->conn != s->f.conn)
@@ -134,65 +140,117 @@ static void usage(FILE *f)
 		"terminal)\n");
 }
 
-int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+struct st_show *st_show_open(struct st_traceset *set,
+			     const struct st_view_opts *vo)
 {
-	struct show s;
-	struct st_model m;
-	struct st_merge mg;
+	struct st_show *s = calloc(1, sizeof(*s));
 	struct st_out *o = malloc(sizeof(*o));
-	struct st_rec r;
-	int file;
 
-	if (!o || st_merge_init(&mg, set)) {
+	if (!s || !o) {
 		fprintf(stderr, "socktrace: out of memory\n");
+		free(s);
 		free(o);
-		return 1;
+		return NULL;
 	}
-	memset(&s, 0, sizeof(s));
 	st_out_init(o, stdout);
-	s.json = vo->json;
-	s.f.pid = vo->pid;
-	s.f.conn = vo->conn;
-	s.f.port = vo->port;
-	s.rd.o = o;
-	s.rd.m = &m;
-	s.rd.color = vo->color;
-	s.rd.wall = vo->wall;
-	st_model_init(&m, set, on_conn, on_finding, &s);
-	if (s.json)
-		for (int i = 0; i < set->n; i++)
-			if (!s.f.pid || set->t[i].hdr.pid == s.f.pid)
-				st_process_json(o, &set->t[i]);
-	while (st_merge_next(&mg, &r, &file)) {
-		if (s.json && (!s.f.pid || set->t[file].hdr.pid == s.f.pid) &&
-		    (!s.f.conn || r.conn == s.f.conn ||
-		     (st_call_shape[r.call] == ST_SHAPE_ID_accept &&
-		      st_cnum_conn(set->t[file].hdr.pid,
-				   r.u.accept.conn2) == s.f.conn)))
-			st_call_json(o, &r, set->t[file].hdr.pid);
-		st_model_add(&m, &r, file);
-	}
-	st_model_finish(&m);
-	if (!s.json) {
-		if (s.shown == 0)
+	s->o = o;
+	s->json = vo->json;
+	s->f.pid = vo->pid;
+	s->f.conn = vo->conn;
+	s->f.port = vo->port;
+	s->rd.o = o;
+	s->rd.m = &s->m;
+	s->rd.color = vo->color;
+	s->rd.wall = vo->wall;
+	st_model_init(&s->m, set, on_conn, on_finding, s);
+	return s;
+}
+
+struct st_model *st_show_model(struct st_show *s)
+{
+	return &s->m;
+}
+
+void st_show_quiet(struct st_show *s, bool quiet)
+{
+	s->quiet = quiet;
+}
+
+void st_show_process(struct st_show *s, int file)
+{
+	const struct st_traceset *set = s->m.set;
+
+	if (s->json && (!s->f.pid || set->t[file].hdr.pid == s->f.pid))
+		st_process_json(s->o, &set->t[file]);
+}
+
+void st_show_record(struct st_show *s, const struct st_rec *r, int file)
+{
+	const struct st_traceset *set = s->m.set;
+	int32_t pid = set->t[file].hdr.pid;
+
+	if (s->json && !s->quiet && (!s->f.pid || pid == s->f.pid) &&
+	    (!s->f.conn || r->conn == s->f.conn ||
+	     (st_call_shape[r->call] == ST_SHAPE_ID_accept &&
+	      st_cnum_conn(pid, r->u.accept.conn2) == s->f.conn)))
+		st_call_json(s->o, r, pid);
+	st_model_add(&s->m, r, file);
+}
+
+int st_show_flush(struct st_show *s)
+{
+	return st_out_flush(s->o);
+}
+
+int st_show_close(struct st_show *s)
+{
+	struct st_out *o = s->o;
+
+	s->quiet = false;
+	st_model_finish(&s->m);
+	if (!s->json) {
+		if (s->shown == 0)
 			st_out_str(o, "no connections match\n");
-		st_out_fmt(o, "%sFindings%s\n", s.rd.color ? "\033[1m" : "",
-			   s.rd.color ? "\033[0m" : "");
-		for (size_t i = 0; i < s.nfound; i++)
-			st_render_finding_text(&s.rd, &s.found[i]);
-		if (s.more_found)
+		st_out_fmt(o, "%sFindings%s\n", s->rd.color ? "\033[1m" : "",
+			   s->rd.color ? "\033[0m" : "");
+		for (size_t i = 0; i < s->nfound; i++)
+			st_render_finding_text(&s->rd, &s->found[i]);
+		if (s->more_found)
 			st_out_fmt(o, "  (%zu more findings not shown)\n",
-				   s.more_found);
-		if (!s.nfound)
+				   s->more_found);
+		if (!s->nfound)
 			st_out_str(o, "  none\n");
 	}
 	int rc = st_out_flush(o) ? 1 : 0;
 	if (rc)
 		fprintf(stderr, "socktrace: write error on output\n");
-	st_model_free(&m);
-	st_merge_free(&mg);
-	free(s.found);
+	st_model_free(&s->m);
+	free(s->found);
 	free(o);
+	free(s);
+	return rc;
+}
+
+int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+{
+	struct st_merge mg;
+	struct st_rec r;
+	int file;
+	struct st_show *s = st_show_open(set, vo);
+
+	if (!s)
+		return 1;
+	if (st_merge_init(&mg, set)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		st_show_close(s);
+		return 1;
+	}
+	for (int i = 0; i < set->n; i++)
+		st_show_process(s, i);
+	while (st_merge_next(&mg, &r, &file))
+		st_show_record(s, &r, file);
+	int rc = st_show_close(s);
+	st_merge_free(&mg);
 	return rc;
 }
 
