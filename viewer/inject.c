@@ -311,11 +311,18 @@ static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 	r->pid = pid;
 	r->mem = -1;
 	for (int tries = 0; tries < 400; tries++) {
-		if (!st_proc_state(pid, NULL))
+		char st = st_proc_state(pid, NULL);
+		if (!st || st == 'Z' || st == 'X')
 			return ERR("the process exited during attach (pid %d)",
 				   (int)pid);
 		pid_t tid = pick_thread(pid);
 		if (!tid) {
+			if (tries == 0)
+				fprintf(stderr,
+					"socktrace: waiting for a thread of "
+					"process %d to wait in a system call, "
+					"where it can safely be stopped\n",
+					(int)pid);
 			sleep_ms(5);
 			continue;
 		}
