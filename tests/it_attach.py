@@ -505,3 +505,40 @@ def st_ppid(pid):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return 0
+
+
+@test
+def attach_python_http_server():
+    with TraceDir() as t:
+        os.makedirs(t.dir, mode=0o700)
+        www = os.path.join(t.path, "www")
+        os.mkdir(www)
+        body = "hello from socktrace\n" * 100
+        with open(os.path.join(www, "hello.txt"), "w") as f:
+            f.write(body)
+        port = free_port()
+        srv = subprocess.Popen(
+            ["python3", "-m", "http.server", str(port), "--bind",
+             "127.0.0.1", "--directory", www], env=base_env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/hello.txt"
+        try:
+            wait_port(port, srv)
+            a = Attach(["--json", "-o", t.dir, str(srv.pid)])
+            for _ in range(3):
+                rc, out, err = run(["curl", "-sS", url], preload=False)
+                check(rc == 0 and out == body, f"curl: {err}")
+            rc, by, err = a.stop()
+            check(rc == 0, f"attach exit {rc}: {err}")
+            srv_ends = [c for c in by["conn"] if c["role"] == "server"]
+            check(len(srv_ends) == 3 and
+                  all(c["bytes_out"] > len(body) and c["bytes_in"] > 0
+                      and c["end"] == "closed" for c in srv_ends),
+                  f"3 requests served, with their bytes: {srv_ends}")
+            rc, out, err = run([VIEWER, "detach", str(srv.pid)],
+                               preload=False)
+            check(rc == 0, f"detach: {err}")
+            rc, out, err = run(["curl", "-sS", url], preload=False)
+            check(rc == 0 and out == body, f"curl after detach: {err}")
+        finally:
+            stop_proc(srv)
