@@ -14,10 +14,10 @@ class Attach:
     """'socktrace attach ARGS' running in the background; stop() sends
     Ctrl-C (SIGINT) and returns (exit status, lines by type, stderr)."""
 
-    def __init__(self, args, env=None, wait=1):
+    def __init__(self, args, env=None, wait=1, prefix=()):
         e = base_env()
         e.update(env or {})
-        self.p = subprocess.Popen([VIEWER, "attach"] + args,
+        self.p = subprocess.Popen(list(prefix) + [VIEWER, "attach"] + args,
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=e)
@@ -542,3 +542,30 @@ def attach_python_http_server():
             check(rc == 0 and out == body, f"curl after detach: {err}")
         finally:
             stop_proc(srv)
+
+
+@test
+def attach_clean_under_valgrind():
+    vg = shutil.which("valgrind")
+    if not vg:
+        raise Fail("valgrind is not installed: run 'make deps'")
+    prefix = [vg, "-q", "--error-exitcode=99", "--leak-check=full",
+              "--errors-for-leak-kinds=definite"]
+    with TraceDir() as t:
+        os.makedirs(t.dir, mode=0o700)
+        for preload in (True, False):
+            srv, port = start_echo(trace=t.dir if preload else None)
+            try:
+                held = hold(port)
+                args = [] if preload else ["-o", t.dir]
+                for json_args in (["--json"], ["--no-color"]):
+                    a = Attach(json_args + args + [str(srv.pid)],
+                               prefix=prefix)
+                    check(echo(port, 3) == 3, "answered")
+                    rc, by, err = a.stop()
+                    check(rc == 0, f"attach {json_args} (preload "
+                          f"{preload}) under valgrind exited {rc}: "
+                          f"{err[-2000:]}")
+                held.close()
+            finally:
+                stop_proc(srv)

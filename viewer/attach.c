@@ -553,13 +553,19 @@ int st_cmd_attach(int argc, char **argv)
 		rc = prepare(&a, &a.tg[i]);
 	if (rc) {
 		/* the ones already woken stop recording at once */
-		for (int i = 0; i < a.ntg; i++)
-			if (a.tg[i].injected && take_file(&a, &a.tg[i]))
-				set_lease(&a.tg[i], 1);
+		for (int i = 0; i < a.ntg; i++) {
+			struct st_map tr;
+			if (!a.tg[i].injected ||
+			    st_proc_find(a.tg[i].pid, "", ".trace", &tr) <= 0)
+				continue;
+			map_lease(&a.tg[i], tr.path);
+			set_lease(&a.tg[i], 1);
+			if (a.tg[i].rwmap)
+				munmap(a.tg[i].rwmap, ST_HEADER_SIZE);
+		}
 		free(a.tg);
 		return rc;
 	}
-	a.mg.live = true;
 	a.show = st_show_open(&a.set, &a.vo);
 	if (!a.show || st_merge_init(&a.mg, &a.set)) {
 		fprintf(stderr, "socktrace: out of memory\n");
