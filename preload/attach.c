@@ -268,11 +268,14 @@ int socktrace_attach_init(const char *dir, uint64_t lease_ns)
 }
 
 /* Called by socktrace detach: recording stops and every GOT entry we
- * changed (and that still points at us) gets its original value back. */
+ * changed (and that still points at us) gets its original value back.
+ * Returns 0, or -EEXIST when preloaded (nothing to undo). */
 int socktrace_detach(void)
 {
 	int e = errno;
 
+	if (!st__injected)
+		return -EEXIST; /* preloaded: it records until it exits */
 	__atomic_store_n(&st__state, ST_OFF, __ATOMIC_RELEASE);
 	page = sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i < npatches; i++) {

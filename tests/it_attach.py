@@ -54,6 +54,27 @@ class Attach:
                       f"{''.join(self.err)}")
                 self.lock.wait(min(left, 0.5))
 
+    def wait_closed(self, n, timeout=60):
+        """Waits until N new server connections were printed as closed
+        (--json prints a connection when it closes): the server has
+        finished with them, so stopping now loses none of their calls."""
+        def closed():
+            k = 0
+            for line in self.out:
+                if line.startswith('{"type":"conn"'):
+                    o = json.loads(line)
+                    k += o["role"] == "server" and not o["before_attach"] \
+                        and o["end"] == "closed"
+            return k
+        end = time.time() + timeout
+        with self.lock:
+            while closed() < n:
+                left = end - time.time()
+                check(left > 0 and self.p.poll() is None,
+                      f"{n} closed connections never shown: "
+                      f"{''.join(self.err)}")
+                self.lock.wait(min(left, 0.5))
+
     def stop(self, sig=signal.SIGINT):
         if self.p.poll() is None:
             self.p.send_signal(sig)
@@ -168,8 +189,14 @@ def attach_preloaded_follows_live():
         srv, port = start_echo(trace=t.dir)
         try:
             held = hold(port)
+            # wait_port's probe connection: closed before the attach
+            end = time.time() + 60
+            while not calls_of(dump(t.dir)[1], "close"):
+                check(time.time() < end, "the probe is never closed")
+                time.sleep(0.05)
             a = Attach(["--json", str(srv.pid)])
             check(echo(port, n) == n, f"all {n} requests answered")
+            a.wait_closed(n)
             rc, by, err = a.stop()
             check(rc == 0, f"attach exit {rc}: {err}")
             new_servers(by, n, port)
@@ -209,6 +236,7 @@ def attach_loads_library_detach_and_again():
             a = Attach(["--json", "-o", t.dir, str(srv.pid)])
             check("library loaded" in a.stderr(), "the library is loaded")
             check(echo(port, n) == n, f"all {n} requests answered")
+            a.wait_closed(n)
             rc, by, err = a.stop()
             check(rc == 0, f"attach exit {rc}: {err}")
             srv_ends = new_servers(by, n, port)
@@ -246,6 +274,7 @@ def attach_loads_library_detach_and_again():
             # attaching again works
             a = Attach(["--json", "-o", t.dir, str(srv.pid)])
             check(echo(port, 3) == 3, "answered, attached again")
+            a.wait_closed(3)
             rc, by, err = a.stop()
             check(rc == 0, f"second attach exit {rc}: {err}")
             new_servers(by, 3, port)
@@ -455,11 +484,16 @@ def attach_nginx_tree_with_children():
                            if p.isdigit() and
                            st_ppid(int(p)) == ng.pid]
                 time.sleep(0.05)
+            # one full request first: wait_port's probe, queued before
+            # it, has been accepted before the attach
+            rc, out, err = run(["curl", "-sS", url], preload=False)
+            check(rc == 0 and out == body, f"curl gets the page: {err}")
             # the workers are nobody: their files go to their own dir
             a = Attach(["--json", "--children", str(ng.pid)], wait=3)
             for _ in range(n):
                 rc, out, err = run(["curl", "-sS", url], preload=False)
                 check(rc == 0 and out == body, f"curl gets the page: {err}")
+            a.wait_closed(n)
             rc, by, err = a.stop()
             files = [p["file"] for p in by["process"]]
             check(rc == 0, f"attach exit {rc}: {err}")
@@ -524,13 +558,18 @@ def attach_python_http_server():
         url = f"http://127.0.0.1:{port}/hello.txt"
         try:
             wait_port(port, srv)
+            # as with nginx: the probe is accepted before the attach
+            rc, out, err = run(["curl", "-sS", url], preload=False)
+            check(rc == 0 and out == body, f"curl: {err}")
             a = Attach(["--json", "-o", t.dir, str(srv.pid)])
             for _ in range(3):
                 rc, out, err = run(["curl", "-sS", url], preload=False)
                 check(rc == 0 and out == body, f"curl: {err}")
+            a.wait_closed(3)
             rc, by, err = a.stop()
             check(rc == 0, f"attach exit {rc}: {err}")
-            srv_ends = [c for c in by["conn"] if c["role"] == "server"]
+            srv_ends = [c for c in by["conn"] if c["role"] == "server"
+                        and not c["before_attach"]]
             check(len(srv_ends) == 3 and
                   all(c["bytes_out"] > len(body) and c["bytes_in"] > 0
                       and c["end"] == "closed" for c in srv_ends),

@@ -260,10 +260,16 @@ static int prepare(struct attach *a, struct target *t)
 		return 1;
 	}
 	target_dir(a, t->pid, buf, sizeof(buf));
-	if (st_inject_attach(t->pid, path, buf, LEASE_NS, err, sizeof(err))) {
+	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err,
+				 sizeof(err));
+	if (r < 0) {
 		fprintf(stderr, "socktrace attach: process %d: %s\n",
 			(int)t->pid, err);
 		return 1;
+	}
+	if (r > 0) { /* preloaded, its environment changed since */
+		t->file = -1;
+		return 0;
 	}
 	t->injected = true;
 	/* the file the library writes now: records from here on are ours

@@ -540,7 +540,9 @@ int st_inject_attach(pid_t pid, const char *lib, const char *dir,
 		else if (!d)
 			rc = ERR("cannot write to the process's stack");
 		else if (!(rc = call(&r, fn, d, lease_ns, &ret, err, len)) &&
-			 (int)ret < 0)
+			 (int)ret == -EEXIST)
+			rc = 1; /* preloaded after all: it records already */
+		else if (!rc && (int)ret < 0)
 			rc = ERR("the library cannot record into %s: %s "
 				 "(the directory must belong to the process's "
 				 "user, uid %ld, and not be writable by "
@@ -569,6 +571,9 @@ int st_inject_detach(pid_t pid, const char *lib, char *err, size_t len)
 	}
 	int rc = call(&r, fn, 0, 0, &ret, err, len);
 	release(&r);
+	if (!rc && (int)ret == -EEXIST)
+		rc = ERR("it was started with libsocktrace.so preloaded: it "
+			 "records until it exits; there is nothing to detach");
 	return rc;
 }
 

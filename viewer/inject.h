@@ -12,8 +12,9 @@
  * already mapped (then that one is used), and calls
  * socktrace_attach_init(DIR, LEASE_NS) in it: recording starts into
  * DIR.  One thread is stopped, for the few milliseconds this takes.
- * Returns 0, or -1 with a message saying what went wrong and what to do
- * in ERR.
+ * Returns 0; 1 when the library mapped there was preloaded (it records
+ * on its own); or -1 with a message saying what went wrong and what to
+ * do in ERR.
  */
 int st_inject_attach(pid_t pid, const char *lib, const char *dir,
 		     uint64_t lease_ns, char *err, size_t len);
