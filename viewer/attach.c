@@ -81,8 +81,8 @@ static void usage(FILE *f)
 		"  --duration S    stop after S seconds\n"
 		"  --children      also every descendant of each PID (nginx "
 		"workers...)\n"
-		"  -o DIR          trace directory for processes the library is "
-		"loaded\n"
+		"  -o DIR          trace directory for processes the library "
+		"is loaded\n"
 		"                  into (default: $SOCKTRACE_DIR of the "
 		"process, else\n"
 		"                  /tmp/socktrace-UID); it must belong to the "
@@ -98,9 +98,9 @@ static void detach_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: socktrace detach PID...\n"
-		"Undoes 'socktrace attach' in each process: recording stops and "
-		"its calls\ngo straight to libc again, as before the attach "
-		"(the library stays\nloaded, idle).  Attaching again later "
+		"Undoes 'socktrace attach' in each process: recording stops "
+		"and its calls\ngo straight to libc again, as before the "
+		"attach (the library stays\nloaded, idle).  Attaching again later "
 		"works.\n");
 }
 
@@ -439,7 +439,8 @@ static int follow(struct attach *a)
 			char st = st_proc_state(t->pid, NULL);
 			if (!t->gone && (!st || st == 'Z' || st == 'X')) {
 				t->gone = true;
-				fprintf(stderr, "socktrace: process %d exited\n",
+				fprintf(stderr,
+					"socktrace: process %d exited\n",
 					(int)t->pid);
 			}
 			if (t->gone)
@@ -496,8 +497,8 @@ int st_cmd_attach(int argc, char **argv)
 				    !(a.duration > 0)) {
 					fprintf(stderr,
 						"socktrace attach: bad value "
-						"for --duration: '%s' (seconds, "
-						"more than 0)\n",
+						"for --duration: '%s' "
+						"(seconds, more than 0)\n",
 						argv[i + 1]);
 					usage(stderr);
 					return 2;

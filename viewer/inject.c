@@ -120,12 +120,14 @@ static uint64_t elf_sym(pid_t pid, const char *path, uint64_t base,
 	/* the file as the process sees it (its mount namespace) */
 	snprintf(p, sizeof(p), "/proc/%d/root%s", (int)pid, path);
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
 		if (fd >= 0)
 			close(fd);
 		return 0;
 	}
-	const uint8_t *f = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	const uint8_t *f =
+		mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (f == MAP_FAILED)
 		return 0;
