@@ -97,7 +97,22 @@ uint64_t st__fd_new_socket(int fd, int domain, int type)
  * were loaded, or by code we cannot interpose.  One fstat() tells; a
  * socket gets a connection id and a "seen" record with what it is now.
  */
+void st__fd_reset(void)
+{
+	for (int i = 0; i < TOP_LEN; i++) {
+		uint64_t *c = __atomic_load_n(&top[i], __ATOMIC_ACQUIRE);
+		for (int k = 0; c && k < CHUNK_LEN; k++)
+			__atomic_store_n(&c[k], ST_FD_UNKNOWN,
+					 __ATOMIC_RELAXED);
+	}
+}
+
 uint64_t st__fd_classify(int fd)
+{
+	return st__fd_classify_as(fd, 0);
+}
+
+uint64_t st__fd_classify_as(int fd, uint32_t flags)
 {
 	struct stat st;
 
@@ -123,6 +138,15 @@ uint64_t st__fd_classify(int fd)
 		r->u.seen.socktype = type;
 		st__addr_local(&r->u.seen.local, fd);
 		st__addr_peer(&r->u.seen.peer, fd);
+		int on = 0;
+		l = sizeof(on);
+		if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) ==
+			    0 &&
+		    on)
+			flags |= ST_SEEN_LISTENING;
+		if (st__fd_is_tcp(w))
+			r->u.seen.tcp_state = st__tcp_state(fd);
+		r->u.seen.flags = flags;
 		st__publish(&c, r);
 	}
 	(void)conn;

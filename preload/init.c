@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Start-up of the preload library: configuration, enabling, fork, exit. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "socktrace/dir.h"
 
 int st__state = ST_OFF_INIT;
+bool st__injected;
+bool st__attached;
 struct st__config st__cfg;
 int32_t st__pid;
 
@@ -135,6 +138,19 @@ static void at_exit(void)
 	st__writer_exit();
 }
 
+/* Fork and exit hooks, registered once (start-up, or the first attach). */
+static int hooks(void)
+{
+	static bool done;
+
+	if (done)
+		return 0;
+	if (pthread_atfork(NULL, NULL, after_fork_child) || atexit(at_exit))
+		return -ENOMEM;
+	done = true;
+	return 0;
+}
+
 bool st__init_slow(void)
 {
 	int expect = ST_OFF_INIT;
@@ -155,8 +171,7 @@ bool st__init_slow(void)
 		next = ST_OFF;
 	} else {
 		st__resolve();
-		if (pthread_atfork(NULL, NULL, after_fork_child) ||
-		    atexit(at_exit))
+		if (hooks())
 			next = ST_OFF;
 	}
 	__atomic_store_n(&st__state, next, __ATOMIC_RELEASE);
@@ -164,8 +179,50 @@ bool st__init_slow(void)
 	return next == ST_ON;
 }
 
+ST_EXPORT int socktrace_attach_init(const char *dir, uint64_t lease_ns);
+
+/*
+ * Preloaded (or linked in), we are in the program's global scope; loaded
+ * by socktrace attach with dlopen, we are not: then nothing calls our
+ * wrappers until socktrace_attach_init redirects calls to them.
+ */
+static bool in_global_scope(void)
+{
+	void *prog = dlopen(NULL, RTLD_LAZY);
+	bool in = prog && dlsym(prog, "socktrace_attach_init") ==
+				  (void *)socktrace_attach_init;
+
+	if (prog)
+		dlclose(prog);
+	return in;
+}
+
+int st__attach_start(const char *dir)
+{
+	if (!st__injected)
+		return -EEXIST; /* preloaded: it records already */
+	/* wrappers pass calls through while this runs (state is not ON) */
+	read_config();
+	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	st__resolve();
+	int rc = hooks();
+	if (rc)
+		return rc;
+	snprintf(st__cfg.dir, sizeof(st__cfg.dir), "%s", dir);
+	st__fd_reset();
+	st__attached = true;
+	return 0;
+}
+
 __attribute__((constructor)) static void st_init(void)
 {
-	if (__atomic_load_n(&st__state, __ATOMIC_RELAXED) == ST_OFF_INIT)
-		st__init_slow();
+	if (__atomic_load_n(&st__state, __ATOMIC_RELAXED) != ST_OFF_INIT)
+		return;
+	/* loaded by dlopen: idle until attach (or until the program that
+	 * loaded us calls a wrapper itself) */
+	if (!in_global_scope()) {
+		st__injected = true;
+		return;
+	}
+	st__init_slow();
 }

@@ -112,6 +112,23 @@ extern int st__state;
  */
 extern ST_TLS int st__vforked;
 
+/*
+ * Loaded by socktrace attach (dlopen into a running process) rather
+ * than preloaded: idle until socktrace_attach_init; real functions are
+ * looked up in the global scope (RTLD_NEXT means nothing for an object
+ * outside it); records are written only while the viewer's lease runs.
+ */
+extern bool st__injected;
+extern bool st__attached; /* socktrace_attach_init ran at least once */
+/* Configuration and start-up for an attach recording into DIR (first
+ * time: resolve, fork and exit hooks); fd table emptied. 0 or -errno. */
+int st__attach_start(const char *dir);
+/* Makes the trace file if needed and sets its lease (attach_until);
+ * 0 or -errno. */
+int st__writer_attach(uint64_t until);
+/* Forgets every fd: after a detach they may all have changed. */
+void st__fd_reset(void);
+
 /* True when calls should be recorded; runs initialisation if needed. */
 bool st__init_slow(void);
 static inline bool st__on(void)
@@ -202,8 +219,10 @@ uint64_t st__conn_new(void);
 /* Marks FD as a new socket (domain, type); returns its connection id. */
 uint64_t st__fd_new_socket(int fd, int domain, int type);
 
-/* Classifies an fd the table knows nothing about; returns its new word. */
+/* Classifies an fd the table knows nothing about; returns its new word.
+ * A socket gets a seen record, with FLAGS (ST_SEEN_*) added. */
 uint64_t st__fd_classify(int fd);
+uint64_t st__fd_classify_as(int fd, uint32_t flags);
 
 /*
  * One traced call in progress.  st__enter*() take the start time and keep

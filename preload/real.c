@@ -88,6 +88,16 @@ static const struct st__real fallback = {
 
 static ST_TLS int resolving;
 
+/* Is P in this library?  Injected, a name libc lacks (an older glibc
+ * without closefrom) would otherwise resolve to our own wrapper. */
+static bool own(void *p)
+{
+	Dl_info a, b;
+
+	return p && dladdr(p, &a) && dladdr((void *)own, &b) &&
+	       a.dli_fbase == b.dli_fbase;
+}
+
 const struct st__real *st__resolve(void)
 {
 	if (resolving)
@@ -97,7 +107,10 @@ const struct st__real *st__resolve(void)
 	/* each pointer is stored once, atomically: racing threads agree */
 #define ST__RESOLVE(ret, name, params, args)                              \
 	if (!__atomic_load_n(&st__real.name, __ATOMIC_ACQUIRE)) {         \
-		void *p = dlsym(RTLD_NEXT, #name);                        \
+		void *p = dlsym(st__injected ? RTLD_DEFAULT : RTLD_NEXT,  \
+				#name);                                   \
+		if (st__injected && own(p))                               \
+			p = NULL;                                         \
 		__atomic_store_n((void **)&st__real.name,                 \
 				 p ? p : (void *)fallback.name,           \
 				 __ATOMIC_RELEASE);                       \

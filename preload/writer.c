@@ -29,6 +29,8 @@ static struct {
 	uint64_t capacity;
 	uint64_t populated; /* slots faulted in: the hot path's bound */
 	size_t reserved;
+	int err;            /* why the file could not be made (errno) */
+	uint64_t inherited; /* attached: the lease a fork child starts with */
 	char path[PATH_MAX];
 } w;
 
@@ -124,6 +126,7 @@ static long open_dir(void)
 	}
 	if (st__sys(SYS_fstat, dfd, (long)&st, 0, 0, 0, 0) < 0 ||
 	    st.st_uid != geteuid() || (st.st_mode & 022)) {
+		errno = EPERM;
 		st__debug("trace directory is not owned by this user or is "
 			  "writable by others: refusing it",
 			  0);
@@ -228,6 +231,8 @@ static bool create(void)
 	w.populated = 0;
 	populate(first);
 	fill_header(w.hdr, comm);
+	if (st__attached) /* a fork child records as long as its parent */
+		w.hdr->attach_until = w.inherited;
 	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
 	return true;
 }
@@ -251,7 +256,9 @@ static struct st_header *header(void)
 						__ATOMIC_RELAXED)) {
 			int e = errno;
 			tls_busy = 1;
+			errno = 0;
 			bool ok = create();
+			w.err = ok ? 0 : errno ? errno : EIO;
 			tls_busy = 0;
 			errno = e;
 			__atomic_store_n(&w.state, ok ? W_READY : W_FAILED,
@@ -321,6 +328,15 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 	struct st_header *h = header();
 	if (unlikely(!h))
 		return NULL;
+	if (unlikely(st__attached) &&
+	    end >= __atomic_load_n(&h->attach_until, __ATOMIC_ACQUIRE)) {
+		/* the viewer stopped (or its lease ran out): pass through */
+		int on = ST_ON;
+		__atomic_compare_exchange_n(&st__state, &on, ST_OFF, false,
+					    __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+		return NULL;
+	}
 	uint64_t n = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED);
 	uint64_t cap = h->capacity;
 	uint64_t i = n;
@@ -358,8 +374,11 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 void st__writer_after_fork(void)
 {
 	/* the parent's file stays the parent's: the child makes its own */
-	if (w.hdr)
+	if (w.hdr) {
+		w.inherited = __atomic_load_n(&w.hdr->attach_until,
+					      __ATOMIC_ACQUIRE);
 		munmap(w.hdr, w.reserved);
+	}
 	w.hdr = NULL;
 	w.slots = NULL;
 	w.populated = 0;
@@ -383,6 +402,21 @@ void st__writer_before_uid_change(void)
 	 * still faulted in a chunk at a time, as records reach them */
 	if (h)
 		grow(h, __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE), true);
+}
+
+int st__writer_attach(uint64_t until)
+{
+	int failed = W_FAILED;
+
+	/* an earlier attempt may have failed in another directory */
+	__atomic_compare_exchange_n(&w.state, &failed, W_NONE, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	w.inherited = until;
+	struct st_header *h = header();
+	if (!h)
+		return -(w.err ? w.err : EIO);
+	__atomic_store_n(&h->attach_until, until, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int32_t st__somaxconn(void)

@@ -280,6 +280,8 @@ static void judge(struct st_model *m, struct st_conn *c)
 {
 	char p[48], id[24], b[16];
 
+	if (c->hidden)
+		return; /* finished before attach: not ours to judge */
 	st_proc_name(&m->set->t[c->file], p);
 	st_conn_str(c->id, id);
 	if (c->connect_err) {
@@ -798,6 +800,37 @@ static int by_exit(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+/* (Re)builds the list of exits not yet handled, by exit time. */
+static void exits_scan(struct st_model *m)
+{
+	int n = m->set->n;
+
+	if (n > m->nfiles) {
+		bool *e = realloc(m->ended, n * sizeof(*e));
+		int *x = realloc(m->exits, n * sizeof(*x));
+		if (e)
+			m->ended = e;
+		if (x)
+			m->exits = x;
+		if (!e || !x) {
+			fprintf(stderr, "socktrace: out of memory\n");
+			exit(1);
+		}
+		memset(m->ended + m->nfiles, 0, (n - m->nfiles) * sizeof(*e));
+	}
+	m->nfiles = n;
+	m->nexits = m->next_exit = 0;
+	for (int i = 0; i < n; i++)
+		if (m->set->t[i].hdr.exit_ts && !m->ended[i])
+			m->exits[m->nexits++] = i;
+	qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit, m->set);
+}
+
+void st_model_set_changed(struct st_model *m)
+{
+	m->set_changed = true;
+}
+
 /*
  * Processes that exited normally end at their exit time, in order with
  * the records: a child that inherited a socket and exited no longer
@@ -805,14 +838,9 @@ static int by_exit(const void *a, const void *b, void *arg)
  */
 static void end_exited_before(struct st_model *m, uint64_t ts)
 {
-	if (!m->exits) {
-		m->exits = xcalloc(m->set->n + 1, sizeof(*m->exits));
-		m->ended = xcalloc(m->set->n + 1, sizeof(*m->ended));
-		for (int i = 0; i < m->set->n; i++)
-			if (m->set->t[i].hdr.exit_ts)
-				m->exits[m->nexits++] = i;
-		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
-			m->set);
+	if (m->set_changed || m->nfiles != m->set->n) {
+		m->set_changed = false;
+		exits_scan(m);
 	}
 	while (m->next_exit < m->nexits) {
 		int i = m->exits[m->next_exit];
@@ -838,12 +866,104 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 		return; /* an untraced child: no calls, no file */
 	/* records are in order of their end: a short-lived child can have
 	 * exited before its parent's fork call returned */
-	if (m->ended && m->ended[cf])
+	if (cf < m->nfiles && m->ended[cf])
 		return;
 	HASH_ITER(hh, m->fds, f, tmp)
 	{
 		if (f->key.file == file)
 			fd_add(m, cf, f->key.fd, f->conn);
+	}
+}
+
+/* Our state for a TCP state the kernel reported (TCP_* values). */
+static uint8_t from_tcp(uint32_t s)
+{
+	switch (s) {
+	case TCP_ESTABLISHED: return ST_ST_ESTABLISHED;
+	case TCP_SYN_SENT: return ST_ST_SYN_SENT;
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING: return ST_ST_FIN_WAIT;
+	case TCP_TIME_WAIT: return ST_ST_TIME_WAIT;
+	case TCP_CLOSE_WAIT: return ST_ST_CLOSE_WAIT;
+	case TCP_LAST_ACK: return ST_ST_LAST_ACK;
+	case TCP_LISTEN: return ST_ST_LISTEN;
+	case TCP_CLOSE: return ST_ST_CLOSED;
+	default: return ST_ST_NONE;
+	}
+}
+
+/*
+ * A socket found open (inherited, made where we could not see, or open
+ * when attach started): what it is now.  Its role is a guess where the
+ * record cannot say: a connected TCP socket on the port of a listener
+ * of ours was accepted (server), else it connected (client); a Unix one
+ * with a name of its own was accepted on that path.
+ */
+static void do_seen(struct st_model *m, struct st_conn *c,
+		    const struct st_rec *r)
+{
+	const struct st_p_seen *p = &r->u.seen;
+
+	c->kind = kind_of(p->domain, p->socktype);
+	c->before_trace = true;
+	c->before_attach = (p->flags & ST_SEEN_ATTACH) != 0;
+	c->local = p->local;
+	c->peer = p->peer;
+	if ((p->flags & ST_SEEN_LISTENING) ||
+	    (c->kind == ST_KIND_TCP && p->tcp_state == TCP_LISTEN)) {
+		c->role = ST_ROLE_LISTENER;
+		set_state(c, ST_ST_LISTEN, r->ts);
+		listening(m, c);
+		return;
+	}
+	if (c->peer.family && (c->kind == ST_KIND_TCP ||
+			       c->kind == ST_KIND_UNIX)) {
+		struct st_addr k = lport_key(c, &c->local);
+		struct st_lport *l;
+		HASH_FIND(hh, m->lports, &k, sizeof(k), l);
+		c->role = (c->kind == ST_KIND_TCP && l) ||
+					  (c->kind == ST_KIND_UNIX &&
+					   c->local.data[0])
+				  ? ST_ROLE_SERVER
+				  : ST_ROLE_CLIENT;
+	}
+	if (c->kind != ST_KIND_TCP)
+		return;
+	uint8_t st = from_tcp(p->tcp_state);
+	if (st == ST_ST_NONE && c->peer.family)
+		st = ST_ST_ESTABLISHED; /* no TCP_INFO: it is connected */
+	if (st != ST_ST_NONE)
+		set_state(c, st, r->ts);
+	if (st == ST_ST_CLOSE_WAIT) {
+		c->closed_first = -1;
+		c->eof_ts = r->ts;
+	} else if (st == ST_ST_FIN_WAIT) {
+		c->closed_first = 1;
+		c->fin_ts = r->ts;
+	}
+}
+
+void st_model_mark_attach(struct st_model *m)
+{
+	struct st_conn *c, *tmp;
+
+	HASH_ITER(hh, m->conns, c, tmp)
+	{
+		if (c->done) {
+			c->hidden = true;
+			continue;
+		}
+		c->before_attach = true;
+		c->nev = 0;
+		c->ev_dropped = 0;
+		c->calls = c->bytes_in = c->bytes_out = 0;
+		if (c->nst) {
+			/* the timeline starts in the state it is in now */
+			c->st[0].state = c->state;
+			c->st[0].ts = m->now;
+			c->nst = 1;
+		}
 	}
 }
 
@@ -894,13 +1014,8 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		break;
 	case ST_CALL_seen:
 		c = create(m, r->conn, file, r->fd, r->ts);
-		c->kind = kind_of(r->u.seen.domain, r->u.seen.socktype);
-		c->before_trace = true;
-		c->local = r->u.seen.local;
-		c->peer = r->u.seen.peer;
+		do_seen(m, c, r);
 		fd_add(m, file, r->fd, c);
-		if (c->kind == ST_KIND_TCP && c->peer.family)
-			set_state(c, ST_ST_ESTABLISHED, r->ts);
 		break;
 	case ST_CALL_fork:
 		if (ok)

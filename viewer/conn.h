@@ -63,7 +63,9 @@ struct st_conn {
 	int file; /* the process that made it */
 	int fd;
 	uint8_t kind, role, state, end;
-	bool before_trace; /* opened before tracing ("seen") */
+	bool before_trace;  /* opened before tracing ("seen") */
+	bool before_attach; /* open when socktrace attach started */
+	bool hidden;        /* finished before attach: not to be shown */
 	struct st_addr local, peer;
 	uint64_t open_ts, close_ts;
 	int refs; /* fds holding it, in traced processes */
@@ -131,12 +133,23 @@ struct st_model {
 	int *exits; /* files that exited, by exit time: ended in order */
 	int nexits, next_exit;
 	bool *ended; /* by file: its exit has been handled */
+	int nfiles;  /* files ended[] and exits[] have room for */
+	bool set_changed;
 };
 
 int st_model_init(struct st_model *m, struct st_traceset *set,
 		  st_emit_fn emit, st_finding_fn finding, void *arg);
 /* Feeds one record (in st_merge order) of file FILE. */
 void st_model_add(struct st_model *m, const struct st_rec *r, int file);
+/*
+ * Attach starts here: what came before was history.  Open connections
+ * are marked as opened before attach, keep their state and addresses
+ * and start their timelines afresh; finished ones are hidden.
+ */
+void st_model_mark_attach(struct st_model *m);
+/* The set's files were refreshed or added to (live following): exit
+ * times are looked at again. */
+void st_model_set_changed(struct st_model *m);
 /* The trace is over: ends processes, emits what is left, reports loss. */
 void st_model_finish(struct st_model *m);
 /* Frees a connection after it was emitted (emit callbacks may keep it). */

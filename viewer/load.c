@@ -58,6 +58,20 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 	return 0;
 }
 
+int st_traceset_add(struct st_traceset *s, const char *path, char *err)
+{
+	struct st_trace *t = realloc(s->t, (s->n + 1) * sizeof(*t));
+
+	if (!t) {
+		snprintf(err, ST_ERR_LEN, "out of memory");
+		return -1;
+	}
+	s->t = t;
+	if (st_trace_open(&s->t[s->n], path, err))
+		return -1;
+	return s->n++;
+}
+
 void st_traceset_close(struct st_traceset *s)
 {
 	for (int i = 0; i < s->n; i++)

@@ -20,6 +20,9 @@ struct st_traceset {
 int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		     char *err);
 void st_traceset_close(struct st_traceset *s);
+/* Adds the trace file PATH (attach follows files as they appear);
+ * returns its index, or -1 with err set. */
+int st_traceset_add(struct st_traceset *s, const char *path, char *err);
 
 /* Prints the warnings of every file (truncation, corruption, loss). */
 void st_traceset_warn(struct st_traceset *s);

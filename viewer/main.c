@@ -19,6 +19,8 @@ static void usage(FILE *f)
 		"    --html FILE, --perfetto FILE: as a web page, or for "
 		"ui.perfetto.dev\n"
 		"  dump [--json] [PATH...]   every recorded call, in time order\n"
+		"  attach [OPTIONS] PID...   follow running processes live\n"
+		"  detach PID...             undo attach in a process\n"
 		"\n"
 		"Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "
 		"PROGRAM\n"
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
 		return st_cmd_view(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return st_cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "attach"))
+		return st_cmd_attach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "detach"))
+		return st_cmd_detach(argc - 1, argv + 1);
 	fprintf(stderr, "socktrace: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -69,6 +69,10 @@ static bool load(struct st_merge *m, int f)
 	if (m->pos[f] < t->first)
 		m->pos[f] = t->first;
 	while (m->pos[f] < t->end) {
+		if (m->live && !st_trace_ready(t, m->pos[f]) &&
+		    m->stall[f]++ < ST_MERGE_PATIENCE)
+			return false; /* still being written: next time */
+		m->stall[f] = 0;
 		uint64_t n = m->pos[f]++;
 		int got = st_trace_get(t, n, &m->cur[f]);
 		release(t, n);
@@ -78,23 +82,54 @@ static bool load(struct st_merge *m, int f)
 	return false;
 }
 
+/* Makes room for every file of the set; new ones start at record 0. */
+static int fit(struct st_merge *m)
+{
+	int n = m->set->n;
+
+	if (n <= m->cap)
+		return 0;
+	int *heap = realloc(m->heap, n * sizeof(int));
+	if (heap)
+		m->heap = heap;
+	uint64_t *pos = realloc(m->pos, n * sizeof(uint64_t));
+	if (pos)
+		m->pos = pos;
+	struct st_rec *cur = realloc(m->cur, n * sizeof(struct st_rec));
+	if (cur)
+		m->cur = cur;
+	unsigned *stall = realloc(m->stall, n * sizeof(unsigned));
+	if (stall)
+		m->stall = stall;
+	if (!heap || !pos || !cur || !stall)
+		return -1;
+	memset(m->pos + m->cap, 0, (n - m->cap) * sizeof(uint64_t));
+	memset(m->stall + m->cap, 0, (n - m->cap) * sizeof(unsigned));
+	m->cap = n;
+	return 0;
+}
+
 int st_merge_init(struct st_merge *m, struct st_traceset *set)
 {
 	memset(m, 0, sizeof(*m));
 	m->set = set;
-	m->heap = calloc(set->n, sizeof(int));
-	m->pos = calloc(set->n, sizeof(uint64_t));
-	m->cur = calloc(set->n, sizeof(struct st_rec));
-	if (!m->heap || !m->pos || !m->cur) {
+	if (st_merge_resume(m)) {
 		st_merge_free(m);
 		return -1;
 	}
-	st_merge_resume(m);
 	return 0;
 }
 
-void st_merge_resume(struct st_merge *m)
+void st_merge_seek(struct st_merge *m, int f, uint64_t n)
 {
+	if (!fit(m))
+		m->pos[f] = n;
+}
+
+int st_merge_resume(struct st_merge *m)
+{
+	if (fit(m))
+		return -1;
 	bool in[m->set->n > 0 ? m->set->n : 1];
 
 	memset(in, 0, sizeof(in));
@@ -106,6 +141,7 @@ void st_merge_resume(struct st_merge *m)
 		m->heap[m->n++] = f;
 		sift_up(m, m->n - 1);
 	}
+	return 0;
 }
 
 void st_merge_free(struct st_merge *m)
@@ -113,6 +149,7 @@ void st_merge_free(struct st_merge *m)
 	free(m->heap);
 	free(m->pos);
 	free(m->cur);
+	free(m->stall);
 	memset(m, 0, sizeof(*m));
 }
 

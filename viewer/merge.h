@@ -19,14 +19,26 @@ struct st_merge {
 	int n;
 	uint64_t *pos;      /* next record number per file */
 	struct st_rec *cur; /* next record per file */
+	/* live: wait for a record being written rather than skip it */
+	bool live;
+	unsigned *stall; /* live: resumes spent waiting, per file */
+	int cap;         /* files the arrays hold */
 };
+
+/* A record still unpublished after this many resumes is skipped (its
+ * writer was killed while writing it): about 2 s of live polling. */
+#define ST_MERGE_PATIENCE 40
 
 int st_merge_init(struct st_merge *m, struct st_traceset *set);
 void st_merge_free(struct st_merge *m);
 /* The next record in time order and its file; false at the end. */
 bool st_merge_next(struct st_merge *m, struct st_rec *r, int *file);
-/* Picks up records written since (live view): files must be refreshed. */
-void st_merge_resume(struct st_merge *m);
+/* Picks up records written since (live view): files must be refreshed.
+ * Files added to the set since are taken in from their first record;
+ * returns -1 when out of memory. */
+int st_merge_resume(struct st_merge *m);
+/* Starts file F at record N (before it is read). */
+void st_merge_seek(struct st_merge *m, int f, uint64_t n);
 
 static inline uint64_t st_rec_end(const struct st_rec *r)
 {

@@ -167,7 +167,9 @@ static void header(struct st_render *rd, const struct st_conn *c)
 		   col(rd, C_BOLD), st_kind_name[c->kind], who(c),
 		   l[0] ? l : "(unbound)", p[0] ? " -> " : "", p,
 		   col(rd, C_RESET), proc(rd, c->file, pn), c->fd, id,
-		   c->before_trace ? " (opened before tracing)" : "");
+		   c->before_attach  ? " (opened before attach)"
+		   : c->before_trace ? " (opened before tracing)"
+				     : "");
 	if (c->other) {
 		const struct st_conn *o = c->other;
 		st_conn_str(o->id, id);
@@ -184,7 +186,13 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 	const struct st_conn *cl = c->role == ST_ROLE_CLIENT ? c : c->other;
 
 	st_out_str(rd->o, " ");
-	if (c->role == ST_ROLE_LISTENER) {
+	if (c->role == ST_ROLE_LISTENER && !c->backlog && c->before_trace) {
+		/* its listen() came before tracing: no backlog known */
+		st_out_fmt(rd->o, " backlog unknown, accepted %llu, accept "
+				  "queue max %u/%u",
+			   (unsigned long long)c->accepted, c->max_queue_len,
+			   c->queue_max);
+	} else if (c->role == ST_ROLE_LISTENER) {
 		st_out_fmt(rd->o, " backlog %d (effective %d, somaxconn %d),"
 				  " accepted %llu, accept queue max %u/%u",
 			   c->backlog, c->effective_backlog, c->somaxconn,
@@ -370,6 +378,8 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 	st_json_conn(o, "peer_conn", c->other ? c->other->id : 0);
 	st_out_key(o, "before_trace");
 	st_out_str(o, c->before_trace ? "true" : "false");
+	st_out_key(o, "before_attach");
+	st_out_str(o, c->before_attach ? "true" : "false");
 	st_out_ku(o, "open_ts", c->open_ts);
 	key_ns(o, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
 	       c->close_ts);

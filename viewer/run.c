@@ -34,17 +34,15 @@ static void usage(FILE *f)
 		"$SOCKTRACE_LIB.\n");
 }
 
-/* libsocktrace.so: $SOCKTRACE_LIB, beside us, or in ../lib/. */
-static int find_lib(char *out, size_t len)
+int st_find_lib(char *out, size_t len, const char *cmd)
 {
 	char self[PATH_MAX];
 	const char *env = getenv("SOCKTRACE_LIB");
 
 	if (env && *env) {
 		if (access(env, R_OK)) {
-			fprintf(stderr,
-				"socktrace run: SOCKTRACE_LIB=%s: %s\n", env,
-				strerror(errno));
+			fprintf(stderr, "socktrace %s: SOCKTRACE_LIB=%s: %s\n",
+				cmd, env, strerror(errno));
 			return -1;
 		}
 		snprintf(out, len, "%s", env);
@@ -61,9 +59,9 @@ static int find_lib(char *out, size_t len)
 		if (!access(out, R_OK))
 			return 0;
 	}
-	fprintf(stderr, "socktrace run: libsocktrace.so not found beside the "
+	fprintf(stderr, "socktrace %s: libsocktrace.so not found beside the "
 			"socktrace binary or in ../lib: set SOCKTRACE_LIB to "
-			"its path\n");
+			"its path\n", cmd);
 	return -1;
 }
 
@@ -87,12 +85,7 @@ static bool resolve(const char *cmd, char *out, size_t len)
 	return false;
 }
 
-/*
- * Why LD_PRELOAD cannot see PATH's socket calls, or NULL if it can: a
- * static binary has no dynamic loader; Go's runtime makes its system
- * calls itself even when linked against libc.
- */
-static const char *invisible(const char *path)
+const char *st_invisible(const char *path)
 {
 	Elf64_Ehdr eh;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -173,7 +166,7 @@ int st_cmd_run(int argc, char **argv)
 			cmd[0]);
 		return 1;
 	}
-	const char *why = invisible(exe);
+	const char *why = st_invisible(exe);
 	if (why) {
 		fprintf(stderr,
 			"socktrace run: cannot trace %s: %s.\nIts socket calls "
@@ -182,7 +175,7 @@ int st_cmd_run(int argc, char **argv)
 			exe, why);
 		return 1;
 	}
-	if (find_lib(lib, sizeof(lib)))
+	if (st_find_lib(lib, sizeof(lib), "run"))
 		return 1;
 	/* a report that cannot be written is said before CMD runs */
 	const char *outs[] = { vo.html, vo.perfetto };

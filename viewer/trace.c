@@ -196,6 +196,15 @@ void st_trace_refresh(struct st_trace *t)
 	account(t);
 }
 
+bool st_trace_ready(const struct st_trace *t, uint64_t n)
+{
+	if (n % t->hdr.capacity >= t->slots)
+		return false;
+	const struct st_rec *s =
+		(const void *)(t->map + st_trace_offset(t, n));
+	return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == n + 1;
+}
+
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 {
 	if (n % t->hdr.capacity >= t->slots)

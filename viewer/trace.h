@@ -49,6 +49,9 @@ void st_trace_refresh(struct st_trace *t);
  */
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
 
+/* True when record N is published (its writer finished it). */
+bool st_trace_ready(const struct st_trace *t, uint64_t n);
+
 /* Byte offset of record N's slot in the file. */
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);
 

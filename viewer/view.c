@@ -20,19 +20,24 @@ struct filter {
 	int port;      /* -1: any */
 };
 
-struct show {
+struct st_show {
 	struct st_render rd;
+	struct st_model m;
+	struct st_out *o;
 	struct filter f;
 	bool json, text;
+	bool quiet; /* apply records to the model, print nothing */
 	struct st_perfetto *perfetto;
 	struct st_html *html;
+	FILE *pf, *hf; /* their files */
+	const char *pf_path, *hf_path;
 	/* text findings wait for the end; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
 	uint64_t shown;
 };
 
-static bool conn_match(const struct show *s, const struct st_conn *c)
+static bool conn_match(const struct st_show *s, const struct st_conn *c)
 {
 	const struct st_traceset *set = s->rd.m->set;
 
@@ -48,7 +53,7 @@ static bool conn_match(const struct show *s, const struct st_conn *c)
 
 static bool pid_match(const struct st_trace *t, void *arg)
 {
-	const struct show *s = arg;
+	const struct st_show *s = arg;
 
 	return !s->f.pid || t->hdr.pid == s->f.pid;
 }
@@ -57,7 +62,7 @@ static bool pid_match(const struct st_trace *t, void *arg)
  * of the process and connection asked for, and the accept that made it. */
 static bool call_match(const struct st_rec *r, int file, void *arg)
 {
-	const struct show *s = arg;
+	const struct st_show *s = arg;
 	const struct st_trace *t = &s->rd.m->set->t[file];
 
 	return pid_match(t, arg) &&
@@ -68,7 +73,7 @@ static bool call_match(const struct st_rec *r, int file, void *arg)
 
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
-	struct show *s = arg;
+	struct st_show *s = arg;
 	struct st_conn *o = c->other;
 
 	/* a joined pair reads from the client's side */
@@ -76,7 +81,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 		o = c;
 		c = c->other;
 	}
-	bool match = conn_match(s, c) || (o && conn_match(s, o));
+	bool match = !s->quiet && !(c->hidden && (!o || o->hidden)) &&
+		     (conn_match(s, c) || (o && conn_match(s, o)));
 
 	if (match) {
 		s->shown++;
@@ -100,9 +106,11 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 static void on_finding(struct st_model *m, const struct st_finding *f,
 		       void *arg)
 {
-	struct show *s = arg;
+	struct st_show *s = arg;
 	const struct st_traceset *set = m->set;
 
+	if (s->quiet)
+		return;
 	if (s->f.pid && set->t[f->file].hdr.pid != s->f.pid)
 		return;
 	if (s->f.conn && f->conn != s->f.conn)
@@ -190,107 +198,169 @@ static int close_out(FILE *f, const char *path, int rc)
 	return 0;
 }
 
-int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+/* Frees S and what it holds; files still open are closed unfinished. */
+static void show_free(struct st_show *s)
 {
-	struct show s;
-	struct st_model m;
-	struct st_merge mg;
-	struct st_out *o = malloc(sizeof(*o));
-	struct st_rec r;
-	FILE *pf = NULL, *hf = NULL;
-	int file, rc = 1;
+	if (s->pf)
+		fclose(s->pf);
+	if (s->hf)
+		fclose(s->hf);
+	st_model_free(&s->m);
+	free(s->found);
+	free(s->o);
+	free(s);
+}
 
-	if (!o || st_merge_init(&mg, set)) {
+struct st_show *st_show_open(struct st_traceset *set,
+			     const struct st_view_opts *vo)
+{
+	struct st_show *s = calloc(1, sizeof(*s));
+	struct st_out *o = malloc(sizeof(*o));
+
+	if (!s || !o) {
 		fprintf(stderr, "socktrace: out of memory\n");
+		free(s);
 		free(o);
-		return 1;
+		return NULL;
 	}
-	memset(&s, 0, sizeof(s));
 	st_out_init(o, stdout);
-	s.json = vo->json;
+	s->o = o;
+	s->json = vo->json;
 	/* a file output replaces the text on stdout (--json still adds) */
-	s.text = !vo->json && !vo->html && !vo->perfetto;
-	s.f.pid = vo->pid;
-	s.f.conn = vo->conn;
-	s.f.port = vo->port;
-	s.rd.o = o;
-	s.rd.m = &m;
-	s.rd.color = vo->color;
-	s.rd.wall = vo->wall;
-	st_model_init(&m, set, on_conn, on_finding, &s);
-	if (vo->perfetto && !(pf = open_out(vo->perfetto)))
-		goto out;
-	if (vo->html && !(hf = open_out(vo->html)))
-		goto out;
-	if (pf)
-		s.perfetto = st_perfetto_open(pf, &m);
-	if (hf) {
-		struct st_render hr = s.rd;
+	s->text = !vo->json && !vo->html && !vo->perfetto;
+	s->f.pid = vo->pid;
+	s->f.conn = vo->conn;
+	s->f.port = vo->port;
+	s->rd.o = o;
+	s->rd.m = &s->m;
+	s->rd.color = vo->color;
+	s->rd.wall = vo->wall;
+	st_model_init(&s->m, set, on_conn, on_finding, s);
+	if (vo->perfetto && !(s->pf = open_out(vo->perfetto)))
+		goto fail;
+	if (vo->html && !(s->hf = open_out(vo->html)))
+		goto fail;
+	s->pf_path = vo->perfetto;
+	s->hf_path = vo->html;
+	if (s->pf)
+		s->perfetto = st_perfetto_open(s->pf, &s->m);
+	if (s->hf) {
+		struct st_render hr = s->rd;
 		hr.color = false;
-		s.html = st_html_open(hf, &hr, pid_match, &s);
+		s->html = st_html_open(s->hf, &hr, pid_match, s);
 	}
-	if ((pf && !s.perfetto) || (hf && !s.html)) {
+	if ((s->pf && !s->perfetto) || (s->hf && !s->html)) {
 		fprintf(stderr, "socktrace: out of memory\n");
-		goto out;
+		goto fail;
 	}
-	if (s.json)
-		for (int i = 0; i < set->n; i++)
-			if (pid_match(&set->t[i], &s))
-				st_process_json(o, &set->t[i]);
-	while (st_merge_next(&mg, &r, &file)) {
-		bool shown = (s.json || s.perfetto) && call_match(&r, file, &s);
-		if (s.json && shown)
-			st_call_json(o, &r, set->t[file].hdr.pid);
-		if (s.perfetto && shown)
-			st_perfetto_call(s.perfetto, &r, file);
-		st_model_add(&m, &r, file);
-	}
-	st_model_finish(&m);
-	if (s.text) {
-		if (s.shown == 0)
+	return s;
+fail:
+	show_free(s);
+	return NULL;
+}
+
+struct st_model *st_show_model(struct st_show *s)
+{
+	return &s->m;
+}
+
+void st_show_quiet(struct st_show *s, bool quiet)
+{
+	s->quiet = quiet;
+}
+
+void st_show_process(struct st_show *s, int file)
+{
+	const struct st_traceset *set = s->m.set;
+
+	if (s->json && pid_match(&set->t[file], s))
+		st_process_json(s->o, &set->t[file]);
+}
+
+void st_show_record(struct st_show *s, const struct st_rec *r, int file)
+{
+	bool shown = !s->quiet && (s->json || s->perfetto) &&
+		     call_match(r, file, s);
+
+	if (s->json && shown)
+		st_call_json(s->o, r, s->m.set->t[file].hdr.pid);
+	if (s->perfetto && shown)
+		st_perfetto_call(s->perfetto, r, file);
+	st_model_add(&s->m, r, file);
+}
+
+int st_show_flush(struct st_show *s)
+{
+	return st_out_flush(s->o);
+}
+
+/* Finishes output file F of S (PATH; CLOSE_RC its writer's result). */
+static int finish_out(struct st_show *s, FILE **f, const char *path,
+		      int close_rc)
+{
+	int rc = close_out(*f, path, close_rc);
+
+	*f = NULL;
+	if (!rc)
+		fprintf(stderr, "socktrace: wrote %s (%llu connections)\n",
+			path, (unsigned long long)s->shown);
+	return rc ? 1 : 0;
+}
+
+int st_show_close(struct st_show *s)
+{
+	struct st_out *o = s->o;
+	int rc = 0;
+
+	s->quiet = false;
+	st_model_finish(&s->m);
+	if (s->text) {
+		if (s->shown == 0)
 			st_out_str(o, "no connections match\n");
-		st_out_fmt(o, "%sFindings%s\n", s.rd.color ? "\033[1m" : "",
-			   s.rd.color ? "\033[0m" : "");
-		for (size_t i = 0; i < s.nfound; i++)
-			st_render_finding_text(&s.rd, &s.found[i]);
-		if (s.more_found)
+		st_out_fmt(o, "%sFindings%s\n", s->rd.color ? "\033[1m" : "",
+			   s->rd.color ? "\033[0m" : "");
+		for (size_t i = 0; i < s->nfound; i++)
+			st_render_finding_text(&s->rd, &s->found[i]);
+		if (s->more_found)
 			st_out_fmt(o, "  (%zu more findings not shown)\n",
-				   s.more_found);
-		if (!s.nfound)
+				   s->more_found);
+		if (!s->nfound)
 			st_out_str(o, "  none\n");
 	}
-	rc = 0;
 	if (st_out_flush(o)) {
 		fprintf(stderr, "socktrace: write error on output\n");
 		rc = 1;
 	}
-	if (pf) {
-		if (close_out(pf, vo->perfetto, st_perfetto_close(s.perfetto)))
-			rc = 1;
-		else
-			fprintf(stderr, "socktrace: wrote %s (%llu connections)"
-					"\n", vo->perfetto,
-				(unsigned long long)s.shown);
-		pf = NULL;
+	if (s->pf && finish_out(s, &s->pf, s->pf_path,
+				st_perfetto_close(s->perfetto)))
+		rc = 1;
+	if (s->hf && finish_out(s, &s->hf, s->hf_path,
+				st_html_close(s->html)))
+		rc = 1;
+	show_free(s);
+	return rc;
+}
+
+int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+{
+	struct st_merge mg;
+	struct st_rec r;
+	int file;
+	struct st_show *s = st_show_open(set, vo);
+
+	if (!s)
+		return 1;
+	if (st_merge_init(&mg, set)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		st_show_close(s);
+		return 1;
 	}
-	if (hf) {
-		if (close_out(hf, vo->html, st_html_close(s.html)))
-			rc = 1;
-		else
-			fprintf(stderr, "socktrace: wrote %s (%llu connections)"
-					"\n", vo->html,
-				(unsigned long long)s.shown);
-		hf = NULL;
-	}
-out:
-	if (pf)
-		fclose(pf);
-	if (hf)
-		fclose(hf);
-	st_model_free(&m);
+	for (int i = 0; i < set->n; i++)
+		st_show_process(s, i);
+	while (st_merge_next(&mg, &r, &file))
+		st_show_record(s, &r, file);
+	int rc = st_show_close(s);
 	st_merge_free(&mg);
-	free(s.found);
-	free(o);
 	return rc;
 }
 

@@ -79,7 +79,8 @@
 #define ST_SHAPE_range(F)                               \
 	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state)
 #define ST_SHAPE_seen(F)                                \
-	F(i32, domain) F(i32, socktype) F(addr, local) F(addr, peer)
+	F(i32, domain) F(i32, socktype) F(addr, local) F(addr, peer) \
+	F(tcpstate, tcp_state) F(u32, flags)
 
 /* Every shape, once, so per-shape code can be generated. */
 #define ST_SHAPE_LIST(S)                                                  \

@@ -68,6 +68,10 @@ enum st_call {
 
 enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
 
+/* seen records: u.seen.flags */
+#define ST_SEEN_LISTENING 0x1 /* SO_ACCEPTCONN: a listening socket */
+#define ST_SEEN_ATTACH 0x2    /* found open by socktrace attach */
+
 /* st_rec.flags */
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */
 
@@ -119,7 +123,15 @@ struct st_header {
 	char exe[256];
 	char host[64];
 	char boot_id[40];
-	uint8_t reserved[3520];
+	/*
+	 * Set only in a process socktrace attach loaded the library into:
+	 * it records while CLOCK_MONOTONIC ns < attach_until.  The viewer
+	 * renews this lease while it follows the file and sets it to 1 when
+	 * it stops; a process started with the preload leaves it 0 and
+	 * always records.
+	 */
+	uint64_t attach_until;
+	uint8_t reserved[3512];
 	/* live: each on its own cache line, written with atomics */
 	uint64_t next; /* records reserved so far */
 	uint8_t pad1[56];
