@@ -70,3 +70,4 @@ bench-viewer: all $(B)/tests/bench/gen_trace
 		$(or $(OUT),./)socktrace $(CONNECTIONS)
 
 .PHONY: bench bench-viewer
+include tests/fuzz/fuzz.mk

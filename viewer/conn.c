@@ -545,10 +545,29 @@ static void established(struct st_conn *c, uint64_t ts)
 	set_state(c, ST_ST_ESTABLISHED, ts);
 }
 
+/*
+ * Makes A and B each other's other end.  An end is joined once; records
+ * that would join it again (a trace file given twice, a damaged file)
+ * first part it from its old partner, so that no end is left pointing
+ * at one that is emitted and freed without it.
+ */
+static bool link_ends(struct st_conn *a, struct st_conn *b)
+{
+	if (a == b)
+		return false;
+	if (a->other && a->other != b)
+		a->other->other = NULL;
+	if (b->other && b->other != a)
+		b->other->other = NULL;
+	a->other = b;
+	b->other = a;
+	return true;
+}
+
 static void join(struct st_conn *cl, struct st_conn *srv)
 {
-	cl->other = srv;
-	srv->other = cl;
+	if (!link_ends(cl, srv))
+		return;
 	cl->awaiting_join = false;
 	srv->awaiting_join = false;
 	/* connect returned after SYN+ACK: from then the connection waited
@@ -577,6 +596,8 @@ static void pair_up(struct st_model *m, struct st_conn *c)
 	struct st_addr k[2];
 	bool srv = c->role == ST_ROLE_SERVER;
 
+	if (c->other)
+		return; /* joined already */
 	tuple_key(c, k);
 	HASH_FIND(hh, m->tuples, k, sizeof(k), t);
 	if (t && t->server != srv) {
@@ -804,8 +825,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 			d->kind = c->kind;
 			c->role = d->role = ST_ROLE_PAIR;
 			fd_add(m, file, r->u.sock.fd2, d);
-			c->other = d;
-			d->other = c;
+			link_ends(c, d);
 		}
 		break;
 	case ST_CALL_seen:

@@ -53,6 +53,7 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		snprintf(err, ST_ERR_LEN, "none of the %d trace files could be "
 					  "read",
 			 s->failed);
+		st_traceset_close(s);
 		return -1;
 	}
 	return 0;
@@ -67,27 +68,37 @@ void st_traceset_close(struct st_traceset *s)
 	s->n = 0;
 }
 
-void st_traceset_warn(struct st_traceset *s)
+int st_traceset_warn(struct st_traceset *s)
 {
+	int damaged = 0;
+
 	for (int i = 0; i < s->n; i++) {
 		struct st_trace *t = &s->t[i];
+		/* records the file should hold but does not: cut off with its
+		 * end (said in warn) or overwritten, dropped, never finished */
+		uint64_t gone = t->lost - t->cut + t->missing;
+
+		if (t->warn[0] || t->corrupt)
+			damaged++;
 		if (t->warn[0])
 			fprintf(stderr, "socktrace: %s\n", t->warn);
 		if (t->corrupt > 1)
 			fprintf(stderr, "socktrace: %s: %llu corrupt records "
 					"skipped\n",
 				t->path, (unsigned long long)t->corrupt);
-		if (t->lost || t->missing)
+		if (gone)
 			fprintf(stderr,
 				"socktrace: %s: %s[%d] lost %llu records%s: "
 				"its timelines may be incomplete\n",
 				t->path, t->hdr.comm, t->hdr.pid,
-				(unsigned long long)(t->lost + t->missing),
-				t->hdr.policy == ST_POLICY_RING && t->lost
+				(unsigned long long)gone,
+				t->hdr.policy == ST_POLICY_RING &&
+						t->lost > t->cut
 					? " (ring full: raise "
 					  "SOCKTRACE_MAX_SIZE)"
 					: "");
 	}
+	return damaged;
 }
 
 static void json_strn(struct st_out *o, const char *key, const char *s,

@@ -21,8 +21,13 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		     char *err);
 void st_traceset_close(struct st_traceset *s);
 
-/* Prints the warnings of every file (truncation, corruption, loss). */
-void st_traceset_warn(struct st_traceset *s);
+/*
+ * Prints the warnings of every file (truncation, corruption, loss);
+ * returns how many files are damaged (truncated or holding corrupt
+ * records), which makes the command's exit status 1.  Records lost to a
+ * full ring or a killed process are reported but are no damage.
+ */
+int st_traceset_warn(struct st_traceset *s);
 
 /* "comm[pid]" of trace file T. */
 const char *st_proc_name(const struct st_trace *t, char buf[48]);

@@ -49,6 +49,15 @@ void st_trace_refresh(struct st_trace *t);
  */
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
 
+/*
+ * The first record number from N on whose slot the file holds (N itself,
+ * or the start of the ring's next lap); UINT64_MAX past the last.  A
+ * truncated file, or one whose header claims a huge capacity, has long
+ * runs of records with no slot: walking [first, end) through this visits
+ * only the slots present, so the work is bounded by the file's size.
+ */
+uint64_t st_trace_skip(const struct st_trace *t, uint64_t n);
+
 /* Byte offset of record N's slot in the file. */
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);
 
