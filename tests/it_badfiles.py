@@ -283,3 +283,26 @@ def fuzz_regressions_clean_exit():
                                    timeout=120)
                 check(rc in (0, 1), f"{name}: valgrind exit {rc}: "
                       f"{err[-2000:]}")
+
+
+@test
+def same_file_twice_read_once_copy_harmless():
+    """A file named twice (the directory and the file in it) is read
+    once: the output is that of the directory alone.  A copy of a file
+    (two processes with the same ids: every record arrives twice) is
+    shown without crashing, each connection once per copy at most."""
+    with TraceDir() as t:
+        files = echo_traces(t)
+        ref = run_view_json([t.dir])
+        rc, out, err = viewer(["view", "--json", t.dir, files["server"]])
+        check(rc == 0 and json_lines(out) == ref,
+              f"named twice, read once: {rc} {err}")
+        cp = os.path.join(t.path, "copy.trace")
+        write(cp, read(files["server"]))
+        for argv in (["view", "--json"], ["view", "--no-color"],
+                     ["dump", "--json"]):
+            rc, out, err = viewer(argv + [t.dir, cp])
+            check(rc == 0, f"{argv} with a copy: exit {rc}: {err}")
+        got = json_lines(viewer(["view", "--json", t.dir, cp])[1])
+        ids = [c["id"] for c in got if c["type"] == "conn"]
+        check(len(ids) == len(set(ids)), f"no connection twice: {ids}")

@@ -4,7 +4,7 @@
 # suite (tests/integration.py) that compares runs with and without it.
 
 # Debian packages the tests need beyond the build's.
-TEST_DEPS := python3 curl nginx wrk strace valgrind
+TEST_DEPS := python3 curl nginx wrk strace valgrind clang libclang-rt-dev
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
@@ -71,3 +71,4 @@ bench-viewer: all $(B)/tests/bench/gen_trace
 
 .PHONY: bench bench-viewer
 include tests/fuzz/fuzz.mk
+include tests/tsan/tsan.mk

@@ -323,11 +323,19 @@ static void judge(struct st_model *m, struct st_conn *c)
 /* Queues C (with its other end) for emission once everything about it
  * is known; st_model_add emits after it is done with the record, so no
  * connection is freed while a record is being applied to it. */
+static bool held(const struct st_model *m, const struct st_conn *c)
+{
+	/* an fd still names it (a record re-added one after its close): it
+	 * cannot be freed yet; the end of the trace lets go of all fds */
+	return c->refs > 0 && !m->finishing;
+}
+
 static void try_emit(struct st_model *m, struct st_conn *c)
 {
-	if (c->emitted || !c->done || c->awaiting_join)
+	if (c->emitted || !c->done || c->awaiting_join || held(m, c))
 		return;
-	if (c->other && (!c->other->done || c->other->awaiting_join))
+	if (c->other && (!c->other->done || c->other->awaiting_join ||
+			 held(m, c->other)))
 		return;
 	c->emitted = true;
 	if (c->other)
@@ -1015,6 +1023,7 @@ void st_model_finish(struct st_model *m)
 	}
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
+	m->finishing = true;
 	size_t n = HASH_COUNT(m->conns), k = 0;
 	struct st_conn **all = xcalloc(n ? n : 1, sizeof(*all));
 	struct st_conn *c, *tmp;

@@ -7,6 +7,15 @@
 #include "load.h"
 #include "socktrace/dir.h"
 
+/* Is T's file one of those already open in S? */
+static bool seen(const struct st_traceset *s, const struct st_trace *t)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->t[i].dev == t->dev && s->t[i].ino == t->ino)
+			return true;
+	return false;
+}
+
 int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		     char *err)
 {
@@ -38,9 +47,12 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 	}
 	for (int i = 0; i < (n > 0 ? n : -n); i++) {
 		char e[ST_ERR_LEN];
-		if (n > 0 && st_trace_open(&s->t[s->n], files[i], e) == 0)
-			s->n++;
-		else if (n > 0) {
+		if (n > 0 && st_trace_open(&s->t[s->n], files[i], e) == 0) {
+			if (!seen(s, &s->t[s->n]))
+				s->n++;
+			else /* named twice (DIR and DIR/x.trace): once */
+				st_trace_close(&s->t[s->n]);
+		} else if (n > 0) {
 			fprintf(stderr, "socktrace: %s\n", e);
 			s->failed++;
 		}

@@ -103,6 +103,8 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 		return -1;
 	}
 	t->size = (size_t)st.st_size;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
 	t->map = mmap(NULL, t->size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (t->map == MAP_FAILED) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "socktrace/format.h"
 
@@ -16,6 +17,8 @@
  * numbered them; [first, end) is the range that may still be read. */
 struct st_trace {
 	char path[PATH_MAX];
+	dev_t dev; /* which file: the same one named twice is read once */
+	ino_t ino;
 	const uint8_t *map;
 	size_t size;
 	struct st_header hdr; /* copy, live counters as of the last refresh */

@@ -18,7 +18,8 @@ $(FUZZ_B)/viewer/%.o: viewer/%.c
 
 $(FUZZ_B)/fuzz_trace: tests/fuzz/fuzz_trace.c $(FUZZ_LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iviewer -fsanitize=fuzzer $^ -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iviewer -fsanitize=fuzzer \
+		$(filter %.c %.o,$^) -o $@
 
 $(FUZZ_B)/seeds/.done: tests/fuzz/seeds.sh libsocktrace.so $(EXAMPLE_BIN) \
 		$(B)/tests/progs/probe
