@@ -42,8 +42,10 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 	$(Q)printf 'Go\0' > $@.note && objcopy --add-section \
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
+# Under SANITIZE, a UBSan report fails the test that triggered it.
 test: all examples $(UNIT_BIN) $(PROG_BIN)
-	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
+	@export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}; \
+	fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail
 

@@ -306,7 +306,9 @@ int st_trace_find(char **paths, int npaths, char ***out, char *err)
 			}
 		}
 		closedir(d);
-		qsort(list + before, n - before, sizeof(char *), cmp_str);
+		if (n > before) /* list may still be NULL */
+			qsort(list + before, n - before, sizeof(char *),
+			      cmp_str);
 	}
 	*out = list;
 	return n;
