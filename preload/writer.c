@@ -321,6 +321,33 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 	}
 }
 
+/*
+ * Takes ring slot R over for record N (a later lap): marks it busy, which
+ * readers see as in flux.  Two writers a lap or more apart can reach the
+ * same slot at once (one was preempted while the ring went round); only
+ * one may write it, or the record read back would mix both.  The slot is
+ * taken only from a complete older record; a writer that finds it busy
+ * (or its first record not published yet, or a newer one there) gives
+ * its record up, and readers count it as never completed.  No waiting:
+ * the writer in the slot may be this thread, interrupted by a signal.
+ */
+static bool claim(struct st_rec *r, uint64_t n)
+{
+	uint64_t old = __atomic_load_n(&r->seq, __ATOMIC_RELAXED);
+
+	do {
+		if (old == 0 || (old & ST_SEQ_BUSY) || old > n)
+			return false;
+	} while (!__atomic_compare_exchange_n(&r->seq, &old,
+					      (n + 1) | ST_SEQ_BUSY, true,
+					      __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	/* the busy mark before any field: a reader that copies the slot
+	 * meanwhile sees seq change (seqlock) */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return true;
+}
+
 struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 		       int err)
 {
@@ -351,11 +378,8 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 		return NULL;
 	}
 	struct st_rec *r = &w.slots[i];
-	if (unlikely(n >= cap)) {
-		/* overwriting a ring slot: readers must see it as in flux */
-		__atomic_store_n(&r->seq, 0, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-	}
+	if (unlikely(n >= cap) && !claim(r, n))
+		return NULL;
 	c->seq = n + 1;
 	r->ts = c->ts;
 	r->dur = end - c->ts;

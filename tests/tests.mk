@@ -5,7 +5,7 @@
 
 # Debian packages the tests need beyond the build's.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
-	socat util-linux chromium
+	socat util-linux chromium clang libclang-rt-dev
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
@@ -43,8 +43,10 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 	$(Q)printf 'Go\0' > $@.note && objcopy --add-section \
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
+# Under SANITIZE, a UBSan report fails the test that triggered it.
 test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
-	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
+	@export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}; \
+	fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail
 
@@ -71,3 +73,5 @@ bench-viewer: all $(B)/tests/bench/gen_trace
 		$(or $(OUT),./)socktrace $(CONNECTIONS)
 
 .PHONY: bench bench-viewer
+include tests/fuzz/fuzz.mk
+include tests/tsan/tsan.mk

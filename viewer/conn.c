@@ -354,11 +354,19 @@ static void judge(struct st_model *m, struct st_conn *c)
 /* Queues C (with its other end) for emission once everything about it
  * is known; st_model_add emits after it is done with the record, so no
  * connection is freed while a record is being applied to it. */
+static bool held(const struct st_model *m, const struct st_conn *c)
+{
+	/* an fd still names it (a record re-added one after its close): it
+	 * cannot be freed yet; the end of the trace lets go of all fds */
+	return c->refs > 0 && !m->finishing;
+}
+
 static void try_emit(struct st_model *m, struct st_conn *c)
 {
-	if (c->emitted || !c->done || c->awaiting_join)
+	if (c->emitted || !c->done || c->awaiting_join || held(m, c))
 		return;
-	if (c->other && (!c->other->done || c->other->awaiting_join))
+	if (c->other && (!c->other->done || c->other->awaiting_join ||
+			 held(m, c->other)))
 		return;
 	c->emitted = true;
 	if (c->other)
@@ -576,10 +584,29 @@ static void established(struct st_conn *c, uint64_t ts)
 	set_state(c, ST_ST_ESTABLISHED, ts);
 }
 
+/*
+ * Makes A and B each other's other end.  An end is joined once; records
+ * that would join it again (a trace file given twice, a damaged file)
+ * first part it from its old partner, so that no end is left pointing
+ * at one that is emitted and freed without it.
+ */
+static bool link_ends(struct st_conn *a, struct st_conn *b)
+{
+	if (a == b)
+		return false;
+	if (a->other && a->other != b)
+		a->other->other = NULL;
+	if (b->other && b->other != a)
+		b->other->other = NULL;
+	a->other = b;
+	b->other = a;
+	return true;
+}
+
 static void join(struct st_conn *cl, struct st_conn *srv)
 {
-	cl->other = srv;
-	srv->other = cl;
+	if (!link_ends(cl, srv))
+		return;
 	cl->awaiting_join = false;
 	srv->awaiting_join = false;
 	/* connect returned after SYN+ACK: from then the connection waited
@@ -608,6 +635,8 @@ static void pair_up(struct st_model *m, struct st_conn *c)
 	struct st_addr k[2];
 	bool srv = c->role == ST_ROLE_SERVER;
 
+	if (c->other)
+		return; /* joined already */
 	tuple_key(c, k);
 	HASH_FIND(hh, m->tuples, k, sizeof(k), t);
 	if (t && t->server != srv) {
@@ -1008,8 +1037,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 			d->kind = c->kind;
 			c->role = d->role = ST_ROLE_PAIR;
 			fd_add(m, file, r->u.sock.fd2, d);
-			c->other = d;
-			d->other = c;
+			link_ends(c, d);
 		}
 		break;
 	case ST_CALL_seen:
@@ -1163,7 +1191,7 @@ void st_model_finish(struct st_model *m)
 	for (int i = 0; i < m->set->n; i++) {
 		const struct st_trace *t = &m->set->t[i];
 		char loss[256];
-		if (st_trace_loss(t, loss, sizeof(loss)))
+		if (st_trace_loss(t, true, loss, sizeof(loss)))
 			finding(m, "lost_records", 0, i, "%s", loss);
 		/* a process that ended let go of its fds: at exit (a leak)
 		 * or at death (killed); an exec'd image ended too */
@@ -1182,6 +1210,7 @@ void st_model_finish(struct st_model *m)
 	}
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
+	m->finishing = true;
 	size_t n = HASH_COUNT(m->conns), k = 0;
 	struct st_conn **all = xcalloc(n ? n : 1, sizeof(*all));
 	struct st_conn *c, *tmp;

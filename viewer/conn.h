@@ -128,6 +128,7 @@ struct st_model {
 	uint64_t t0;  /* first record's time */
 	uint64_t now; /* latest record's end time */
 	uint32_t ev_cap; /* timeline lines kept per connection */
+	bool finishing;         /* st_model_finish: emit what fds hold */
 	struct st_conn **ready; /* finished, to be emitted */
 	uint32_t nready, capready;
 	int *exits; /* files that exited, by exit time: ended in order */

@@ -127,7 +127,8 @@ int st_cmd_dump(int argc, char **argv)
 	struct item *items = NULL;
 	for (int i = 0; i < s.n; i++) {
 		struct st_trace *t = &s.t[i];
-		for (uint64_t k = t->first; k < t->end; k++) {
+		for (uint64_t k = st_trace_skip(t, t->first); k < t->end;
+		     k = st_trace_skip(t, k + 1)) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 4096;
 				struct item *m = realloc(items, cap * sizeof(*m));
@@ -149,7 +150,8 @@ int st_cmd_dump(int argc, char **argv)
 			}
 		}
 	}
-	qsort(items, n, sizeof(*items), cmp_item);
+	if (n) /* items is NULL when no file had a record */
+		qsort(items, n, sizeof(*items), cmp_item);
 
 	struct st_out *o = malloc(sizeof(*o));
 	if (!o) {
@@ -180,10 +182,9 @@ int st_cmd_dump(int argc, char **argv)
 			st_call_text(o, &items[i].r, t, t0);
 	}
 	int rc = st_out_flush(o) ? 1 : 0;
-	st_traceset_warn(&s);
+	int failed = s.failed + st_traceset_warn(&s);
 	free(o);
 	free(items);
-	int failed = s.failed;
 	st_traceset_close(&s);
 	if (rc)
 		fprintf(stderr, "socktrace dump: write error on output\n");

@@ -7,6 +7,15 @@
 #include "load.h"
 #include "socktrace/dir.h"
 
+/* Is T's file one of those already open in S? */
+static bool seen(const struct st_traceset *s, const struct st_trace *t)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->t[i].dev == t->dev && s->t[i].ino == t->ino)
+			return true;
+	return false;
+}
+
 int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		     char *err)
 {
@@ -38,9 +47,12 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 	}
 	for (int i = 0; i < (n > 0 ? n : -n); i++) {
 		char e[ST_ERR_LEN];
-		if (n > 0 && st_trace_open(&s->t[s->n], files[i], e) == 0)
-			s->n++;
-		else if (n > 0) {
+		if (n > 0 && st_trace_open(&s->t[s->n], files[i], e) == 0) {
+			if (!seen(s, &s->t[s->n]))
+				s->n++;
+			else /* named twice (DIR and DIR/x.trace): once */
+				st_trace_close(&s->t[s->n]);
+		} else if (n > 0) {
 			fprintf(stderr, "socktrace: %s\n", e);
 			s->failed++;
 		}
@@ -53,6 +65,7 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		snprintf(err, ST_ERR_LEN, "none of the %d trace files could be "
 					  "read",
 			 s->failed);
+		st_traceset_close(s);
 		return -1;
 	}
 	return 0;
@@ -81,10 +94,14 @@ void st_traceset_close(struct st_traceset *s)
 	s->n = 0;
 }
 
-void st_traceset_warn(struct st_traceset *s)
+int st_traceset_warn(struct st_traceset *s)
 {
+	int damaged = 0;
+
 	for (int i = 0; i < s->n; i++) {
 		struct st_trace *t = &s->t[i];
+		if (t->warn[0] || t->corrupt)
+			damaged++;
 		if (t->warn[0])
 			fprintf(stderr, "socktrace: %s\n", t->warn);
 		if (t->corrupt > 1)
@@ -92,14 +109,16 @@ void st_traceset_warn(struct st_traceset *s)
 					"skipped\n",
 				t->path, (unsigned long long)t->corrupt);
 		char loss[256];
-		if (st_trace_loss(t, loss, sizeof(loss)))
+		if (st_trace_loss(t, false, loss, sizeof(loss)))
 			fprintf(stderr, "socktrace: %s: %s\n", t->path, loss);
 	}
+	return damaged;
 }
 
-bool st_trace_loss(const struct st_trace *t, char *buf, size_t len)
+bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
+		   size_t len)
 {
-	uint64_t n = t->lost + t->missing;
+	uint64_t n = t->lost + t->missing - (with_cut ? 0 : t->cut);
 	uint64_t over = t->hdr.next > t->hdr.capacity
 				? t->hdr.next - t->hdr.capacity
 				: 0;
@@ -110,7 +129,7 @@ bool st_trace_loss(const struct st_trace *t, char *buf, size_t len)
 		: t->hdr.dropped
 			? " (its file could not grow: the file system was "
 			  "full or the directory unreachable)"
-		: t->cut ? " (the file is truncated)"
+		: t->cut && with_cut ? " (the file is truncated)"
 			 : "";
 
 	if (!n)

@@ -24,13 +24,21 @@ void st_traceset_close(struct st_traceset *s);
  * returns its index, or -1 with err set. */
 int st_traceset_add(struct st_traceset *s, const char *path, char *err);
 
-/* Prints the warnings of every file (truncation, corruption, loss). */
-void st_traceset_warn(struct st_traceset *s);
+/*
+ * Prints the warnings of every file (truncation, corruption, loss);
+ * returns how many files are damaged (truncated or holding corrupt
+ * records), which makes the command's exit status 1.  Records lost to a
+ * full ring or a killed process are reported but are no damage.
+ */
+int st_traceset_warn(struct st_traceset *s);
 
 /* "comm[pid]" of trace file T. */
 const char *st_proc_name(const struct st_trace *t, char buf[48]);
-/* "COMM[PID] lost N records (why): ..." into BUF; false if none lost. */
-bool st_trace_loss(const struct st_trace *t, char *buf, size_t len);
+/* "COMM[PID] lost N records (why): ..." into BUF; false if none lost.
+ * Without WITH_CUT, records cut off by truncation (said apart, in warn)
+ * are left out. */
+bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
+		   size_t len);
 
 /* {"type":"process",...} for file T, newline-terminated. */
 void st_process_json(struct st_out *o, const struct st_trace *t);

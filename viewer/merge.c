@@ -56,7 +56,9 @@ static void release(struct st_trace *t, uint64_t n)
 		return;
 	uint64_t first = st_trace_offset(t, n + 1 - per);
 	uint64_t last = st_trace_offset(t, n);
-	if (first < last) /* not across a ring's wrap */
+	/* not across a ring's wrap, and never past the file: that memory
+	 * is not ours to drop */
+	if (first < last && last + ST_SLOT_SIZE <= t->size)
 		madvise((void *)(t->map + first), last + ST_SLOT_SIZE - first,
 			MADV_DONTNEED);
 }
@@ -68,7 +70,7 @@ static bool load(struct st_merge *m, int f)
 
 	if (m->pos[f] < t->first)
 		m->pos[f] = t->first;
-	while (m->pos[f] < t->end) {
+	while ((m->pos[f] = st_trace_skip(t, m->pos[f])) < t->end) {
 		if (m->live && !st_trace_ready(t, m->pos[f]) &&
 		    m->stall[f]++ < ST_MERGE_PATIENCE)
 			return false; /* still being written: next time */

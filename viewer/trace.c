@@ -18,6 +18,17 @@ uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
 	return ST_HEADER_SIZE + (n % t->hdr.capacity) * ST_SLOT_SIZE;
 }
 
+uint64_t st_trace_skip(const struct st_trace *t, uint64_t n)
+{
+	uint64_t slot = n % t->hdr.capacity, next;
+
+	if (slot < t->slots)
+		return n;
+	if (__builtin_add_overflow(n, t->hdr.capacity - slot, &next))
+		return UINT64_MAX;
+	return next;
+}
+
 /*
  * Works out which records can be read and how many were lost: records
  * overwritten in a full ring or refused by a full stop-policy file
@@ -78,7 +89,7 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	if (st.st_size == 0) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: empty file (its process may have been killed "
-			 "while creating it)",
+			 "while creating it): no records to show, skipped",
 			 path);
 		close(fd);
 		return -1;
@@ -86,12 +97,14 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	if (st.st_size < ST_HEADER_SIZE) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: truncated at offset %lld: the header needs %d "
-			 "bytes",
+			 "bytes; skipped (copy the whole file)",
 			 path, (long long)st.st_size, ST_HEADER_SIZE);
 		close(fd);
 		return -1;
 	}
 	t->size = (size_t)st.st_size;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
 	t->map = mmap(NULL, t->size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (t->map == MAP_FAILED) {
@@ -102,10 +115,15 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	}
 	h = (const void *)t->map;
 	memcpy(&t->hdr, h, sizeof(t->hdr));
+	/* the writer NUL-terminates these; a damaged file may not */
+	t->hdr.comm[sizeof(t->hdr.comm) - 1] = 0;
+	t->hdr.exe[sizeof(t->hdr.exe) - 1] = 0;
+	t->hdr.host[sizeof(t->hdr.host) - 1] = 0;
+	t->hdr.boot_id[sizeof(t->hdr.boot_id) - 1] = 0;
 	if (memcmp(h->magic, ST_MAGIC, sizeof(h->magic))) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: not a socktrace trace file (bad magic at offset "
-			 "0)",
+			 "0): skipped; give trace files or their directory",
 			 path);
 		goto bad;
 	}
@@ -138,9 +156,10 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	    h->policy > ST_POLICY_STOP) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: corrupt header at offset 8 (version %u, slot "
-			 "size %u, capacity %llu)",
+			 "size %u, capacity %llu, policy %u): skipped, the "
+			 "file is damaged",
 			 path, h->version, h->slot_size,
-			 (unsigned long long)h->capacity);
+			 (unsigned long long)h->capacity, h->policy);
 		goto bad;
 	}
 	t->slots = (t->size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
@@ -152,7 +171,7 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	if (t->slots < want)
 		snprintf(t->warn, sizeof(t->warn),
 			 "%s: truncated at offset %zu (the writer had %llu "
-			 "bytes): %llu records lost",
+			 "bytes): %llu records lost, the rest are shown",
 			 path, t->size,
 			 (unsigned long long)(ST_HEADER_SIZE +
 					      want * ST_SLOT_SIZE),
@@ -228,10 +247,11 @@ int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 		if (!t->warn[0])
 			snprintf(t->warn, sizeof(t->warn),
 				 "%s: corrupt record at offset %llu (call "
-				 "kind %u): skipped",
+				 "kind %u, flags %#x): skipped, the rest are "
+				 "shown",
 				 t->path,
 				 (unsigned long long)st_trace_offset(t, n),
-				 r->call);
+				 r->call, r->flags);
 		return -1;
 	}
 	t->good++;
@@ -295,7 +315,9 @@ int st_trace_find(char **paths, int npaths, char ***out, char *err)
 			}
 		}
 		closedir(d);
-		qsort(list + before, n - before, sizeof(char *), cmp_str);
+		if (n > before) /* list may still be NULL */
+			qsort(list + before, n - before, sizeof(char *),
+			      cmp_str);
 	}
 	*out = list;
 	return n;

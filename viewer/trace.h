@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "socktrace/format.h"
 
@@ -16,6 +17,8 @@
  * numbered them; [first, end) is the range that may still be read. */
 struct st_trace {
 	char path[PATH_MAX];
+	dev_t dev; /* which file: the same one named twice is read once */
+	ino_t ino;
 	const uint8_t *map;
 	size_t size;
 	struct st_header hdr; /* copy, live counters as of the last refresh */
@@ -51,6 +54,15 @@ int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
 
 /* True when record N is published (its writer finished it). */
 bool st_trace_ready(const struct st_trace *t, uint64_t n);
+
+/*
+ * The first record number from N on whose slot the file holds (N itself,
+ * or the start of the ring's next lap); UINT64_MAX past the last.  A
+ * truncated file, or one whose header claims a huge capacity, has long
+ * runs of records with no slot: walking [first, end) through this visits
+ * only the slots present, so the work is bounded by the file's size.
+ */
+uint64_t st_trace_skip(const struct st_trace *t, uint64_t n);
 
 /* Byte offset of record N's slot in the file. */
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);

@@ -453,8 +453,7 @@ int st_cmd_view(int argc, char **argv)
 		return 1;
 	}
 	int rc = st_show(&set, &vo);
-	st_traceset_warn(&set);
-	if (set.failed)
+	if (st_traceset_warn(&set) || set.failed)
 		rc = 1;
 	st_traceset_close(&set);
 	return rc;

@@ -11,7 +11,9 @@
 /*
  * A trace file is one header page followed by fixed-size record slots.
  * Slot i holds record number n where n % capacity == i; its seq field is
- * n + 1 once the record is complete (0 while empty or being written).
+ * n + 1 once the record is complete, 0 while the slot is empty or its
+ * first record is being written, and n + 1 | ST_SEQ_BUSY while a later
+ * lap of a ring rewrites it with record n.
  * All integers are in the byte order of the machine that wrote them; a
  * version that reads right only byte-swapped tells a reader it differs.
  */
@@ -21,6 +23,7 @@
 #define ST_SLOT_SIZE 128
 #define ST_PAYLOAD_SIZE 72
 #define ST_CHUNK_SLOTS 8192 /* growth step: 1 MiB of slots */
+#define ST_SEQ_BUSY (1ull << 63) /* st_rec.seq: a ring writer owns the slot */
 
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
