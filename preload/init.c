@@ -19,6 +19,7 @@ bool st__attached;
 struct st__config st__cfg;
 int32_t st__pid;
 
+ST_TLS int st__vforked; /* see internal.h */
 static ST_TLS int32_t tls_tid;
 
 int32_t st__tid(void)

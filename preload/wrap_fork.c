@@ -28,7 +28,6 @@ ST_EXPORT pid_t fork(void)
 	return ret;
 }
 
-ST_TLS int st__vforked;
 
 #ifdef __x86_64__
 /* The failed vfork's errno, set from C: the asm below tail-calls it. */

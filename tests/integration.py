@@ -779,15 +779,23 @@ with open(os.path.join(ROOT, "tests", "nginx.conf.in")) as f:
     NGINX_CONF = f.read()
 
 
-@test
-def viewer_clean_under_valgrind():
+def valgrind():
+    """valgrind's path; None under make SANITIZE=... (valgrind cannot run
+    an ASan binary, and the sanitizers check the same runs instead)."""
     if os.environ.get("ST_OUT", ".") != ".":
-        # make SANITIZE=...: valgrind cannot run an ASan binary, and the
-        # sanitizers check the same runs (the other view tests) instead
-        return
+        print("  (skipped: the sanitizers check these runs)")
+        return None
     vg = shutil.which("valgrind")
     if not vg:
         raise Fail("valgrind is not installed: run 'make deps'")
+    return vg
+
+
+@test
+def viewer_clean_under_valgrind():
+    vg = valgrind()
+    if not vg:
+        return
     with TraceDir() as t:
         dirs = []
         for ex in ("echo", "backlog", "close_wait", "server_close",

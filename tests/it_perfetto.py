@@ -294,8 +294,9 @@ def perfetto_filters_and_errors():
 
 @test
 def exports_clean_under_valgrind():
-    vg = shutil.which("valgrind")
-    check(vg, "valgrind is not installed: run 'make deps'")
+    vg = valgrind()
+    if not vg:
+        return
     with TraceDir() as t:
         trace_examples(t, ["echo", "close_wait", "refused", "nonblock"])
         page = os.path.join(t.path, "r.html")

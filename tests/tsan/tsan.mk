@@ -6,9 +6,10 @@
 TSAN_B := build/tsan
 TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 	-fsanitize=thread -fno-omit-frame-pointer
-# What the writer needs: start-up and configuration, real functions,
-# the fd table and record helpers; not the wrappers.
-TSAN_PRELOAD := writer init real fdtab record
+# What the writer needs: start-up and configuration (attach's entry point
+# included), real functions, the fd table and record helpers; not the
+# wrappers.
+TSAN_PRELOAD := writer init real fdtab record attach
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
 	$(TSAN_B)/viewer/trace.o
 
@@ -17,9 +18,12 @@ $(TSAN_B)/%.o: %.c
 	@$(if $(Q),echo "  CC      $< (tsan)")
 	$(Q)clang $(TSAN_CFLAGS) -c $< -o $@
 
+# -rdynamic: the library's start-up looks for itself in the program's
+# global scope (else it waits for socktrace attach), as when preloaded.
 $(TSAN_B)/ring_writer: tests/tsan/ring_writer.c $(TSAN_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)clang $(TSAN_CFLAGS) -pthread $(filter %.c %.o,$^) -o $@ -ldl
+	$(Q)clang $(TSAN_CFLAGS) -pthread -rdynamic $(filter %.c %.o,$^) \
+		-o $@ -ldl
 
 # Any data race TSan sees fails the run (its exit code, 66).
 tsan: $(TSAN_B)/ring_writer
