@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -242,6 +243,28 @@ static bool create(void)
  * wins runs it; others yield until it is done.  A signal handler that
  * interrupts the winner gets false rather than waiting for itself.
  */
+/*
+ * The slow paths (making the file, growing it) run with signals blocked:
+ * a handler that makes socket calls then waits until they are done
+ * instead of finding its own thread busy (its records would be lost) or
+ * spinning on a flag its own thread holds (a deadlock).  It is delayed by
+ * at most the time of one file operation, once per 8,192 records.
+ */
+static uint64_t signals_off(void)
+{
+	uint64_t all = ~0ull, old = 0;
+
+	st__sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old,
+		sizeof(all), 0, 0);
+	return old;
+}
+
+static void signals_back(uint64_t old)
+{
+	st__sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0,
+		0);
+}
+
 static struct st_header *header(void)
 {
 	for (;;) {
@@ -250,6 +273,7 @@ static struct st_header *header(void)
 			return w.hdr;
 		if (s == W_FAILED || tls_busy)
 			return NULL;
+		uint64_t mask = signals_off();
 		if (s == W_NONE &&
 		    __atomic_compare_exchange_n(&w.state, &s, W_BUSY, false,
 						__ATOMIC_ACQUIRE,
@@ -263,8 +287,10 @@ static struct st_header *header(void)
 			errno = e;
 			__atomic_store_n(&w.state, ok ? W_READY : W_FAILED,
 					 __ATOMIC_RELEASE);
+			signals_back(mask);
 			continue;
 		}
+		signals_back(mask);
 		sched_yield();
 	}
 }
@@ -282,9 +308,11 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		if (tls_busy || (i >= m && m >= w.capacity))
 			return false;
 		int expect = 0;
+		uint64_t mask = signals_off();
 		if (!__atomic_compare_exchange_n(&w.growing, &expect, 1, false,
 						 __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED)) {
+			signals_back(mask);
 			sched_yield();
 			continue;
 		}
@@ -314,8 +342,9 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		if (ok && i >= w.populated)
 			populate(m);
 		tls_busy = 0;
-		errno = e;
 		__atomic_store_n(&w.growing, 0, __ATOMIC_RELEASE);
+		signals_back(mask);
+		errno = e;
 		if (!ok)
 			return false;
 	}

@@ -330,6 +330,22 @@ def vfork_failure_keeps_errno():
               f"vfork failed with EAGAIN: {plain[1]}")
 
 
+@test
+def signals_landing_inside_the_library():
+    # a 50 us timer interrupts the data loop anywhere, our wrappers
+    # included; each handler makes and closes a socket
+    (procs, calls), by, out = same_run_view([PROBE, "async-signals", "2000"])
+    check(procs[0]["lost"] == 0, f"nothing lost: {procs}")
+    udp = [c for c in calls_of(calls, "socket") if c["socktype"] == 2]
+    check(len(udp) == 2000, f"2000 handler sockets: {len(udp)}")
+    closed = {c["conn"] for c in calls_of(calls, "close")}
+    check(all(c["conn"] in closed for c in udp), "each closed")
+    w, r = calls_of(calls, "write"), calls_of(calls, "read")
+    check(len(w) == len(r) > 0 and all(c["bytes"] == 1 for c in w + r),
+          f"the loop's writes and reads pair up: {len(w)} {len(r)}")
+    check(all(c["end"] == "closed" for c in by["conn"]), "all closed")
+
+
 # --- faults ---------------------------------------------------------------
 
 @test

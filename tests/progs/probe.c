@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -323,6 +324,47 @@ static int signals(int n)
 			abort();
 	}
 	printf("handled %d\n", (int)handled);
+	return 0;
+}
+
+static volatile sig_atomic_t ticks;
+static int async_n;
+
+/* SIGALRM from a fast timer: lands anywhere, inside our wrappers too. */
+static void on_alarm(int sig)
+{
+	int e = errno;
+	(void)sig;
+	if (ticks < async_n) {
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		close(s);
+		ticks++;
+	}
+	errno = e;
+}
+
+/* Data calls on a socket pair while N timer signals make and close
+ * sockets in their handler. */
+static int async_signals(int n)
+{
+	struct itimerval it = { { 0, 50 }, { 0, 50 } };
+	struct sigaction sa = { .sa_handler = on_alarm,
+				.sa_flags = SA_RESTART };
+	int sp[2];
+	char c = 'x';
+
+	async_n = n;
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (ticks < n)
+		if (write(sp[0], &c, 1) != 1 || read(sp[1], &c, 1) != 1)
+			abort();
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	close(sp[0]);
+	close(sp[1]);
+	printf("handled %d\n", (int)ticks);
 	return 0;
 }
 
@@ -771,6 +813,8 @@ int main(int argc, char **argv)
 			     argc > 3 ? atoi(argv[3]) : 10000);
 	else if (!strcmp(s, "signals"))
 		rc = signals(argc > 2 ? atoi(argv[2]) : 1000);
+	else if (!strcmp(s, "async-signals"))
+		rc = async_signals(argc > 2 ? atoi(argv[2]) : 2000);
 	else if (!strcmp(s, "closeall"))
 		rc = closeall();
 	else if (!strcmp(s, "fork"))
