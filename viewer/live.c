@@ -640,12 +640,13 @@ static void draw(struct live *l)
 		if (!(i < l->m.nfiles && l->m.ended[i]))
 			procs++;
 	}
+	/* what the keys changed first: a long directory name cuts the end */
 	int hl = snprintf(line, sizeof(line),
-			  " socktrace live  %s  %.0f rec/s  lost %llu  "
-			  "sort:%s%s%s%s  %d process%s",
-			  l->source, l->rate, (unsigned long long)lost,
+			  " socktrace live  sort:%s%s%s%s  %.0f rec/s  lost "
+			  "%llu  %s  %d process%s",
 			  sort_name[l->sort], l->filter[0] ? "  filter:" : "",
-			  l->filter, l->paused ? "  PAUSED" : "", procs,
+			  l->filter, l->paused ? "  PAUSED" : "", l->rate,
+			  (unsigned long long)lost, l->source, procs,
 			  procs == 1 ? "" : "es");
 	/* then their names, as many as fit */
 	for (int i = 0, k = 0; i < l->m.set->n && hl < COLS; i++) {
