@@ -293,3 +293,64 @@ def live_sigterm_resize_and_errors():
                   f"'{cmd}': exit 1 saying '{says}': {s}")
         finally:
             tm.close()
+
+
+FORGETFUL = """
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+while c.recv(100):
+    pass
+time.sleep(600)  # EOF read, never closed: CLOSE_WAIT
+"""
+
+
+@test
+def live_findings_as_they_appear():
+    """A server that reads EOF and never closes: its connection shows in
+    CLOSE_WAIT with a finding that holds now; killed, the connection
+    moves to the closes and the finding stays."""
+    with TraceDir() as t:
+        env = base_env()
+        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
+        srv = subprocess.Popen([sys.executable, "-c", FORGETFUL], env=env,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+        tm = None
+        try:
+            port = int(srv.stdout.readline())
+            tm = Tmux(f"{VIEWER} live {t.dir}")
+            tm.wait(lambda s: rows(s, "LISTENERS", f"127.0.0.1:{port}"),
+                    "the forgetful server's listener")
+            c = socket.create_connection(("127.0.0.1", port), 10)
+            pc = f":{port_of(c)}"
+            c.close()
+            s = tm.wait(lambda s: [r for r in rows(s, "CONNECTIONS", pc)
+                                   if "CLOSE_WAIT" in r],
+                        f"{pc} in CLOSE_WAIT")
+            s = tm.wait(lambda s: rows(s, "FINDINGS", "now close_wait"),
+                        "the CLOSE_WAIT finding while it lasts")
+            check(rows(s, "FINDINGS", "has not closed it"),
+                  f"the finding says it is not closed yet: {s}")
+            srv.kill()
+            srv.wait()
+            s = tm.wait(lambda s: rows(s, "CLOSES", pc) and
+                        not rows(s, "CONNECTIONS", pc),
+                        "the killed server's connection in the closes")
+            check("killed" in rows(s, "CLOSES", pc)[0],
+                  f"ended by the process's death: {s}")
+            s = tm.wait(lambda s: [r for r in rows(s, "FINDINGS",
+                                                   "close_wait:")
+                                   if not r.startswith("now")],
+                        "the CLOSE_WAIT finding kept after the end")
+            check(not rows(s, "FINDINGS", "now close_wait"),
+                  f"no longer a finding of now: {s}")
+            tm.keys("q")
+            restored(tm, "q")
+        finally:
+            if tm:
+                tm.close()
+            stop_proc(srv)

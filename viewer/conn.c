@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "merge.h"
+#include "proc.h"
 #include "records.h"
 
 const char *const st_state_name[] = {
@@ -1151,6 +1152,10 @@ static bool alive(const struct st_trace *t)
 
 	if (kill(t->hdr.pid, 0) != 0 && errno != EPERM)
 		return false;
+	/* a zombie has let go of its fds: its parent has not reaped it */
+	char st = st_proc_state(t->hdr.pid, NULL);
+	if (st == 'Z' || st == 'X')
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->hdr.pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -1175,7 +1180,7 @@ static int by_open(const void *a, const void *b)
  * fds, at exit (a leak) or at death (killed); an exec'd image ended too.
  * At the end (FINAL), each file's loss is said first.
  */
-static void end_gone(struct st_model *m, bool final)
+static void end_gone(struct st_model *m, bool final, uint64_t death)
 {
 	end_exited_before(m, UINT64_MAX);
 	for (int i = 0; i < m->set->n; i++) {
@@ -1195,14 +1200,14 @@ static void end_gone(struct st_model *m, bool final)
 						     : ST_END_DEATH;
 		if (end == ST_END_OPEN)
 			continue;
-		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : m->now,
+		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : death,
 			    end);
 	}
 }
 
-void st_model_reap(struct st_model *m)
+void st_model_reap(struct st_model *m, uint64_t now)
 {
-	end_gone(m, false);
+	end_gone(m, false, now > m->now ? now : m->now);
 }
 
 struct st_conn *st_model_open_next(const struct st_model *m,
@@ -1226,7 +1231,7 @@ void st_model_judge_open(struct st_model *m, struct st_conn *c, uint64_t now,
 
 void st_model_finish(struct st_model *m)
 {
-	end_gone(m, true);
+	end_gone(m, true, m->now);
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
 	size_t n = HASH_COUNT(m->conns), k = 0;

@@ -155,10 +155,11 @@ void st_model_mark_attach(struct st_model *m);
 void st_model_set_changed(struct st_model *m);
 /*
  * Live following: ends the processes that are gone (exited, replaced by
- * exec, or died without a word), so their connections end too.  Call it
- * after the records written so far were fed.
+ * exec, or died without a word, then at NOW, when that was noticed), so
+ * their connections end too.  Call it after the records written so far
+ * were fed.
  */
-void st_model_reap(struct st_model *m);
+void st_model_reap(struct st_model *m, uint64_t now);
 /*
  * The connections not emitted yet, in no order: open ones, and finished
  * ends waiting for their other end.  The first for C NULL, then the one

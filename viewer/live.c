@@ -29,6 +29,8 @@
 #define NOTE_NS (8ull * 1000000000ull)
 #define MAX_ONGOING 64
 #define MAX_KQ 64
+/* Lines a finding is wrapped on, at most. */
+#define FIND_LINES 3
 
 enum sort { SORT_AGE, SORT_BYTES, SORT_STATE, SORT_PROCESS, SORT_N };
 static const char *const sort_name[] = { "age", "bytes", "state", "process" };
@@ -341,7 +343,7 @@ static void kq_refresh(struct live *l)
 /* Every second: ages move on, dead processes end, the rate is counted. */
 static void slow_tick(struct live *l, uint64_t now)
 {
-	st_model_reap(&l->m);
+	st_model_reap(&l->m, now);
 	kq_refresh(l);
 	if (l->rate_ts)
 		l->rate = (double)(l->fw.records - l->rate_rec) * 1e9 /
@@ -521,7 +523,7 @@ static int by_sort(const void *pa, const void *pb)
  */
 static void share(int h, const int want[4], int got[4])
 {
-	static const int part[4] = { 4, 0, 4, 6 };
+	static const int part[4] = { 4, 0, 4, 4 };
 	static const int order[3] = { 2, 3, 0 };
 	int left = h;
 
@@ -542,6 +544,41 @@ static void share(int h, const int want[4], int got[4])
 		got[i] += more;
 		left -= more;
 	}
+}
+
+/*
+ * Cuts TEXT into at most FIND_LINES lines of width W (the ones after the
+ * first are indented by 2), at spaces when it can: their starts and
+ * lengths; returns how many.  The last one is cut short if need be.
+ */
+static int wrap(const char *text, int w, int st[], int len[])
+{
+	int n = 0, pos = 0, total = (int)strlen(text);
+
+	while (pos < total && n < FIND_LINES) {
+		int room = n ? w - 2 : w;
+		if (room < 8)
+			room = 8;
+		int l = total - pos;
+		if (l > room) {
+			l = room;
+			for (int k = room; k > room / 2; k--)
+				if (text[pos + k] == ' ') {
+					l = k;
+					break;
+				}
+		}
+		st[n] = pos;
+		len[n++] = l;
+		pos += l;
+		while (text[pos] == ' ')
+			pos++;
+	}
+	if (!n) {
+		st[0] = len[0] = 0;
+		n = 1;
+	}
+	return n;
 }
 
 static void draw_help(void)
@@ -674,7 +711,20 @@ static void draw(struct live *l)
 		if (match(l, k->local, k->peer, k->proc, k->state))
 			cidx[ncm++] = (int)((l->nclose - 1 - i) % RING);
 	}
-	int want[4] = { nl, nc, ncm, nfind }, got[4];
+	int flines = 0;
+	for (int i = 0; i < nfind; i++) {
+		const struct found *f =
+			i < l->nongoing
+				? &l->ongoing[i]
+				: &l->finds[(l->nfind - 1 - (i - l->nongoing)) %
+					    RING];
+		int st[FIND_LINES], len[FIND_LINES];
+		char text[sizeof(f->msg) + 64];
+		snprintf(text, sizeof(text), "%s%s: %s",
+			 i < l->nongoing ? "now " : "", f->kind, f->msg);
+		flines += wrap(text, COLS, st, len);
+	}
+	int want[4] = { nl, nc, ncm, flines }, got[4];
 	share(LINES - 2 - 4, want, got);
 
 	/* listeners */
@@ -835,27 +885,33 @@ static void draw(struct live *l)
 		colour(l, y, kstate_x, kc.w[3], state_pair(k->state));
 	}
 
-	/* findings: those that hold now, then the others newest first */
+	/* findings: those that hold now, then the others newest first;
+	 * each wrapped on up to FIND_LINES lines */
 	title(y++, "FINDINGS", nfind, "");
-	for (int i = 0; i < got[3]; i++, y++) {
-		if (i >= nfind) {
-			if (!nfind)
-				line_out(y, "  (none)", A_DIM);
-			continue;
-		}
+	int row = 0;
+	for (int i = 0; i < nfind && row < got[3]; i++) {
+		bool now_f = i < l->nongoing;
 		const struct found *f =
-			i < l->nongoing
-				? &l->ongoing[i]
-				: &l->finds[(l->nfind - 1 - (i - l->nongoing)) %
-					    RING];
-		snprintf(line, sizeof(line), "%s%s: %s",
-			 i < l->nongoing ? "now " : "", f->kind, f->msg);
-		line_out(y, line, i < l->nongoing ? A_BOLD : A_NORMAL);
+			now_f ? &l->ongoing[i]
+			      : &l->finds[(l->nfind - 1 - (i - l->nongoing)) %
+					  RING];
+		char text[sizeof(f->msg) + 64];
+		int st[FIND_LINES], len[FIND_LINES];
+		snprintf(text, sizeof(text), "%s%s: %s", now_f ? "now " : "",
+			 f->kind, f->msg);
+		int n = wrap(text, COLS, st, len), y0 = y;
+		for (int k = 0; k < n && row < got[3]; k++, row++, y++) {
+			snprintf(line, sizeof(line), "%s%.*s", k ? "  " : "",
+				 len[k], text + st[k]);
+			line_out(y, line, now_f ? A_BOLD : A_NORMAL);
+		}
 		if (l->color)
-			mvchgat(y, 0, (int)strlen(f->kind) + 1 +
-					      (i < l->nongoing ? 4 : 0),
+			mvchgat(y0, 0, (int)strlen(f->kind) + 1 +
+						  (now_f ? 4 : 0),
 				A_BOLD, PAIR_BAD, NULL);
 	}
+	if (!nfind && got[3] > 0)
+		line_out(y, "  (none)", A_DIM);
 
 	/* the last line: keys, or the filter being typed, or a note */
 	if (l->editing)
