@@ -31,6 +31,8 @@
 #define MAX_KQ 64
 /* Lines a finding is wrapped on, at most. */
 #define FIND_LINES 3
+/* Columns drawn: the terminal's, up to what the line buffers hold. */
+#define WIDTH (COLS < 1000 ? COLS : 1000)
 
 enum sort { SORT_AGE, SORT_BYTES, SORT_STATE, SORT_PROCESS, SORT_N };
 static const char *const sort_name[] = { "age", "bytes", "state", "process" };
@@ -382,7 +384,7 @@ static void fit_cols(struct cols *c)
 
 	for (int i = 0; i < c->n; i++)
 		used += c->w[i];
-	for (int extra = COLS - used; extra > 0;) {
+	for (int extra = WIDTH - used; extra > 0;) {
 		int gave = 0;
 		for (int i = 0; i < c->n && extra > 0; i++)
 			if (c->more[i] > 0) {
@@ -401,7 +403,7 @@ static void fit_cols(struct cols *c)
 static void put(char *line, int *x, int w, const char *s, bool right,
 		bool keep_end)
 {
-	int len = (int)strlen(s), max = COLS;
+	int len = (int)strlen(s), max = WIDTH;
 
 	if (*x + w > max)
 		w = max - *x;
@@ -452,7 +454,7 @@ static void line_out(int y, const char *line, int attr)
 	if (y >= LINES)
 		return;
 	attron(attr);
-	mvaddnstr(y, 0, line, COLS);
+	mvaddnstr(y, 0, line, WIDTH);
 	clrtoeol();
 	attroff(attr);
 }
@@ -615,69 +617,112 @@ static void draw_help(void)
 	}
 }
 
-static void draw(struct live *l)
-{
-	char line[1024], a[64], b[64], p[64], s1[32], s2[32], s3[32], s4[32];
-	uint64_t now = st_now_ns();
-	int nl = 0, nc = 0, ncap = 256;
-	struct st_conn **lis = NULL, **cs = NULL;
-	int y = 0;
+/* What one redraw shows: the sockets open now that match, sorted; the
+ * closes that match; the rows each pane gets. */
+struct frame {
+	uint64_t now;
+	struct st_conn **lis, **cs;
+	int nl, nc, cap;
+	int cidx[RING], ncm; /* closes, newest first */
+	int nfind, flines;
+	int got[4];
+};
 
-	if (COLS >= (int)sizeof(line))
-		return;
-	erase();
-	/* what is open, filtered; the ongoing findings */
+static const struct found *finding_at(const struct live *l, int i)
+{
+	if (i < l->nongoing)
+		return &l->ongoing[i];
+	return &l->finds[(l->nfind - 1 - (uint64_t)(i - l->nongoing)) % RING];
+}
+
+/* "now kind: message" of finding I, wrapped: returns its lines. */
+static int finding_text(const struct live *l, int i, char *text, size_t n,
+			int st[], int len[])
+{
+	const struct found *f = finding_at(l, i);
+
+	snprintf(text, n, "%s%s: %s", i < l->nongoing ? "now " : "", f->kind,
+		 f->msg);
+	return wrap(text, WIDTH, st, len);
+}
+
+static bool frame_add(struct frame *fr, struct st_conn *c)
+{
+	bool listener = c->role == ST_ROLE_LISTENER;
+	int *n = listener ? &fr->nl : &fr->nc;
+
+	if (*n == fr->cap) {
+		/* both arrays grow together */
+		int cap = fr->cap ? 2 * fr->cap : 256;
+		struct st_conn **x = realloc(fr->lis, cap * sizeof(*x));
+		if (x)
+			fr->lis = x;
+		struct st_conn **z = realloc(fr->cs, cap * sizeof(*z));
+		if (z)
+			fr->cs = z;
+		if (!x || !z)
+			return false;
+		fr->cap = cap;
+	}
+	(listener ? fr->lis : fr->cs)[(*n)++] = c;
+	return true;
+}
+
+/* Fills FR from the model; the findings that hold now are judged. */
+static bool collect(struct live *l, struct frame *fr)
+{
+	char a[64], b[64], p[48];
+
 	l->nongoing = 0;
-	lis = calloc(ncap, sizeof(*lis));
-	cs = calloc(ncap, sizeof(*cs));
-	for (struct st_conn *c = st_model_open_next(&l->m, NULL);
-	     c && lis && cs; c = st_model_open_next(&l->m, c)) {
+	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
+	     c = st_model_open_next(&l->m, c)) {
 		if (c->hidden)
 			continue;
-		st_model_judge_open(&l->m, c, now, on_ongoing, l);
+		st_model_judge_open(&l->m, c, fr->now, on_ongoing, l);
 		st_addr_str(&c->local, a, sizeof(a));
 		st_addr_str(&c->peer, b, sizeof(b));
 		st_proc_name(&l->m.set->t[c->file], p);
-		if (!match(l, a, b, p, st_state_name[c->state]))
-			continue;
-		bool listener = c->role == ST_ROLE_LISTENER;
-		int *n = listener ? &nl : &nc;
-		struct st_conn ***arr = listener ? &lis : &cs;
-		if (*n == ncap) {
-			/* both arrays grow together */
-			struct st_conn **x = realloc(lis, 2 * ncap * sizeof(*x));
-			if (x)
-				lis = x;
-			struct st_conn **z = realloc(cs, 2 * ncap * sizeof(*z));
-			if (z)
-				cs = z;
-			if (!x || !z)
-				break;
-			ncap *= 2;
-		}
-		(*arr)[(*n)++] = c;
-	}
-	if (!lis || !cs) {
-		free(lis);
-		free(cs);
-		mvaddstr(0, 0, "socktrace live: out of memory");
-		refresh();
-		return;
+		if (match(l, a, b, p, st_state_name[c->state]) &&
+		    !frame_add(fr, c))
+			return false;
 	}
 	sort_live = l;
-	qsort(cs, nc, sizeof(*cs), by_sort);
-	qsort(lis, nl, sizeof(*lis), by_sort);
+	qsort(fr->cs, fr->nc, sizeof(*fr->cs), by_sort);
+	qsort(fr->lis, fr->nl, sizeof(*fr->lis), by_sort);
 
-	/* header: what is followed, rate, loss, sort, filter */
+	int nclose = (int)(l->nclose < RING ? l->nclose : RING);
+	for (int i = 0; i < nclose; i++) {
+		int k = (int)((l->nclose - 1 - i) % RING);
+		const struct closed *cl = &l->closes[k];
+		if (match(l, cl->local, cl->peer, cl->proc, cl->state))
+			fr->cidx[fr->ncm++] = k;
+	}
+	fr->nfind = (int)(l->nfind < RING ? l->nfind : RING) + l->nongoing;
+	for (int i = 0; i < fr->nfind; i++) {
+		char text[sizeof(l->finds[0].msg) + 64];
+		int st[FIND_LINES], len[FIND_LINES];
+		fr->flines += finding_text(l, i, text, sizeof(text), st, len);
+	}
+	int want[4] = { fr->nl, fr->nc, fr->ncm, fr->flines };
+	share(LINES - 2 - 4, want, fr->got);
+	return true;
+}
+
+/* The first line: the sort and filter (what keys change) first, as a
+ * long directory name cuts the end; the processes' names as many as
+ * fit. */
+static void draw_header(struct live *l)
+{
+	char line[1024], p[48];
 	int procs = 0;
 	uint64_t lost = 0;
+
 	for (int i = 0; i < l->m.set->n; i++) {
 		const struct st_trace *t = &l->m.set->t[i];
 		lost += t->lost + t->missing;
 		if (!(i < l->m.nfiles && l->m.ended[i]))
 			procs++;
 	}
-	/* what the keys changed first: a long directory name cuts the end */
 	int hl = snprintf(line, sizeof(line),
 			  " socktrace live  sort:%s%s%s%s  %.0f rec/s  lost "
 			  "%llu  %s  %d process%s",
@@ -685,8 +730,7 @@ static void draw(struct live *l)
 			  l->filter, l->paused ? "  PAUSED" : "", l->rate,
 			  (unsigned long long)lost, l->source, procs,
 			  procs == 1 ? "" : "es");
-	/* then their names, as many as fit */
-	for (int i = 0, k = 0; i < l->m.set->n && hl < COLS; i++) {
+	for (int i = 0, k = 0; i < l->m.set->n && hl < WIDTH; i++) {
 		if (i < l->m.nfiles && l->m.ended[i])
 			continue;
 		hl += snprintf(line + hl, sizeof(line) - hl, "%s%s",
@@ -695,58 +739,38 @@ static void draw(struct live *l)
 		if (hl >= (int)sizeof(line))
 			hl = (int)sizeof(line) - 1;
 	}
-	if (hl < COLS) {
-		memset(line + hl, ' ', COLS - hl);
-		line[COLS] = 0;
+	if (hl < WIDTH) {
+		memset(line + hl, ' ', WIDTH - hl);
+		line[WIDTH] = 0;
 	}
-	line_out(y++, line, A_REVERSE | A_BOLD);
+	line_out(0, line, A_REVERSE | A_BOLD);
+}
 
-	int nclose = (int)(l->nclose < RING ? l->nclose : RING);
-	int nfind = (int)(l->nfind < RING ? l->nfind : RING) + l->nongoing;
-	/* closes that match the filter */
-	int cidx[RING], ncm = 0;
-	for (int i = 0; i < nclose; i++) {
-		const struct closed *k =
-			&l->closes[(l->nclose - 1 - i) % RING];
-		if (match(l, k->local, k->peer, k->proc, k->state))
-			cidx[ncm++] = (int)((l->nclose - 1 - i) % RING);
-	}
-	int flines = 0;
-	for (int i = 0; i < nfind; i++) {
-		const struct found *f =
-			i < l->nongoing
-				? &l->ongoing[i]
-				: &l->finds[(l->nfind - 1 - (i - l->nongoing)) %
-					    RING];
-		int st[FIND_LINES], len[FIND_LINES];
-		char text[sizeof(f->msg) + 64];
-		snprintf(text, sizeof(text), "%s%s: %s",
-			 i < l->nongoing ? "now " : "", f->kind, f->msg);
-		flines += wrap(text, COLS, st, len);
-	}
-	int want[4] = { nl, nc, ncm, flines }, got[4];
-	share(LINES - 2 - 4, want, got);
+static void none(int y, const struct live *l, const char *what)
+{
+	line_out(y, l->filter[0] ? "  (none match)" : what, A_DIM);
+}
 
-	/* listeners */
+static int draw_listeners(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], a[64], p[48], s1[32], s2[32], s3[32];
 	struct cols lc = { 5, { 21, 18, 11, 13, 8 }, { 24, 12, 4, 4, 2 } };
-	fit_cols(&lc);
 	int x = 0;
+
+	fit_cols(&lc);
 	memset(line, 0, sizeof(line));
 	put(line, &x, lc.w[0], "", false, false);
 	put(line, &x, lc.w[1], "PROCESS", false, false);
 	put(line, &x, lc.w[2], "BACKLOG", true, false);
 	put(line, &x, lc.w[3], "QUEUE NOW/MAX", true, false);
 	put(line, &x, lc.w[4], "ACCEPTED", true, false);
-	title(y++, "LISTENERS", nl, line);
-	for (int i = 0; i < got[0]; i++, y++) {
-		if (i >= nl) {
-			if (!nl)
-				line_out(y, l->filter[0] ? "  (none match)"
-							 : "  (none)",
-					 A_DIM);
+	title(y++, "LISTENERS", fr->nl, line);
+	if (!fr->nl)
+		none(y, l, "  (none)");
+	for (int i = 0; i < fr->got[0]; i++, y++) {
+		if (i >= fr->nl)
 			continue;
-		}
-		const struct st_conn *c = lis[i];
+		const struct st_conn *c = fr->lis[i];
 		struct kq *q = kq_of(l, c->id);
 		int qmax = (int)c->max_queue_len;
 		if (q && q->max > qmax)
@@ -756,7 +780,7 @@ static void draw(struct live *l)
 		if (c->backlog)
 			snprintf(s1, sizeof(s1), "%d/%d", c->backlog,
 				 c->effective_backlog);
-		else
+		else /* found open: its listen call was not seen */
 			snprintf(s1, sizeof(s1), "?");
 		if (q && q->now >= 0)
 			snprintf(s2, sizeof(s2), "%d/%d", q->now, qmax);
@@ -771,165 +795,197 @@ static void draw(struct live *l)
 		put(line, &x, lc.w[2], s1, true, false);
 		put(line, &x, lc.w[3], s2, true, false);
 		put(line, &x, lc.w[4], s3, true, false);
-		line_out(y, line, c->backlog > c->effective_backlog ||
-						  c->queue_full
-					  ? A_BOLD
-					  : A_NORMAL);
+		line_out(y, line,
+			 c->backlog > c->effective_backlog || c->queue_full
+				 ? A_BOLD
+				 : A_NORMAL);
 	}
+	return y;
+}
 
-	/* open connections */
-	struct cols cc = { 8,
-			   { 15, 15, 12, 11, 4, 4, 4, 8 },
-			   { 10, 30, 10, 0, 1, 2, 2, 8 } };
-	fit_cols(&cc);
-	x = 0;
+/* The connections' and the closes' columns: 80 columns at least. */
+static void conn_cols(struct cols *c)
+{
+	*c = (struct cols){ 8,
+			    { 15, 15, 12, 11, 4, 4, 4, 8 },
+			    { 10, 30, 10, 0, 1, 2, 2, 8 } };
+	fit_cols(c);
+}
+
+static void conn_heads(char *line, const struct cols *cc, const char *st,
+		       const char *age, const char *last)
+{
+	int x = 0;
+
+	put(line, &x, cc->w[0], "", false, false);
+	put(line, &x, cc->w[1], "PEER", false, false);
+	put(line, &x, cc->w[2], "PROCESS", false, false);
+	put(line, &x, cc->w[3], st, false, false);
+	put(line, &x, cc->w[4], age, true, false);
+	put(line, &x, cc->w[5], "IN", true, false);
+	put(line, &x, cc->w[6], "OUT", true, false);
+	put(line, &x, cc->w[7], last, false, false);
+}
+
+/* One row of the connections or closes: the formatted columns. */
+static void conn_row(struct live *l, int y, const struct cols *cc,
+		     const char *const v[8], const char *state)
+{
+	char line[1024];
+	int x = 0;
+
 	memset(line, 0, sizeof(line));
-	put(line, &x, cc.w[0], "", false, false);
-	put(line, &x, cc.w[1], "PEER", false, false);
-	put(line, &x, cc.w[2], "PROCESS", false, false);
-	put(line, &x, cc.w[3], "STATE", false, false);
-	put(line, &x, cc.w[4], "AGE", true, false);
-	put(line, &x, cc.w[5], "IN", true, false);
-	put(line, &x, cc.w[6], "OUT", true, false);
-	put(line, &x, cc.w[7], "LAST", false, false);
-	title(y++, "CONNECTIONS", nc, line);
-	int state_x = cc.w[0] + cc.w[1] + cc.w[2] + 3;
-	for (int i = 0; i < got[1]; i++, y++) {
-		if (i >= nc) {
-			if (!nc)
-				line_out(y, l->filter[0] ? "  (none match)"
-							 : "  (none open)",
-					 A_DIM);
-			continue;
-		}
-		const struct st_conn *c = cs[i];
+	for (int i = 0; i < 8; i++)
+		put(line, &x, cc->w[i], v[i], i >= 4 && i <= 6, i < 2);
+	line_out(y, line, A_NORMAL);
+	colour(l, y, cc->w[0] + cc->w[1] + cc->w[2] + 3, cc->w[3],
+	       state_pair(state));
+}
+
+static int draw_conns(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], a[64], b[64], p[48], age[32], in[16], out[16];
+	char last[48];
+	struct cols cc;
+
+	conn_cols(&cc);
+	memset(line, 0, sizeof(line));
+	conn_heads(line, &cc, "STATE", "AGE", "LAST");
+	title(y++, "CONNECTIONS", fr->nc, line);
+	if (!fr->nc)
+		none(y, l, "  (none open)");
+	for (int i = 0; i < fr->got[1] && i < fr->nc; i++, y++) {
+		const struct st_conn *c = fr->cs[i];
+		uint64_t now = fr->now;
 		st_addr_str(&c->local, a, sizeof(a));
 		st_addr_str(&c->peer, b, sizeof(b));
 		proc_col(p, sizeof(p), &l->m.set->t[c->file], cc.w[2]);
-		fmt_dur(now > c->open_ts ? now - c->open_ts : 0, s1 + 1,
-			sizeof(s1) - 1);
-		s1[0] = '>';
+		/* open before tracing or attach: its age is since then */
 		bool before = c->before_trace || c->before_attach;
-		fmt_bytes(c->bytes_in, s2, sizeof(s2));
-		fmt_bytes(c->bytes_out, s3, sizeof(s3));
+		age[0] = '>';
+		fmt_dur(now > c->open_ts ? now - c->open_ts : 0, age + 1,
+			sizeof(age) - 1);
+		fmt_bytes(c->bytes_in, in, sizeof(in));
+		fmt_bytes(c->bytes_out, out, sizeof(out));
+		snprintf(last, sizeof(last), "-");
 		if (c->last_ts) {
 			char ago[16];
 			fmt_dur(now > c->last_ts ? now - c->last_ts : 0, ago,
 				sizeof(ago));
+			/* the call's name is cut to leave room for when */
 			int room = cc.w[7] - (int)strlen(ago) - 1;
-			snprintf(s4, sizeof(s4), "%.*s %s", room > 1 ? room : 1,
+			snprintf(last, sizeof(last), "%.*s %s",
+				 room > 1 ? room : 1,
 				 st_call_name[c->last_call], ago);
-		} else {
-			snprintf(s4, sizeof(s4), "-");
 		}
-		const char *st = c->state || c->kind != ST_KIND_TCP
-					 ? st_state_name[c->state]
-					 : "-";
-		if (c->kind != ST_KIND_TCP)
-			st = st_kind_name[c->kind];
-		x = 0;
-		memset(line, 0, sizeof(line));
-		put(line, &x, cc.w[0], a[0] ? a : "-", false, true);
-		put(line, &x, cc.w[1], b[0] ? b : "-", false, true);
-		put(line, &x, cc.w[2], p, false, false);
-		put(line, &x, cc.w[3], st, false, false);
-		put(line, &x, cc.w[4], before ? s1 : s1 + 1, true, false);
-		put(line, &x, cc.w[5], s2, true, false);
-		put(line, &x, cc.w[6], s3, true, false);
-		put(line, &x, cc.w[7], s4, false, false);
-		line_out(y, line, A_NORMAL);
-		colour(l, y, state_x, cc.w[3], state_pair(st));
+		const char *st = c->kind != ST_KIND_TCP ? st_kind_name[c->kind]
+				 : c->state		 ? st_state_name[c->state]
+							 : "-";
+		const char *v[8] = { a[0] ? a : "-", b[0] ? b : "-", p, st,
+				     before ? age : age + 1, in, out, last };
+		conn_row(l, y, &cc, v, st);
 	}
+	return y + (fr->got[1] > fr->nc ? fr->got[1] - fr->nc : 0);
+}
 
-	/* recent closes, newest first */
-	struct cols kc = { 8,
-			   { 15, 15, 12, 11, 4, 4, 4, 8 },
-			   { 10, 30, 10, 0, 1, 2, 2, 8 } };
-	fit_cols(&kc);
-	x = 0;
+static int draw_closes(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], p[48], life[16], in[16], out[16];
+	struct cols cc;
+
+	conn_cols(&cc);
 	memset(line, 0, sizeof(line));
-	put(line, &x, kc.w[0], "", false, false);
-	put(line, &x, kc.w[1], "PEER", false, false);
-	put(line, &x, kc.w[2], "PROCESS", false, false);
-	put(line, &x, kc.w[3], "END", false, false);
-	put(line, &x, kc.w[4], "LIFE", true, false);
-	put(line, &x, kc.w[5], "IN", true, false);
-	put(line, &x, kc.w[6], "OUT", true, false);
-	put(line, &x, kc.w[7], "CLOSER", false, false);
-	title(y++, "CLOSES", ncm, line);
-	int kstate_x = kc.w[0] + kc.w[1] + kc.w[2] + 3;
-	for (int i = 0; i < got[2]; i++, y++) {
-		if (i >= ncm) {
-			if (!ncm)
-				line_out(y, "  (none yet)", A_DIM);
-			continue;
-		}
-		const struct closed *k = &l->closes[cidx[i]];
-		char kp[64];
-		proc_col(kp, sizeof(kp), &l->m.set->t[k->file], kc.w[2]);
-		fmt_dur(k->dur, s1, sizeof(s1));
-		fmt_bytes(k->in, s2, sizeof(s2));
-		fmt_bytes(k->out, s3, sizeof(s3));
-		x = 0;
-		memset(line, 0, sizeof(line));
-		put(line, &x, kc.w[0], k->local[0] ? k->local : "-", false,
-		    true);
-		put(line, &x, kc.w[1], k->peer[0] ? k->peer : "-", false, true);
-		put(line, &x, kc.w[2], kp, false, false);
-		put(line, &x, kc.w[3], k->state, false, false);
-		put(line, &x, kc.w[4], s1, true, false);
-		put(line, &x, kc.w[5], s2, true, false);
-		put(line, &x, kc.w[6], s3, true, false);
-		put(line, &x, kc.w[7], k->first, false, false);
-		line_out(y, line, A_NORMAL);
-		colour(l, y, kstate_x, kc.w[3], state_pair(k->state));
+	conn_heads(line, &cc, "END", "LIFE", "CLOSER");
+	title(y++, "CLOSES", fr->ncm, line);
+	if (!fr->ncm)
+		line_out(y, "  (none yet)", A_DIM);
+	for (int i = 0; i < fr->got[2] && i < fr->ncm; i++, y++) {
+		const struct closed *k = &l->closes[fr->cidx[i]];
+		proc_col(p, sizeof(p), &l->m.set->t[k->file], cc.w[2]);
+		fmt_dur(k->dur, life, sizeof(life));
+		fmt_bytes(k->in, in, sizeof(in));
+		fmt_bytes(k->out, out, sizeof(out));
+		const char *v[8] = { k->local[0] ? k->local : "-",
+				     k->peer[0] ? k->peer : "-",
+				     p,
+				     k->state,
+				     life,
+				     in,
+				     out,
+				     k->first };
+		conn_row(l, y, &cc, v, k->state);
 	}
+	return y + (fr->got[2] > fr->ncm ? fr->got[2] - fr->ncm : 0);
+}
 
-	/* findings: those that hold now, then the others newest first;
-	 * each wrapped on up to FIND_LINES lines */
-	title(y++, "FINDINGS", nfind, "");
+/* Findings: those that hold now, then the others newest first; each
+ * wrapped on up to FIND_LINES lines. */
+static void draw_findings(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024];
 	int row = 0;
-	for (int i = 0; i < nfind && row < got[3]; i++) {
-		bool now_f = i < l->nongoing;
-		const struct found *f =
-			now_f ? &l->ongoing[i]
-			      : &l->finds[(l->nfind - 1 - (i - l->nongoing)) %
-					  RING];
-		char text[sizeof(f->msg) + 64];
-		int st[FIND_LINES], len[FIND_LINES];
-		snprintf(text, sizeof(text), "%s%s: %s", now_f ? "now " : "",
-			 f->kind, f->msg);
-		int n = wrap(text, COLS, st, len), y0 = y;
-		for (int k = 0; k < n && row < got[3]; k++, row++, y++) {
+
+	title(y++, "FINDINGS", fr->nfind, "");
+	if (!fr->nfind)
+		line_out(y, "  (none)", A_DIM);
+	for (int i = 0; i < fr->nfind && row < fr->got[3]; i++) {
+		char text[sizeof(l->finds[0].msg) + 64];
+		int st[FIND_LINES], len[FIND_LINES], y0 = y;
+		int n = finding_text(l, i, text, sizeof(text), st, len);
+		for (int k = 0; k < n && row < fr->got[3]; k++, row++, y++) {
 			snprintf(line, sizeof(line), "%s%.*s", k ? "  " : "",
 				 len[k], text + st[k]);
-			line_out(y, line, now_f ? A_BOLD : A_NORMAL);
+			line_out(y, line,
+				 i < l->nongoing ? A_BOLD : A_NORMAL);
 		}
-		if (l->color)
-			mvchgat(y0, 0, (int)strlen(f->kind) + 1 +
-						  (now_f ? 4 : 0),
+		if (l->color && y0 < LINES)
+			mvchgat(y0, 0,
+				(int)strlen(finding_at(l, i)->kind) + 1 +
+					(i < l->nongoing ? 4 : 0),
 				A_BOLD, PAIR_BAD, NULL);
 	}
-	if (!nfind && got[3] > 0)
-		line_out(y, "  (none)", A_DIM);
+}
 
-	/* the last line: keys, or the filter being typed, or a note */
+/* The last line: the keys and a note, or the filter being typed. */
+static void draw_footer(struct live *l, uint64_t now)
+{
+	char line[1024];
+
 	if (l->editing)
-		snprintf(line, sizeof(line), "filter: %s_  (Enter keeps, Esc "
-					     "drops)",
-			 l->filter);
+		snprintf(line, sizeof(line),
+			 "filter: %s_  (Enter keeps, Esc drops)", l->filter);
 	else if (l->note[0] && now - l->note_ts < NOTE_NS)
-		snprintf(line, sizeof(line), "q quit  s sort  / filter  p "
-					     "pause  ? help | %s",
+		snprintf(line, sizeof(line),
+			 "q quit  s sort  / filter  p pause  ? help | %s",
 			 l->note);
 	else
-		snprintf(line, sizeof(line), "q quit  s sort  / filter  p "
-					     "pause  ? help");
+		snprintf(line, sizeof(line),
+			 "q quit  s sort  / filter  p pause  ? help");
 	line_out(LINES - 1, line, A_REVERSE);
-	if (l->help)
-		draw_help();
-	free(lis);
-	free(cs);
+}
+
+static void draw(struct live *l)
+{
+	struct frame *fr = calloc(1, sizeof(*fr));
+
+	erase();
+	if (!fr || !(fr->now = st_now_ns()) || !collect(l, fr)) {
+		mvaddstr(0, 0, "socktrace live: out of memory");
+	} else {
+		draw_header(l);
+		int y = draw_listeners(l, fr, 1);
+		y = draw_conns(l, fr, y);
+		y = draw_closes(l, fr, y);
+		draw_findings(l, fr, y);
+		draw_footer(l, fr->now);
+		if (l->help)
+			draw_help();
+	}
+	if (fr) {
+		free(fr->lis);
+		free(fr->cs);
+	}
+	free(fr);
 	refresh();
 }
 
