@@ -21,7 +21,7 @@ endif
 OUT := $(if $(SANITIZE),$(B)/,)
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -I$(B)/gen -MMD -MP $(SAN)
-LDLIBS_VIEWER :=
+LDLIBS_VIEWER := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 
 ifeq ($(V),1)
 Q :=
@@ -36,7 +36,8 @@ VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
 VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
 # Debian packages the build and the tests need (make deps).
-DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd
+DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd \
+	libncurses-dev
 
 all: $(OUT)libsocktrace.so $(OUT)socktrace
 

@@ -50,6 +50,7 @@ int st_show_flush(struct st_show *s);
 int st_show_close(struct st_show *s);
 int st_cmd_attach(int argc, char **argv);
 int st_cmd_detach(int argc, char **argv);
+int st_cmd_live(int argc, char **argv);
 
 /* libsocktrace.so: $SOCKTRACE_LIB, beside socktrace, or in ../lib/; -1
  * after saying so on stderr (CMD names the subcommand). */

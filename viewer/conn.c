@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "merge.h"
+#include "proc.h"
 #include "records.h"
 
 const char *const st_state_name[] = {
@@ -275,8 +276,10 @@ static void finding(struct st_model *m, const char *kind, uint64_t conn,
 		m->finding(m, &f, m->arg);
 }
 
-/* Findings about one finished end, grounded in the TCP facts. */
-static void judge(struct st_model *m, struct st_conn *c)
+/* Findings about one end, grounded in the TCP facts: a finished one, or
+ * (OPEN) one still open at NOW. */
+static void judge(struct st_model *m, struct st_conn *c, uint64_t now,
+		  bool open)
 {
 	char p[48], id[24], b[16];
 
@@ -306,14 +309,19 @@ static void judge(struct st_model *m, struct st_conn *c)
 	}
 	if (c->kind == ST_KIND_TCP && c->eof_ts && c->closed_first <= 0) {
 		uint64_t gap = c->end == ST_END_CLOSED ? c->fin_ts - c->eof_ts
-						       : m->now - c->eof_ts;
+			       : now > c->eof_ts	? now - c->eof_ts
+							: 0;
 		char how[64];
 		if (c->end == ST_END_CLOSED)
 			snprintf(how, sizeof(how), "closed it only %.1f s later",
 				 gap / 1e9);
+		else if (open)
+			snprintf(how, sizeof(how),
+				 "has not closed it for %.1f s", gap / 1e9);
 		else
 			snprintf(how, sizeof(how), "never closed it");
-		if (c->end != ST_END_CLOSED || gap > CLOSE_WAIT_NS)
+		if ((c->end != ST_END_CLOSED && !open) ||
+		    gap > CLOSE_WAIT_NS)
 			finding(m, "close_wait", c->id, c->file,
 				"%s connection %s read EOF (the peer closed) "
 				"but %s: the socket sits in CLOSE_WAIT until "
@@ -380,10 +388,10 @@ static void flush(struct st_model *m)
 {
 	for (uint32_t i = 0; i < m->nready; i++) {
 		struct st_conn *c = m->ready[i];
-		judge(m, c);
+		judge(m, c, m->now, false);
 		HASH_DEL(m->conns, c);
 		if (c->other) {
-			judge(m, c->other);
+			judge(m, c->other, m->now, false);
 			HASH_DEL(m->conns, c->other);
 		}
 		m->emit(m, c, m->arg);
@@ -691,6 +699,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 		l->queue_max = p->queue_max;
 	if (p->queue_len > l->max_queue_len)
 		l->max_queue_len = p->queue_len;
+	if (p->queue_max)
+		l->last_queue_len = p->queue_len;
 	/* the kernel drops handshakes while the queue holds more than its
 	 * limit; right after this accept it still held queue_len */
 	if (p->queue_max && p->queue_len >= p->queue_max)
@@ -706,6 +716,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->local = p->local;
 	s->peer = p->peer;
 	s->accept_ts = end;
+	s->last_ts = end;
+	s->last_call = r->call;
 	s->listener = l->id;
 	s->join_pid = p->peer_pid;
 	fd_add(m, file, (int)r->ret, s);
@@ -1063,6 +1075,8 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 	if (c) {
 		before = c->nst;
 		before_other = c->other ? c->other->nst : 0;
+		c->last_ts = end;
+		c->last_call = r->call;
 	}
 
 	switch (r->call) {
@@ -1166,6 +1180,10 @@ static bool alive(const struct st_trace *t)
 
 	if (kill(t->hdr.pid, 0) != 0 && errno != EPERM)
 		return false;
+	/* a zombie has let go of its fds: its parent has not reaped it */
+	char st = st_proc_state(t->hdr.pid, NULL);
+	if (st == 'Z' || st == 'X')
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->hdr.pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -1185,16 +1203,21 @@ static int by_open(const void *a, const void *b)
 	return x->open_ts < y->open_ts ? -1 : x->open_ts > y->open_ts;
 }
 
-void st_model_finish(struct st_model *m)
+/*
+ * Ends the processes that are gone: a process that ended let go of its
+ * fds, at exit (a leak) or at death (killed); an exec'd image ended too.
+ * At the end (FINAL), each file's loss is said first.
+ */
+static void end_gone(struct st_model *m, bool final, uint64_t death)
 {
 	end_exited_before(m, UINT64_MAX);
 	for (int i = 0; i < m->set->n; i++) {
 		const struct st_trace *t = &m->set->t[i];
 		char loss[256];
-		if (st_trace_loss(t, true, loss, sizeof(loss)))
+		if (final && st_trace_loss(t, true, loss, sizeof(loss)))
 			finding(m, "lost_records", 0, i, "%s", loss);
-		/* a process that ended let go of its fds: at exit (a leak)
-		 * or at death (killed); an exec'd image ended too */
+		if (m->ended[i] && !final)
+			continue;
 		bool newer = false;
 		for (int j = 0; j < m->set->n; j++)
 			if (j != i && m->set->t[j].hdr.pid == t->hdr.pid &&
@@ -1205,9 +1228,38 @@ void st_model_finish(struct st_model *m)
 						     : ST_END_DEATH;
 		if (end == ST_END_OPEN)
 			continue;
-		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : m->now,
+		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : death,
 			    end);
 	}
+}
+
+void st_model_reap(struct st_model *m, uint64_t now)
+{
+	end_gone(m, false, now > m->now ? now : m->now);
+}
+
+struct st_conn *st_model_open_next(const struct st_model *m,
+				   const struct st_conn *c)
+{
+	return c ? c->hh.next : m->conns;
+}
+
+void st_model_judge_open(struct st_model *m, struct st_conn *c, uint64_t now,
+			 st_finding_fn fn, void *arg)
+{
+	st_finding_fn keep = m->finding;
+	void *keep_arg = m->arg;
+
+	m->finding = fn;
+	m->arg = arg;
+	judge(m, c, now, true);
+	m->finding = keep;
+	m->arg = keep_arg;
+}
+
+void st_model_finish(struct st_model *m)
+{
+	end_gone(m, true, m->now);
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
 	m->finishing = true;

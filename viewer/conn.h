@@ -78,6 +78,8 @@ struct st_conn {
 	uint32_t nst, capst;
 
 	uint64_t calls, bytes_in, bytes_out;
+	uint64_t last_ts;   /* when its latest call returned */
+	uint16_t last_call; /* which call that was (ST_CALL_*) */
 	uint64_t connect_ts, est_ts; /* connect started; ESTABLISHED */
 	int connect_err;             /* errno of a failed connect */
 	bool connect_pending;        /* EINPROGRESS, not yet completed */
@@ -91,6 +93,7 @@ struct st_conn {
 	/* listeners */
 	int32_t backlog, effective_backlog, somaxconn;
 	uint32_t max_queue_len, queue_max;
+	uint32_t last_queue_len; /* left in the queue by the latest accept */
 	uint64_t accepted;
 	bool queue_full;
 	uint64_t listener; /* server end: the listener that accepted it */
@@ -151,6 +154,28 @@ void st_model_mark_attach(struct st_model *m);
 /* The set's files were refreshed or added to (live following): exit
  * times are looked at again. */
 void st_model_set_changed(struct st_model *m);
+/*
+ * Live following: ends the processes that are gone (exited, replaced by
+ * exec, or died without a word, then at NOW, when that was noticed), so
+ * their connections end too.  Call it after the records written so far
+ * were fed.
+ */
+void st_model_reap(struct st_model *m, uint64_t now);
+/*
+ * The connections not emitted yet, in no order: open ones, and finished
+ * ends waiting for their other end.  The first for C NULL, then the one
+ * after C; NULL at the end.  Valid until the next st_model_* call that
+ * feeds or ends anything.
+ */
+struct st_conn *st_model_open_next(const struct st_model *m,
+				   const struct st_conn *c);
+/*
+ * Findings that already hold for C while it is open (a CLOSE_WAIT that
+ * lasts until NOW, a clipped backlog, a full accept queue...), passed to
+ * FN; a connection is judged again, for good, when it is emitted.
+ */
+void st_model_judge_open(struct st_model *m, struct st_conn *c, uint64_t now,
+			 st_finding_fn fn, void *arg);
 /* The trace is over: ends processes, emits what is left, reports loss. */
 void st_model_finish(struct st_model *m);
 /* Frees a connection after it was emitted (emit callbacks may keep it). */

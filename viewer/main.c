@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"  dump [--json] [PATH...]   every recorded call, in time order\n"
 		"  attach [OPTIONS] PID...   follow running processes live\n"
 		"  detach PID...             undo attach in a process\n"
+		"  live [DIR | --attach PID...]  a terminal view, updated "
+		"live (like top)\n"
 		"\n"
 		"Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "
 		"PROGRAM\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 		return st_cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "attach"))
 		return st_cmd_attach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "live"))
+		return st_cmd_live(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return st_cmd_detach(argc - 1, argv + 1);
 	fprintf(stderr, "socktrace: unknown command '%s'\n", argv[1]);

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: MIT */
+/* Following trace files as they grow: of processes, or of a directory. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "follow.h"
+#include "inject.h"
+#include "proc.h"
+
+/* How long a lease given to a process the library was loaded into lasts
+ * without renewal (a viewer killed with SIGKILL cannot switch recording
+ * off: the lease runs out instead). */
+#define LEASE_NS (10ull * 1000000000ull)
+#define MAX_TARGETS 4096
+/* PID mode looks for new files (exec'd images, children) every this
+ * many polls; DIR mode looks whenever the directory changed. */
+#define SCAN_TICKS 10
+
+struct st_follow_target {
+	pid_t pid;
+	int file;       /* in the trace set; -1 until its file is known */
+	bool injected;  /* we loaded the library (or woke it again) */
+	bool gone;      /* the process exited */
+	uint64_t from;  /* injected: the first record of this attach */
+	uint64_t *lease; /* injected: attach_until in its file, writable */
+	void *rwmap;
+};
+
+uint64_t st_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void note(struct st_follow *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(struct st_follow *f, const char *fmt, ...)
+{
+	char msg[ST_ERR_LEN + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (f->ops.note)
+		f->ops.note(f->arg, msg);
+}
+
+bool st_parse_pid(const char *s, pid_t *out)
+{
+	char *e;
+	long v = strtol(s, &e, 10);
+
+	if (*e || e == s || v <= 0 || v > INT32_MAX)
+		return false;
+	*out = (pid_t)v;
+	return true;
+}
+
+int st_no_process(const char *cmd, pid_t pid, int err)
+{
+	if (err == ENOENT || err == ESRCH)
+		fprintf(stderr, "socktrace %s: no such process: %d\n", cmd,
+			(int)pid);
+	else if (err == EACCES || err == EPERM)
+		fprintf(stderr,
+			"socktrace %s: permission denied reading "
+			"/proc/%d/maps: process %d belongs to another user; "
+			"run socktrace as that user or as root\n",
+			cmd, (int)pid, (int)pid);
+	else
+		fprintf(stderr, "socktrace %s: /proc/%d/maps: %s\n", cmd,
+			(int)pid, strerror(err));
+	return 1;
+}
+
+/* The directory the library writes into for PID: -o, its
+ * $SOCKTRACE_DIR, or /tmp/socktrace-EUID (its own user: the library
+ * refuses a directory that is not). */
+static void target_dir(struct st_follow *f, pid_t pid, char *buf,
+		       size_t len)
+{
+	if (f->outdir) {
+		snprintf(buf, len, "%s", f->outdir);
+		return;
+	}
+	if (st_proc_env(pid, "SOCKTRACE_DIR", buf, len) && buf[0])
+		return;
+	snprintf(buf, len, "/tmp/socktrace-%ld", st_proc_euid(pid));
+}
+
+bool st_peek_header(const char *path, uint64_t *until, uint64_t *next)
+{
+	struct st_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	bool ok = pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
+		  !memcmp(h.magic, ST_MAGIC, sizeof(h.magic));
+	close(fd);
+	if (ok) {
+		*until = h.attach_until;
+		*next = h.next;
+	}
+	return ok;
+}
+
+/* Maps the header of PATH writable, to renew the lease of T. */
+static void map_lease(struct st_follow_target *t, const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	void *m = mmap(NULL, ST_HEADER_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return;
+	t->rwmap = m;
+	t->lease = &((struct st_header *)m)->attach_until;
+}
+
+static void set_lease(struct st_follow_target *t, uint64_t until)
+{
+	if (t->lease)
+		__atomic_store_n(t->lease, until, __ATOMIC_RELEASE);
+}
+
+static bool followed(const struct st_follow *f, pid_t pid)
+{
+	for (int i = 0; i < f->ntg; i++)
+		if (f->tg[i].pid == pid)
+			return true;
+	return false;
+}
+
+static void add_target(struct st_follow *f, pid_t pid)
+{
+	if (!f->tg)
+		f->tg = calloc(MAX_TARGETS, sizeof(*f->tg));
+	if (!f->tg) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(1);
+	}
+	if (!followed(f, pid) && f->ntg < MAX_TARGETS)
+		f->tg[f->ntg++] = (struct st_follow_target){ .pid = pid,
+							     .file = -1 };
+}
+
+void st_follow_add(struct st_follow *f, pid_t pid)
+{
+	add_target(f, pid);
+}
+
+/*
+ * Gets process T ready to be followed: finds how it is traced, loads the
+ * library if it is not, and its trace file.  Returns 0 or an exit code
+ * after saying what went wrong.
+ */
+static int prepare(struct st_follow *f, struct st_follow_target *t)
+{
+	struct st_map lib, tr;
+	char buf[PATH_MAX], err[1024];
+	uint64_t until = 0, next = 0;
+	char state = st_proc_state(t->pid, NULL);
+
+	if (!state)
+		return st_no_process(f->cmd, t->pid, ENOENT);
+	if (state == 'Z' || state == 'X') {
+		fprintf(stderr, "socktrace %s: process %d has exited\n",
+			f->cmd, (int)t->pid);
+		return 1;
+	}
+	int has_lib = st_proc_find(t->pid, "libsocktrace", ".so", &lib);
+	if (has_lib < 0)
+		return st_no_process(f->cmd, t->pid, -has_lib);
+	int has_tr = st_proc_find(t->pid, "", ".trace", &tr);
+	if (has_tr < 0)
+		return st_no_process(f->cmd, t->pid, -has_tr);
+	if (has_tr && !st_peek_header(tr.path, &until, &next))
+		has_tr = 0;
+	bool preloaded = false;
+	if (has_lib && has_tr)
+		preloaded = until == 0;
+	else if (has_lib)
+		preloaded = st_proc_env(t->pid, "LD_PRELOAD", buf,
+					sizeof(buf)) &&
+			    strstr(buf, "libsocktrace");
+	if (preloaded) {
+		t->file = -1; /* found by take_file, now or once it exists */
+		return 0;
+	}
+
+	/* not recording: load the library (or wake the one loaded) */
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)t->pid);
+	char exe[PATH_MAX];
+	ssize_t n = readlink(buf, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	const char *why = n > 0 ? st_invisible(buf) : NULL;
+	struct st_map libc;
+	if (!why && st_proc_find(t->pid, "libc.so", "", &libc) <= 0 &&
+	    st_proc_find(t->pid, "libc-", ".so", &libc) <= 0)
+		why = "it has no dynamic libc (glibc) loaded, so there are "
+		      "no libc calls to redirect";
+	if (why) {
+		fprintf(stderr,
+			"socktrace %s: cannot trace process %d (%s): %s.\n"
+			"Its socket calls cannot be seen this way; strace -f "
+			"-e trace=network -p %d, or bcc's tcplife, can see "
+			"them.\n",
+			f->cmd, (int)t->pid, exe, why, (int)t->pid);
+		return 1;
+	}
+	char path[PATH_MAX];
+	if (has_lib)
+		snprintf(path, sizeof(path), "%s", lib.path);
+	else if (st_find_lib(path, sizeof(path), f->cmd))
+		return 1;
+	const char *deny = st_inject_denied(t->pid, err, sizeof(err));
+	if (deny) {
+		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
+			(int)t->pid, deny);
+		return 1;
+	}
+	target_dir(f, t->pid, buf, sizeof(buf));
+	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err,
+				 sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
+			(int)t->pid, err);
+		return 1;
+	}
+	if (r > 0) { /* preloaded, its environment changed since */
+		t->file = -1;
+		return 0;
+	}
+	t->injected = true;
+	/* the file the library writes now: records from here on are ours
+	 * (an earlier attach's, if any, came before) */
+	t->from = has_tr ? next : 0;
+	t->file = -1;
+	return 0;
+}
+
+int st_follow_prepare(struct st_follow *f)
+{
+	int rc = 0;
+
+	if (f->children) {
+		pid_t kids[MAX_TARGETS];
+		int n = 0;
+		for (int i = 0; i < f->ntg; i++)
+			n = st_proc_descendants(f->tg[i].pid, kids, n,
+						MAX_TARGETS);
+		for (int i = 0; i < n; i++)
+			add_target(f, kids[i]);
+	}
+	f->start = st_now_ns();
+	for (int i = 0; i < f->ntg && !rc; i++)
+		rc = prepare(f, &f->tg[i]);
+	if (rc) {
+		/* the ones already woken stop recording at once */
+		for (int i = 0; i < f->ntg; i++) {
+			struct st_map tr;
+			if (!f->tg[i].injected ||
+			    st_proc_find(f->tg[i].pid, "", ".trace", &tr) <= 0)
+				continue;
+			map_lease(&f->tg[i], tr.path);
+			set_lease(&f->tg[i], 1);
+		}
+		return rc;
+	}
+	if (st_merge_init(&f->mg, &f->set)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		return 1;
+	}
+	f->mg.live = true;
+	return 0;
+}
+
+int st_follow_dir(struct st_follow *f, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (errno == ENOENT)
+			fprintf(stderr,
+				"socktrace %s: %s: no such directory: start a "
+				"program with SOCKTRACE_DIR=%s "
+				"LD_PRELOAD=libsocktrace.so first, or give "
+				"another directory\n",
+				f->cmd, dir, dir);
+		else if (!S_ISDIR(st.st_mode))
+			fprintf(stderr,
+				"socktrace %s: %s is not a directory: give the "
+				"directory of the trace files ('socktrace "
+				"view' reads single files)\n",
+				f->cmd, dir);
+		else
+			fprintf(stderr, "socktrace %s: %s: %s\n", f->cmd, dir,
+				strerror(errno));
+		return 1;
+	}
+	if (access(dir, R_OK | X_OK)) {
+		fprintf(stderr, "socktrace %s: cannot read directory %s: %s\n",
+			f->cmd, dir, strerror(errno));
+		return 1;
+	}
+	f->dir = dir;
+	f->dir_retry = true;
+	f->start = st_now_ns();
+	if (st_merge_init(&f->mg, &f->set)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		return 1;
+	}
+	f->mg.live = true;
+	return 0;
+}
+
+/* Finds the trace file of T in its mappings and adds it; false if it
+ * has none (yet). */
+static bool take_file(struct st_follow *f, struct st_follow_target *t)
+{
+	struct st_map tr;
+	char err[ST_ERR_LEN];
+
+	if (st_proc_find(t->pid, "", ".trace", &tr) <= 0)
+		return false;
+	for (int i = 0; i < f->set.n; i++)
+		if (!strcmp(f->set.t[i].path, tr.path)) {
+			t->file = i;
+			return true;
+		}
+	int n = st_traceset_add(&f->set, tr.path, err);
+	if (n < 0) {
+		note(f, "%s", err);
+		return false;
+	}
+	t->file = n;
+	if (t->injected) {
+		map_lease(t, tr.path);
+		set_lease(t, st_now_ns() + LEASE_NS);
+		st_merge_seek(&f->mg, n, t->from);
+	}
+	char name[48];
+	note(f, "attached to %s (%s)%s", st_proc_name(&f->set.t[n], name),
+	     tr.path, t->injected ? ", library loaded" : "");
+	if (f->ops.file)
+		f->ops.file(f->arg, n);
+	return true;
+}
+
+static bool known(const struct st_follow *f, const char *path)
+{
+	for (int j = 0; j < f->set.n; j++)
+		if (!strcmp(f->set.t[j].path, path))
+			return true;
+	for (int j = 0; j < f->nrefused; j++)
+		if (!strcmp(f->refused[j], path))
+			return true;
+	return false;
+}
+
+/* A file of DIR that cannot be read: said once, then left alone. */
+static void refuse(struct st_follow *f, const char *path, const char *err)
+{
+	char **r = realloc(f->refused, (f->nrefused + 1) * sizeof(*r));
+
+	note(f, "%s", err);
+	if (!r)
+		return;
+	f->refused = r;
+	if ((r[f->nrefused] = strdup(path)))
+		f->nrefused++;
+}
+
+/*
+ * Looks at the trace files of directory DIR not followed yet.  PID mode
+ * takes those of a followed process (an exec'd image) or, with
+ * children, of a child forked since: all of theirs happened after the
+ * start.  DIR mode takes every one.
+ */
+static void scan_dir(struct st_follow *f, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char p[PATH_MAX + 256], err[ST_ERR_LEN];
+		size_t l = strlen(e->d_name);
+		if (l < 7 || strcmp(e->d_name + l - 6, ".trace"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (known(f, p))
+			continue;
+		struct st_header h;
+		uint64_t u, nx;
+		int fd = st_peek_header(p, &u, &nx)
+				 ? open(p, O_RDONLY | O_CLOEXEC)
+				 : -1;
+		bool ok = fd >= 0 && pread(fd, &h, sizeof(h), 0) == sizeof(h);
+		if (fd >= 0)
+			close(fd);
+		if (!ok) {
+			/* being created: its header comes in a moment */
+			f->dir_retry = true;
+			continue;
+		}
+		if (!f->dir && (h.mono_ns < f->start ||
+				!(followed(f, h.pid) ||
+				  (f->children && followed(f, h.ppid)))))
+			continue;
+		if (!f->dir && !followed(f, h.pid))
+			add_target(f, h.pid);
+		int n = st_traceset_add(&f->set, p, err);
+		if (n < 0) {
+			if (f->dir)
+				refuse(f, p, err);
+			continue;
+		}
+		char name[48];
+		note(f, "following %s (%s)", st_proc_name(&f->set.t[n], name),
+		     p);
+		if (f->ops.file)
+			f->ops.file(f->arg, n);
+		for (int j = 0; j < f->ntg; j++)
+			if (f->tg[j].pid == h.pid)
+				f->tg[j].file = n;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* New files: in PID mode in the directories of the files followed, in
+ * DIR mode when the directory changed (or a file was not ready). */
+static void scan_new(struct st_follow *f)
+{
+	if (f->dir) {
+		struct stat st;
+		if (stat(f->dir, &st) == 0 &&
+		    (st.st_mtim.tv_sec != f->dir_mtime.tv_sec ||
+		     st.st_mtim.tv_nsec != f->dir_mtime.tv_nsec)) {
+			f->dir_mtime = st.st_mtim;
+			f->dir_retry = true;
+		}
+		if (f->dir_retry) {
+			f->dir_retry = false;
+			scan_dir(f, f->dir);
+		}
+		return;
+	}
+	int n = f->set.n;
+	for (int i = 0; i < n; i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", f->set.t[i].path);
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			continue;
+		*slash = 0;
+		bool seen = false;
+		for (int j = 0; j < i && !seen; j++)
+			seen = !strncmp(f->set.t[j].path, dir, strlen(dir)) &&
+			       f->set.t[j].path[strlen(dir)] == '/';
+		if (!seen)
+			scan_dir(f, dir);
+	}
+}
+
+/* Feeds what the files hold now; returns the number of records. */
+static long drain(struct st_follow *f)
+{
+	struct st_rec r;
+	int file;
+	long n = 0;
+
+	for (int i = 0; i < f->set.n; i++)
+		st_trace_refresh(&f->set.t[i]);
+	if (f->ops.refreshed)
+		f->ops.refreshed(f->arg);
+	if (st_merge_resume(&f->mg)) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(1);
+	}
+	while (st_merge_next(&f->mg, &r, &file)) {
+		f->ops.record(f->arg, &r, file);
+		n++;
+	}
+	f->records += n;
+	return n;
+}
+
+void st_follow_begin(struct st_follow *f)
+{
+	if (f->dir) {
+		scan_new(f);
+		drain(f);
+		if (f->ops.history_done)
+			f->ops.history_done(f->arg);
+		return;
+	}
+	/* a preloaded process: what it recorded before is history, so its
+	 * open connections are known */
+	for (int i = 0; i < f->ntg; i++)
+		if (!f->tg[i].injected)
+			take_file(f, &f->tg[i]);
+	drain(f);
+	if (f->ops.history_done)
+		f->ops.history_done(f->arg);
+	for (int i = 0; i < f->ntg; i++)
+		if (f->tg[i].injected)
+			take_file(f, &f->tg[i]);
+}
+
+long st_follow_poll(struct st_follow *f)
+{
+	long n = drain(f);
+	uint64_t now = st_now_ns();
+	bool any = f->dir != NULL;
+
+	for (int i = 0; i < f->ntg; i++) {
+		struct st_follow_target *t = &f->tg[i];
+		char st = st_proc_state(t->pid, NULL);
+		if (!t->gone && (!st || st == 'Z' || st == 'X')) {
+			t->gone = true;
+			note(f, "process %d exited", (int)t->pid);
+		}
+		if (t->gone)
+			continue;
+		any = true;
+		if (t->file < 0)
+			take_file(f, t);
+		set_lease(t, now + LEASE_NS);
+	}
+	if (!any)
+		return -1;
+	if (f->dir || ++f->ticks % SCAN_TICKS == 0)
+		scan_new(f);
+	return n;
+}
+
+void st_follow_end(struct st_follow *f)
+{
+	for (int i = 0; i < f->ntg; i++)
+		set_lease(&f->tg[i], 1);
+	drain(f);
+}
+
+void st_follow_free(struct st_follow *f)
+{
+	for (int i = 0; i < f->ntg; i++)
+		if (f->tg[i].rwmap)
+			munmap(f->tg[i].rwmap, ST_HEADER_SIZE);
+	for (int i = 0; i < f->nrefused; i++)
+		free(f->refused[i]);
+	free(f->refused);
+	st_merge_free(&f->mg);
+	st_traceset_close(&f->set);
+	free(f->tg);
+	f->tg = NULL;
+	f->ntg = 0;
+}

@@ -1,0 +1,1269 @@
+/* SPDX-License-Identifier: MIT */
+/* socktrace live: a terminal view of listeners and connections, like top. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <curses.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "conn.h"
+#include "follow.h"
+#include "records.h"
+#include "socktrace/dir.h"
+
+/* Recent closes and findings kept: a fixed ring each, so memory stays
+ * bounded however long it runs. */
+#define RING 256
+/* Ages, the record rate, dead processes and kernel queues are looked at
+ * again this often even when no record comes. */
+#define SLOW_NS (1000000000ull)
+#define NOTE_NS (8ull * 1000000000ull)
+#define MAX_ONGOING 64
+#define MAX_KQ 64
+/* Lines a finding is wrapped on, at most. */
+#define FIND_LINES 3
+/* Columns drawn: the terminal's, up to what the line buffers hold. */
+#define WIDTH (COLS < 1000 ? COLS : 1000)
+
+enum sort { SORT_AGE, SORT_BYTES, SORT_STATE, SORT_PROCESS, SORT_N };
+static const char *const sort_name[] = { "age", "bytes", "state", "process" };
+
+/* A finished connection, as the closes pane shows it. */
+struct closed {
+	char local[64], peer[64], proc[48], state[16], first[8];
+	int file; /* its process's trace file */
+	uint64_t dur, in, out, at;
+};
+
+struct found {
+	char kind[24];
+	char msg[512];
+};
+
+/* The accept queue of a listener as the kernel tells it now. */
+struct kq {
+	uint64_t conn;
+	int now, max; /* -1: not known */
+};
+
+struct live {
+	struct st_follow fw;
+	struct st_model m;
+	bool history, quiet, paused, help, all_gone, color;
+	int sort;
+	char filter[64], saved[64];
+	bool editing;
+	struct closed closes[RING];
+	uint64_t nclose; /* ever pushed: the newest is (nclose-1) % RING */
+	struct found finds[RING];
+	uint64_t nfind;
+	struct found ongoing[MAX_ONGOING];
+	int nongoing;
+	struct kq kq[MAX_KQ];
+	int nkq;
+	char note[256];
+	uint64_t note_ts;
+	uint64_t rate_ts, rate_rec;
+	double rate;
+	const char *source; /* what is followed, for the header */
+};
+
+static volatile sig_atomic_t stop;
+static bool curses_on;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Exit paths (q, signals, errors that exit) all give the terminal back. */
+static void restore_terminal(void)
+{
+	if (curses_on) {
+		curses_on = false;
+		endwin();
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: socktrace live [OPTIONS] [DIR]\n"
+		"       socktrace live [OPTIONS] --attach PID...\n"
+		"A terminal view, updated as programs run (like top): listeners "
+		"with their\nbacklog and accept queue, open connections with "
+		"state, age, bytes and\nlast call, recent closes, findings.  "
+		"DIR: every trace file in it, and\nthose that appear later "
+		"(default: the trace directory).  --attach follows\nrunning "
+		"processes as 'socktrace attach' does.\n"
+		"  --attach        the arguments are process ids\n"
+		"  --children      with --attach: their descendants too\n"
+		"  --history       with --attach: what a preloaded process "
+		"recorded before\n"
+		"  -o DIR          with --attach: where processes the library "
+		"is loaded\n"
+		"                  into write their trace\n"
+		"  --sort KEY      age (default), bytes, state or process\n"
+		"  --filter TEXT   show only rows whose address, process or "
+		"state has TEXT\n"
+		"  --no-color      no colours\n"
+		"Keys: q quit, s next sort, / filter (Enter keeps, Esc drops), "
+		"p pause,\n? help.  Needs a terminal of 80x24 or more; for a "
+		"stream of timelines use\n'socktrace attach', for JSON lines "
+		"'socktrace view --json'.\n");
+}
+
+/* ---- what the model says ---------------------------------------------- */
+
+/* A duration in at most 4 characters. */
+static void fmt_dur(uint64_t ns, char *b, size_t n)
+{
+	double s = ns / 1e9;
+
+	if (ns < 100000000)
+		snprintf(b, n, "%llums", (unsigned long long)(ns / 1000000));
+	else if (s < 9.95)
+		snprintf(b, n, "%.1fs", s);
+	else if (s < 99.5)
+		snprintf(b, n, "%.0fs", s);
+	else if (s < 5970)
+		snprintf(b, n, "%.0fm", s / 60);
+	else if (s < 358200)
+		snprintf(b, n, "%.0fh", s / 3600);
+	else
+		snprintf(b, n, "%.0fd", s / 86400);
+}
+
+/* A byte count in at most 4 characters. */
+static void fmt_bytes(uint64_t v, char *b, size_t n)
+{
+	static const char unit[] = "KMGTPE";
+	double x = (double)v;
+	int u = -1;
+
+	if (v < 1000) {
+		snprintf(b, n, "%llu", (unsigned long long)v);
+		return;
+	}
+	while (x >= 999.5 && u < 5) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(b, n, x < 9.95 ? "%.1f%c" : "%.0f%c", x, unit[u]);
+}
+
+/* Who closed first, as the other column says it: a role, or "peer". */
+static const char *first_str(const struct st_conn *c, const struct st_conn *o)
+{
+	if (c->closed_first > 0)
+		return st_role_name[c->role];
+	if (c->closed_first < 0)
+		return o ? st_role_name[o->role] : "peer";
+	return "-";
+}
+
+static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
+{
+	struct live *l = arg;
+	struct st_conn *o = c->other;
+
+	/* a joined pair reads from the client's side, as in view */
+	if (o && c->role == ST_ROLE_SERVER && o->role == ST_ROLE_CLIENT) {
+		o = c;
+		c = c->other;
+	}
+	if (!l->quiet && !(c->hidden && (!o || o->hidden))) {
+		struct closed *k = &l->closes[l->nclose++ % RING];
+		uint64_t end = c->close_ts, start = c->open_ts;
+		if (o && o->close_ts > end)
+			end = o->close_ts;
+		if (o && o->open_ts < start)
+			start = o->open_ts;
+		memset(k, 0, sizeof(*k));
+		st_addr_str(&c->local, k->local, sizeof(k->local));
+		st_addr_str(&c->peer, k->peer, sizeof(k->peer));
+		st_proc_name(&m->set->t[c->file], k->proc);
+		k->file = c->file;
+		snprintf(k->state, sizeof(k->state), "%s",
+			 c->end == ST_END_EXIT	  ? "exit"
+			 : c->end == ST_END_DEATH ? "killed"
+						  : st_state_name[c->state]);
+		snprintf(k->first, sizeof(k->first), "%s", first_str(c, o));
+		k->dur = end > start ? end - start : 0;
+		k->in = c->bytes_in;
+		k->out = c->bytes_out;
+		k->at = end;
+	}
+	st_conn_free(o);
+	st_conn_free(c);
+}
+
+static void keep_finding(struct found *f, const struct st_finding *sf)
+{
+	snprintf(f->kind, sizeof(f->kind), "%s", sf->kind);
+	snprintf(f->msg, sizeof(f->msg), "%s", sf->message);
+}
+
+static void on_finding(struct st_model *m, const struct st_finding *f,
+		       void *arg)
+{
+	struct live *l = arg;
+
+	(void)m;
+	if (!l->quiet)
+		keep_finding(&l->finds[l->nfind++ % RING], f);
+}
+
+static void on_ongoing(struct st_model *m, const struct st_finding *f,
+		       void *arg)
+{
+	struct live *l = arg;
+
+	(void)m;
+	if (l->nongoing < MAX_ONGOING)
+		keep_finding(&l->ongoing[l->nongoing++], f);
+}
+
+/* ---- following ---------------------------------------------------------- */
+
+static void fw_refreshed(void *arg)
+{
+	struct live *l = arg;
+
+	st_model_set_changed(&l->m);
+}
+
+static void fw_record(void *arg, const struct st_rec *r, int file)
+{
+	struct live *l = arg;
+
+	st_model_add(&l->m, r, file);
+}
+
+static void fw_history_done(void *arg)
+{
+	struct live *l = arg;
+
+	l->quiet = false;
+	if (!l->fw.dir && !l->history)
+		st_model_mark_attach(&l->m);
+}
+
+static void fw_note(void *arg, const char *msg)
+{
+	struct live *l = arg;
+
+	snprintf(l->note, sizeof(l->note), "%s", msg);
+	l->note_ts = st_now_ns();
+}
+
+/*
+ * The accept queue of listener C now, from the kernel: for a listening
+ * socket, /proc/PID/net/tcp's rx_queue is the accept queue's length
+ * (what ss -l shows as Recv-Q).  -1 when it cannot be read (another
+ * host, the process gone, not TCP).
+ */
+static int kernel_queue(const struct live *l, const struct st_conn *c)
+{
+	const struct st_addr *a = &c->local;
+	char path[64], line[512];
+	int v6 = a->family == AF_INET6, found = -1;
+
+	if (c->kind != ST_KIND_TCP || (a->family != AF_INET && !v6))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/net/tcp%s",
+		 l->m.set->t[c->file].hdr.pid, v6 ? "6" : "");
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		char addr[40];
+		unsigned port, st, tx, rx;
+		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
+				 "%x %x:%x",
+			   addr, &port, &st, &tx, &rx) != 5 ||
+		    st != 0x0a || port != a->port ||
+		    strlen(addr) != (v6 ? 32u : 8u))
+			continue;
+		uint8_t b[16];
+		for (int w = 0; w < (v6 ? 4 : 1); w++) {
+			char h[9];
+			memcpy(h, addr + 8 * w, 8);
+			h[8] = 0;
+			/* printed as the host-order value of each 32-bit word
+			 * of the address */
+			uint32_t x = (uint32_t)strtoul(h, NULL, 16);
+			memcpy(b + 4 * w, &x, 4);
+		}
+		if (!memcmp(b, a->data, v6 ? 16 : 4))
+			found = (int)rx;
+	}
+	fclose(f);
+	return found;
+}
+
+static struct kq *kq_of(struct live *l, uint64_t conn)
+{
+	for (int i = 0; i < l->nkq; i++)
+		if (l->kq[i].conn == conn)
+			return &l->kq[i];
+	return NULL;
+}
+
+/* Reads the kernel's accept queues of the listeners open now. */
+static void kq_refresh(struct live *l)
+{
+	struct kq keep[MAX_KQ];
+	int n = 0;
+
+	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
+	     c = st_model_open_next(&l->m, c)) {
+		if (c->role != ST_ROLE_LISTENER || c->done || n == MAX_KQ)
+			continue;
+		struct kq *old = kq_of(l, c->id);
+		keep[n] = (struct kq){ .conn = c->id,
+				       .max = old ? old->max : -1 };
+		keep[n].now = kernel_queue(l, c);
+		if (keep[n].now > keep[n].max)
+			keep[n].max = keep[n].now;
+		n++;
+	}
+	memcpy(l->kq, keep, n * sizeof(*keep));
+	l->nkq = n;
+}
+
+/* Every second: ages move on, dead processes end, the rate is counted. */
+static void slow_tick(struct live *l, uint64_t now)
+{
+	st_model_reap(&l->m, now);
+	kq_refresh(l);
+	if (l->rate_ts)
+		l->rate = (double)(l->fw.records - l->rate_rec) * 1e9 /
+			  (double)(now - l->rate_ts);
+	l->rate_ts = now;
+	l->rate_rec = l->fw.records;
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+enum { PAIR_HEAD = 1, PAIR_GOOD, PAIR_WARN, PAIR_BAD, PAIR_DIM };
+
+static int state_pair(const char *s)
+{
+	if (!strcmp(s, "ESTABLISHED") || !strcmp(s, "LISTEN"))
+		return PAIR_GOOD;
+	if (!strcmp(s, "CLOSE_WAIT") || !strcmp(s, "killed") ||
+	    !strcmp(s, "exit"))
+		return PAIR_BAD;
+	if (!strcmp(s, "CLOSED"))
+		return PAIR_DIM;
+	return PAIR_WARN;
+}
+
+/* Column widths: the minimum that fits 80 columns, and how much more
+ * each takes when the terminal is wider. */
+struct cols {
+	int n;
+	int w[10];
+	int more[10];
+};
+
+static void fit_cols(struct cols *c)
+{
+	int used = c->n - 1;
+
+	for (int i = 0; i < c->n; i++)
+		used += c->w[i];
+	for (int extra = WIDTH - used; extra > 0;) {
+		int gave = 0;
+		for (int i = 0; i < c->n && extra > 0; i++)
+			if (c->more[i] > 0) {
+				c->w[i]++;
+				c->more[i]--;
+				extra--;
+				gave = 1;
+			}
+		if (!gave)
+			break;
+	}
+}
+
+/* Appends S into LINE at *X in a column of width W: cut to fit (an
+ * address keeps its end: the port), right-aligned when RIGHT. */
+static void put(char *line, int *x, int w, const char *s, bool right,
+		bool keep_end)
+{
+	int len = (int)strlen(s), max = WIDTH;
+
+	if (*x + w > max)
+		w = max - *x;
+	if (w <= 0)
+		return;
+	if (len > w) {
+		if (keep_end) {
+			s += len - w;
+			memcpy(line + *x, s, w);
+			line[*x] = '~';
+		} else {
+			memcpy(line + *x, s, w);
+			line[*x + w - 1] = '~';
+		}
+	} else {
+		int pad = right ? w - len : 0;
+		memset(line + *x, ' ', w);
+		memcpy(line + *x + pad, s, len);
+	}
+	*x += w;
+	if (*x < max)
+		line[(*x)++] = ' ';
+}
+
+/* "comm[pid]" cut to W, keeping the pid. */
+static void proc_col(char *out, size_t n, const struct st_trace *t, int w)
+{
+	char pid[16];
+	int pl = snprintf(pid, sizeof(pid), "[%d]", t->hdr.pid);
+	int cl = (int)strnlen(t->hdr.comm, sizeof(t->hdr.comm));
+
+	if (cl + pl > w && w - pl >= 1)
+		cl = w - pl;
+	snprintf(out, n, "%.*s%s", cl, t->hdr.comm, pid);
+}
+
+static bool match(const struct live *l, const char *a, const char *b,
+		  const char *c, const char *d)
+{
+	if (!l->filter[0])
+		return true;
+	return strcasestr(a, l->filter) || strcasestr(b, l->filter) ||
+	       strcasestr(c, l->filter) || strcasestr(d, l->filter);
+}
+
+static void line_out(int y, const char *line, int attr)
+{
+	if (y >= LINES)
+		return;
+	attron(attr);
+	mvaddnstr(y, 0, line, WIDTH);
+	clrtoeol();
+	attroff(attr);
+}
+
+static void colour(struct live *l, int y, int x, int w, int pair)
+{
+	if (l->color && y < LINES && x < COLS)
+		mvchgat(y, x, w, pair == PAIR_DIM ? A_DIM : A_NORMAL, pair,
+			NULL);
+}
+
+/* A pane's heading: its name and count over the blank first column,
+ * then the column headings HEADS. */
+static void title(int y, const char *name, int n, const char *heads)
+{
+	char line[1024], t[64];
+	int tl = snprintf(t, sizeof(t), "%s %d", name, n);
+
+	snprintf(line, sizeof(line), "%s", heads);
+	int hl = (int)strlen(line);
+	if (hl < tl) {
+		memset(line + hl, ' ', tl - hl);
+		line[tl] = 0;
+	}
+	memcpy(line, t, tl);
+	line_out(y, line, A_BOLD | A_UNDERLINE);
+}
+
+static struct live *sort_live;
+
+static uint64_t bytes_of(const struct st_conn *c)
+{
+	return c->bytes_in + c->bytes_out;
+}
+
+static int by_sort(const void *pa, const void *pb)
+{
+	const struct st_conn *a = *(struct st_conn *const *)pa;
+	const struct st_conn *b = *(struct st_conn *const *)pb;
+	const struct st_traceset *set = sort_live->m.set;
+	int r = 0;
+
+	switch (sort_live->sort) {
+	case SORT_BYTES:
+		r = bytes_of(a) > bytes_of(b) ? -1 : bytes_of(a) < bytes_of(b);
+		break;
+	case SORT_STATE:
+		r = strcmp(st_state_name[a->state], st_state_name[b->state]);
+		break;
+	case SORT_PROCESS:
+		r = strncmp(set->t[a->file].hdr.comm, set->t[b->file].hdr.comm,
+			    sizeof(set->t[a->file].hdr.comm));
+		if (!r)
+			r = set->t[a->file].hdr.pid - set->t[b->file].hdr.pid;
+		break;
+	}
+	if (!r) /* newest first */
+		r = a->open_ts > b->open_ts ? -1 : a->open_ts < b->open_ts;
+	if (!r)
+		r = a->id < b->id ? -1 : a->id > b->id;
+	return r;
+}
+
+/*
+ * Rows each pane gets out of H: listeners, closes and findings what they
+ * have up to a share each, the connections the rest; what the
+ * connections leave goes to the others.
+ */
+static void share(int h, const int want[4], int got[4])
+{
+	static const int part[4] = { 4, 0, 4, 4 };
+	static const int order[3] = { 2, 3, 0 };
+	int left = h;
+
+	for (int i = 0; i < 4; i++) {
+		int w = want[i] > 1 ? want[i] : 1;
+		int cap = part[i] && h / part[i] > 1 ? h / part[i] : 1;
+		got[i] = i == 1 ? 0 : w < cap ? w : cap;
+		left -= got[i];
+	}
+	got[1] = want[1] > 1 ? want[1] : 1;
+	if (got[1] > left)
+		got[1] = left > 1 ? left : 1;
+	left -= got[1];
+	for (int k = 0; k < 3 && left > 0; k++) {
+		int i = order[k];
+		int more = want[i] > got[i] ? want[i] - got[i] : 0;
+		more = more < left ? more : left;
+		got[i] += more;
+		left -= more;
+	}
+}
+
+/*
+ * Cuts TEXT into at most FIND_LINES lines of width W (the ones after the
+ * first are indented by 2), at spaces when it can: their starts and
+ * lengths; returns how many.  The last one is cut short if need be.
+ */
+static int wrap(const char *text, int w, int st[], int len[])
+{
+	int n = 0, pos = 0, total = (int)strlen(text);
+
+	while (pos < total && n < FIND_LINES) {
+		int room = n ? w - 2 : w;
+		if (room < 8)
+			room = 8;
+		int l = total - pos;
+		if (l > room) {
+			l = room;
+			for (int k = room; k > room / 2; k--)
+				if (text[pos + k] == ' ') {
+					l = k;
+					break;
+				}
+		}
+		st[n] = pos;
+		len[n++] = l;
+		pos += l;
+		while (text[pos] == ' ')
+			pos++;
+	}
+	if (!n) {
+		st[0] = len[0] = 0;
+		n = 1;
+	}
+	return n;
+}
+
+static void draw_help(void)
+{
+	static const char *const text[] = {
+		"socktrace live: keys",
+		"",
+		"  q        quit (the terminal is given back as it was)",
+		"  s        next sort: age, bytes, state, process",
+		"  /        filter: rows whose address, port, process or",
+		"           state has the text; Enter keeps it, Esc drops",
+		"  p        pause the screen (records are still read)",
+		"  ?        this help; any key closes it",
+		"",
+		"Panes: listeners (backlog asked/given, accept queue now",
+		"from the kernel / most seen, accepted), open connections",
+		"(age since opened or, with >, since first seen; last call",
+		"and how long ago), recent closes (who closed first, how",
+		"long it lived), findings (newest first; 'now' ones hold",
+		"while the connection is open).",
+	};
+	int n = (int)(sizeof(text) / sizeof(text[0]));
+	int w = 62, h = n + 2;
+	int y0 = LINES > h ? (LINES - h) / 2 : 0;
+	int x0 = COLS > w ? (COLS - w) / 2 : 0;
+
+	for (int i = 0; i < h && y0 + i < LINES; i++) {
+		char line[128];
+		const char *s = i > 0 && i <= n ? text[i - 1] : "";
+		snprintf(line, sizeof(line), " %-*.*s ", w - 2, w - 2, s);
+		attron(A_REVERSE);
+		mvaddnstr(y0 + i, x0, line, COLS - x0);
+		attroff(A_REVERSE);
+	}
+}
+
+/* What one redraw shows: the sockets open now that match, sorted; the
+ * closes that match; the rows each pane gets. */
+struct frame {
+	uint64_t now;
+	struct st_conn **lis, **cs;
+	int nl, nc, cap;
+	int cidx[RING], ncm; /* closes, newest first */
+	int nfind, flines;
+	int got[4];
+};
+
+static const struct found *finding_at(const struct live *l, int i)
+{
+	if (i < l->nongoing)
+		return &l->ongoing[i];
+	return &l->finds[(l->nfind - 1 - (uint64_t)(i - l->nongoing)) % RING];
+}
+
+/* "now kind: message" of finding I, wrapped: returns its lines. */
+static int finding_text(const struct live *l, int i, char *text, size_t n,
+			int st[], int len[])
+{
+	const struct found *f = finding_at(l, i);
+
+	snprintf(text, n, "%s%s: %s", i < l->nongoing ? "now " : "", f->kind,
+		 f->msg);
+	return wrap(text, WIDTH, st, len);
+}
+
+static bool frame_add(struct frame *fr, struct st_conn *c)
+{
+	bool listener = c->role == ST_ROLE_LISTENER;
+	int *n = listener ? &fr->nl : &fr->nc;
+
+	if (*n == fr->cap) {
+		/* both arrays grow together */
+		int cap = fr->cap ? 2 * fr->cap : 256;
+		struct st_conn **x = realloc(fr->lis, cap * sizeof(*x));
+		if (x)
+			fr->lis = x;
+		struct st_conn **z = realloc(fr->cs, cap * sizeof(*z));
+		if (z)
+			fr->cs = z;
+		if (!x || !z)
+			return false;
+		fr->cap = cap;
+	}
+	(listener ? fr->lis : fr->cs)[(*n)++] = c;
+	return true;
+}
+
+/* Fills FR from the model; the findings that hold now are judged. */
+static bool collect(struct live *l, struct frame *fr)
+{
+	char a[64], b[64], p[48];
+
+	l->nongoing = 0;
+	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
+	     c = st_model_open_next(&l->m, c)) {
+		if (c->hidden)
+			continue;
+		st_model_judge_open(&l->m, c, fr->now, on_ongoing, l);
+		st_addr_str(&c->local, a, sizeof(a));
+		st_addr_str(&c->peer, b, sizeof(b));
+		st_proc_name(&l->m.set->t[c->file], p);
+		if (match(l, a, b, p, st_state_name[c->state]) &&
+		    !frame_add(fr, c))
+			return false;
+	}
+	sort_live = l;
+	qsort(fr->cs, fr->nc, sizeof(*fr->cs), by_sort);
+	qsort(fr->lis, fr->nl, sizeof(*fr->lis), by_sort);
+
+	int nclose = (int)(l->nclose < RING ? l->nclose : RING);
+	for (int i = 0; i < nclose; i++) {
+		int k = (int)((l->nclose - 1 - i) % RING);
+		const struct closed *cl = &l->closes[k];
+		if (match(l, cl->local, cl->peer, cl->proc, cl->state))
+			fr->cidx[fr->ncm++] = k;
+	}
+	fr->nfind = (int)(l->nfind < RING ? l->nfind : RING) + l->nongoing;
+	for (int i = 0; i < fr->nfind; i++) {
+		char text[sizeof(l->finds[0].msg) + 64];
+		int st[FIND_LINES], len[FIND_LINES];
+		fr->flines += finding_text(l, i, text, sizeof(text), st, len);
+	}
+	int want[4] = { fr->nl, fr->nc, fr->ncm, fr->flines };
+	share(LINES - 2 - 4, want, fr->got);
+	return true;
+}
+
+/* The first line: the sort and filter (what keys change) first, as a
+ * long directory name cuts the end; the processes' names as many as
+ * fit. */
+static void draw_header(struct live *l)
+{
+	char line[1024], p[48];
+	int procs = 0;
+	uint64_t lost = 0;
+
+	for (int i = 0; i < l->m.set->n; i++) {
+		const struct st_trace *t = &l->m.set->t[i];
+		lost += t->lost + t->missing;
+		if (!(i < l->m.nfiles && l->m.ended[i]))
+			procs++;
+	}
+	int hl = snprintf(line, sizeof(line),
+			  " socktrace live  sort:%s%s%s%s  %.0f rec/s  lost "
+			  "%llu  %s  %d process%s",
+			  sort_name[l->sort], l->filter[0] ? "  filter:" : "",
+			  l->filter, l->paused ? "  PAUSED" : "", l->rate,
+			  (unsigned long long)lost, l->source, procs,
+			  procs == 1 ? "" : "es");
+	for (int i = 0, k = 0; i < l->m.set->n && hl < WIDTH; i++) {
+		if (i < l->m.nfiles && l->m.ended[i])
+			continue;
+		hl += snprintf(line + hl, sizeof(line) - hl, "%s%s",
+			       k++ ? " " : ": ",
+			       st_proc_name(&l->m.set->t[i], p));
+		if (hl >= (int)sizeof(line))
+			hl = (int)sizeof(line) - 1;
+	}
+	if (hl < WIDTH) {
+		memset(line + hl, ' ', WIDTH - hl);
+		line[WIDTH] = 0;
+	}
+	line_out(0, line, A_REVERSE | A_BOLD);
+}
+
+static void none(int y, const struct live *l, const char *what)
+{
+	line_out(y, l->filter[0] ? "  (none match)" : what, A_DIM);
+}
+
+static int draw_listeners(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], a[64], p[48], s1[32], s2[32], s3[32];
+	struct cols lc = { 5, { 21, 18, 11, 13, 8 }, { 24, 12, 4, 4, 2 } };
+	int x = 0;
+
+	fit_cols(&lc);
+	memset(line, 0, sizeof(line));
+	put(line, &x, lc.w[0], "", false, false);
+	put(line, &x, lc.w[1], "PROCESS", false, false);
+	put(line, &x, lc.w[2], "BACKLOG", true, false);
+	put(line, &x, lc.w[3], "QUEUE NOW/MAX", true, false);
+	put(line, &x, lc.w[4], "ACCEPTED", true, false);
+	title(y++, "LISTENERS", fr->nl, line);
+	if (!fr->nl)
+		none(y, l, "  (none)");
+	for (int i = 0; i < fr->got[0]; i++, y++) {
+		if (i >= fr->nl)
+			continue;
+		const struct st_conn *c = fr->lis[i];
+		struct kq *q = kq_of(l, c->id);
+		int qmax = (int)c->max_queue_len;
+		if (q && q->max > qmax)
+			qmax = q->max;
+		st_addr_str(&c->local, a, sizeof(a));
+		proc_col(p, sizeof(p), &l->m.set->t[c->file], lc.w[1]);
+		if (c->backlog)
+			snprintf(s1, sizeof(s1), "%d/%d", c->backlog,
+				 c->effective_backlog);
+		else /* found open: its listen call was not seen */
+			snprintf(s1, sizeof(s1), "?");
+		if (q && q->now >= 0)
+			snprintf(s2, sizeof(s2), "%d/%d", q->now, qmax);
+		else
+			snprintf(s2, sizeof(s2), "?/%d", qmax);
+		snprintf(s3, sizeof(s3), "%llu",
+			 (unsigned long long)c->accepted);
+		x = 0;
+		memset(line, 0, sizeof(line));
+		put(line, &x, lc.w[0], a, false, true);
+		put(line, &x, lc.w[1], p, false, false);
+		put(line, &x, lc.w[2], s1, true, false);
+		put(line, &x, lc.w[3], s2, true, false);
+		put(line, &x, lc.w[4], s3, true, false);
+		line_out(y, line,
+			 c->backlog > c->effective_backlog || c->queue_full
+				 ? A_BOLD
+				 : A_NORMAL);
+	}
+	return y;
+}
+
+/* The connections' and the closes' columns: 80 columns at least. */
+static void conn_cols(struct cols *c)
+{
+	*c = (struct cols){ 8,
+			    { 15, 15, 12, 11, 4, 4, 4, 8 },
+			    { 10, 30, 10, 0, 1, 2, 2, 8 } };
+	fit_cols(c);
+}
+
+static void conn_heads(char *line, const struct cols *cc, const char *st,
+		       const char *age, const char *last)
+{
+	int x = 0;
+
+	put(line, &x, cc->w[0], "", false, false);
+	put(line, &x, cc->w[1], "PEER", false, false);
+	put(line, &x, cc->w[2], "PROCESS", false, false);
+	put(line, &x, cc->w[3], st, false, false);
+	put(line, &x, cc->w[4], age, true, false);
+	put(line, &x, cc->w[5], "IN", true, false);
+	put(line, &x, cc->w[6], "OUT", true, false);
+	put(line, &x, cc->w[7], last, false, false);
+}
+
+/* One row of the connections or closes: the formatted columns. */
+static void conn_row(struct live *l, int y, const struct cols *cc,
+		     const char *const v[8], const char *state)
+{
+	char line[1024];
+	int x = 0;
+
+	memset(line, 0, sizeof(line));
+	for (int i = 0; i < 8; i++)
+		put(line, &x, cc->w[i], v[i], i >= 4 && i <= 6, i < 2);
+	line_out(y, line, A_NORMAL);
+	colour(l, y, cc->w[0] + cc->w[1] + cc->w[2] + 3, cc->w[3],
+	       state_pair(state));
+}
+
+static int draw_conns(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], a[64], b[64], p[48], age[32], in[16], out[16];
+	char last[48];
+	struct cols cc;
+
+	conn_cols(&cc);
+	memset(line, 0, sizeof(line));
+	conn_heads(line, &cc, "STATE", "AGE", "LAST");
+	title(y++, "CONNECTIONS", fr->nc, line);
+	if (!fr->nc)
+		none(y, l, "  (none open)");
+	for (int i = 0; i < fr->got[1] && i < fr->nc; i++, y++) {
+		const struct st_conn *c = fr->cs[i];
+		uint64_t now = fr->now;
+		st_addr_str(&c->local, a, sizeof(a));
+		st_addr_str(&c->peer, b, sizeof(b));
+		proc_col(p, sizeof(p), &l->m.set->t[c->file], cc.w[2]);
+		/* open before tracing or attach: its age is since then */
+		bool before = c->before_trace || c->before_attach;
+		age[0] = '>';
+		fmt_dur(now > c->open_ts ? now - c->open_ts : 0, age + 1,
+			sizeof(age) - 1);
+		fmt_bytes(c->bytes_in, in, sizeof(in));
+		fmt_bytes(c->bytes_out, out, sizeof(out));
+		snprintf(last, sizeof(last), "-");
+		if (c->last_ts) {
+			char ago[16];
+			fmt_dur(now > c->last_ts ? now - c->last_ts : 0, ago,
+				sizeof(ago));
+			/* the call's name is cut to leave room for when */
+			int room = cc.w[7] - (int)strlen(ago) - 1;
+			snprintf(last, sizeof(last), "%.*s %s",
+				 room > 1 ? room : 1,
+				 st_call_name[c->last_call], ago);
+		}
+		const char *st = c->kind != ST_KIND_TCP ? st_kind_name[c->kind]
+				 : c->state		 ? st_state_name[c->state]
+							 : "-";
+		const char *v[8] = { a[0] ? a : "-", b[0] ? b : "-", p, st,
+				     before ? age : age + 1, in, out, last };
+		conn_row(l, y, &cc, v, st);
+	}
+	return y + (fr->got[1] > fr->nc ? fr->got[1] - fr->nc : 0);
+}
+
+static int draw_closes(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024], p[48], life[16], in[16], out[16];
+	struct cols cc;
+
+	conn_cols(&cc);
+	memset(line, 0, sizeof(line));
+	conn_heads(line, &cc, "END", "LIFE", "CLOSER");
+	title(y++, "CLOSES", fr->ncm, line);
+	if (!fr->ncm)
+		line_out(y, "  (none yet)", A_DIM);
+	for (int i = 0; i < fr->got[2] && i < fr->ncm; i++, y++) {
+		const struct closed *k = &l->closes[fr->cidx[i]];
+		proc_col(p, sizeof(p), &l->m.set->t[k->file], cc.w[2]);
+		fmt_dur(k->dur, life, sizeof(life));
+		fmt_bytes(k->in, in, sizeof(in));
+		fmt_bytes(k->out, out, sizeof(out));
+		const char *v[8] = { k->local[0] ? k->local : "-",
+				     k->peer[0] ? k->peer : "-",
+				     p,
+				     k->state,
+				     life,
+				     in,
+				     out,
+				     k->first };
+		conn_row(l, y, &cc, v, k->state);
+	}
+	return y + (fr->got[2] > fr->ncm ? fr->got[2] - fr->ncm : 0);
+}
+
+/* Findings: those that hold now, then the others newest first; each
+ * wrapped on up to FIND_LINES lines. */
+static void draw_findings(struct live *l, const struct frame *fr, int y)
+{
+	char line[1024];
+	int row = 0;
+
+	title(y++, "FINDINGS", fr->nfind, "");
+	if (!fr->nfind)
+		line_out(y, "  (none)", A_DIM);
+	for (int i = 0; i < fr->nfind && row < fr->got[3]; i++) {
+		char text[sizeof(l->finds[0].msg) + 64];
+		int st[FIND_LINES], len[FIND_LINES], y0 = y;
+		int n = finding_text(l, i, text, sizeof(text), st, len);
+		for (int k = 0; k < n && row < fr->got[3]; k++, row++, y++) {
+			snprintf(line, sizeof(line), "%s%.*s", k ? "  " : "",
+				 len[k], text + st[k]);
+			line_out(y, line,
+				 i < l->nongoing ? A_BOLD : A_NORMAL);
+		}
+		if (l->color && y0 < LINES)
+			mvchgat(y0, 0,
+				(int)strlen(finding_at(l, i)->kind) + 1 +
+					(i < l->nongoing ? 4 : 0),
+				A_BOLD, PAIR_BAD, NULL);
+	}
+}
+
+/* The last line: the keys and a note, or the filter being typed. */
+static void draw_footer(struct live *l, uint64_t now)
+{
+	char line[1024];
+
+	if (l->editing)
+		snprintf(line, sizeof(line),
+			 "filter: %s_  (Enter keeps, Esc drops)", l->filter);
+	else if (l->note[0] && now - l->note_ts < NOTE_NS)
+		snprintf(line, sizeof(line),
+			 "q quit  s sort  / filter  p pause  ? help | %s",
+			 l->note);
+	else
+		snprintf(line, sizeof(line),
+			 "q quit  s sort  / filter  p pause  ? help");
+	line_out(LINES - 1, line, A_REVERSE);
+}
+
+static void draw(struct live *l)
+{
+	struct frame *fr = calloc(1, sizeof(*fr));
+
+	erase();
+	if (!fr || !(fr->now = st_now_ns()) || !collect(l, fr)) {
+		mvaddstr(0, 0, "socktrace live: out of memory");
+	} else {
+		draw_header(l);
+		int y = draw_listeners(l, fr, 1);
+		y = draw_conns(l, fr, y);
+		y = draw_closes(l, fr, y);
+		draw_findings(l, fr, y);
+		draw_footer(l, fr->now);
+		if (l->help)
+			draw_help();
+	}
+	if (fr) {
+		free(fr->lis);
+		free(fr->cs);
+	}
+	free(fr);
+	refresh();
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+/* Handles key CH; false to quit. */
+static bool key(struct live *l, int ch)
+{
+	if (ch == KEY_RESIZE)
+		return true;
+	if (l->help) {
+		l->help = false;
+		return true;
+	}
+	if (l->editing) {
+		size_t n = strlen(l->filter);
+		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			l->editing = false;
+		} else if (ch == 27) { /* Esc: back to what it was */
+			l->editing = false;
+			snprintf(l->filter, sizeof(l->filter), "%s", l->saved);
+		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+			if (n)
+				l->filter[n - 1] = 0;
+		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(l->filter)) {
+			l->filter[n] = (char)ch;
+			l->filter[n + 1] = 0;
+		}
+		return true;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return false;
+	case 's':
+		l->sort = (l->sort + 1) % SORT_N;
+		break;
+	case 'S':
+		l->sort = (l->sort + SORT_N - 1) % SORT_N;
+		break;
+	case '/':
+		snprintf(l->saved, sizeof(l->saved), "%s", l->filter);
+		l->editing = true;
+		break;
+	case 'p':
+		l->paused = !l->paused;
+		break;
+	case '?':
+	case 'h':
+		l->help = true;
+		break;
+	}
+	return true;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static int start_curses(struct live *l)
+{
+	const char *term = getenv("TERM");
+
+	if (!newterm(NULL, stdout, stdin)) {
+		fprintf(stderr,
+			"socktrace live: cannot use terminal type '%s': set "
+			"TERM to one this system knows (xterm-256color, "
+			"screen, linux...)\n",
+			term ? term : "");
+		return 1;
+	}
+	curses_on = true;
+	atexit(restore_terminal);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	if (l->color && has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(PAIR_HEAD, -1, -1);
+		init_pair(PAIR_GOOD, COLOR_GREEN, -1);
+		init_pair(PAIR_WARN, COLOR_YELLOW, -1);
+		init_pair(PAIR_BAD, COLOR_RED, -1);
+		init_pair(PAIR_DIM, -1, -1);
+	} else {
+		l->color = false;
+	}
+	return 0;
+}
+
+static int run_live(struct live *l)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t slow = 0;
+	bool dirty = true, keyed = true;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	if (start_curses(l))
+		return 1;
+	mvaddstr(0, 0, "socktrace live: reading the trace files...");
+	refresh();
+	l->quiet = !l->fw.dir && !l->history;
+	st_follow_begin(&l->fw);
+	while (!stop) {
+		struct pollfd pf = { .fd = 0, .events = POLLIN };
+		int ch;
+		/* a key wakes us at once; else records are polled */
+		poll(&pf, 1, ST_FOLLOW_TICK_NS / 1000000);
+		while ((ch = getch()) != ERR) {
+			if (!key(l, ch))
+				stop = 1;
+			keyed = true;
+		}
+		if (stop)
+			break;
+		if (!l->all_gone) {
+			long n = st_follow_poll(&l->fw);
+			if (n < 0) {
+				l->all_gone = true;
+				fw_note(l, "every process followed has exited; "
+					   "q to quit");
+			}
+			dirty |= n != 0;
+		}
+		uint64_t now = st_now_ns();
+		if (now - slow >= SLOW_NS) {
+			slow_tick(l, now);
+			slow = now;
+			dirty = true;
+		}
+		/* paused, only keys redraw (the mark, the help, a sort) */
+		if (keyed || (dirty && !l->paused)) {
+			draw(l);
+			dirty = keyed = false;
+		}
+	}
+	restore_terminal();
+	st_follow_end(&l->fw);
+	return 0;
+}
+
+int st_cmd_live(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "attach", no_argument, 0, 'a' },
+		{ "children", no_argument, 0, 'c' },
+		{ "history", no_argument, 0, 'H' },
+		{ "sort", required_argument, 0, 's' },
+		{ "filter", required_argument, 0, 'f' },
+		{ "no-color", no_argument, 0, 'N' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct live *l = calloc(1, sizeof(*l));
+	bool attach = false;
+	char dir[PATH_MAX], src[PATH_MAX + 32];
+	int c, rc;
+
+	if (!l) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		return 1;
+	}
+	l->color = true;
+	l->fw.cmd = "live";
+	l->fw.ops = (struct st_follow_ops){ .refreshed = fw_refreshed,
+					    .record = fw_record,
+					    .history_done = fw_history_done,
+					    .note = fw_note };
+	l->fw.arg = l;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			attach = true;
+			break;
+		case 'c':
+			l->fw.children = true;
+			break;
+		case 'H':
+			l->history = true;
+			break;
+		case 'o':
+			l->fw.outdir = optarg;
+			break;
+		case 's':
+			l->sort = -1;
+			for (int i = 0; i < SORT_N; i++)
+				if (!strcmp(optarg, sort_name[i]))
+					l->sort = i;
+			if (l->sort < 0) {
+				fprintf(stderr, "socktrace live: bad value for "
+						"--sort: '%s' (age, bytes, "
+						"state or process)\n",
+					optarg);
+				goto usage;
+			}
+			break;
+		case 'f':
+			snprintf(l->filter, sizeof(l->filter), "%s", optarg);
+			break;
+		case 'N':
+			l->color = false;
+			break;
+		case 'h':
+			usage(stdout);
+			free(l);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	int nargs = argc - optind;
+	if (!attach && (l->fw.children || l->history || l->fw.outdir)) {
+		fprintf(stderr, "socktrace live: --children, --history and -o "
+				"go with --attach PID...\n");
+		goto usage;
+	}
+	if (attach && nargs == 0) {
+		fprintf(stderr, "socktrace live: --attach needs process ids\n");
+		goto usage;
+	}
+	if (!attach && nargs > 1) {
+		fprintf(stderr, "socktrace live: one directory at a time (or "
+				"--attach PID...)\n");
+		goto usage;
+	}
+	if (attach) {
+		for (int i = optind; i < argc; i++) {
+			pid_t pid;
+			if (!st_parse_pid(argv[i], &pid)) {
+				fprintf(stderr, "socktrace live: not a process "
+						"id: '%s'\n", argv[i]);
+				goto usage;
+			}
+			st_follow_add(&l->fw, pid);
+		}
+	}
+	if (!isatty(1) || !isatty(0)) {
+		fprintf(stderr,
+			"socktrace live: %s is not a terminal: live draws a "
+			"screen and reads keys.  For a stream of timelines use "
+			"'socktrace attach PID...'; for JSON lines 'socktrace "
+			"view --json [DIR]'\n",
+			!isatty(1) ? "standard output" : "standard input");
+		st_follow_free(&l->fw);
+		free(l);
+		return 2;
+	}
+	if (attach) {
+		rc = st_follow_prepare(&l->fw);
+		snprintf(src, sizeof(src), "attach");
+	} else {
+		if (nargs)
+			snprintf(dir, sizeof(dir), "%s", argv[optind]);
+		else
+			st_trace_dir(dir, sizeof(dir), getenv);
+		rc = st_follow_dir(&l->fw, dir);
+		snprintf(src, sizeof(src), "%s", dir);
+	}
+	l->source = src;
+	if (!rc) {
+		st_model_init(&l->m, &l->fw.set, on_conn, on_finding, l);
+		/* timelines are not drawn here: keep no lines of them */
+		l->m.ev_cap = 0;
+		rc = run_live(l);
+		st_model_free(&l->m);
+	}
+	st_follow_free(&l->fw);
+	free(l);
+	return rc;
+usage:
+	usage(stderr);
+	st_follow_free(&l->fw);
+	free(l);
+	return 2;
+}
