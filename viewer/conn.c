@@ -864,7 +864,9 @@ static void exits_scan(struct st_model *m)
 	for (int i = 0; i < n; i++)
 		if (m->set->t[i].hdr.exit_ts && !m->ended[i])
 			m->exits[m->nexits++] = i;
-	qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit, m->set);
+	if (m->nexits > 1)
+		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
+			m->set);
 }
 
 void st_model_set_changed(struct st_model *m)

@@ -687,8 +687,10 @@ static bool collect(struct live *l, struct frame *fr)
 			return false;
 	}
 	sort_live = l;
-	qsort(fr->cs, fr->nc, sizeof(*fr->cs), by_sort);
-	qsort(fr->lis, fr->nl, sizeof(*fr->lis), by_sort);
+	if (fr->nc > 1) /* qsort's array may not be NULL, even empty */
+		qsort(fr->cs, fr->nc, sizeof(*fr->cs), by_sort);
+	if (fr->nl > 1)
+		qsort(fr->lis, fr->nl, sizeof(*fr->lis), by_sort);
 
 	int nclose = (int)(l->nclose < RING ? l->nclose : RING);
 	for (int i = 0; i < nclose; i++) {
