@@ -110,12 +110,22 @@ static void footer(void)
 		printf("fd %d: %s\n", fd, target);
 	}
 	closedir(d);
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "Threads:", 8))
-			printf("%s", line);
-	fclose(f);
+	/* a joined thread can still be counted for a moment while the
+	 * kernel finishes its exit: the lowest of a few readings */
+	int threads = 0;
+	for (int k = 0; k < 200; k++) {
+		FILE *f = fopen("/proc/self/status", "r");
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Threads:", 8) &&
+			    (!threads || atoi(line + 8) < threads))
+				threads = atoi(line + 8);
+		fclose(f);
+		if (threads <= 1)
+			break;
+		usleep(1000);
+	}
+	printf("Threads:\t%d\n", threads);
 }
 
 static int errors(void)
