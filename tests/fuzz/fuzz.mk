@@ -7,7 +7,8 @@ FUZZ_B := build/fuzz
 FUZZ_SECONDS ?= 180
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP $(FUZZ_SAN)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -I$(B)/gen -MMD -MP \
+	$(FUZZ_SAN)
 FUZZ_OBJ := $(VIEWER_SRC:%.c=$(FUZZ_B)/%.o)
 FUZZ_LIB_OBJ := $(filter-out $(FUZZ_B)/viewer/main.o,$(FUZZ_OBJ))
 
@@ -16,10 +17,13 @@ $(FUZZ_B)/viewer/%.o: viewer/%.c
 	@$(if $(Q),echo "  CC      $< (fuzz)")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+# the HTML writer includes its page, made into C arrays
+$(FUZZ_B)/viewer/html.o: $(HTML_GEN)
+
 $(FUZZ_B)/fuzz_trace: tests/fuzz/fuzz_trace.c $(FUZZ_LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Iviewer -fsanitize=fuzzer \
-		$(filter %.c %.o,$^) -o $@
+		$(filter %.c %.o,$^) -o $@ $(LDLIBS_VIEWER)
 
 $(FUZZ_B)/seeds/.done: tests/fuzz/seeds.sh libsocktrace.so $(EXAMPLE_BIN) \
 		$(B)/tests/progs/probe
