@@ -249,14 +249,24 @@ static void finding(struct st_model *m, const char *kind, uint64_t conn,
 		m->finding(m, &f, m->arg);
 }
 
+/* The process and connection names findings about C start with; made
+ * only when there is a finding (most ends have none). */
+static void names(const struct st_model *m, const struct st_conn *c,
+		  char p[48], char id[24])
+{
+	if (p[0])
+		return;
+	st_proc_name(&m->set->t[c->file], p);
+	st_conn_str(c->id, id);
+}
+
 /* Findings about one finished end, grounded in the TCP facts. */
 static void judge(struct st_model *m, struct st_conn *c)
 {
-	char p[48], id[24], b[16];
+	char p[48] = "", id[24], b[16];
 
-	st_proc_name(&m->set->t[c->file], p);
-	st_conn_str(c->id, id);
 	if (c->connect_err) {
+		names(m, c, p, id);
 		const char *why =
 			c->connect_err == ECONNREFUSED
 				? "nothing listens there: the peer answered "
@@ -280,44 +290,55 @@ static void judge(struct st_model *m, struct st_conn *c)
 		uint64_t gap = c->end == ST_END_CLOSED ? c->fin_ts - c->eof_ts
 						       : m->now - c->eof_ts;
 		char how[64];
-		if (c->end == ST_END_CLOSED)
-			snprintf(how, sizeof(how), "closed it only %.1f s later",
-				 gap / 1e9);
-		else
-			snprintf(how, sizeof(how), "never closed it");
-		if (c->end != ST_END_CLOSED || gap > CLOSE_WAIT_NS)
+		if (c->end != ST_END_CLOSED || gap > CLOSE_WAIT_NS) {
+			if (c->end == ST_END_CLOSED)
+				snprintf(how, sizeof(how),
+					 "closed it only %.1f s later",
+					 gap / 1e9);
+			else
+				snprintf(how, sizeof(how), "never closed it");
+			names(m, c, p, id);
 			finding(m, "close_wait", c->id, c->file,
 				"%s connection %s read EOF (the peer closed) "
 				"but %s: the socket sits in CLOSE_WAIT until "
 				"the program closes it; many of these mean it "
 				"forgets to close",
 				p, id, how);
+		}
 	}
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
-	    c->closed_first > 0)
+	    c->closed_first > 0) {
+		names(m, c, p, id);
 		finding(m, "server_time_wait", c->id, c->file,
 			"%s server connection %s closed first: the active "
 			"closer gets TIME_WAIT (60 s), so it is held on the "
 			"server; let clients close first, or use keep-alive",
 			p, id);
-	if (c->end == ST_END_EXIT)
+	}
+	if (c->end == ST_END_EXIT) {
+		names(m, c, p, id);
 		finding(m, "fd_leak", c->id, c->file,
 			"%s exited with connection %s (fd %d) still open: "
 			"the program never closed it (the kernel did at exit)",
 			p, id, c->fd);
+	}
 	if (c->role == ST_ROLE_LISTENER && c->backlog > 0 &&
-	    c->effective_backlog > 0 && c->effective_backlog < c->backlog)
+	    c->effective_backlog > 0 && c->effective_backlog < c->backlog) {
+		names(m, c, p, id);
 		finding(m, "backlog_clipped", c->id, c->file,
 			"%s listener %s asked for backlog %d but got %d: "
 			"the accept queue is capped by net.core.somaxconn "
 			"(%d)",
 			p, id, c->backlog, c->effective_backlog, c->somaxconn);
-	if (c->queue_full)
+	}
+	if (c->queue_full) {
+		names(m, c, p, id);
 		finding(m, "accept_queue_full", c->id, c->file,
 			"%s listener %s: its accept queue reached its limit "
 			"(%u): further handshakes are dropped and clients "
 			"wait (SYN retries) until the program calls accept",
 			p, id, c->queue_max);
+	}
 }
 
 /* Queues C (with its other end) for emission once everything about it

@@ -26,33 +26,61 @@ static int cmp_item(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
+/* The most bytes a call line takes: its fixed part with the longest
+ * values, then the payload fields. */
+#define CALL_JSON_MAX (512 + ST_FIELDS_JSON_MAX)
+
 /* {"type":"call",...} for one record of process PID. */
 void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
+	char *p = st_out_room(o, CALL_JSON_MAX);
+	const char *name = st_call_name[r->call];
+	size_t n = strlen(name);
 	char b[24];
 
-	st_out_str(o, "{\"type\":\"call\"");
-	st_out_ki(o, "pid", pid);
-	st_out_ki(o, "tid", r->tid);
-	st_out_ku(o, "ts", r->ts);
-	st_out_ku(o, "dur", r->dur);
-	st_out_ks(o, "call", st_call_name[r->call]);
-	st_out_ki(o, "fd", r->fd);
-	st_out_ki(o, "ret", r->ret);
-	st_out_ks(o, "errno",
-		  r->flags & ST_REC_ERR ? st_errno_name(r->err, b) : NULL);
-	st_json_conn(o, "conn", r->conn);
-	if (st_call_dir[r->call] != ST_DIR_NONE) {
-		st_out_ks(o, "dir",
-			  st_call_dir[r->call] == ST_DIR_IN ? "in" : "out");
-		st_out_key(o, "bytes");
-		if (r->ret >= 0)
-			st_out_i64(o, r->ret);
-		else
-			st_out_str(o, "null");
+	p = ST_PUT_LIT(p, "{\"type\":\"call\",\"pid\":");
+	p = st_put_i64(p, pid);
+	p = ST_PUT_LIT(p, ",\"tid\":");
+	p = st_put_i64(p, r->tid);
+	p = ST_PUT_LIT(p, ",\"ts\":");
+	p = st_put_u64(p, r->ts);
+	p = ST_PUT_LIT(p, ",\"dur\":");
+	p = st_put_u64(p, r->dur);
+	/* call names are C identifiers: nothing to escape */
+	p = ST_PUT_LIT(p, ",\"call\":\"");
+	memcpy(p, name, n);
+	p += n;
+	p = ST_PUT_LIT(p, "\",\"fd\":");
+	p = st_put_i64(p, r->fd);
+	p = ST_PUT_LIT(p, ",\"ret\":");
+	p = st_put_i64(p, r->ret);
+	p = ST_PUT_LIT(p, ",\"errno\":");
+	if (r->flags & ST_REC_ERR) {
+		/* errno names are identifiers too ("E123" if unnamed) */
+		const char *e = st_errno_name(r->err, b);
+		size_t k = strnlen(e, 32);
+		*p++ = '"';
+		memcpy(p, e, k);
+		p += k;
+		*p++ = '"';
+	} else {
+		p = ST_PUT_LIT(p, "null");
 	}
-	st_rec_json_fields(o, r, pid);
-	st_out_str(o, "}\n");
+	p = ST_PUT_LIT(p, ",\"conn\":");
+	p = st_put_conn_json(p, r->conn);
+	if (st_call_dir[r->call] != ST_DIR_NONE) {
+		if (st_call_dir[r->call] == ST_DIR_IN)
+			p = ST_PUT_LIT(p, ",\"dir\":\"in\",\"bytes\":");
+		else
+			p = ST_PUT_LIT(p, ",\"dir\":\"out\",\"bytes\":");
+		if (r->ret >= 0)
+			p = st_put_i64(p, r->ret);
+		else
+			p = ST_PUT_LIT(p, "null");
+	}
+	p = st_put_rec_json_fields(p, r, pid);
+	p = ST_PUT_LIT(p, "}\n");
+	st_out_end(o, p);
 }
 
 /* One human-readable line for record R of file T; times from T0. */

@@ -342,86 +342,141 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
-static void key_ns(struct st_out *o, const char *k, bool set, uint64_t v)
+/* ,"key":V, or null when not SET. */
+static char *put_ns(char *p, const char *key, size_t klen, bool set,
+		    uint64_t v)
 {
-	st_out_key(o, k);
+	memcpy(p, key, klen);
+	p += klen;
 	if (set)
-		st_out_u64(o, v);
-	else
-		st_out_str(o, "null");
+		return st_put_u64(p, v);
+	return ST_PUT_LIT(p, "null");
 }
+#define PUT_NS(p, key, set, v) \
+	put_ns(p, ",\"" key "\":", sizeof(key) + 3, set, v)
+
+/* "name" of a name that needs no escaping (the viewer's own words). */
+static char *put_name(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	*p++ = '"';
+	memcpy(p, s, n);
+	p[n] = '"';
+	return p + n + 1;
+}
+
+/* The most bytes of a conn line before its states, and after them. */
+#define CONN_HEAD_MAX 2048
+#define CONN_STATE_MAX 64
+#define CONN_TAIL_MAX 1024
 
 void st_render_json(struct st_render *rd, const struct st_conn *c)
 {
 	struct st_out *o = rd->o;
 	const struct st_header *h = &rd->m->set->t[c->file].hdr;
 	static const char *const ends[] = { "open", "closed", "exit", "death" };
+	char *p = st_out_room(o, CONN_HEAD_MAX);
 
-	st_out_str(o, "{\"type\":\"conn\"");
-	st_json_conn(o, "id", c->id);
-	st_out_ki(o, "pid", h->pid);
-	char comm[sizeof(h->comm) + 1];
-	snprintf(comm, sizeof(comm), "%.16s", h->comm);
-	st_out_ks(o, "comm", comm);
-	st_out_ki(o, "fd", c->fd);
-	st_out_ks(o, "kind", st_kind_name[c->kind]);
-	st_out_ks(o, "role", st_role_name[c->role]);
-	st_json_addr(o, "local", &c->local);
-	st_json_addr(o, "peer", &c->peer);
-	st_json_conn(o, "peer_conn", c->other ? c->other->id : 0);
-	st_out_key(o, "before_trace");
-	st_out_str(o, c->before_trace ? "true" : "false");
-	st_out_ku(o, "open_ts", c->open_ts);
-	key_ns(o, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
-	       c->close_ts);
-	st_out_ks(o, "end", ends[c->end]);
-	st_out_key(o, "closed_by");
-	st_out_str(o, c->closed_first > 0   ? "\"local\""
-		      : c->closed_first < 0 ? "\"peer\""
-					    : "null");
-	st_out_ku(o, "bytes_in", c->bytes_in);
-	st_out_ku(o, "bytes_out", c->bytes_out);
-	st_out_ku(o, "calls", c->calls);
-	st_out_key(o, "states");
-	st_out_chr(o, '[');
+	p = ST_PUT_LIT(p, "{\"type\":\"conn\",\"id\":");
+	p = st_put_conn_json(p, c->id);
+	p = ST_PUT_LIT(p, ",\"pid\":");
+	p = st_put_i64(p, h->pid);
+	p = ST_PUT_LIT(p, ",\"comm\":");
+	p = st_put_json_str(p, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	p = ST_PUT_LIT(p, ",\"fd\":");
+	p = st_put_i64(p, c->fd);
+	p = ST_PUT_LIT(p, ",\"kind\":");
+	p = put_name(p, st_kind_name[c->kind]);
+	p = ST_PUT_LIT(p, ",\"role\":");
+	p = put_name(p, st_role_name[c->role]);
+	p = ST_PUT_LIT(p, ",\"local\":");
+	p = st_put_addr_json(p, &c->local);
+	p = ST_PUT_LIT(p, ",\"peer\":");
+	p = st_put_addr_json(p, &c->peer);
+	p = ST_PUT_LIT(p, ",\"peer_conn\":");
+	p = st_put_conn_json(p, c->other ? c->other->id : 0);
+	if (c->before_trace)
+		p = ST_PUT_LIT(p, ",\"before_trace\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"before_trace\":false");
+	p = ST_PUT_LIT(p, ",\"open_ts\":");
+	p = st_put_u64(p, c->open_ts);
+	p = PUT_NS(p, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
+		   c->close_ts);
+	p = ST_PUT_LIT(p, ",\"end\":");
+	p = put_name(p, ends[c->end]);
+	p = ST_PUT_LIT(p, ",\"closed_by\":");
+	if (c->closed_first > 0)
+		p = ST_PUT_LIT(p, "\"local\"");
+	else if (c->closed_first < 0)
+		p = ST_PUT_LIT(p, "\"peer\"");
+	else
+		p = ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"bytes_in\":");
+	p = st_put_u64(p, c->bytes_in);
+	p = ST_PUT_LIT(p, ",\"bytes_out\":");
+	p = st_put_u64(p, c->bytes_out);
+	p = ST_PUT_LIT(p, ",\"calls\":");
+	p = st_put_u64(p, c->calls);
+	p = ST_PUT_LIT(p, ",\"states\":[");
 	for (uint32_t i = 0; i < c->nst; i++) {
-		st_out_str(o, i ? ",[\"" : "[\"");
-		st_out_str(o, st_state_name[c->st[i].state]);
-		st_out_str(o, "\",");
-		st_out_u64(o, c->st[i].ts);
-		st_out_chr(o, ']');
+		st_out_end(o, p);
+		p = st_out_room(o, CONN_STATE_MAX);
+		if (i)
+			*p++ = ',';
+		*p++ = '[';
+		p = put_name(p, st_state_name[c->st[i].state]);
+		*p++ = ',';
+		p = st_put_u64(p, c->st[i].ts);
+		*p++ = ']';
 	}
+	st_out_end(o, p);
+	p = st_out_room(o, CONN_TAIL_MAX);
 	/* TIME_WAIT ends by itself, 60 s later */
 	if (c->state == ST_ST_TIME_WAIT) {
-		st_out_str(o, ",[\"CLOSED\",");
-		st_out_u64(o, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-		st_out_chr(o, ']');
+		p = ST_PUT_LIT(p, ",[\"CLOSED\",");
+		p = st_put_u64(p, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
+		*p++ = ']';
 	}
-	st_out_chr(o, ']');
-	key_ns(o, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
-	       c->accept_wait);
-	key_ns(o, "connect_ns", c->role == ST_ROLE_CLIENT && c->est_ts &&
-					c->connect_ts,
-	       c->est_ts - c->connect_ts);
-	key_ns(o, "ttfb_ns", c->role == ST_ROLE_CLIENT && c->first_in_ts &&
-				     c->connect_ts,
-	       c->first_in_ts - c->connect_ts);
-	key_ns(o, "eof_ts", c->eof_ts, c->eof_ts);
-	key_ns(o, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
-	       c->fin_ts - c->eof_ts);
-	char b[16];
-	st_out_ks(o, "connect_errno",
-		  c->connect_err ? st_errno_name(c->connect_err, b) : NULL);
-	st_json_conn(o, "listener", c->listener);
+	*p++ = ']';
+	p = PUT_NS(p, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
+		   c->accept_wait);
+	p = PUT_NS(p, "connect_ns",
+		   c->role == ST_ROLE_CLIENT && c->est_ts && c->connect_ts,
+		   c->est_ts - c->connect_ts);
+	p = PUT_NS(p, "ttfb_ns",
+		   c->role == ST_ROLE_CLIENT && c->first_in_ts && c->connect_ts,
+		   c->first_in_ts - c->connect_ts);
+	p = PUT_NS(p, "eof_ts", c->eof_ts, c->eof_ts);
+	p = PUT_NS(p, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
+		   c->fin_ts - c->eof_ts);
+	p = ST_PUT_LIT(p, ",\"connect_errno\":");
+	if (c->connect_err) {
+		char b[16];
+		const char *e = st_errno_name(c->connect_err, b);
+		p = st_put_json_str(p, e, strnlen(e, 32));
+	} else {
+		p = ST_PUT_LIT(p, "null");
+	}
+	p = ST_PUT_LIT(p, ",\"listener\":");
+	p = st_put_conn_json(p, c->listener);
 	if (c->role == ST_ROLE_LISTENER) {
-		st_out_ki(o, "backlog", c->backlog);
-		st_out_ki(o, "effective_backlog", c->effective_backlog);
-		st_out_ki(o, "somaxconn", c->somaxconn);
-		st_out_ku(o, "max_queue_len", c->max_queue_len);
-		st_out_ku(o, "queue_max", c->queue_max);
-		st_out_ku(o, "accepted", c->accepted);
+		p = ST_PUT_LIT(p, ",\"backlog\":");
+		p = st_put_i64(p, c->backlog);
+		p = ST_PUT_LIT(p, ",\"effective_backlog\":");
+		p = st_put_i64(p, c->effective_backlog);
+		p = ST_PUT_LIT(p, ",\"somaxconn\":");
+		p = st_put_i64(p, c->somaxconn);
+		p = ST_PUT_LIT(p, ",\"max_queue_len\":");
+		p = st_put_u64(p, c->max_queue_len);
+		p = ST_PUT_LIT(p, ",\"queue_max\":");
+		p = st_put_u64(p, c->queue_max);
+		p = ST_PUT_LIT(p, ",\"accepted\":");
+		p = st_put_u64(p, c->accepted);
 	}
-	st_out_str(o, "}\n");
+	p = ST_PUT_LIT(p, "}\n");
+	st_out_end(o, p);
 }
 
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
