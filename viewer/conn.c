@@ -20,6 +20,11 @@ const char *const st_state_name[] = {
 	ST_STATE_TABLE(ST__S)
 #undef ST__S
 };
+const unsigned char st_state_name_len[] = {
+#define ST__S(n) sizeof(#n) - 1,
+	ST_STATE_TABLE(ST__S)
+#undef ST__S
+};
 const char *const st_kind_name[] = { "other", "tcp", "udp", "unix" };
 const char *const st_role_name[] = { "socket", "listener", "client", "server",
 				     "pair" };

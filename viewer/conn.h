@@ -54,6 +54,7 @@ enum st_state {
 #undef ST__S
 };
 extern const char *const st_state_name[];
+extern const unsigned char st_state_name_len[];
 /* TIME_WAIT lasts 2*MSL: 60 s on Linux (TCP_TIMEWAIT_LEN). */
 #define ST_TIME_WAIT_NS (60ull * 1000000000ull)
 extern const char *const st_kind_name[];

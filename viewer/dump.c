@@ -34,8 +34,6 @@ static int cmp_item(const void *a, const void *b)
 void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 {
 	char *p = st_out_room(o, CALL_JSON_MAX);
-	const char *name = st_call_name[r->call];
-	size_t n = strlen(name);
 	char b[24];
 
 	p = ST_PUT_LIT(p, "{\"type\":\"call\",\"pid\":");
@@ -48,8 +46,7 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 	p = st_put_u64(p, r->dur);
 	/* call names are C identifiers: nothing to escape */
 	p = ST_PUT_LIT(p, ",\"call\":\"");
-	memcpy(p, name, n);
-	p += n;
+	p = st_put_short(p, st_call_name[r->call], st_call_name_len[r->call]);
 	p = ST_PUT_LIT(p, "\",\"fd\":");
 	p = st_put_i64(p, r->fd);
 	p = ST_PUT_LIT(p, ",\"ret\":");

@@ -87,19 +87,26 @@ static inline char *st_put_u64(char *p, uint64_t v)
 	int n = st_dec_len(v);
 	char *e = p + n;
 
-	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100) * 2;
-		v /= 100;
+	/* two digits a step, in 32-bit arithmetic where it fits */
+	while (v > UINT32_MAX) {
+		uint32_t lo = (uint32_t)(v % 100000000);
+		v /= 100000000;
+		for (int i = 0; i < 4; i++) {
+			e -= 2;
+			memcpy(e, pairs + lo % 100 * 2, 2);
+			lo /= 100;
+		}
+	}
+	uint32_t w = (uint32_t)v;
+	while (w >= 100) {
 		e -= 2;
-		e[0] = pairs[d];
-		e[1] = pairs[d + 1];
+		memcpy(e, pairs + w % 100 * 2, 2);
+		w /= 100;
 	}
-	if (v >= 10) {
-		e[-2] = pairs[v * 2];
-		e[-1] = pairs[v * 2 + 1];
-	} else {
-		e[-1] = (char)('0' + v);
-	}
+	if (w >= 10)
+		memcpy(e - 2, pairs + w * 2, 2);
+	else
+		e[-1] = (char)('0' + w);
 	return p + n;
 }
 
@@ -110,6 +117,30 @@ static inline char *st_put_i64(char *p, int64_t v)
 		return st_put_u64(p, (uint64_t)0 - (uint64_t)v);
 	}
 	return st_put_u64(p, (uint64_t)v);
+}
+
+/* N bytes of S (N at most 16: names, short words) without a call. */
+static inline char *st_put_short(char *p, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8) {
+		/* two 8-byte moves that overlap in the middle */
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(p, &a, 8);
+		memcpy(p + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(p, &x, 4);
+		memcpy(p + n - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			p[i] = s[i];
+	}
+	return p + n;
 }
 
 /* Bytes a JSON string of N bytes takes at most, quotes included. */

@@ -15,6 +15,16 @@ const char *const st_call_name[ST_CALL_COUNT] = {
 #undef ST__N
 };
 
+const unsigned char st_call_name_len[ST_CALL_COUNT] = {
+#define ST__N(name, shape, dir) sizeof(#name) - 1,
+	ST_CALL_TABLE(ST__N)
+#undef ST__N
+};
+#define ST__N(name, shape, dir) \
+	_Static_assert(sizeof(#name) - 1 <= 16, "call name " #name " too long");
+ST_CALL_TABLE(ST__N)
+#undef ST__N
+
 const unsigned char st_call_shape[ST_CALL_COUNT] = {
 #define ST__N(name, shape, dir) ST_SHAPE_ID_##shape,
 	ST_CALL_TABLE(ST__N)

@@ -14,6 +14,7 @@ enum st_shape {
 };
 
 extern const char *const st_call_name[ST_CALL_COUNT];
+extern const unsigned char st_call_name_len[ST_CALL_COUNT]; /* at most 16 */
 extern const unsigned char st_call_shape[ST_CALL_COUNT];
 extern const unsigned char st_call_dir[ST_CALL_COUNT];
 

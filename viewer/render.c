@@ -355,15 +355,19 @@ static char *put_ns(char *p, const char *key, size_t klen, bool set,
 #define PUT_NS(p, key, set, v) \
 	put_ns(p, ",\"" key "\":", sizeof(key) + 3, set, v)
 
-/* "name" of a name that needs no escaping (the viewer's own words). */
+/* "name" of a name that needs no escaping (the viewer's own words,
+ * at most 16 bytes). */
+static char *put_name_n(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = st_put_short(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
 static char *put_name(char *p, const char *s)
 {
-	size_t n = strlen(s);
-
-	*p++ = '"';
-	memcpy(p, s, n);
-	p[n] = '"';
-	return p + n + 1;
+	return put_name_n(p, s, strlen(s));
 }
 
 /* The most bytes of a conn line before its states, and after them. */
@@ -426,7 +430,8 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 		if (i)
 			*p++ = ',';
 		*p++ = '[';
-		p = put_name(p, st_state_name[c->st[i].state]);
+		unsigned st = c->st[i].state;
+		p = put_name_n(p, st_state_name[st], st_state_name_len[st]);
 		*p++ = ',';
 		p = st_put_u64(p, c->st[i].ts);
 		*p++ = ']';
