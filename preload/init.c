@@ -16,13 +16,12 @@ int st__state = ST_OFF_INIT;
 struct st__config st__cfg;
 int32_t st__pid;
 
-static ST_TLS int32_t tls_tid;
+ST_TLS int32_t st__tls_tid;
 
-int32_t st__tid(void)
+int32_t st__tid_slow(void)
 {
-	if (unlikely(tls_tid == 0))
-		tls_tid = (int32_t)st__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	return tls_tid;
+	st__tls_tid = (int32_t)st__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	return st__tls_tid;
 }
 
 void st__debug(const char *msg, int err)
@@ -125,7 +124,7 @@ static void read_config(void)
 
 static void after_fork_child(void)
 {
-	tls_tid = 0;
+	st__tls_tid = 0;
 	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	st__writer_after_fork();
 }
@@ -147,6 +146,7 @@ bool st__init_slow(void)
 	int e = errno;
 	int next = ST_ON;
 	read_config();
+	st__clock_init();
 	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	if (getauxval(AT_SECURE)) {
 		/* setuid/setgid/capabilities: never write files for them */
