@@ -79,6 +79,18 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 							    : sizeof(tmp) - 1);
 }
 
+void st_out_cat(struct st_out *o, const char *const *parts)
+{
+	for (; *parts; parts++)
+		st_out_str(o, *parts);
+}
+
+const char *st_dec(char buf[24], int64_t v)
+{
+	*st_put_i64(buf, v) = 0;
+	return buf;
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {

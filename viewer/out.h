@@ -28,6 +28,13 @@ void st_out_u64(struct st_out *o, uint64_t v);
 void st_out_i64(struct st_out *o, int64_t v);
 void st_out_fmt(struct st_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The strings of a NULL-terminated list, one after the other: what
+ * st_out_fmt("%s%s...") prints, without parsing a format. */
+void st_out_cat(struct st_out *o, const char *const *parts);
+#define ST_OUT_CAT(o, ...) \
+	st_out_cat((o), (const char *const[]){ __VA_ARGS__, NULL })
+/* V in decimal in BUF, for ST_OUT_CAT. */
+const char *st_dec(char buf[24], int64_t v);
 /* A JSON string literal, quotes included; bytes that are not valid
  * UTF-8 become \u00XX escapes of their byte value. */
 void st_out_json_str(struct st_out *o, const char *s, size_t n);
