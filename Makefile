@@ -21,7 +21,7 @@ endif
 OUT := $(if $(SANITIZE),$(B)/,)
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -MMD -MP $(SAN)
-LDLIBS_VIEWER :=
+LDLIBS_VIEWER := -lm
 
 ifeq ($(V),1)
 Q :=

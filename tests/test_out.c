@@ -130,12 +130,50 @@ static void test_json_str_longer_than_buffer(void **state)
 	check_reps(sizeof(((struct st_out *)0)->buf) / 4);
 }
 
+/* Durations in us with one decimal, as dump prints them: every value up
+ * to 1 s, then half-way values (where printf's rounding of the double
+ * decides) and others at every magnitude, then random ones. */
+static void test_milli1_like_printf(void **state)
+{
+	char got[64], want[64];
+	uint64_t x = 88172645463325252ull;
+
+	(void)state;
+	for (uint64_t v = 0; v < 3000000; v++) {
+		*st_put_milli1(got, v) = 0;
+		snprintf(want, sizeof(want), "%.1f", v / 1000.0);
+		if (strcmp(got, want))
+			fail_msg("%llu: got %s, printf %s",
+				 (unsigned long long)v, got, want);
+	}
+	for (uint64_t m = 1000; m < (1ull << 62); m *= 7) {
+		for (uint64_t d = 0; d < 400; d++) {
+			uint64_t v = m / 100 * 100 + d;
+			*st_put_milli1(got, v) = 0;
+			snprintf(want, sizeof(want), "%.1f", v / 1000.0);
+			if (strcmp(got, want))
+				fail_msg("%llu: got %s, printf %s",
+					 (unsigned long long)v, got, want);
+		}
+	}
+	for (int i = 0; i < 1000000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t v = x >> (x % 40);
+		*st_put_milli1(got, v) = 0;
+		snprintf(want, sizeof(want), "%.1f", v / 1000.0);
+		if (strcmp(got, want))
+			fail_msg("%llu: got %s, printf %s",
+				 (unsigned long long)v, got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers_like_printf),
 		cmocka_unit_test(test_json_str_short),
 		cmocka_unit_test(test_json_str_longer_than_buffer),
+		cmocka_unit_test(test_milli1_like_printf),
 	};
 
 	return cmocka_run_group_tests_name("st_out", tests, NULL, NULL);

@@ -16,7 +16,8 @@ PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%) \
 $(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) -Iviewer $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcmocka
+	$(Q)$(CC) $(BASE_CFLAGS) -Iviewer $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcmocka \
+		$(LDLIBS_VIEWER)
 
 # Test programs are what gets traced: plain builds, no sanitizer runtime.
 PROG_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -pthread -U_FORTIFY_SOURCE

@@ -87,23 +87,59 @@ void st_call_text(struct st_out *o, const struct st_rec *r,
 	char b[24];
 	int64_t rel = (int64_t)(r->ts - t0);
 
-	st_out_fmt(o, "%4lld.%06lld %s[%d", (long long)(rel / 1000000000),
-		   (long long)(rel % 1000000000 / 1000), t->hdr.comm,
-		   t->hdr.pid);
-	if (r->tid != t->hdr.pid)
-		st_out_fmt(o, "/%d", r->tid);
-	st_out_fmt(o, "] %s(%d) = %lld", st_call_name[r->call], r->fd,
-		   (long long)r->ret);
-	if (r->flags & ST_REC_ERR)
-		st_out_fmt(o, " %s", st_errno_name(r->err, b));
-	else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0)
-		st_out_str(o, " EOF");
-	st_rec_text_fields(o, r, t->hdr.pid);
-	if (r->conn) {
-		st_conn_str(r->conn, b);
-		st_out_fmt(o, " conn=%s", b);
+	if (rel < 0) {
+		/* not from dump (it starts at the first record): printf */
+		st_out_fmt(o, "%4lld.%06lld", (long long)(rel / 1000000000),
+			   (long long)(rel % 1000000000 / 1000));
 	}
-	st_out_fmt(o, " (%.1fus)\n", r->dur / 1000.0);
+	/* comm (NUL-terminated by the writer), exe... as %s reads them */
+	size_t cl = strlen(t->hdr.comm);
+	char *p = st_out_room(o, 512 + cl + ST_FIELDS_TEXT_MAX);
+	if (rel >= 0) {
+		/* "%4lld.%06lld" */
+		uint64_t s = (uint64_t)rel / 1000000000;
+		uint32_t us = (uint32_t)((uint64_t)rel % 1000000000 / 1000);
+		for (int pad = 4 - st_dec_len(s); pad > 0; pad--)
+			*p++ = ' ';
+		p = st_put_u64(p, s);
+		*p++ = '.';
+		for (int i = 5; i >= 0; i--, us /= 10)
+			p[i] = (char)('0' + us % 10);
+		p += 6;
+	}
+	*p++ = ' ';
+	memcpy(p, t->hdr.comm, cl);
+	p += cl;
+	*p++ = '[';
+	p = st_put_i64(p, t->hdr.pid);
+	if (r->tid != t->hdr.pid) {
+		*p++ = '/';
+		p = st_put_i64(p, r->tid);
+	}
+	p = ST_PUT_LIT(p, "] ");
+	p = st_put_short(p, st_call_name[r->call], st_call_name_len[r->call]);
+	*p++ = '(';
+	p = st_put_i64(p, r->fd);
+	p = ST_PUT_LIT(p, ") = ");
+	p = st_put_i64(p, r->ret);
+	if (r->flags & ST_REC_ERR) {
+		const char *e = st_errno_name(r->err, b);
+		size_t k = strnlen(e, 32);
+		*p++ = ' ';
+		memcpy(p, e, k);
+		p += k;
+	} else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0) {
+		p = ST_PUT_LIT(p, " EOF");
+	}
+	p = st_put_rec_text_fields(p, r, t->hdr.pid);
+	if (r->conn) {
+		p = ST_PUT_LIT(p, " conn=");
+		p = st_put_conn(p, r->conn);
+	}
+	p = ST_PUT_LIT(p, " (");
+	p = st_put_milli1(p, r->dur);
+	p = ST_PUT_LIT(p, "us)\n");
+	st_out_end(o, p);
 }
 
 static void usage(FILE *f)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Buffered output for the viewer: plain text, numbers and JSON strings. */
+#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "out.h"
@@ -77,6 +79,29 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 	if (n > 0)
 		st_out_mem(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
 							    : sizeof(tmp) - 1);
+}
+
+char *st_put_milli1(char *p, uint64_t v)
+{
+	double d = (double)v / 1000.0;
+
+	if (v >= (1ull << 40)) /* the double is too coarse for the rule */
+		return p + sprintf(p, "%.1f", d);
+	/* tenths: V / 100 rounded.  Half-way (V % 100 == 50), printf
+	 * rounds the double, which lies just above or below the half (or
+	 * on it: then to even); fma() tells which, exactly. */
+	uint64_t q = v / 100, r = v % 100;
+	if (r > 50) {
+		q++;
+	} else if (r == 50) {
+		double err = fma(d, 1000.0, -(double)v);
+		if (err > 0 || (err == 0 && (q & 1)))
+			q++;
+	}
+	p = st_put_u64(p, q / 10);
+	*p++ = '.';
+	*p++ = (char)('0' + q % 10);
+	return p;
 }
 
 void st_out_cat(struct st_out *o, const char *const *parts)

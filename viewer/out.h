@@ -150,6 +150,10 @@ static inline char *st_put_short(char *p, const char *s, size_t n)
 	return p + n;
 }
 
+/* V / 10^3 with one decimal, exactly as printf("%.1f", V / 1000.0)
+ * prints it (rounding of the double included); out.c. */
+char *st_put_milli1(char *p, uint64_t v);
+
 /* Bytes a JSON string of N bytes takes at most, quotes included. */
 #define ST_JSON_STR_MAX(n) (6 * (n) + 2)
 

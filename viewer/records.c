@@ -280,74 +280,97 @@ void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
 }
 
 /* Text printers print only what is set: zero fields are noise there. */
-static void text_i32(struct st_out *o, const char *k,
-		     const int32_t *v, int32_t pid)
-{
-	(void)pid;
-	if (*v)
-		st_out_fmt(o, " %s=%d", k, *v);
-}
+#define TEXT_MAX_i32 (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u32 (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u64 (ST_PUT_NUM_MAX + ST_CONN_JSON_MAX)
+#define TEXT_MAX_addr 128
+#define TEXT_MAX_tcpstate 16
+#define TEXT_MAX_cnum ST_CONN_JSON_MAX
 
-static void text_u32(struct st_out *o, const char *k,
-		     const uint32_t *v, int32_t pid)
+static inline char *text_i32(char *p, const char *k, size_t kl,
+			     const int32_t *v, int32_t pid)
 {
-	(void)pid;
-	if (*v)
-		st_out_fmt(o, " %s=%u", k, *v);
-}
-
-static void text_u64(struct st_out *o, const char *k,
-		     const uint64_t *v, int32_t pid)
-{
-	char c[24];
-
 	(void)pid;
 	if (!*v)
-		return;
-	if (strstr(k, "conn")) {
-		st_conn_str(*v, c);
-		st_out_fmt(o, " %s=%s", k, c);
-	} else {
-		st_out_fmt(o, " %s=%llu", k, (unsigned long long)*v);
-	}
+		return p;
+	memcpy(p, k, kl);
+	return st_put_i64(p + kl, *v);
 }
 
-static void text_addr(struct st_out *o, const char *k,
-		      const struct st_addr *a, int32_t pid)
+static inline char *text_u32(char *p, const char *k, size_t kl,
+			     const uint32_t *v, int32_t pid)
+{
+	(void)pid;
+	if (!*v)
+		return p;
+	memcpy(p, k, kl);
+	return st_put_u64(p + kl, *v);
+}
+
+static inline char *text_u64(char *p, const char *k, size_t kl,
+			     const uint64_t *v, int32_t pid)
+{
+	(void)pid;
+	if (!*v)
+		return p;
+	memcpy(p, k, kl);
+	if (__builtin_strstr(k, "conn"))
+		return st_put_conn(p + kl, *v);
+	return st_put_u64(p + kl, *v);
+}
+
+static inline char *text_addr(char *p, const char *k, size_t kl,
+			      const struct st_addr *a, int32_t pid)
 {
 	char s[128];
 
 	(void)pid;
 	st_addr_str(a, s, sizeof(s));
-	if (s[0])
-		st_out_fmt(o, " %s=%s", k, s);
+	if (!s[0])
+		return p;
+	memcpy(p, k, kl);
+	return stpcpy(p + kl, s);
 }
 
-static void text_cnum(struct st_out *o, const char *k, const uint32_t *v,
-		      int32_t pid)
+static inline char *text_cnum(char *p, const char *k, size_t kl,
+			      const uint32_t *v, int32_t pid)
 {
 	uint64_t c = st_cnum_conn(pid, *v);
 
-	text_u64(o, k, &c, pid);
+	if (!c)
+		return p;
+	memcpy(p, k, kl);
+	return st_put_conn(p + kl, c);
 }
 
-static void text_tcpstate(struct st_out *o, const char *k,
-		          const uint32_t *v, int32_t pid)
+static inline char *text_tcpstate(char *p, const char *k, size_t kl,
+				  const uint32_t *v, int32_t pid)
 {
 	const char *n = st_tcp_state_name(*v);
 
 	(void)pid;
-	if (n)
-		st_out_fmt(o, " %s=%s", k, n);
+	if (!n)
+		return p;
+	memcpy(p, k, kl);
+	return stpcpy(p + kl, n);
 }
 
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
+#define ST__MAX(type, name) +sizeof(#name) + 2 + TEXT_MAX_##type
+#define ST__FITS(shape)                                              \
+	_Static_assert(0 ST_SHAPE_##shape(ST__MAX) <= ST_FIELDS_TEXT_MAX, \
+		       "text of shape " #shape " may not fit");
+ST_SHAPE_LIST(ST__FITS)
+#undef ST__FITS
+#undef ST__MAX
+
+char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid)
 {
-#define ST__F(type, name) text_##type(o, #name, &p->name, pid);
+#define ST__F(type, name) \
+	p = text_##type(p, " " #name "=", sizeof(#name) + 1, &f->name, pid);
 #define ST__S(shape)                                        \
 	case ST_SHAPE_ID_##shape: {                         \
-		const struct st_p_##shape *p = &r->u.shape; \
-		(void)p;                                    \
+		const struct st_p_##shape *f = &r->u.shape; \
+		(void)f;                                    \
 		ST_SHAPE_##shape(ST__F) break;              \
 	}
 	switch (st_call_shape[r->call]) {
@@ -355,4 +378,5 @@ void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
 	}
 #undef ST__S
 #undef ST__F
+	return p;
 }

@@ -49,7 +49,9 @@ void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
 /* ,"key":value for every payload field of R (JSON). */
 char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid);
 void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
-/* " key=value" for every payload field of R that is set (text). */
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
+/* " key=value" for every payload field of R that is set (text), at
+ * most ST_FIELDS_TEXT_MAX bytes. */
+#define ST_FIELDS_TEXT_MAX 1024
+char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid);
 
 #endif
