@@ -77,6 +77,31 @@ static void test_numbers_like_printf(void **state)
 	free(got);
 }
 
+/* Random numbers of every length, against printf. */
+static void test_random_numbers_like_printf(void **state)
+{
+	char got[64], want[64];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (int i = 0; i < 2000000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t v = x >> (x % 64);
+		memset(got, 'X', sizeof(got));
+		char *e = st_put_u64(got, v);
+		*e = 0;
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		if (strcmp(got, want))
+			fail_msg("%s: got %s", want, got);
+		assert_true(got[ST_PUT_NUM_MAX + 1] == 'X'); /* no overrun */
+		e = st_put_i64(got, -(int64_t)(v >> 1));
+		*e = 0;
+		snprintf(want, sizeof(want), "%lld", -(long long)(v >> 1));
+		if (strcmp(got, want))
+			fail_msg("%s: got %s", want, got);
+	}
+}
+
 /* A piece of text with every kind of byte JSON treats differently, and
  * what it must become: plain, quote, backslash, a control byte, valid
  * UTF-8 (kept), a lone continuation byte and a cut sequence (escaped). */
@@ -171,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers_like_printf),
+		cmocka_unit_test(test_random_numbers_like_printf),
 		cmocka_unit_test(test_json_str_short),
 		cmocka_unit_test(test_json_str_longer_than_buffer),
 		cmocka_unit_test(test_milli1_like_printf),

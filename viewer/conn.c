@@ -269,12 +269,12 @@ static struct st_ev *add_ev(struct st_model *m, struct st_conn *c,
 	if (c->nev == c->capev)
 		grow((void **)&c->ev, &c->capev, sizeof(*c->ev));
 	struct st_ev *e = &c->ev[c->nev++];
-	memset(e, 0, sizeof(*e));
 	e->r = *r;
 	e->file = file;
 	e->count = 1;
 	e->bytes = bytes;
 	e->end = st_rec_end(r);
+	e->self_from = e->self_to = e->other_from = e->other_to = 0;
 	return e;
 }
 

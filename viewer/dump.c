@@ -36,11 +36,25 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 	char *p = st_out_room(o, CALL_JSON_MAX);
 	char b[24];
 
-	p = ST_PUT_LIT(p, "{\"type\":\"call\",\"pid\":");
-	p = st_put_i64(p, pid);
-	p = ST_PUT_LIT(p, ",\"tid\":");
-	p = st_put_i64(p, r->tid);
-	p = ST_PUT_LIT(p, ",\"ts\":");
+	/* the line's start repeats for every call of a thread: keep it */
+	static struct {
+		int32_t pid, tid;
+		uint8_t len;
+		char s[71];
+	} start[16];
+	unsigned h = (unsigned)r->tid % 16;
+	if (start[h].pid != pid || start[h].tid != r->tid || !start[h].len) {
+		char *q = ST_PUT_LIT(start[h].s, "{\"type\":\"call\",\"pid\":");
+		q = st_put_i64(q, pid);
+		q = ST_PUT_LIT(q, ",\"tid\":");
+		q = st_put_i64(q, r->tid);
+		q = ST_PUT_LIT(q, ",\"ts\":");
+		start[h].len = (uint8_t)(q - start[h].s);
+		start[h].pid = pid;
+		start[h].tid = r->tid;
+	}
+	memcpy(p, start[h].s, sizeof(start[h].s));
+	p += start[h].len;
 	p = st_put_u64(p, r->ts);
 	p = ST_PUT_LIT(p, ",\"dur\":");
 	p = st_put_u64(p, r->dur);

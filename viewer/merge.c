@@ -82,6 +82,7 @@ int st_merge_init(struct st_merge *m, struct st_traceset *set)
 {
 	memset(m, 0, sizeof(*m));
 	m->set = set;
+	m->taken = -1;
 	m->heap = calloc(set->n, sizeof(int));
 	m->pos = calloc(set->n, sizeof(uint64_t));
 	m->cur = calloc(set->n, sizeof(struct st_rec));
@@ -93,10 +94,25 @@ int st_merge_init(struct st_merge *m, struct st_traceset *set)
 	return 0;
 }
 
+/* The record handed out last is done with: its file moves on. */
+static void settle(struct st_merge *m)
+{
+	if (m->taken < 0)
+		return;
+	if (load(m, m->taken)) {
+		sift_down(m, 0);
+	} else {
+		m->heap[0] = m->heap[--m->n];
+		sift_down(m, 0);
+	}
+	m->taken = -1;
+}
+
 void st_merge_resume(struct st_merge *m)
 {
 	bool in[m->set->n > 0 ? m->set->n : 1];
 
+	settle(m);
 	memset(in, 0, sizeof(in));
 	for (int i = 0; i < m->n; i++)
 		in[m->heap[i]] = true;
@@ -116,18 +132,13 @@ void st_merge_free(struct st_merge *m)
 	memset(m, 0, sizeof(*m));
 }
 
-bool st_merge_next(struct st_merge *m, struct st_rec *r, int *file)
+const struct st_rec *st_merge_next(struct st_merge *m, int *file)
 {
+	settle(m);
 	if (m->n == 0)
-		return false;
+		return NULL;
 	int f = m->heap[0];
-	*r = m->cur[f];
 	*file = f;
-	if (load(m, f)) {
-		sift_down(m, 0);
-	} else {
-		m->heap[0] = m->heap[--m->n];
-		sift_down(m, 0);
-	}
-	return true;
+	m->taken = f;
+	return &m->cur[f];
 }

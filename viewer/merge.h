@@ -19,12 +19,14 @@ struct st_merge {
 	int n;
 	uint64_t *pos;      /* next record number per file */
 	struct st_rec *cur; /* next record per file */
+	int taken;          /* the file whose cur was handed out, or -1 */
 };
 
 int st_merge_init(struct st_merge *m, struct st_traceset *set);
 void st_merge_free(struct st_merge *m);
-/* The next record in time order and its file; false at the end. */
-bool st_merge_next(struct st_merge *m, struct st_rec *r, int *file);
+/* The next record in time order and its file; NULL at the end.  The
+ * record stays valid until the next call (it is not copied). */
+const struct st_rec *st_merge_next(struct st_merge *m, int *file);
 /* Picks up records written since (live view): files must be refreshed. */
 void st_merge_resume(struct st_merge *m);
 

@@ -64,10 +64,24 @@ const char *st_tcp_state_name(unsigned state)
 /* "1.2.3.4:80" of an AF_INET address (unterminated): at most 21 bytes. */
 static char *put_inet(char *p, const struct st_addr *a)
 {
-	for (int i = 0; i < 4; i++) {
-		p = st_put_u64(p, a->data[i]);
-		*p++ = i < 3 ? '.' : ':';
+	/* "0." to "255.": an octet and its dot, as 4 bytes and a length */
+	static char octet[256][4];
+	static unsigned char len[256];
+
+	if (!len[0]) {
+		for (int i = 255; i >= 0; i--) {
+			char t[ST_PUT_NUM_MAX];
+			char *e = st_put_u64(t, (uint64_t)i);
+			*e++ = '.';
+			memcpy(octet[i], t, 4);
+			len[i] = (unsigned char)(e - t);
+		}
 	}
+	for (int i = 0; i < 4; i++) {
+		memcpy(p, octet[a->data[i]], 4);
+		p += len[a->data[i]];
+	}
+	p[-1] = ':';
 	return st_put_u64(p, a->port);
 }
 
@@ -131,8 +145,23 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len)
 
 char *st_put_conn(char *p, uint64_t conn)
 {
-	p = st_put_u64(p, (uint32_t)(conn >> 32));
-	*p++ = ':';
+	/* the pid part repeats line after line: keep the last few */
+	static struct {
+		uint32_t pid;
+		uint8_t len;
+		char s[15]; /* "4294967295:" */
+	} cache[16];
+	uint32_t pid = (uint32_t)(conn >> 32);
+	unsigned h = pid % 16;
+
+	if (cache[h].pid != pid || !cache[h].len) {
+		char *e = st_put_u64(cache[h].s, pid);
+		*e = ':';
+		cache[h].len = (uint8_t)(e - cache[h].s + 1);
+		cache[h].pid = pid;
+	}
+	memcpy(p, cache[h].s, 12);
+	p += cache[h].len;
 	return st_put_u64(p, (uint32_t)conn);
 }
 

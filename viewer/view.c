@@ -139,7 +139,7 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	struct st_model m;
 	struct st_merge mg;
 	struct st_out *o = malloc(sizeof(*o));
-	struct st_rec r;
+	const struct st_rec *r;
 	int file;
 
 	if (!o || st_merge_init(&mg, set)) {
@@ -162,14 +162,14 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 		for (int i = 0; i < set->n; i++)
 			if (!s.f.pid || set->t[i].hdr.pid == s.f.pid)
 				st_process_json(o, &set->t[i]);
-	while (st_merge_next(&mg, &r, &file)) {
+	while ((r = st_merge_next(&mg, &file))) {
 		if (s.json && (!s.f.pid || set->t[file].hdr.pid == s.f.pid) &&
-		    (!s.f.conn || r.conn == s.f.conn ||
-		     (st_call_shape[r.call] == ST_SHAPE_ID_accept &&
+		    (!s.f.conn || r->conn == s.f.conn ||
+		     (st_call_shape[r->call] == ST_SHAPE_ID_accept &&
 		      st_cnum_conn(set->t[file].hdr.pid,
-				   r.u.accept.conn2) == s.f.conn)))
-			st_call_json(o, &r, set->t[file].hdr.pid);
-		st_model_add(&m, &r, file);
+				   r->u.accept.conn2) == s.f.conn)))
+			st_call_json(o, r, set->t[file].hdr.pid);
+		st_model_add(&m, r, file);
 	}
 	st_model_finish(&m);
 	if (!s.json) {
