@@ -146,7 +146,6 @@ bool st__init_slow(void)
 	int e = errno;
 	int next = ST_ON;
 	read_config();
-	st__clock_init();
 	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	if (getauxval(AT_SECURE)) {
 		/* setuid/setgid/capabilities: never write files for them */
@@ -154,6 +153,7 @@ bool st__init_slow(void)
 			  "tracing disabled", 0);
 		next = ST_OFF;
 	} else {
+		st__clock_init();
 		st__resolve();
 		if (pthread_atfork(NULL, NULL, after_fork_child) ||
 		    atexit(at_exit))
