@@ -21,7 +21,7 @@ endif
 OUT := $(if $(SANITIZE),$(B)/,)
 OPT ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(OPT) $(WARN) -Iinclude -I$(B)/gen -MMD -MP $(SAN)
-LDLIBS_VIEWER := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+LDLIBS_VIEWER := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lm
 
 ifeq ($(V),1)
 Q :=

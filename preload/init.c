@@ -20,13 +20,12 @@ struct st__config st__cfg;
 int32_t st__pid;
 
 ST_TLS int st__vforked; /* see internal.h */
-static ST_TLS int32_t tls_tid;
+ST_TLS int32_t st__tls_tid;
 
-int32_t st__tid(void)
+int32_t st__tid_slow(void)
 {
-	if (unlikely(tls_tid == 0))
-		tls_tid = (int32_t)st__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	return tls_tid;
+	st__tls_tid = (int32_t)st__sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	return st__tls_tid;
 }
 
 void st__debug(const char *msg, int err)
@@ -129,7 +128,7 @@ static void read_config(void)
 
 static void after_fork_child(void)
 {
-	tls_tid = 0;
+	st__tls_tid = 0;
 	st__pid = (int32_t)st__sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	st__writer_after_fork();
 }
@@ -171,6 +170,7 @@ bool st__init_slow(void)
 			  "tracing disabled", 0);
 		next = ST_OFF;
 	} else {
+		st__clock_init();
 		st__resolve();
 		if (hooks())
 			next = ST_OFF;

@@ -62,6 +62,17 @@ $(B)/tests/bench/loops: tests/bench/loops.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 $(WARN) $(CFLAGS) $< -o $@
 
+# The library's own cost per record: its sources linked in, the real
+# call stubbed (tests/bench/libcost.c).
+$(B)/tests/bench/libcost: tests/bench/libcost.c $(PRELOAD_SRC) preload/internal.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -Iinclude -Ipreload -fno-stack-protector \
+		-D_FORTIFY_SOURCE=0 $(CFLAGS) $< $(PRELOAD_SRC) -o $@ -ldl -lpthread
+
+$(B)/tests/bench/syscalls: tests/bench/syscalls.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) $(CFLAGS) $< -o $@
+
 BENCH_BIN := $(B)/tests/bench/loops $(B)/tests/bench/gen_trace
 
 # BENCH=--quick: a few small rounds, only to check the record counts.
@@ -73,6 +84,17 @@ bench-viewer: all $(B)/tests/bench/gen_trace
 	python3 tests/bench/viewer_scale.py $(B)/tests/bench/gen_trace \
 		$(or $(OUT),./)socktrace $(CONNECTIONS)
 
-.PHONY: bench bench-viewer
+# Costs the noisy end-to-end figures are made of: the library's own work
+# per record (in a ring, and with a growing file in $(BENCH_DIR)), and each
+# system call it adds per connection.
+BENCH_DIR ?= /tmp
+bench-costs: $(B)/tests/bench/libcost $(B)/tests/bench/syscalls
+	@d=$$(mktemp -d $(BENCH_DIR)/socktrace-costs.XXXXXX) && \
+	SOCKTRACE_DIR=$$d SOCKTRACE_MAX_SIZE=1M $(B)/tests/bench/libcost && \
+	SOCKTRACE_DIR=$$d SOCKTRACE_MAX_SIZE=4G $(B)/tests/bench/libcost; \
+	rc=$$?; rm -rf $$d; exit $$rc
+	$(B)/tests/bench/syscalls
+
+.PHONY: bench bench-viewer bench-costs
 include tests/fuzz/fuzz.mk
 include tests/tsan/tsan.mk

@@ -21,6 +21,11 @@ const char *const st_state_name[] = {
 	ST_STATE_TABLE(ST__S)
 #undef ST__S
 };
+const unsigned char st_state_name_len[] = {
+#define ST__S(n) sizeof(#n) - 1,
+	ST_STATE_TABLE(ST__S)
+#undef ST__S
+};
 const char *const st_kind_name[] = { "other", "tcp", "udp", "unix" };
 const char *const st_role_name[] = { "socket", "listener", "client", "server",
 				     "pair" };
@@ -92,6 +97,33 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* An object of SIZE bytes, zeroed: from the spare list, or new. */
+static void *spare_get(void **list, size_t size)
+{
+	void *x = *list;
+
+	if (!x)
+		return xcalloc(1, size);
+	*list = *(void **)x;
+	memset(x, 0, size);
+	return x;
+}
+
+static void spare_put(void **list, void *x)
+{
+	*(void **)x = *list;
+	*list = x;
+}
+
+static void spare_free(void **list)
+{
+	while (*list) {
+		void *x = *list;
+		*list = *(void **)x;
+		free(x);
+	}
+}
+
 /* v4-mapped v6 addresses as plain v4, so both ends key alike. */
 static struct st_addr norm(const struct st_addr *a)
 {
@@ -134,7 +166,21 @@ static struct st_conn *create(struct st_model *m, uint64_t id, int file,
 
 	if (c)
 		return c;
-	c = xcalloc(1, sizeof(*c));
+	c = m->spare_conn;
+	if (c) {
+		/* a connection freed before: its timeline buffers are kept */
+		struct st_ev *ev = c->ev;
+		struct st_stchange *st = c->st;
+		uint32_t capev = c->capev, capst = c->capst;
+		m->spare_conn = c->other;
+		memset(c, 0, sizeof(*c));
+		c->ev = ev;
+		c->capev = capev;
+		c->st = st;
+		c->capst = capst;
+	} else {
+		c = xcalloc(1, sizeof(*c));
+	}
 	c->id = id;
 	c->file = file;
 	c->fd = fd;
@@ -165,7 +211,7 @@ static void fd_add(struct st_model *m, int file, int fd, struct st_conn *c)
 		/* an fd number reused behind our back: the old ref is gone */
 		f->conn->refs--;
 	} else {
-		f = xcalloc(1, sizeof(*f));
+		f = spare_get(&m->spare_fd, sizeof(*f));
 		f->key = k;
 		HASH_ADD(hh, m->fds, key, sizeof(k), f);
 	}
@@ -188,7 +234,7 @@ static struct st_conn *fd_drop(struct st_model *m, int file, int fd,
 		return NULL;
 	struct st_conn *c = f->conn;
 	HASH_DEL(m->fds, f);
-	free(f);
+	spare_put(&m->spare_fd, f);
 	if (--c->refs <= 0) {
 		c->end_file = file;
 		c->end_fd = fd;
@@ -250,12 +296,12 @@ static struct st_ev *add_ev(struct st_model *m, struct st_conn *c,
 	if (c->nev == c->capev)
 		grow((void **)&c->ev, &c->capev, sizeof(*c->ev));
 	struct st_ev *e = &c->ev[c->nev++];
-	memset(e, 0, sizeof(*e));
 	e->r = *r;
 	e->file = file;
 	e->count = 1;
 	e->bytes = bytes;
 	e->end = st_rec_end(r);
+	e->self_from = e->self_to = e->other_from = e->other_to = 0;
 	return e;
 }
 
@@ -425,10 +471,10 @@ static void tuple_free(struct st_model *m, struct st_tuple *t)
 
 	for (; w; w = n) {
 		n = w->next;
-		free(w);
+		spare_put(&m->spare_waiter, w);
 	}
 	HASH_DEL(m->tuples, t);
-	free(t);
+	spare_put(&m->spare_tuple, t);
 }
 
 static void forget_tuple(struct st_model *m, struct st_conn *c)
@@ -447,7 +493,7 @@ static void forget_tuple(struct st_model *m, struct st_conn *c)
 		*p = w->next;
 		if (t->tail == &w->next)
 			t->tail = p;
-		free(w);
+		spare_put(&m->spare_waiter, w);
 		break;
 	}
 	if (!t->head)
@@ -655,7 +701,7 @@ static void pair_up(struct st_model *m, struct st_conn *c)
 			t->head = w->next;
 			if (!t->head)
 				t->tail = &t->head;
-			free(w);
+			spare_put(&m->spare_waiter, w);
 			if (o && !o->other) {
 				if (!t->head)
 					tuple_free(m, t);
@@ -671,13 +717,13 @@ static void pair_up(struct st_model *m, struct st_conn *c)
 		t = NULL;
 	}
 	if (!t) {
-		t = xcalloc(1, sizeof(*t));
+		t = spare_get(&m->spare_tuple, sizeof(*t));
 		memcpy(t->key, k, sizeof(k));
 		t->server = srv;
 		t->tail = &t->head;
 		HASH_ADD(hh, m->tuples, key, sizeof(t->key), t);
 	}
-	struct st_waiter *w = xcalloc(1, sizeof(*w));
+	struct st_waiter *w = spare_get(&m->spare_waiter, sizeof(*w));
 	w->conn = c->id;
 	*t->tail = w;
 	t->tail = &w->next;
@@ -1281,13 +1327,24 @@ void st_model_finish(struct st_model *m)
 	free(all);
 }
 
-void st_conn_free(struct st_conn *c)
+void st_conn_free(struct st_model *m, struct st_conn *c)
 {
 	if (!c)
 		return;
-	free(c->ev);
-	free(c->st);
-	free(c);
+	/* keep it for the next connection, with its timeline buffers unless
+	 * they grew large (a long timeline is not the common case) */
+	if (c->capev > 64) {
+		free(c->ev);
+		c->ev = NULL;
+		c->capev = 0;
+	}
+	if (c->capst > 64) {
+		free(c->st);
+		c->st = NULL;
+		c->capst = 0;
+	}
+	c->other = m->spare_conn;
+	m->spare_conn = c;
 }
 
 void st_model_free(struct st_model *m)
@@ -1300,7 +1357,13 @@ void st_model_free(struct st_model *m)
 	HASH_ITER(hh, m->conns, c, ct)
 	{
 		HASH_DEL(m->conns, c);
-		st_conn_free(c);
+		st_conn_free(m, c);
+	}
+	while ((c = m->spare_conn)) {
+		m->spare_conn = c->other;
+		free(c->ev);
+		free(c->st);
+		free(c);
 	}
 	HASH_ITER(hh, m->tuples, t, tt)
 	tuple_free(m, t);
@@ -1309,6 +1372,9 @@ void st_model_free(struct st_model *m)
 		HASH_DEL(m->fds, f);
 		free(f);
 	}
+	spare_free(&m->spare_fd);
+	spare_free(&m->spare_tuple);
+	spare_free(&m->spare_waiter);
 	HASH_ITER(hh, m->lports, l, lt)
 	{
 		HASH_DEL(m->lports, l);

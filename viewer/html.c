@@ -86,7 +86,6 @@ struct st_html *st_html_open(FILE *f, struct st_render *rd,
 	st_out_init(&h->o, f);
 	/* scratch never reaches a file: one line of text fits its buffer */
 	st_out_init(&h->scratch, NULL);
-	h->o.script_safe = true;
 	h->rd = *rd;
 	h->rd.o = &h->o;
 	h->rd.color = false;
@@ -194,7 +193,10 @@ static void end(struct st_html *h, const struct st_conn *c)
 		st_render_describe(&h->srd, e, d, sizeof(d));
 		st_out_json_str(o, d, strlen(d));
 		st_out_chr(o, ',');
-		st_rec_text_fields(&h->scratch, r, pid);
+		st_out_end(&h->scratch,
+			   st_put_rec_text_fields(
+				   st_out_room(&h->scratch, ST_FIELDS_TEXT_MAX),
+				   r, pid));
 		scratch_str(h);
 		st_out_chr(o, ',');
 		st_out_i64(o, r->tid);

@@ -204,8 +204,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 		k->out = c->bytes_out;
 		k->at = end;
 	}
-	st_conn_free(o);
-	st_conn_free(c);
+	st_conn_free(m, o);
+	st_conn_free(m, c);
 }
 
 static void keep_finding(struct found *f, const struct st_finding *sf)

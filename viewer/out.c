@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Buffered output for the viewer: plain text, numbers and JSON strings. */
+#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "out.h"
@@ -10,7 +12,6 @@ void st_out_init(struct st_out *o, FILE *f)
 	o->f = f;
 	o->len = 0;
 	o->failed = false;
-	o->script_safe = false;
 }
 
 int st_out_flush(struct st_out *o)
@@ -23,12 +24,17 @@ int st_out_flush(struct st_out *o)
 	return o->failed ? -1 : 0;
 }
 
+void st_out_drain(struct st_out *o)
+{
+	if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
+		o->failed = true;
+	o->len = 0;
+}
+
 void st_out_mem(struct st_out *o, const char *s, size_t n)
 {
 	if (o->len + n > sizeof(o->buf)) {
-		if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
-			o->failed = true;
-		o->len = 0;
+		st_out_drain(o);
 		if (n > sizeof(o->buf)) {
 			if (fwrite(s, 1, n, o->f) != n)
 				o->failed = true;
@@ -54,24 +60,12 @@ void st_out_chr(struct st_out *o, char c)
 
 void st_out_u64(struct st_out *o, uint64_t v)
 {
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	st_out_mem(o, tmp + i, sizeof(tmp) - i);
+	st_out_end(o, st_put_u64(st_out_room(o, ST_PUT_NUM_MAX), v));
 }
 
 void st_out_i64(struct st_out *o, int64_t v)
 {
-	if (v < 0) {
-		st_out_chr(o, '-');
-		st_out_u64(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		st_out_u64(o, (uint64_t)v);
-	}
+	st_out_end(o, st_put_i64(st_out_room(o, ST_PUT_NUM_MAX + 1), v));
 }
 
 void st_out_fmt(struct st_out *o, const char *fmt, ...)
@@ -87,6 +81,41 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 							    : sizeof(tmp) - 1);
 }
 
+char *st_put_milli1(char *p, uint64_t v)
+{
+	double d = (double)v / 1000.0;
+
+	if (v >= (1ull << 40)) /* the double is too coarse for the rule */
+		return p + sprintf(p, "%.1f", d);
+	/* tenths: V / 100 rounded.  Half-way (V % 100 == 50), printf
+	 * rounds the double, which lies just above or below the half (or
+	 * on it: then to even); fma() tells which, exactly. */
+	uint64_t q = v / 100, r = v % 100;
+	if (r > 50) {
+		q++;
+	} else if (r == 50) {
+		double err = fma(d, 1000.0, -(double)v);
+		if (err > 0 || (err == 0 && (q & 1)))
+			q++;
+	}
+	p = st_put_u64(p, q / 10);
+	*p++ = '.';
+	*p++ = (char)('0' + q % 10);
+	return p;
+}
+
+void st_out_cat(struct st_out *o, const char *const *parts)
+{
+	for (; *parts; parts++)
+		st_out_str(o, *parts);
+}
+
+const char *st_dec(char buf[24], int64_t v)
+{
+	*st_put_i64(buf, v) = 0;
+	return buf;
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -100,38 +129,63 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void st_out_json_str(struct st_out *o, const char *str, size_t n)
+char *st_put_json_str(char *p, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	static const char hex[] = "0123456789abcdef";
 
-	st_out_chr(o, '"');
-	/* the usual case, nothing to escape: one copy */
-	size_t plain = 0;
-	while (plain < n && s[plain] >= 0x20 && s[plain] < 0x7f &&
-	       s[plain] != '"' && s[plain] != '\\' && s[plain] != '<')
-		plain++;
-	st_out_mem(o, str, plain);
-	for (size_t i = plain; i < n;) {
+	*p++ = '"';
+	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
-		if (c == '"' || c == '\\') {
-			st_out_chr(o, '\\');
-			st_out_chr(o, (char)c);
-		} else if (c == '<' && o->script_safe) {
-			/* no "</script" or "<!--" inside an HTML script */
-			st_out_mem(o, "\\u003c", 6);
-		} else if (c >= 0x20 && c < 0x7f) {
-			st_out_chr(o, (char)c);
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
+		    c != '<') {
+			*p++ = (char)c; /* the usual case */
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '<') {
+			/* valid JSON either way; escaped, the JSON can sit in an
+			 * HTML script (no "</script" or "<!--" in it) */
+			p = ST_PUT_LIT(p, "\\u003c");
 		} else if (c >= 0x80 && utf8_len(s + i, n - i)) {
 			size_t l = utf8_len(s + i, n - i);
-			st_out_mem(o, (const char *)s + i, l);
+			memcpy(p, s + i, l);
+			p += l;
 			i += l;
 			continue;
 		} else {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4],
-				      hex[c & 15] };
-			st_out_mem(o, e, sizeof(e));
+			p = ST_PUT_LIT(p, "\\u00");
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
 		}
+		i++;
+	}
+	*p++ = '"';
+	return p;
+}
+
+void st_out_json_str(struct st_out *o, const char *str, size_t n)
+{
+	if (ST_JSON_STR_MAX(n) <= ST_OUT_ROOM_MAX) {
+		char *p = st_out_room(o, ST_JSON_STR_MAX(n));
+		st_out_end(o, st_put_json_str(p, str, n));
+		return;
+	}
+	/* longer than the buffer could take escaped: a byte at a time */
+	const unsigned char *s = (const unsigned char *)str;
+
+	st_out_chr(o, '"');
+	for (size_t i = 0; i < n;) {
+		size_t l = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 1;
+		char e[8];
+		if (l > 1) {
+			st_out_mem(o, str + i, l);
+			i += l;
+			continue;
+		}
+		/* one byte on its own: escaped as the fast path does */
+		char *x = st_put_json_str(e, str + i, 1);
+		st_out_mem(o, e + 1, (size_t)(x - e - 2));
 		i++;
 	}
 	st_out_chr(o, '"');

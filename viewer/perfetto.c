@@ -3,10 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 #include "commands.h"
-#include "export.h"
+#include "export.h" /* conn.h: uthash, with the model's hash */
 #include "merge.h"
 #include "records.h"
 

@@ -16,6 +16,16 @@ const char *const st_call_name[ST_CALL_COUNT] = {
 #undef ST__N
 };
 
+const unsigned char st_call_name_len[ST_CALL_COUNT] = {
+#define ST__N(name, shape, dir) sizeof(#name) - 1,
+	ST_CALL_TABLE(ST__N)
+#undef ST__N
+};
+#define ST__N(name, shape, dir) \
+	_Static_assert(sizeof(#name) - 1 <= 16, "call name " #name " too long");
+ST_CALL_TABLE(ST__N)
+#undef ST__N
+
 const unsigned char st_call_shape[ST_CALL_COUNT] = {
 #define ST__N(name, shape, dir) ST_SHAPE_ID_##shape,
 	ST_CALL_TABLE(ST__N)
@@ -58,20 +68,28 @@ const char *st_tcp_state_name(unsigned state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : NULL;
 }
 
-/* Writes V in decimal at P; returns the end.  (printf is the viewer's
- * hot spot on large traces.) */
-static char *dec(char *p, unsigned v)
+/* "1.2.3.4:80" of an AF_INET address (unterminated): at most 21 bytes. */
+static char *put_inet(char *p, const struct st_addr *a)
 {
-	char t[12];
-	int i = 0;
+	/* "0." to "255.": an octet and its dot, as 4 bytes and a length */
+	static char octet[256][4];
+	static unsigned char len[256];
 
-	do {
-		t[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		*p++ = t[--i];
-	return p;
+	if (!len[0]) {
+		for (int i = 255; i >= 0; i--) {
+			char t[ST_PUT_NUM_MAX];
+			char *e = st_put_u64(t, (uint64_t)i);
+			*e++ = '.';
+			memcpy(octet[i], t, 4);
+			len[i] = (unsigned char)(e - t);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		memcpy(p, octet[a->data[i]], 4);
+		p += len[a->data[i]];
+	}
+	p[-1] = ':';
+	return st_put_u64(p, a->port);
 }
 
 void st_addr_str(const struct st_addr *a, char *buf, size_t len)
@@ -82,13 +100,12 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len)
 	buf[0] = 0;
 	switch (fam) {
 	case AF_INET: {
-		char t[24], *p = t;
-		for (int i = 0; i < 4; i++) {
-			p = dec(p, a->data[i]);
-			*p++ = i < 3 ? '.' : ':';
-		}
-		*dec(p, a->port) = 0;
-		snprintf(buf, len, "%s", t);
+		char t[24];
+		size_t n = (size_t)(put_inet(t, a) - t);
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, t, n);
+		buf[n] = 0;
 		break;
 	}
 	case AF_INET6: {
@@ -133,165 +150,269 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len)
 	}
 }
 
+char *st_put_conn(char *p, uint64_t conn)
+{
+	/* the pid part repeats line after line: keep the last few */
+	static struct {
+		uint32_t pid;
+		uint8_t len;
+		char s[15]; /* "4294967295:" */
+	} cache[16];
+	uint32_t pid = (uint32_t)(conn >> 32);
+	unsigned h = pid % 16;
+
+	if (cache[h].pid != pid || !cache[h].len) {
+		char *e = st_put_u64(cache[h].s, pid);
+		*e = ':';
+		cache[h].len = (uint8_t)(e - cache[h].s + 1);
+		cache[h].pid = pid;
+	}
+	memcpy(p, cache[h].s, 12);
+	p += cache[h].len;
+	return st_put_u64(p, (uint32_t)conn);
+}
+
 void st_conn_str(uint64_t conn, char buf[24])
 {
-	char *p = dec(buf, (unsigned)(conn >> 32));
-
-	*p++ = ':';
-	*dec(p, (unsigned)conn) = 0;
+	*st_put_conn(buf, conn) = 0;
 }
 
-/* JSON field printers, one per field type of the call table. */
-static void json_i32(struct st_out *o, const char *k,
-		     const int32_t *v, int32_t pid)
+char *st_put_conn_json(char *p, uint64_t conn)
 {
-	(void)pid;
-	st_out_ki(o, k, *v);
+	if (!conn)
+		return ST_PUT_LIT(p, "null");
+	*p++ = '"';
+	p = st_put_conn(p, conn);
+	*p++ = '"';
+	return p;
 }
 
-static void json_u32(struct st_out *o, const char *k,
-		     const uint32_t *v, int32_t pid)
+char *st_put_addr_json(char *p, const struct st_addr *a)
 {
-	(void)pid;
-	st_out_ku(o, k, *v);
+	char s[128];
+
+	if (a->family == AF_INET) {
+		/* the usual case, nothing to escape */
+		*p++ = '"';
+		p = put_inet(p, a);
+		*p++ = '"';
+		return p;
+	}
+	st_addr_str(a, s, sizeof(s));
+	if (!s[0])
+		return ST_PUT_LIT(p, "null");
+	return st_put_json_str(p, s, strlen(s));
 }
 
-static void json_u64(struct st_out *o, const char *k,
-		     const uint64_t *v, int32_t pid)
+/*
+ * JSON field writers, one per field type of the call table, and the most
+ * bytes each writes.  u64 fields that name connections ("conn" in the
+ * name, known at compile time) are connection ids.
+ */
+#define JSON_MAX_i32 (ST_PUT_NUM_MAX + 1)
+#define JSON_MAX_u32 ST_PUT_NUM_MAX
+#define JSON_MAX_u64 ST_PUT_NUM_MAX + ST_CONN_JSON_MAX
+#define JSON_MAX_addr ST_ADDR_JSON_MAX
+#define JSON_MAX_tcpstate ST_JSON_STR_MAX(16)
+#define JSON_MAX_cnum ST_CONN_JSON_MAX
+
+static inline char *json_i32(char *p, const char *k, const int32_t *v,
+			     int32_t pid)
+{
+	(void)k, (void)pid;
+	return st_put_i64(p, *v);
+}
+
+static inline char *json_u32(char *p, const char *k, const uint32_t *v,
+			     int32_t pid)
+{
+	(void)k, (void)pid;
+	return st_put_u64(p, *v);
+}
+
+static inline char *json_u64(char *p, const char *k, const uint64_t *v,
+			     int32_t pid)
 {
 	(void)pid;
-	/* u64 fields that name connections are connection ids */
-	if (strstr(k, "conn"))
-		st_json_conn(o, k, *v);
-	else
-		st_out_ku(o, k, *v);
+	if (__builtin_strstr(k, "conn"))
+		return st_put_conn_json(p, *v);
+	return st_put_u64(p, *v);
+}
+
+static inline char *json_addr(char *p, const char *k, const struct st_addr *a,
+			      int32_t pid)
+{
+	(void)k, (void)pid;
+	return st_put_addr_json(p, a);
+}
+
+static inline char *json_cnum(char *p, const char *k, const uint32_t *v,
+			      int32_t pid)
+{
+	(void)k;
+	return st_put_conn_json(p, st_cnum_conn(pid, *v));
+}
+
+static inline char *json_tcpstate(char *p, const char *k, const uint32_t *v,
+				  int32_t pid)
+{
+	const char *n = st_tcp_state_name(*v);
+
+	(void)k, (void)pid;
+	if (!n)
+		return ST_PUT_LIT(p, "null");
+	*p++ = '"';
+	size_t l = strlen(n);
+	memcpy(p, n, l);
+	p[l] = '"';
+	return p + l + 1;
+}
+
+/* Every shape's fields fit in ST_FIELDS_JSON_MAX bytes. */
+#define ST__MAX(type, name) +sizeof(#name) + 3 + JSON_MAX_##type
+#define ST__FITS(shape)                                              \
+	_Static_assert(0 ST_SHAPE_##shape(ST__MAX) <= ST_FIELDS_JSON_MAX, \
+		       "JSON of shape " #shape " may not fit");
+ST_SHAPE_LIST(ST__FITS)
+#undef ST__FITS
+#undef ST__MAX
+
+char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid)
+{
+#define ST__F(type, name)                      \
+	p = ST_PUT_LIT(p, ",\"" #name "\":"); \
+	p = json_##type(p, #name, &f->name, pid);
+#define ST__S(shape)                                        \
+	case ST_SHAPE_ID_##shape: {                         \
+		const struct st_p_##shape *f = &r->u.shape; \
+		(void)f;                                    \
+		ST_SHAPE_##shape(ST__F) break;              \
+	}
+	switch (st_call_shape[r->call]) {
+		ST_SHAPE_LIST(ST__S)
+	}
+#undef ST__S
+#undef ST__F
+	return p;
+}
+
+void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
+{
+	char *p = st_out_room(o, ST_FIELDS_JSON_MAX);
+
+	st_out_end(o, st_put_rec_json_fields(p, r, pid));
 }
 
 void st_json_addr(struct st_out *o, const char *k, const struct st_addr *a)
 {
-	char s[128];
-
-	st_addr_str(a, s, sizeof(s));
-	st_out_ks(o, k, s[0] ? s : NULL);
+	st_out_key(o, k);
+	st_out_end(o, st_put_addr_json(st_out_room(o, ST_ADDR_JSON_MAX), a));
 }
 
 void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
 {
-	char c[24];
-
-	if (conn)
-		st_conn_str(conn, c);
-	st_out_ks(o, k, conn ? c : NULL);
-}
-
-static void json_addr(struct st_out *o, const char *k,
-		      const struct st_addr *a, int32_t pid)
-{
-	(void)pid;
-	st_json_addr(o, k, a);
-}
-
-static void json_cnum(struct st_out *o, const char *k, const uint32_t *v,
-		      int32_t pid)
-{
-	st_json_conn(o, k, st_cnum_conn(pid, *v));
-}
-
-static void json_tcpstate(struct st_out *o, const char *k,
-		          const uint32_t *v, int32_t pid)
-{
-	(void)pid;
-	st_out_ks(o, k, st_tcp_state_name(*v));
-}
-
-/*
- * One case per payload shape, calling PRINTER(type) on each field:
- * st_rec_json_fields and st_rec_text_fields differ only in the printers.
- */
-#define ST__F(type, name) ST__PRINTER(type)(o, #name, &p->name, pid);
-#define ST__S(shape)                                        \
-	case ST_SHAPE_ID_##shape: {                         \
-		const struct st_p_##shape *p = &r->u.shape; \
-		(void)p;                                    \
-		ST_SHAPE_##shape(ST__F) break;              \
-	}
-
-void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
-{
-#define ST__PRINTER(type) json_##type
-	switch (st_call_shape[r->call]) {
-		ST_SHAPE_LIST(ST__S)
-	}
-#undef ST__PRINTER
+	st_out_key(o, k);
+	st_out_end(o, st_put_conn_json(st_out_room(o, ST_CONN_JSON_MAX), conn));
 }
 
 /* Text printers print only what is set: zero fields are noise there. */
-static void text_i32(struct st_out *o, const char *k,
-		     const int32_t *v, int32_t pid)
-{
-	(void)pid;
-	if (*v)
-		st_out_fmt(o, " %s=%d", k, *v);
-}
+#define TEXT_MAX_i32 (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u32 (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u64 (ST_PUT_NUM_MAX + ST_CONN_JSON_MAX)
+#define TEXT_MAX_addr 128
+#define TEXT_MAX_tcpstate 16
+#define TEXT_MAX_cnum ST_CONN_JSON_MAX
 
-static void text_u32(struct st_out *o, const char *k,
-		     const uint32_t *v, int32_t pid)
+static inline char *text_i32(char *p, const char *k, size_t kl,
+			     const int32_t *v, int32_t pid)
 {
-	(void)pid;
-	if (*v)
-		st_out_fmt(o, " %s=%u", k, *v);
-}
-
-static void text_u64(struct st_out *o, const char *k,
-		     const uint64_t *v, int32_t pid)
-{
-	char c[24];
-
 	(void)pid;
 	if (!*v)
-		return;
-	if (strstr(k, "conn")) {
-		st_conn_str(*v, c);
-		st_out_fmt(o, " %s=%s", k, c);
-	} else {
-		st_out_fmt(o, " %s=%llu", k, (unsigned long long)*v);
-	}
+		return p;
+	memcpy(p, k, kl);
+	return st_put_i64(p + kl, *v);
 }
 
-static void text_addr(struct st_out *o, const char *k,
-		      const struct st_addr *a, int32_t pid)
+static inline char *text_u32(char *p, const char *k, size_t kl,
+			     const uint32_t *v, int32_t pid)
+{
+	(void)pid;
+	if (!*v)
+		return p;
+	memcpy(p, k, kl);
+	return st_put_u64(p + kl, *v);
+}
+
+static inline char *text_u64(char *p, const char *k, size_t kl,
+			     const uint64_t *v, int32_t pid)
+{
+	(void)pid;
+	if (!*v)
+		return p;
+	memcpy(p, k, kl);
+	if (__builtin_strstr(k, "conn"))
+		return st_put_conn(p + kl, *v);
+	return st_put_u64(p + kl, *v);
+}
+
+static inline char *text_addr(char *p, const char *k, size_t kl,
+			      const struct st_addr *a, int32_t pid)
 {
 	char s[128];
 
 	(void)pid;
 	st_addr_str(a, s, sizeof(s));
-	if (s[0])
-		st_out_fmt(o, " %s=%s", k, s);
+	if (!s[0])
+		return p;
+	memcpy(p, k, kl);
+	return stpcpy(p + kl, s);
 }
 
-static void text_cnum(struct st_out *o, const char *k, const uint32_t *v,
-		      int32_t pid)
+static inline char *text_cnum(char *p, const char *k, size_t kl,
+			      const uint32_t *v, int32_t pid)
 {
 	uint64_t c = st_cnum_conn(pid, *v);
 
-	text_u64(o, k, &c, pid);
+	if (!c)
+		return p;
+	memcpy(p, k, kl);
+	return st_put_conn(p + kl, c);
 }
 
-static void text_tcpstate(struct st_out *o, const char *k,
-		          const uint32_t *v, int32_t pid)
+static inline char *text_tcpstate(char *p, const char *k, size_t kl,
+				  const uint32_t *v, int32_t pid)
 {
 	const char *n = st_tcp_state_name(*v);
 
 	(void)pid;
-	if (n)
-		st_out_fmt(o, " %s=%s", k, n);
+	if (!n)
+		return p;
+	memcpy(p, k, kl);
+	return stpcpy(p + kl, n);
 }
 
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
+#define ST__MAX(type, name) +sizeof(#name) + 2 + TEXT_MAX_##type
+#define ST__FITS(shape)                                              \
+	_Static_assert(0 ST_SHAPE_##shape(ST__MAX) <= ST_FIELDS_TEXT_MAX, \
+		       "text of shape " #shape " may not fit");
+ST_SHAPE_LIST(ST__FITS)
+#undef ST__FITS
+#undef ST__MAX
+
+char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid)
 {
-#define ST__PRINTER(type) text_##type
+#define ST__F(type, name) \
+	p = text_##type(p, " " #name "=", sizeof(#name) + 1, &f->name, pid);
+#define ST__S(shape)                                        \
+	case ST_SHAPE_ID_##shape: {                         \
+		const struct st_p_##shape *f = &r->u.shape; \
+		(void)f;                                    \
+		ST_SHAPE_##shape(ST__F) break;              \
+	}
 	switch (st_call_shape[r->call]) {
 		ST_SHAPE_LIST(ST__S)
 	}
-#undef ST__PRINTER
+#undef ST__S
+#undef ST__F
+	return p;
 }

@@ -16,6 +16,7 @@ enum st_shape {
 };
 
 extern const char *const st_call_name[ST_CALL_COUNT];
+extern const unsigned char st_call_name_len[ST_CALL_COUNT]; /* at most 16 */
 extern const unsigned char st_call_shape[ST_CALL_COUNT];
 extern const unsigned char st_call_dir[ST_CALL_COUNT];
 
@@ -31,14 +32,31 @@ void st_addr_str(const struct st_addr *a, char *buf, size_t len);
 /* Connection id as "PID:N". */
 void st_conn_str(uint64_t conn, char buf[24]);
 
+/* Bytes st_put_addr_json and st_put_conn_json write at most: an
+ * address as text is at most 64 bytes ("[v6%scope]:port"). */
+#define ST_ADDR_JSON_MAX ST_JSON_STR_MAX(64)
+#define ST_CONN_JSON_MAX 24
+/* "1.2.3.4:80" as a JSON string, or null when there is no address. */
+char *st_put_addr_json(char *p, const struct st_addr *a);
+/* "PID:N" as a JSON string, or null for connection id 0. */
+char *st_put_conn_json(char *p, uint64_t conn);
+/* Connection id as PID:N, unquoted. */
+char *st_put_conn(char *p, uint64_t conn);
+
 /* ,"key":"1.2.3.4:80" (null when there is no address). */
 void st_json_addr(struct st_out *o, const char *key, const struct st_addr *a);
 /* ,"key":"PID:N" (null for connection id 0). */
 void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
 
+/* Bytes st_put_rec_json_fields writes at most (checked for every shape
+ * at compile time). */
+#define ST_FIELDS_JSON_MAX 1024
 /* ,"key":value for every payload field of R (JSON). */
+char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid);
 void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
-/* " key=value" for every payload field of R that is set (text). */
-void st_rec_text_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
+/* " key=value" for every payload field of R that is set (text), at
+ * most ST_FIELDS_TEXT_MAX bytes. */
+#define ST_FIELDS_TEXT_MAX 1024
+char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid);
 
 #endif

@@ -39,11 +39,51 @@ static const char *state_col(const struct st_render *rd, unsigned s)
 	}
 }
 
+/*
+ * A string built in a fixed buffer, piece by piece: like a chain of
+ * snprintf() calls it keeps what fits and stays NUL-terminated, without
+ * printf's cost on the viewer's per-line path.
+ */
+struct sbuf {
+	char *p, *end; /* end: the last byte, kept for the NUL */
+};
+
+static struct sbuf sb_init(char *buf, size_t len)
+{
+	buf[0] = 0;
+	return (struct sbuf){ buf, buf + len - 1 };
+}
+
+static void sb_mem(struct sbuf *b, const char *s, size_t n)
+{
+	size_t room = (size_t)(b->end - b->p);
+
+	if (n > room)
+		n = room;
+	memcpy(b->p, s, n);
+	b->p += n;
+	*b->p = 0;
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_mem(b, s, strlen(s));
+}
+
+static void sb_i64(struct sbuf *b, int64_t v)
+{
+	char t[24];
+
+	sb_mem(b, t, (size_t)(st_put_i64(t, v) - t));
+}
+
 void st_fmt_dur(char *buf, size_t len, uint64_t ns)
 {
-	if (ns < 10000)
-		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
-	else if (ns < 10000000)
+	if (ns < 10000) {
+		struct sbuf b = sb_init(buf, len);
+		sb_i64(&b, (int64_t)ns);
+		sb_mem(&b, " ns", 3);
+	} else if (ns < 10000000)
 		snprintf(buf, len, "%.1f us", ns / 1e3);
 	else if (ns < 10000000000ull)
 		snprintf(buf, len, "%.1f ms", ns / 1e6);
@@ -53,9 +93,11 @@ void st_fmt_dur(char *buf, size_t len, uint64_t ns)
 
 static void fmt_bytes(char *buf, size_t len, uint64_t b)
 {
-	if (b < 10000)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
-	else if (b < 10000000)
+	if (b < 10000) {
+		struct sbuf s = sb_init(buf, len);
+		sb_i64(&s, (int64_t)b);
+		sb_mem(&s, " B", 2);
+	} else if (b < 10000000)
 		snprintf(buf, len, "%.1f kB", b / 1e3);
 	else
 		snprintf(buf, len, "%.1f MB", b / 1e6);
@@ -76,10 +118,19 @@ static void fmt_time(const struct st_render *rd, char *buf, size_t len,
 		snprintf(buf + n, len - n, ".%06u",
 			 (unsigned)(w % 1000000000u / 1000));
 	} else {
+		/* +S.UUUUUU, as "%s%lld.%06lld" would print it */
 		int64_t rel = (int64_t)(ts - rd->m->t0);
-		snprintf(buf, len, "%s%lld.%06lld", rel < 0 ? "-" : "+",
-			 (long long)(llabs(rel) / 1000000000),
-			 (long long)(llabs(rel) % 1000000000 / 1000));
+		uint64_t a = (uint64_t)llabs(rel);
+		char t[48], *p = t;
+		uint32_t us = (uint32_t)(a % 1000000000 / 1000);
+		*p++ = rel < 0 ? '-' : '+';
+		p = st_put_u64(p, a / 1000000000);
+		*p++ = '.';
+		for (int i = 5; i >= 0; i--, us /= 10)
+			p[i] = (char)('0' + us % 10);
+		p += 6;
+		struct sbuf b = sb_init(buf, len);
+		sb_mem(&b, t, (size_t)(p - t));
 	}
 }
 
@@ -92,8 +143,9 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 			char *buf, size_t len)
 {
 	const struct st_rec *r = &e->r;
-	char a[96] = "", b[16], n[32];
-	size_t k;
+	char a[96] = "", b[16];
+	struct sbuf sa = { a, a + sizeof(a) - 1 };
+	struct sbuf s = sb_init(buf, len);
 
 	switch (r->call) {
 	case ST_CALL_connect:
@@ -104,50 +156,61 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 	case ST_CALL_accept4:
 		st_addr_str(&r->u.accept.peer, a, sizeof(a));
 		if (r->ret >= 0) {
-			k = strlen(a);
-			snprintf(a + k, sizeof(a) - k, " (queue %u/%u)",
-				 r->u.accept.queue_len, r->u.accept.queue_max);
+			sa.p = a + strlen(a);
+			sb_str(&sa, " (queue ");
+			sb_i64(&sa, r->u.accept.queue_len);
+			sb_str(&sa, "/");
+			sb_i64(&sa, r->u.accept.queue_max);
+			sb_str(&sa, ")");
 		}
 		break;
 	case ST_CALL_listen:
-		snprintf(a, sizeof(a), "backlog %d", r->u.listen.backlog);
+		sb_str(&sa, "backlog ");
+		sb_i64(&sa, r->u.listen.backlog);
 		break;
 	case ST_CALL_shutdown:
-		snprintf(a, sizeof(a), "%s",
-			 r->u.how.how == 0   ? "SHUT_RD"
-			 : r->u.how.how == 1 ? "SHUT_WR"
-					     : "SHUT_RDWR");
+		sb_str(&sa, r->u.how.how == 0	? "SHUT_RD"
+			    : r->u.how.how == 1 ? "SHUT_WR"
+						: "SHUT_RDWR");
 		break;
 	case ST_CALL_getsockopt:
-		snprintf(a, sizeof(a), "SO_ERROR -> %s",
-			 r->u.sockopt.value
-				 ? st_errno_name(r->u.sockopt.value, b)
-				 : "0");
+		sb_str(&sa, "SO_ERROR -> ");
+		sb_str(&sa, r->u.sockopt.value
+				    ? st_errno_name(r->u.sockopt.value, b)
+				    : "0");
 		break;
 	default:
 		break;
 	}
-	if (e->count > 1)
-		snprintf(n, sizeof(n), "%s x%u", st_call_name[r->call],
-			 e->count);
-	else
-		snprintf(n, sizeof(n), "%s", st_call_name[r->call]);
-	k = (size_t)snprintf(buf, len, "%s(%d)%s%s", n, r->fd, a[0] ? " " : "",
-			     a);
-	if (k >= len)
-		return;
+	sb_str(&s, st_call_name[r->call]);
+	if (e->count > 1) {
+		sb_str(&s, " x");
+		sb_i64(&s, e->count);
+	}
+	sb_str(&s, "(");
+	sb_i64(&s, r->fd);
+	sb_str(&s, ")");
+	if (a[0]) {
+		sb_str(&s, " ");
+		sb_str(&s, a);
+	}
 	if (r->flags & ST_REC_ERR) {
-		snprintf(buf + k, len - k, " = -1 %s%s%s", col(rd, C_RED),
-			 st_errno_name(r->err, b), col(rd, C_RESET));
+		sb_str(&s, " = -1 ");
+		sb_str(&s, col(rd, C_RED));
+		sb_str(&s, st_errno_name(r->err, b));
+		sb_str(&s, col(rd, C_RESET));
 	} else if (st_call_dir[r->call] != ST_DIR_NONE) {
 		char by[24];
-		fmt_bytes(by, sizeof(by), e->bytes);
-		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN)
-			snprintf(buf + k, len - k, " = 0 (EOF)");
-		else
-			snprintf(buf + k, len - k, " %s", by);
+		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN) {
+			sb_str(&s, " = 0 (EOF)");
+		} else {
+			fmt_bytes(by, sizeof(by), e->bytes);
+			sb_str(&s, " ");
+			sb_str(&s, by);
+		}
 	} else if (r->call != ST_CALL_close && r->call != ST_CALL_fclose) {
-		snprintf(buf + k, len - k, " = %lld", (long long)r->ret);
+		sb_str(&s, " = ");
+		sb_i64(&s, r->ret);
 	}
 }
 
@@ -163,18 +226,20 @@ static void header(struct st_render *rd, const struct st_conn *c)
 	st_addr_str(&c->local, l, sizeof(l));
 	st_addr_str(&c->peer, p, sizeof(p));
 	st_conn_str(c->id, id);
-	st_out_fmt(rd->o, "%s%s %s %s%s%s%s  %s fd %d  conn %s%s",
-		   col(rd, C_BOLD), st_kind_name[c->kind], who(c),
-		   l[0] ? l : "(unbound)", p[0] ? " -> " : "", p,
-		   col(rd, C_RESET), proc(rd, c->file, pn), c->fd, id,
+	char fd[24];
+	ST_OUT_CAT(rd->o, col(rd, C_BOLD), st_kind_name[c->kind], " ", who(c),
+		   " ", l[0] ? l : "(unbound)", p[0] ? " -> " : "", p,
+		   col(rd, C_RESET), "  ", proc(rd, c->file, pn), " fd ",
+		   st_dec(fd, c->fd), "  conn ", id,
 		   c->before_attach  ? " (opened before attach)"
 		   : c->before_trace ? " (opened before tracing)"
 				     : "");
 	if (c->other) {
 		const struct st_conn *o = c->other;
 		st_conn_str(o->id, id);
-		st_out_fmt(rd->o, "\n  joined with %s %s fd %d  conn %s",
-			   who(o), proc(rd, o->file, pn), o->fd, id);
+		ST_OUT_CAT(rd->o, "\n  joined with ", who(o), " ",
+			   proc(rd, o->file, pn), " fd ", st_dec(fd, o->fd),
+			   "  conn ", id);
 	}
 	st_out_chr(rd->o, '\n');
 }
@@ -201,26 +266,26 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 	} else {
 		uint64_t end = c->close_ts ? c->close_ts : rd->m->now;
 		st_fmt_dur(b, sizeof(b), end - c->open_ts);
-		st_out_fmt(rd->o, " lasted %s", b);
+		ST_OUT_CAT(rd->o, " lasted ", b);
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->est_ts &&
 		    cl->connect_ts) {
 			st_fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
-			st_out_fmt(rd->o, ", connect %s", b);
+			ST_OUT_CAT(rd->o, ", connect ", b);
 		}
 		if (s && s->role == ST_ROLE_SERVER && s->other) {
 			st_fmt_dur(b, sizeof(b), s->accept_wait);
-			st_out_fmt(rd->o, ", accept queue %s", b);
+			ST_OUT_CAT(rd->o, ", accept queue ", b);
 		}
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->first_in_ts &&
 		    cl->connect_ts) {
 			st_fmt_dur(b, sizeof(b),
 				   cl->first_in_ts - cl->connect_ts);
-			st_out_fmt(rd->o, ", first byte %s", b);
+			ST_OUT_CAT(rd->o, ", first byte ", b);
 		}
 		char in[24], out[24];
 		fmt_bytes(in, sizeof(in), c->bytes_in);
 		fmt_bytes(out, sizeof(out), c->bytes_out);
-		st_out_fmt(rd->o, ", %s %s out, %s in", who(c), out, in);
+		ST_OUT_CAT(rd->o, ", ", who(c), " ", out, " out, ", in, " in");
 		const struct st_conn *first =
 			c->closed_first > 0		       ? c
 			: c->other && c->other->closed_first > 0 ? c->other
@@ -230,15 +295,15 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			/* the kernel's own word: ESTABLISHED at close means
 			 * nothing had come from the peer yet */
 			const char *ks = st_tcp_state_name(first->close_tcp_state);
-			st_out_fmt(rd->o, ", %s closed first", who(first));
+			ST_OUT_CAT(rd->o, ", ", who(first), " closed first");
 			if (ks)
-				st_out_fmt(rd->o, " (its close found %s)", ks);
+				ST_OUT_CAT(rd->o, " (its close found ", ks, ")");
 		}
 		else if (c->closed_first < 0)
-			st_out_fmt(rd->o, ", the peer closed first");
+			st_out_str(rd->o, ", the peer closed first");
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
 			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
-			st_out_fmt(rd->o, ", EOF->close %s", b);
+			ST_OUT_CAT(rd->o, ", EOF->close ", b);
 		}
 	}
 	st_out_chr(rd->o, '\n');
@@ -256,6 +321,43 @@ static int by_ts(const void *a, const void *b)
 	uint64_t a1 = st_rec_end(&x->e->r), b1 = st_rec_end(&y->e->r);
 
 	return a1 < b1 ? -1 : a1 > b1;
+}
+
+static bool in_order(const struct st_conn *c)
+{
+	for (uint32_t i = 1; i < c->nev; i++)
+		if (st_rec_end(&c->ev[i].r) < st_rec_end(&c->ev[i - 1].r))
+			return false;
+	return true;
+}
+
+/*
+ * The lines of C and its other end O in time order.  Each end's lines
+ * are already in the order their calls returned (the order records come
+ * in), so the two are merged; ties go to C first, as the stable sort
+ * this replaces had it.  Out of order (threads racing to their slots):
+ * that sort.
+ */
+static void lines_of(struct line *ls, const struct st_conn *c,
+		     const struct st_conn *o)
+{
+	uint32_t i = 0, j = 0, n = 0, no = o ? o->nev : 0;
+
+	if (!in_order(c) || (o && !in_order(o))) {
+		for (i = 0; i < c->nev; i++)
+			ls[i] = (struct line){ &c->ev[i], c };
+		for (j = 0; j < no; j++)
+			ls[c->nev + j] = (struct line){ &o->ev[j], o };
+		qsort(ls, c->nev + no, sizeof(*ls), by_ts);
+		return;
+	}
+	while (i < c->nev || j < no) {
+		if (j == no || (i < c->nev && st_rec_end(&c->ev[i].r) <=
+						      st_rec_end(&o->ev[j].r)))
+			ls[n++] = (struct line){ &c->ev[i++], c };
+		else
+			ls[n++] = (struct line){ &o->ev[j++], o };
+	}
 }
 
 void st_render_end_note(struct st_render *rd, const struct st_conn *c)
@@ -281,8 +383,8 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 		if (c->state == ST_ST_TIME_WAIT) {
 			fmt_time(rd, t, sizeof(t),
 				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-			st_out_fmt(rd->o, "  %s in TIME_WAIT until %s\n",
-				   who(c), t);
+			ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT until ", t,
+				   "\n");
 		}
 	}
 	if (c->ev_dropped)
@@ -301,8 +403,12 @@ static void states(struct st_render *rd, const struct st_conn *c,
 		st_out_str(rd->o, other);
 	for (uint32_t i = from; i < to; i++) {
 		unsigned s = c->st[i].state;
-		st_out_fmt(rd->o, " -> %s%s%s", state_col(rd, s),
-			   st_state_name[s], col(rd, C_RESET));
+		char *p = st_out_room(rd->o, 64);
+		p = ST_PUT_LIT(p, " -> ");
+		p = stpcpy(p, state_col(rd, s));
+		p = st_put_short(p, st_state_name[s], st_state_name_len[s]);
+		p = stpcpy(p, col(rd, C_RESET));
+		st_out_end(rd->o, p);
 	}
 	if (other)
 		st_out_chr(rd->o, ')');
@@ -317,11 +423,7 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 
 	header(rd, c);
 	st_render_summary(rd, c);
-	for (uint32_t i = 0; i < c->nev; i++)
-		ls[i] = (struct line){ &c->ev[i], c };
-	for (uint32_t i = 0; o && i < o->nev; i++)
-		ls[c->nev + i] = (struct line){ &o->ev[i], o };
-	qsort(ls, n, sizeof(*ls), by_ts);
+	lines_of(ls, c, o);
 	for (size_t i = 0; i < n; i++) {
 		const struct st_ev *e = ls[i].e;
 		const struct st_conn *x = ls[i].c;
@@ -334,8 +436,23 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 			st_fmt_dur(w, sizeof(w), e->r.dur);
 			snprintf(d + k, sizeof(d) - k, " [%s]", w);
 		}
-		st_out_fmt(rd->o, "  %s  %-7s %-44s", t,
-			   o ? who(x) : proc(rd, x->file, pn), d);
+		/* "  %s  %-7s %-44s" */
+		const char *w = o ? who(x) : proc(rd, x->file, pn);
+		size_t wl = strlen(w), dl = strlen(d);
+		char *p = st_out_room(rd->o, 64 + wl + dl + 44);
+		p = ST_PUT_LIT(p, "  ");
+		p = stpcpy(p, t);
+		p = ST_PUT_LIT(p, "  ");
+		memcpy(p, w, wl);
+		p += wl;
+		for (; wl < 7; wl++)
+			*p++ = ' ';
+		*p++ = ' ';
+		memcpy(p, d, dl);
+		p += dl;
+		for (; dl < 44; dl++)
+			*p++ = ' ';
+		st_out_end(rd->o, p);
 		states(rd, x, e->self_from, e->self_to, NULL);
 		if (x->other)
 			states(rd, x->other, e->other_from, e->other_to,
@@ -349,88 +466,150 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
-static void key_ns(struct st_out *o, const char *k, bool set, uint64_t v)
+/* ,"key":V, or null when not SET. */
+static char *put_ns(char *p, const char *key, size_t klen, bool set,
+		    uint64_t v)
 {
-	st_out_key(o, k);
+	memcpy(p, key, klen);
+	p += klen;
 	if (set)
-		st_out_u64(o, v);
-	else
-		st_out_str(o, "null");
+		return st_put_u64(p, v);
+	return ST_PUT_LIT(p, "null");
 }
+#define PUT_NS(p, key, set, v) \
+	put_ns(p, ",\"" key "\":", sizeof(key) + 3, set, v)
+
+/* "name" of a name that needs no escaping (the viewer's own words,
+ * at most 16 bytes). */
+static char *put_name_n(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = st_put_short(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
+static char *put_name(char *p, const char *s)
+{
+	return put_name_n(p, s, strlen(s));
+}
+
+/* The most bytes of a conn line before its states, and after them. */
+#define CONN_HEAD_MAX 2048
+#define CONN_STATE_MAX 64
+#define CONN_TAIL_MAX 1024
 
 void st_render_json(struct st_render *rd, const struct st_conn *c)
 {
 	struct st_out *o = rd->o;
 	const struct st_header *h = &rd->m->set->t[c->file].hdr;
 	static const char *const ends[] = { "open", "closed", "exit", "death" };
+	char *p = st_out_room(o, CONN_HEAD_MAX);
 
-	st_out_str(o, "{\"type\":\"conn\"");
-	st_json_conn(o, "id", c->id);
-	st_out_ki(o, "pid", h->pid);
-	char comm[sizeof(h->comm) + 1];
-	snprintf(comm, sizeof(comm), "%.16s", h->comm);
-	st_out_ks(o, "comm", comm);
-	st_out_ki(o, "fd", c->fd);
-	st_out_ks(o, "kind", st_kind_name[c->kind]);
-	st_out_ks(o, "role", st_role_name[c->role]);
-	st_json_addr(o, "local", &c->local);
-	st_json_addr(o, "peer", &c->peer);
-	st_json_conn(o, "peer_conn", c->other ? c->other->id : 0);
-	st_out_key(o, "before_trace");
-	st_out_str(o, c->before_trace ? "true" : "false");
-	st_out_key(o, "before_attach");
-	st_out_str(o, c->before_attach ? "true" : "false");
-	st_out_ku(o, "open_ts", c->open_ts);
-	key_ns(o, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
-	       c->close_ts);
-	st_out_ks(o, "end", ends[c->end]);
-	st_out_key(o, "closed_by");
-	st_out_str(o, c->closed_first > 0   ? "\"local\""
-		      : c->closed_first < 0 ? "\"peer\""
-					    : "null");
-	st_out_ku(o, "bytes_in", c->bytes_in);
-	st_out_ku(o, "bytes_out", c->bytes_out);
-	st_out_ku(o, "calls", c->calls);
-	st_out_key(o, "states");
-	st_out_chr(o, '[');
+	p = ST_PUT_LIT(p, "{\"type\":\"conn\",\"id\":");
+	p = st_put_conn_json(p, c->id);
+	p = ST_PUT_LIT(p, ",\"pid\":");
+	p = st_put_i64(p, h->pid);
+	p = ST_PUT_LIT(p, ",\"comm\":");
+	p = st_put_json_str(p, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	p = ST_PUT_LIT(p, ",\"fd\":");
+	p = st_put_i64(p, c->fd);
+	p = ST_PUT_LIT(p, ",\"kind\":");
+	p = put_name(p, st_kind_name[c->kind]);
+	p = ST_PUT_LIT(p, ",\"role\":");
+	p = put_name(p, st_role_name[c->role]);
+	p = ST_PUT_LIT(p, ",\"local\":");
+	p = st_put_addr_json(p, &c->local);
+	p = ST_PUT_LIT(p, ",\"peer\":");
+	p = st_put_addr_json(p, &c->peer);
+	p = ST_PUT_LIT(p, ",\"peer_conn\":");
+	p = st_put_conn_json(p, c->other ? c->other->id : 0);
+	if (c->before_trace)
+		p = ST_PUT_LIT(p, ",\"before_trace\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"before_trace\":false");
+	if (c->before_attach)
+		p = ST_PUT_LIT(p, ",\"before_attach\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"before_attach\":false");
+	p = ST_PUT_LIT(p, ",\"open_ts\":");
+	p = st_put_u64(p, c->open_ts);
+	p = PUT_NS(p, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
+		   c->close_ts);
+	p = ST_PUT_LIT(p, ",\"end\":");
+	p = put_name(p, ends[c->end]);
+	p = ST_PUT_LIT(p, ",\"closed_by\":");
+	if (c->closed_first > 0)
+		p = ST_PUT_LIT(p, "\"local\"");
+	else if (c->closed_first < 0)
+		p = ST_PUT_LIT(p, "\"peer\"");
+	else
+		p = ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"bytes_in\":");
+	p = st_put_u64(p, c->bytes_in);
+	p = ST_PUT_LIT(p, ",\"bytes_out\":");
+	p = st_put_u64(p, c->bytes_out);
+	p = ST_PUT_LIT(p, ",\"calls\":");
+	p = st_put_u64(p, c->calls);
+	p = ST_PUT_LIT(p, ",\"states\":[");
 	for (uint32_t i = 0; i < c->nst; i++) {
-		st_out_str(o, i ? ",[\"" : "[\"");
-		st_out_str(o, st_state_name[c->st[i].state]);
-		st_out_str(o, "\",");
-		st_out_u64(o, c->st[i].ts);
-		st_out_chr(o, ']');
+		st_out_end(o, p);
+		p = st_out_room(o, CONN_STATE_MAX);
+		if (i)
+			*p++ = ',';
+		*p++ = '[';
+		unsigned st = c->st[i].state;
+		p = put_name_n(p, st_state_name[st], st_state_name_len[st]);
+		*p++ = ',';
+		p = st_put_u64(p, c->st[i].ts);
+		*p++ = ']';
 	}
+	st_out_end(o, p);
+	p = st_out_room(o, CONN_TAIL_MAX);
 	/* TIME_WAIT ends by itself, 60 s later */
 	if (c->state == ST_ST_TIME_WAIT) {
-		st_out_str(o, ",[\"CLOSED\",");
-		st_out_u64(o, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-		st_out_chr(o, ']');
+		p = ST_PUT_LIT(p, ",[\"CLOSED\",");
+		p = st_put_u64(p, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
+		*p++ = ']';
 	}
-	st_out_chr(o, ']');
-	key_ns(o, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
-	       c->accept_wait);
-	key_ns(o, "connect_ns", c->role == ST_ROLE_CLIENT && c->est_ts &&
-					c->connect_ts,
-	       c->est_ts - c->connect_ts);
-	key_ns(o, "ttfb_ns", c->role == ST_ROLE_CLIENT && c->first_in_ts &&
-				     c->connect_ts,
-	       c->first_in_ts - c->connect_ts);
-	key_ns(o, "eof_ts", c->eof_ts, c->eof_ts);
-	key_ns(o, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
-	       c->fin_ts - c->eof_ts);
-	char b[16];
-	st_out_ks(o, "connect_errno",
-		  c->connect_err ? st_errno_name(c->connect_err, b) : NULL);
-	st_json_conn(o, "listener", c->listener);
+	*p++ = ']';
+	p = PUT_NS(p, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
+		   c->accept_wait);
+	p = PUT_NS(p, "connect_ns",
+		   c->role == ST_ROLE_CLIENT && c->est_ts && c->connect_ts,
+		   c->est_ts - c->connect_ts);
+	p = PUT_NS(p, "ttfb_ns",
+		   c->role == ST_ROLE_CLIENT && c->first_in_ts && c->connect_ts,
+		   c->first_in_ts - c->connect_ts);
+	p = PUT_NS(p, "eof_ts", c->eof_ts, c->eof_ts);
+	p = PUT_NS(p, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
+		   c->fin_ts - c->eof_ts);
+	p = ST_PUT_LIT(p, ",\"connect_errno\":");
+	if (c->connect_err) {
+		char b[16];
+		const char *e = st_errno_name(c->connect_err, b);
+		p = st_put_json_str(p, e, strnlen(e, 32));
+	} else {
+		p = ST_PUT_LIT(p, "null");
+	}
+	p = ST_PUT_LIT(p, ",\"listener\":");
+	p = st_put_conn_json(p, c->listener);
 	if (c->role == ST_ROLE_LISTENER) {
-		st_out_ki(o, "backlog", c->backlog);
-		st_out_ki(o, "effective_backlog", c->effective_backlog);
-		st_out_ki(o, "somaxconn", c->somaxconn);
-		st_out_ku(o, "max_queue_len", c->max_queue_len);
-		st_out_ku(o, "queue_max", c->queue_max);
-		st_out_ku(o, "accepted", c->accepted);
+		p = ST_PUT_LIT(p, ",\"backlog\":");
+		p = st_put_i64(p, c->backlog);
+		p = ST_PUT_LIT(p, ",\"effective_backlog\":");
+		p = st_put_i64(p, c->effective_backlog);
+		p = ST_PUT_LIT(p, ",\"somaxconn\":");
+		p = st_put_i64(p, c->somaxconn);
+		p = ST_PUT_LIT(p, ",\"max_queue_len\":");
+		p = st_put_u64(p, c->max_queue_len);
+		p = ST_PUT_LIT(p, ",\"queue_max\":");
+		p = st_put_u64(p, c->queue_max);
+		p = ST_PUT_LIT(p, ",\"accepted\":");
+		p = st_put_u64(p, c->accepted);
 	}
-	st_out_str(o, "}\n");
+	p = ST_PUT_LIT(p, "}\n");
+	st_out_end(o, p);
 }
 
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)

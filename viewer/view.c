@@ -98,9 +98,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 		if (s->html)
 			st_html_conn(s->html, c);
 	}
-	(void)m;
-	st_conn_free(o);
-	st_conn_free(c);
+	st_conn_free(m, o);
+	st_conn_free(m, c);
 }
 
 static void on_finding(struct st_model *m, const struct st_finding *f,

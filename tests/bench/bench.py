@@ -198,7 +198,13 @@ def wrk_once(prefix, secs):
         if w.returncode:
             raise BenchError(f"wrk failed: {w.stderr}")
     finally:
-        ng.send_signal(signal.SIGQUIT)  # graceful: workers finish, exit
+        # graceful: workers finish, exit.  Signal nginx itself: under
+        # strace, ng is strace, which would detach and leave nginx running
+        try:
+            with open(f"{d}/nginx.pid") as f:
+                os.kill(int(f.read()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            ng.send_signal(signal.SIGQUIT)
         try:
             ng.wait(20)
         except subprocess.TimeoutExpired:

@@ -9,7 +9,7 @@ TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 # What the writer needs: start-up and configuration (attach's entry point
 # included), real functions, the fd table and record helpers; not the
 # wrappers.
-TSAN_PRELOAD := writer init real fdtab record attach
+TSAN_PRELOAD := writer init real fdtab record attach clock
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
 	$(TSAN_B)/viewer/trace.o
 
