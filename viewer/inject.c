@@ -291,6 +291,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Is process PID still there (not gone, not a zombie)? */
+static bool alive(pid_t pid)
+{
+	char st = st_proc_state(pid, NULL);
+
+	return st && st != 'Z' && st != 'X';
+}
+
 /* Why waiting on the stopped thread failed, as the user sees it. */
 static int gone(struct remote *r, int status, char *err, size_t len)
 {
@@ -313,8 +321,7 @@ static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 	r->pid = pid;
 	r->mem = -1;
 	for (int tries = 0; tries < 400; tries++) {
-		char st = st_proc_state(pid, NULL);
-		if (!st || st == 'Z' || st == 'X')
+		if (!alive(pid))
 			return ERR("the process exited during attach (pid %d)",
 				   (int)pid);
 		pid_t tid = pick_thread(pid);
@@ -343,8 +350,15 @@ static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 		r->tid = tid;
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) ||
 		    waitpid(tid, &status, __WALL) != tid ||
-		    !WIFSTOPPED(status))
-			return gone(r, status, err, len);
+		    !WIFSTOPPED(status)) {
+			if (!alive(pid))
+				return gone(r, status, err, len);
+			/* that thread ended (a server's thread per connection,
+			 * say): pick another */
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+			r->tid = 0;
+			continue;
+		}
 		/* a signal may come first: keep it for later, wait again */
 		while (status >> 16 != PTRACE_EVENT_STOP) {
 			if (r->npending < 8)
@@ -352,7 +366,15 @@ static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 			if (ptrace(PTRACE_CONT, tid, 0, 0) ||
 			    waitpid(tid, &status, __WALL) != tid ||
 			    !WIFSTOPPED(status))
+				break;
+		}
+		if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {
+			if (!alive(pid))
 				return gone(r, status, err, len);
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+			r->tid = 0;
+			r->npending = 0;
+			continue;
 		}
 		if (ptrace(PTRACE_GETREGS, tid, 0, &r->saved))
 			return ERR("ptrace: %s", strerror(errno));
