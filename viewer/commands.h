@@ -54,7 +54,8 @@ int st_cmd_live(int argc, char **argv);
 
 /* libsocktrace.so: $SOCKTRACE_LIB, beside socktrace, or in ../lib/; -1
  * after saying so on stderr (CMD names the subcommand). */
-int st_find_lib(char *out, size_t len, const char *cmd);
+int st_find_lib(char *out, size_t len, const char *cmd)
+	__attribute__((nonnull));
 /*
  * Why LD_PRELOAD-style tracing cannot see the socket calls of the
  * program in file PATH, or NULL if it can: a static binary has no

@@ -51,13 +51,14 @@ int st_find_lib(char *out, size_t len, const char *cmd)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = 0;
-		char *d = dirname(self);
-		snprintf(out, len, "%s/libsocktrace.so", d);
-		if (!access(out, R_OK))
-			return 0;
-		snprintf(out, len, "%s/../lib/libsocktrace.so", d);
-		if (!access(out, R_OK))
-			return 0;
+		const char *d = dirname(self);
+		static const char *const where[] = { "", "/../lib" };
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(out, len, "%s%s/libsocktrace.so", d,
+				 where[i]);
+			if (!access(out, R_OK))
+				return 0;
+		}
 	}
 	fprintf(stderr, "socktrace %s: libsocktrace.so not found beside the "
 			"socktrace binary or in ../lib: set SOCKTRACE_LIB to "
