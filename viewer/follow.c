@@ -333,6 +333,16 @@ int st_follow_dir(struct st_follow *f, const char *dir)
 	return 0;
 }
 
+static void say_attached(struct st_follow *f,
+			 const struct st_follow_target *t)
+{
+	char name[48];
+	const struct st_trace *tr = &f->set.t[t->file];
+
+	note(f, "attached to %s (%s)%s", st_proc_name(tr, name), tr->path,
+	     t->injected ? ", library loaded" : "");
+}
+
 /* Finds the trace file of T in its mappings and adds it; false if it
  * has none (yet). */
 static bool take_file(struct st_follow *f, struct st_follow_target *t)
@@ -358,9 +368,10 @@ static bool take_file(struct st_follow *f, struct st_follow_target *t)
 		set_lease(t, st_now_ns() + LEASE_NS);
 		st_merge_seek(&f->mg, n, t->from);
 	}
-	char name[48];
-	note(f, "attached to %s (%s)%s", st_proc_name(&f->set.t[n], name),
-	     tr.path, t->injected ? ", library loaded" : "");
+	/* a preloaded process's file found at the start is said once its
+	 * history is read: what it records after the note is shown */
+	if (f->begun)
+		say_attached(f, t);
 	if (f->ops.file)
 		f->ops.file(f->arg, n);
 	return true;
@@ -512,6 +523,7 @@ void st_follow_begin(struct st_follow *f)
 		drain(f);
 		if (f->ops.history_done)
 			f->ops.history_done(f->arg);
+		f->begun = true;
 		return;
 	}
 	/* a preloaded process: what it recorded before is history, so its
@@ -522,6 +534,10 @@ void st_follow_begin(struct st_follow *f)
 	drain(f);
 	if (f->ops.history_done)
 		f->ops.history_done(f->arg);
+	f->begun = true;
+	for (int i = 0; i < f->ntg; i++)
+		if (!f->tg[i].injected && f->tg[i].file >= 0)
+			say_attached(f, &f->tg[i]);
 	for (int i = 0; i < f->ntg; i++)
 		if (f->tg[i].injected)
 			take_file(f, &f->tg[i]);

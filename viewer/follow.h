@@ -56,6 +56,7 @@ struct st_follow {
 	uint64_t records; /* fed so far */
 	struct timespec dir_mtime;
 	bool dir_retry; /* a file there was not ready: look again */
+	bool begun;     /* history read: what comes now is live */
 	char **refused; /* DIR mode: files that cannot be read, said once */
 	int nrefused;
 };
