@@ -779,6 +779,25 @@ with open(os.path.join(ROOT, "tests", "nginx.conf.in")) as f:
     NGINX_CONF = f.read()
 
 
+def nginx_site(d, pages, workers=2):
+    """An nginx site in directory D serving PAGES (name -> text) on a free
+    loopback port: (the command that runs it in the foreground, port)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        raise Fail("nginx is not installed: run 'make deps'")
+    os.chmod(d, 0o755)  # workers may run as another user
+    os.makedirs(f"{d}/www")
+    os.makedirs(f"{d}/tmp")
+    for name, text in pages.items():
+        with open(f"{d}/www/{name}", "w") as f:
+            f.write(text)
+    port = free_port()
+    with open(f"{d}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(d=d, port=port, workers=workers))
+    return [nginx, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf", "-p",
+            d], port
+
+
 def valgrind():
     """valgrind's path; None under make SANITIZE=... (valgrind cannot run
     an ASan binary, and the sanitizers check the same runs instead)."""
@@ -817,25 +836,13 @@ def viewer_clean_under_valgrind():
 
 @test
 def nginx_workers_and_curl_joined():
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(nginx):
-        raise Fail("nginx is not installed: run 'make deps'")
     n = 12
     with TraceDir() as t:
-        d = t.path
-        os.chmod(d, 0o755)  # workers may run as another user
-        os.makedirs(f"{d}/www")
-        os.makedirs(f"{d}/tmp")
         body = "".join(f"line {i}\n" for i in range(2000))
-        with open(f"{d}/www/page.txt", "w") as f:
-            f.write(body)
-        port = free_port()
-        with open(f"{d}/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(d=d, port=port, workers=2))
+        argv, port = nginx_site(t.path, {"page.txt": body})
         env = base_env()
         env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
-        ng = subprocess.Popen([nginx, "-e", f"{d}/error.log", "-c",
-                               f"{d}/nginx.conf", "-p", d], env=env,
+        ng = subprocess.Popen(argv, env=env,
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         try:

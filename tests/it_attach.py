@@ -455,23 +455,12 @@ def attach_detach_loop_under_load():
 
 @test
 def attach_nginx_tree_with_children():
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(nginx):
-        raise Fail("nginx is not installed: run 'make deps'")
     n = 8
     with TraceDir() as t:
         d = t.path
-        os.chmod(d, 0o755)
-        os.makedirs(f"{d}/www")
-        os.makedirs(f"{d}/tmp")
         body = "".join(f"line {i}\n" for i in range(2000))
-        with open(f"{d}/www/page.txt", "w") as f:
-            f.write(body)
-        port = free_port()
-        with open(f"{d}/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(d=d, port=port, workers=2))
-        ng = subprocess.Popen([nginx, "-e", f"{d}/error.log", "-c",
-                               f"{d}/nginx.conf", "-p", d], env=base_env(),
+        argv, port = nginx_site(d, {"page.txt": body})
+        ng = subprocess.Popen(argv, env=base_env(),
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         files = []

@@ -213,20 +213,10 @@ def socat_relay_joined():
 
 @test
 def nginx_and_wrk_all_joined():
-    nginx, wrk = need("nginx"), need("wrk")
+    wrk = need("wrk")
     with TraceDir() as t:
-        d = t.path
-        os.chmod(d, 0o755)  # workers may run as another user
-        os.makedirs(f"{d}/www")
-        os.makedirs(f"{d}/tmp")
-        with open(f"{d}/www/index.html", "w") as f:
-            f.write("hello\n" * 100)
-        port = free_port()
-        with open(f"{d}/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(d=d, port=port, workers=2))
-        with Server([nginx, "-e", f"{d}/error.log", "-c",
-                     f"{d}/nginx.conf", "-p", d], t.dir, port,
-                    sig=signal.SIGQUIT):
+        argv, port = nginx_site(t.path, {"index.html": "hello\n" * 100})
+        with Server(argv, t.dir, port, sig=signal.SIGQUIT):
             rc, out, err = run([wrk, "-t", "2", "-c", "4", "-d", "1",
                                 f"http://127.0.0.1:{port}/"], trace=t.dir)
             # nginx's own count of the connections it accepted

@@ -171,6 +171,19 @@ struct st_model {
 	void *spare_conn, *spare_fd, *spare_tuple, *spare_waiter;
 };
 
+/* A connection as shown: *C and its other end *O (or NULL), a joined
+ * client and server read from the client's side. */
+static inline void st_conn_ends(struct st_conn **c, struct st_conn **o)
+{
+	*o = (*c)->other;
+	if (*o && (*c)->role == ST_ROLE_SERVER &&
+	    (*o)->role == ST_ROLE_CLIENT) {
+		struct st_conn *t = *c;
+		*c = *o;
+		*o = t;
+	}
+}
+
 int st_model_init(struct st_model *m, struct st_traceset *set,
 		  st_emit_fn emit, st_finding_fn finding, void *arg);
 /* Feeds one record (in st_merge order) of file FILE. */

@@ -175,13 +175,9 @@ static const char *first_str(const struct st_conn *c, const struct st_conn *o)
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
 	struct live *l = arg;
-	struct st_conn *o = c->other;
+	struct st_conn *o;
 
-	/* a joined pair reads from the client's side, as in view */
-	if (o && c->role == ST_ROLE_SERVER && o->role == ST_ROLE_CLIENT) {
-		o = c;
-		c = c->other;
-	}
+	st_conn_ends(&c, &o);
 	if (!l->quiet && !(c->hidden && (!o || o->hidden))) {
 		struct closed *k = &l->closes[l->nclose++ % RING];
 		uint64_t end = c->close_ts, start = c->open_ts;

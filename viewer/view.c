@@ -74,13 +74,9 @@ static bool call_match(const struct st_rec *r, int file, void *arg)
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
 	struct st_show *s = arg;
-	struct st_conn *o = c->other;
+	struct st_conn *o;
 
-	/* a joined pair reads from the client's side */
-	if (o && c->role == ST_ROLE_SERVER && o->role == ST_ROLE_CLIENT) {
-		o = c;
-		c = c->other;
-	}
+	st_conn_ends(&c, &o);
 	bool match = !s->quiet && !(c->hidden && (!o || o->hidden)) &&
 		     (conn_match(s, c) || (o && conn_match(s, o)));
 
