@@ -40,9 +40,4 @@ int st_merge_resume(struct st_merge *m);
 /* Starts file F at record N (before it is read). */
 void st_merge_seek(struct st_merge *m, int f, uint64_t n);
 
-static inline uint64_t st_rec_end(const struct st_rec *r)
-{
-	return r->ts + r->dur;
-}
-
 #endif

@@ -168,4 +168,11 @@ static inline uint64_t st_cnum_conn(int32_t pid, uint32_t n)
 	return n ? st_conn_id(pid, n) : 0;
 }
 
+/* When a call returned (its start plus its duration): when it took
+ * effect, and the order in which one file holds its records. */
+static inline uint64_t st_rec_end(const struct st_rec *r)
+{
+	return r->ts + r->dur;
+}
+
 #endif
