@@ -17,7 +17,6 @@
 
 #include <cmocka.h>
 
-#include "commands.h"
 #include "records.h"
 #include "trace.h"
 

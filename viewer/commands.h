@@ -64,8 +64,4 @@ int st_find_lib(char *out, size_t len, const char *cmd)
  */
 const char *st_invisible(const char *path);
 
-void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid);
-void st_call_text(struct st_out *o, const struct st_rec *r,
-		  const struct st_trace *t, uint64_t t0);
-
 #endif

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "export.h" /* conn.h: uthash, with the model's hash */
 #include "merge.h"
 #include "records.h"

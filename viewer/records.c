@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "records.h"
+#include "trace.h"
 
 const char *const st_call_name[ST_CALL_COUNT] = {
 #define ST__N(name, shape, dir) #name,
@@ -296,19 +297,6 @@ char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid)
 	return p;
 }
 
-void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid)
-{
-	char *p = st_out_room(o, ST_FIELDS_JSON_MAX);
-
-	st_out_end(o, st_put_rec_json_fields(p, r, pid));
-}
-
-void st_json_addr(struct st_out *o, const char *k, const struct st_addr *a)
-{
-	st_out_key(o, k);
-	st_out_end(o, st_put_addr_json(st_out_room(o, ST_ADDR_JSON_MAX), a));
-}
-
 void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
 {
 	st_out_key(o, k);
@@ -415,4 +403,134 @@ char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid)
 #undef ST__S
 #undef ST__F
 	return p;
+}
+
+/* The most bytes a call line takes: its fixed part with the longest
+ * values, then the payload fields. */
+#define CALL_JSON_MAX (512 + ST_FIELDS_JSON_MAX)
+
+/* {"type":"call",...} for one record of process PID. */
+void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
+{
+	char *p = st_out_room(o, CALL_JSON_MAX);
+	char b[24];
+
+	/* the line's start repeats for every call of a thread: keep it */
+	static struct {
+		int32_t pid, tid;
+		uint8_t len;
+		char s[71];
+	} start[16];
+	unsigned h = (unsigned)r->tid % 16;
+	if (start[h].pid != pid || start[h].tid != r->tid || !start[h].len) {
+		char *q = ST_PUT_LIT(start[h].s, "{\"type\":\"call\",\"pid\":");
+		q = st_put_i64(q, pid);
+		q = ST_PUT_LIT(q, ",\"tid\":");
+		q = st_put_i64(q, r->tid);
+		q = ST_PUT_LIT(q, ",\"ts\":");
+		start[h].len = (uint8_t)(q - start[h].s);
+		start[h].pid = pid;
+		start[h].tid = r->tid;
+	}
+	memcpy(p, start[h].s, sizeof(start[h].s));
+	p += start[h].len;
+	p = st_put_u64(p, r->ts);
+	p = ST_PUT_LIT(p, ",\"dur\":");
+	p = st_put_u64(p, r->dur);
+	/* call names are C identifiers: nothing to escape */
+	p = ST_PUT_LIT(p, ",\"call\":\"");
+	p = st_put_short(p, st_call_name[r->call], st_call_name_len[r->call]);
+	p = ST_PUT_LIT(p, "\",\"fd\":");
+	p = st_put_i64(p, r->fd);
+	p = ST_PUT_LIT(p, ",\"ret\":");
+	p = st_put_i64(p, r->ret);
+	p = ST_PUT_LIT(p, ",\"errno\":");
+	if (r->flags & ST_REC_ERR) {
+		/* errno names are identifiers too ("E123" if unnamed) */
+		const char *e = st_errno_name(r->err, b);
+		size_t k = strnlen(e, 32);
+		*p++ = '"';
+		memcpy(p, e, k);
+		p += k;
+		*p++ = '"';
+	} else {
+		p = ST_PUT_LIT(p, "null");
+	}
+	p = ST_PUT_LIT(p, ",\"conn\":");
+	p = st_put_conn_json(p, r->conn);
+	if (st_call_dir[r->call] != ST_DIR_NONE) {
+		if (st_call_dir[r->call] == ST_DIR_IN)
+			p = ST_PUT_LIT(p, ",\"dir\":\"in\",\"bytes\":");
+		else
+			p = ST_PUT_LIT(p, ",\"dir\":\"out\",\"bytes\":");
+		if (r->ret >= 0)
+			p = st_put_i64(p, r->ret);
+		else
+			p = ST_PUT_LIT(p, "null");
+	}
+	p = st_put_rec_json_fields(p, r, pid);
+	p = ST_PUT_LIT(p, "}\n");
+	st_out_end(o, p);
+}
+
+/* One human-readable line for record R of file T; times from T0. */
+void st_call_text(struct st_out *o, const struct st_rec *r,
+		  const struct st_trace *t, uint64_t t0)
+{
+	char b[24];
+	int64_t rel = (int64_t)(r->ts - t0);
+
+	if (rel < 0) {
+		/* not from dump (it starts at the first record): printf */
+		st_out_fmt(o, "%4lld.%06lld", (long long)(rel / 1000000000),
+			   (long long)(rel % 1000000000 / 1000));
+	}
+	/* comm (NUL-terminated by the writer), exe... as %s reads them */
+	size_t cl = strlen(t->hdr.comm);
+	char *p = st_out_room(o, 512 + cl + ST_FIELDS_TEXT_MAX);
+	if (rel >= 0) {
+		/* "%4lld.%06lld" */
+		uint64_t s = (uint64_t)rel / 1000000000;
+		uint32_t us = (uint32_t)((uint64_t)rel % 1000000000 / 1000);
+		for (int pad = 4 - st_dec_len(s); pad > 0; pad--)
+			*p++ = ' ';
+		p = st_put_u64(p, s);
+		*p++ = '.';
+		for (int i = 5; i >= 0; i--, us /= 10)
+			p[i] = (char)('0' + us % 10);
+		p += 6;
+	}
+	*p++ = ' ';
+	memcpy(p, t->hdr.comm, cl);
+	p += cl;
+	*p++ = '[';
+	p = st_put_i64(p, t->hdr.pid);
+	if (r->tid != t->hdr.pid) {
+		*p++ = '/';
+		p = st_put_i64(p, r->tid);
+	}
+	p = ST_PUT_LIT(p, "] ");
+	p = st_put_short(p, st_call_name[r->call], st_call_name_len[r->call]);
+	*p++ = '(';
+	p = st_put_i64(p, r->fd);
+	p = ST_PUT_LIT(p, ") = ");
+	p = st_put_i64(p, r->ret);
+	if (r->flags & ST_REC_ERR) {
+		const char *e = st_errno_name(r->err, b);
+		size_t k = strnlen(e, 32);
+		*p++ = ' ';
+		memcpy(p, e, k);
+		p += k;
+	} else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0) {
+		p = ST_PUT_LIT(p, " EOF");
+	}
+	p = st_put_rec_text_fields(p, r, t->hdr.pid);
+	if (r->conn) {
+		p = ST_PUT_LIT(p, " conn=");
+		p = st_put_conn(p, r->conn);
+	}
+	p = ST_PUT_LIT(p, " (");
+	p = st_put_milli1(p, r->dur);
+	p = ST_PUT_LIT(p, "us)\n");
+	st_out_end(o, p);
 }

@@ -43,8 +43,6 @@ char *st_put_conn_json(char *p, uint64_t conn);
 /* Connection id as PID:N, unquoted. */
 char *st_put_conn(char *p, uint64_t conn);
 
-/* ,"key":"1.2.3.4:80" (null when there is no address). */
-void st_json_addr(struct st_out *o, const char *key, const struct st_addr *a);
 /* ,"key":"PID:N" (null for connection id 0). */
 void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
 
@@ -53,10 +51,17 @@ void st_json_conn(struct st_out *o, const char *key, uint64_t conn);
 #define ST_FIELDS_JSON_MAX 1024
 /* ,"key":value for every payload field of R (JSON). */
 char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid);
-void st_rec_json_fields(struct st_out *o, const struct st_rec *r, int32_t pid);
 /* " key=value" for every payload field of R that is set (text), at
  * most ST_FIELDS_TEXT_MAX bytes. */
 #define ST_FIELDS_TEXT_MAX 1024
 char *st_put_rec_text_fields(char *p, const struct st_rec *r, int32_t pid);
+
+/* Whole records, as dump prints them (view --json and Perfetto too). */
+struct st_trace;
+/* {"type":"call",...} for one record of process PID, newline-terminated. */
+void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid);
+/* One human-readable line for record R of file T; times from T0. */
+void st_call_text(struct st_out *o, const struct st_rec *r,
+		  const struct st_trace *t, uint64_t t0);
 
 #endif
