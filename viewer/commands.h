@@ -52,16 +52,4 @@ int st_cmd_attach(int argc, char **argv);
 int st_cmd_detach(int argc, char **argv);
 int st_cmd_live(int argc, char **argv);
 
-/* libsocktrace.so: $SOCKTRACE_LIB, beside socktrace, or in ../lib/; -1
- * after saying so on stderr (CMD names the subcommand). */
-int st_find_lib(char *out, size_t len, const char *cmd)
-	__attribute__((nonnull));
-/*
- * Why LD_PRELOAD-style tracing cannot see the socket calls of the
- * program in file PATH, or NULL if it can: a static binary has no
- * dynamic loader; Go's runtime makes its system calls itself even when
- * linked against libc.
- */
-const char *st_invisible(const char *path);
-
 #endif

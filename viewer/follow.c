@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "follow.h"
 #include "inject.h"
+#include "preload_lib.h"
 #include "proc.h"
 
 /* How long a lease given to a process the library was loaded into lasts
