@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "opts.h"
 #include "out.h"
 #include "trace.h"
 
@@ -14,17 +15,6 @@ int st_cmd_dump(int argc, char **argv);
 int st_cmd_view(int argc, char **argv);
 int st_cmd_run(int argc, char **argv);
 
-/* What view shows and how (also used by run). */
-struct st_view_opts {
-	bool json, wall, color;
-	int32_t pid;
-	uint64_t conn;
-	int port;
-	const char *html;     /* --html FILE: the HTML report */
-	const char *perfetto; /* --perfetto FILE: Chrome Trace Event JSON */
-};
-int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
-		  void (*usage)(FILE *));
 struct st_traceset;
 /* Prints the timelines of SET; returns an exit code. */
 int st_show(struct st_traceset *set, const struct st_view_opts *vo);

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "export.h"
 #include "merge.h"
+#include "opts.h"
 #include "records.h"
 #include "render.h"
 
@@ -133,21 +134,6 @@ static void on_finding(struct st_model *m, const struct st_finding *f,
 		s->capfound = n;
 	}
 	s->found[s->nfound++] = *f;
-}
-
-/* Parses "PID:N" (a connection id as printed). */
-static bool parse_conn(const char *s, uint64_t *out)
-{
-	char *e;
-	unsigned long p = strtoul(s, &e, 10);
-
-	if (*e != ':' || e == s)
-		return false;
-	unsigned long n = strtoul(e + 1, &e, 10);
-	if (*e || p > 0xffffffffu || n > 0xffffffffu)
-		return false;
-	*out = st_conn_id((int32_t)p, (uint32_t)n);
-	return true;
 }
 
 static void usage(FILE *f)
@@ -357,80 +343,6 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	int rc = st_show_close(s);
 	st_merge_free(&mg);
 	return rc;
-}
-
-/* Parses view's options into VO; returns -1 after printing usage (2), 0
- * to go on, 1 when --help was handled. */
-int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
-		  void (*use)(FILE *))
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ "pid", required_argument, 0, 'p' },
-		{ "conn", required_argument, 0, 'c' },
-		{ "port", required_argument, 0, 'P' },
-		{ "wall", no_argument, 0, 't' },
-		{ "color", no_argument, 0, 'C' },
-		{ "no-color", no_argument, 0, 'N' },
-		{ "html", required_argument, 0, 'H' },
-		{ "perfetto", required_argument, 0, 'F' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	int c;
-	char *e;
-
-	memset(vo, 0, sizeof(*vo));
-	vo->port = -1;
-	vo->color = isatty(1);
-	while ((c = getopt_long(argc, argv, "+th", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			vo->json = true;
-			break;
-		case 'p':
-			vo->pid = (int32_t)strtol(optarg, &e, 10);
-			if (*e || vo->pid <= 0)
-				goto bad;
-			break;
-		case 'c':
-			if (!parse_conn(optarg, &vo->conn))
-				goto bad;
-			break;
-		case 'P':
-			vo->port = (int)strtol(optarg, &e, 10);
-			if (*e || vo->port < 0 || vo->port > 65535)
-				goto bad;
-			break;
-		case 't':
-			vo->wall = true;
-			break;
-		case 'C':
-			vo->color = true;
-			break;
-		case 'N':
-			vo->color = false;
-			break;
-		case 'H':
-			vo->html = optarg;
-			break;
-		case 'F':
-			vo->perfetto = optarg;
-			break;
-		case 'h':
-			use(stdout);
-			return 1;
-		default:
-			use(stderr);
-			return -1;
-		}
-	}
-	return 0;
-bad:
-	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n",
-		c == 'p' ? "pid" : c == 'c' ? "conn" : "port", optarg);
-	use(stderr);
-	return -1;
 }
 
 int st_cmd_view(int argc, char **argv)
