@@ -55,7 +55,7 @@ $(B)/viewer/%.o: viewer/%.c
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # The HTML report's page, style and script stay readable source files in
-# viewer/html/; xxd -i turns each into a C array for viewer/html.c.
+# viewer/html/; xxd -i turns each into a C array for viewer/sink_html.c.
 HTML_GEN := $(B)/gen/report_html.h $(B)/gen/report_css.h $(B)/gen/report_js.h
 
 $(B)/gen/report_%.h: viewer/html/report.%
@@ -64,7 +64,7 @@ $(B)/gen/report_%.h: viewer/html/report.%
 	$(Q)cd viewer/html && xxd -i report.$* > $(CURDIR)/$@.tmp
 	$(Q)mv $@.tmp $@
 
-$(B)/viewer/html.o: $(HTML_GEN)
+$(B)/viewer/sink_html.o: $(HTML_GEN)
 
 $(OUT)libsocktrace.so: $(PRELOAD_OBJ)
 	@$(if $(Q),echo "  LD      $@")

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "show.h"
 #include "conn.h"
 #include "inject.h"
 #include "follow.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "show.h"
 #include "load.h"
 #include "preload_lib.h"
 

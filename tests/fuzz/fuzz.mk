@@ -18,7 +18,7 @@ $(FUZZ_B)/viewer/%.o: viewer/%.c
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # the HTML writer includes its page, made into C arrays
-$(FUZZ_B)/viewer/html.o: $(HTML_GEN)
+$(FUZZ_B)/viewer/sink_html.o: $(HTML_GEN)
 
 $(FUZZ_B)/fuzz_trace: tests/fuzz/fuzz_trace.c $(FUZZ_LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")

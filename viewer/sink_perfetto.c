@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* view --perfetto: connections and calls as Chrome Trace Event JSON. */
+/* The Perfetto sink (view --perfetto): Chrome Trace Event JSON. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h" /* conn.h: uthash, with the model's hash */
-#include "merge.h"
+#include "load.h"
 #include "records.h"
+#include "sink_json.h" /* conn.h: uthash, with the model's hash */
 
 /*
  * The Trace Event Format (JSON object form): each call is a complete
@@ -23,9 +23,19 @@ struct seen_tid {
 	UT_hash_handle hh;
 };
 
+/*
+ * It streams: calls come in time order and connections as the model
+ * finishes them, so memory stays bounded.
+ */
 struct st_perfetto {
 	struct st_out o;
+	FILE *f;
+	const char *path;
 	struct st_model *m;
+	/* whether a call was written as a slice (a flow may point at it) */
+	bool (*shown)(const struct st_rec *r, int file, void *arg);
+	void *arg;
+	uint64_t conns; /* connections written */
 	struct seen_tid *tids;
 	bool any; /* an event was written: the next needs a comma */
 	struct st_finding *pend; /* findings waiting for their connection */
@@ -108,21 +118,39 @@ static void name_once(struct st_perfetto *p, int file, int32_t tid)
 	meta(p, "thread_name", pid, tid, name);
 }
 
-struct st_perfetto *st_perfetto_open(FILE *f, struct st_model *m)
+static int perfetto_begin(void **state, const struct st_sink_env *env,
+			  const struct st_view_opts *vo)
 {
-	struct st_perfetto *p = calloc(1, sizeof(*p));
+	struct st_perfetto *p;
+	FILE *f;
 
-	if (!p)
-		return NULL;
+	if (!vo->perfetto)
+		return 0;
+	f = st_sink_file_open(vo->perfetto);
+	if (!f)
+		return -1;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		fclose(f);
+		return -1;
+	}
 	st_out_init(&p->o, f);
-	p->m = m;
+	p->f = f;
+	p->path = vo->perfetto;
+	p->m = env->rd.m;
+	p->shown = env->call_shown;
+	p->arg = env->arg;
 	st_out_str(&p->o, "{\"displayTimeUnit\":\"ns\",\"otherData\":"
 			  "{\"generator\":\"socktrace\"},\"traceEvents\":[");
-	return p;
+	*state = p;
+	return 0;
 }
 
-void st_perfetto_call(struct st_perfetto *p, const struct st_rec *r, int file)
+/* A call: a complete slice on its thread. */
+static void perfetto_call(void *state, const struct st_rec *r, int file)
 {
+	struct st_perfetto *p = state;
 	int32_t pid = pid_of(p, file);
 
 	name_once(p, file, r->tid);
@@ -276,9 +304,7 @@ static void flow_ev(struct st_perfetto *p, char ph, uint64_t id,
 }
 
 /* The client's connect and the server's accept, joined by an arrow. */
-static void flow(struct st_perfetto *p, const struct st_conn *cl,
-		 bool (*shown)(const struct st_rec *r, int file, void *arg),
-		 void *arg)
+static void flow(struct st_perfetto *p, const struct st_conn *cl)
 {
 	const struct st_conn *sv = cl->other;
 	const struct st_ev *conn = NULL, *acc = NULL;
@@ -292,8 +318,8 @@ static void flow(struct st_perfetto *p, const struct st_conn *cl,
 	if (sv->nev && (sv->ev[0].r.call == ST_CALL_accept ||
 			sv->ev[0].r.call == ST_CALL_accept4))
 		acc = &sv->ev[0];
-	if (!conn || !acc || !shown(&conn->r, conn->file, arg) ||
-	    !shown(&acc->r, acc->file, arg))
+	if (!conn || !acc || !p->shown(&conn->r, conn->file, p->arg) ||
+	    !p->shown(&acc->r, acc->file, p->arg))
 		return;
 	/*
 	 * Each end binds to the slice around it, so it must lie inside the
@@ -308,20 +334,21 @@ static void flow(struct st_perfetto *p, const struct st_conn *cl,
 	flow_ev(p, 'f', cl->id, acc, to);
 }
 
-void st_perfetto_conn(struct st_perfetto *p, const struct st_conn *c,
-		      bool (*shown)(const struct st_rec *r, int file,
-				    void *arg),
-		      void *arg)
+/* A connection: an async track per end with its states, and a flow
+ * from a client's connect to the server's accept. */
+static void perfetto_conn(void *state, const struct st_conn *c)
 {
+	struct st_perfetto *p = state;
 	const struct st_conn *o = c->other;
 
+	p->conns++;
 	track(p, c);
 	if (o)
 		track(p, o);
 	if (o && c->role == ST_ROLE_CLIENT && o->role == ST_ROLE_SERVER)
-		flow(p, c, shown, arg);
+		flow(p, c);
 	else if (o && o->role == ST_ROLE_CLIENT && c->role == ST_ROLE_SERVER)
-		flow(p, o, shown, arg);
+		flow(p, o);
 }
 
 /* A finding about a process, or one whose connection was not shown. */
@@ -340,8 +367,12 @@ static void process_finding(struct st_perfetto *p, const struct st_finding *f,
 	st_out_str(&p->o, "}}");
 }
 
-void st_perfetto_finding(struct st_perfetto *p, const struct st_finding *f)
+/* A finding: an instant in its connection's track (kept until the
+ * connection comes), or in its process. */
+static void perfetto_finding(void *state, const struct st_finding *f)
 {
+	struct st_perfetto *p = state;
+
 	if (!f->conn) {
 		process_finding(p, f, p->m->t0);
 		return;
@@ -359,9 +390,25 @@ void st_perfetto_finding(struct st_perfetto *p, const struct st_finding *f)
 	p->pend[p->npend++] = *f;
 }
 
-int st_perfetto_close(struct st_perfetto *p)
+static void perfetto_drop(void *state)
 {
+	struct st_perfetto *p = state;
 	struct seen_tid *s, *tmp;
+
+	HASH_ITER(hh, p->tids, s, tmp)
+	{
+		HASH_DEL(p->tids, s);
+		free(s);
+	}
+	if (p->f)
+		fclose(p->f);
+	free(p->pend);
+	free(p);
+}
+
+static int perfetto_end(void *state)
+{
+	struct st_perfetto *p = state;
 
 	for (size_t i = 0; i < p->npend; i++)
 		process_finding(p, &p->pend[i], p->m->now);
@@ -372,12 +419,17 @@ int st_perfetto_close(struct st_perfetto *p)
 				"missing from the Perfetto file\n");
 		rc = -1;
 	}
-	HASH_ITER(hh, p->tids, s, tmp)
-	{
-		HASH_DEL(p->tids, s);
-		free(s);
-	}
-	free(p->pend);
-	free(p);
+	rc = st_sink_file_close(p->f, p->path, rc, p->conns);
+	p->f = NULL;
+	perfetto_drop(p);
 	return rc;
 }
+
+const struct st_sink_ops st_sink_perfetto = {
+	.begin = perfetto_begin,
+	.call = perfetto_call,
+	.conn = perfetto_conn,
+	.finding = perfetto_finding,
+	.end = perfetto_end,
+	.drop = perfetto_drop,
+};

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Printing connections and findings: text timelines and JSON lines. */
+/* The text sink: per-connection timelines on stdout, then the findings. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "merge.h"
+#include "load.h"
 #include "records.h"
-#include "render.h"
+#include "sink_text.h"
 
 #define C_RESET "\033[0m"
 #define C_DIM "\033[2m"
@@ -77,7 +77,8 @@ static void sb_i64(struct sbuf *b, int64_t v)
 	sb_mem(b, t, (size_t)(st_put_i64(t, v) - t));
 }
 
-void st_fmt_dur(char *buf, size_t len, uint64_t ns)
+/* "12.3 us" and the like. */
+static void fmt_dur(char *buf, size_t len, uint64_t ns)
 {
 	if (ns < 10000) {
 		struct sbuf b = sb_init(buf, len);
@@ -265,20 +266,20 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			   c->queue_max);
 	} else {
 		uint64_t end = c->close_ts ? c->close_ts : rd->m->now;
-		st_fmt_dur(b, sizeof(b), end - c->open_ts);
+		fmt_dur(b, sizeof(b), end - c->open_ts);
 		ST_OUT_CAT(rd->o, " lasted ", b);
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->est_ts &&
 		    cl->connect_ts) {
-			st_fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
+			fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
 			ST_OUT_CAT(rd->o, ", connect ", b);
 		}
 		if (s && s->role == ST_ROLE_SERVER && s->other) {
-			st_fmt_dur(b, sizeof(b), s->accept_wait);
+			fmt_dur(b, sizeof(b), s->accept_wait);
 			ST_OUT_CAT(rd->o, ", accept queue ", b);
 		}
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->first_in_ts &&
 		    cl->connect_ts) {
-			st_fmt_dur(b, sizeof(b),
+			fmt_dur(b, sizeof(b),
 				   cl->first_in_ts - cl->connect_ts);
 			ST_OUT_CAT(rd->o, ", first byte ", b);
 		}
@@ -302,7 +303,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 		else if (c->closed_first < 0)
 			st_out_str(rd->o, ", the peer closed first");
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
-			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
+			fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
 			ST_OUT_CAT(rd->o, ", EOF->close ", b);
 		}
 	}
@@ -414,7 +415,8 @@ static void states(struct st_render *rd, const struct st_conn *c,
 		st_out_chr(rd->o, ')');
 }
 
-void st_render_text(struct st_render *rd, const struct st_conn *c)
+/* A connection (and its joined other end) as a text timeline. */
+static void timeline(struct st_render *rd, const struct st_conn *c)
 {
 	const struct st_conn *o = c->other;
 	size_t n = c->nev + (o ? o->nev : 0);
@@ -433,7 +435,7 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 		if (e->r.dur >= 1000000 && e->count == 1) {
 			char w[24];
 			size_t k = strlen(d);
-			st_fmt_dur(w, sizeof(w), e->r.dur);
+			fmt_dur(w, sizeof(w), e->r.dur);
 			snprintf(d + k, sizeof(d) - k, " [%s]", w);
 		}
 		/* "  %s  %-7s %-44s" */
@@ -466,166 +468,103 @@ void st_render_text(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
-/* ,"key":V, or null when not SET. */
-static char *put_ns(char *p, const char *key, size_t klen, bool set,
-		    uint64_t v)
-{
-	memcpy(p, key, klen);
-	p += klen;
-	if (set)
-		return st_put_u64(p, v);
-	return ST_PUT_LIT(p, "null");
-}
-#define PUT_NS(p, key, set, v) \
-	put_ns(p, ",\"" key "\":", sizeof(key) + 3, set, v)
-
-/* "name" of a name that needs no escaping (the viewer's own words,
- * at most 16 bytes). */
-static char *put_name_n(char *p, const char *s, size_t n)
-{
-	*p++ = '"';
-	p = st_put_short(p, s, n);
-	*p++ = '"';
-	return p;
-}
-
-static char *put_name(char *p, const char *s)
-{
-	return put_name_n(p, s, strlen(s));
-}
-
-/* The most bytes of a conn line before its states, and after them. */
-#define CONN_HEAD_MAX 2048
-#define CONN_STATE_MAX 64
-#define CONN_TAIL_MAX 1024
-
-void st_render_json(struct st_render *rd, const struct st_conn *c)
-{
-	struct st_out *o = rd->o;
-	const struct st_header *h = &rd->m->set->t[c->file].hdr;
-	static const char *const ends[] = { "open", "closed", "exit", "death" };
-	char *p = st_out_room(o, CONN_HEAD_MAX);
-
-	p = ST_PUT_LIT(p, "{\"type\":\"conn\",\"id\":");
-	p = st_put_conn_json(p, c->id);
-	p = ST_PUT_LIT(p, ",\"pid\":");
-	p = st_put_i64(p, h->pid);
-	p = ST_PUT_LIT(p, ",\"comm\":");
-	p = st_put_json_str(p, h->comm, strnlen(h->comm, sizeof(h->comm)));
-	p = ST_PUT_LIT(p, ",\"fd\":");
-	p = st_put_i64(p, c->fd);
-	p = ST_PUT_LIT(p, ",\"kind\":");
-	p = put_name(p, st_kind_name[c->kind]);
-	p = ST_PUT_LIT(p, ",\"role\":");
-	p = put_name(p, st_role_name[c->role]);
-	p = ST_PUT_LIT(p, ",\"local\":");
-	p = st_put_addr_json(p, &c->local);
-	p = ST_PUT_LIT(p, ",\"peer\":");
-	p = st_put_addr_json(p, &c->peer);
-	p = ST_PUT_LIT(p, ",\"peer_conn\":");
-	p = st_put_conn_json(p, c->other ? c->other->id : 0);
-	if (c->before_trace)
-		p = ST_PUT_LIT(p, ",\"before_trace\":true");
-	else
-		p = ST_PUT_LIT(p, ",\"before_trace\":false");
-	if (c->before_attach)
-		p = ST_PUT_LIT(p, ",\"before_attach\":true");
-	else
-		p = ST_PUT_LIT(p, ",\"before_attach\":false");
-	p = ST_PUT_LIT(p, ",\"open_ts\":");
-	p = st_put_u64(p, c->open_ts);
-	p = PUT_NS(p, "close_ts", c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
-		   c->close_ts);
-	p = ST_PUT_LIT(p, ",\"end\":");
-	p = put_name(p, ends[c->end]);
-	p = ST_PUT_LIT(p, ",\"closed_by\":");
-	if (c->closed_first > 0)
-		p = ST_PUT_LIT(p, "\"local\"");
-	else if (c->closed_first < 0)
-		p = ST_PUT_LIT(p, "\"peer\"");
-	else
-		p = ST_PUT_LIT(p, "null");
-	p = ST_PUT_LIT(p, ",\"bytes_in\":");
-	p = st_put_u64(p, c->bytes_in);
-	p = ST_PUT_LIT(p, ",\"bytes_out\":");
-	p = st_put_u64(p, c->bytes_out);
-	p = ST_PUT_LIT(p, ",\"calls\":");
-	p = st_put_u64(p, c->calls);
-	p = ST_PUT_LIT(p, ",\"states\":[");
-	for (uint32_t i = 0; i < c->nst; i++) {
-		st_out_end(o, p);
-		p = st_out_room(o, CONN_STATE_MAX);
-		if (i)
-			*p++ = ',';
-		*p++ = '[';
-		unsigned st = c->st[i].state;
-		p = put_name_n(p, st_state_name[st], st_state_name_len[st]);
-		*p++ = ',';
-		p = st_put_u64(p, c->st[i].ts);
-		*p++ = ']';
-	}
-	st_out_end(o, p);
-	p = st_out_room(o, CONN_TAIL_MAX);
-	/* TIME_WAIT ends by itself, 60 s later */
-	if (c->state == ST_ST_TIME_WAIT) {
-		p = ST_PUT_LIT(p, ",[\"CLOSED\",");
-		p = st_put_u64(p, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-		*p++ = ']';
-	}
-	*p++ = ']';
-	p = PUT_NS(p, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
-		   c->accept_wait);
-	p = PUT_NS(p, "connect_ns",
-		   c->role == ST_ROLE_CLIENT && c->est_ts && c->connect_ts,
-		   c->est_ts - c->connect_ts);
-	p = PUT_NS(p, "ttfb_ns",
-		   c->role == ST_ROLE_CLIENT && c->first_in_ts && c->connect_ts,
-		   c->first_in_ts - c->connect_ts);
-	p = PUT_NS(p, "eof_ts", c->eof_ts, c->eof_ts);
-	p = PUT_NS(p, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
-		   c->fin_ts - c->eof_ts);
-	p = ST_PUT_LIT(p, ",\"connect_errno\":");
-	if (c->connect_err) {
-		char b[16];
-		const char *e = st_errno_name(c->connect_err, b);
-		p = st_put_json_str(p, e, strnlen(e, 32));
-	} else {
-		p = ST_PUT_LIT(p, "null");
-	}
-	p = ST_PUT_LIT(p, ",\"listener\":");
-	p = st_put_conn_json(p, c->listener);
-	if (c->role == ST_ROLE_LISTENER) {
-		p = ST_PUT_LIT(p, ",\"backlog\":");
-		p = st_put_i64(p, c->backlog);
-		p = ST_PUT_LIT(p, ",\"effective_backlog\":");
-		p = st_put_i64(p, c->effective_backlog);
-		p = ST_PUT_LIT(p, ",\"somaxconn\":");
-		p = st_put_i64(p, c->somaxconn);
-		p = ST_PUT_LIT(p, ",\"max_queue_len\":");
-		p = st_put_u64(p, c->max_queue_len);
-		p = ST_PUT_LIT(p, ",\"queue_max\":");
-		p = st_put_u64(p, c->queue_max);
-		p = ST_PUT_LIT(p, ",\"accepted\":");
-		p = st_put_u64(p, c->accepted);
-	}
-	p = ST_PUT_LIT(p, "}\n");
-	st_out_end(o, p);
-}
-
-void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
-{
-	struct st_out *o = rd->o;
-
-	st_out_str(o, "{\"type\":\"finding\"");
-	st_out_ks(o, "kind", f->kind);
-	st_json_conn(o, "conn", f->conn);
-	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
-	st_out_ks(o, "message", f->message);
-	st_out_str(o, "}\n");
-}
-
-void st_render_finding_text(struct st_render *rd, const struct st_finding *f)
+static void finding_line(struct st_render *rd, const struct st_finding *f)
 {
 	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW), f->kind,
 		   col(rd, C_RESET), f->message);
 }
+
+/* The text sink: the default, when no other output is asked for. */
+struct text {
+	struct st_render rd;
+	uint64_t shown;
+	/* findings wait for the end, after the timelines; kept up to a cap */
+	struct st_finding *found;
+	size_t nfound, capfound, more_found;
+};
+
+#define MAX_FOUND 10000
+
+static int text_begin(void **state, const struct st_sink_env *env,
+		      const struct st_view_opts *vo)
+{
+	struct text *t;
+
+	/* a file output replaces the text on stdout (--json still adds) */
+	if (vo->json || vo->html || vo->perfetto)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		return -1;
+	}
+	t->rd = env->rd;
+	*state = t;
+	return 0;
+}
+
+static void text_conn(void *state, const struct st_conn *c)
+{
+	struct text *t = state;
+
+	t->shown++;
+	timeline(&t->rd, c);
+}
+
+static void text_finding(void *state, const struct st_finding *f)
+{
+	struct text *t = state;
+
+	if (t->nfound >= MAX_FOUND) {
+		t->more_found++;
+		return;
+	}
+	if (t->nfound == t->capfound) {
+		size_t n = t->capfound ? t->capfound * 2 : 16;
+		struct st_finding *p = realloc(t->found, n * sizeof(*p));
+		if (!p) {
+			t->more_found++;
+			return;
+		}
+		t->found = p;
+		t->capfound = n;
+	}
+	t->found[t->nfound++] = *f;
+}
+
+static void text_drop(void *state)
+{
+	struct text *t = state;
+
+	free(t->found);
+	free(t);
+}
+
+static int text_end(void *state)
+{
+	struct text *t = state;
+	struct st_out *o = t->rd.o;
+
+	if (t->shown == 0)
+		st_out_str(o, "no connections match\n");
+	st_out_fmt(o, "%sFindings%s\n", col(&t->rd, C_BOLD),
+		   col(&t->rd, C_RESET));
+	for (size_t i = 0; i < t->nfound; i++)
+		finding_line(&t->rd, &t->found[i]);
+	if (t->more_found)
+		st_out_fmt(o, "  (%zu more findings not shown)\n",
+			   t->more_found);
+	if (!t->nfound)
+		st_out_str(o, "  none\n");
+	int rc = st_sink_stdout_end(o);
+	text_drop(t);
+	return rc;
+}
+
+const struct st_sink_ops st_sink_text = {
+	.begin = text_begin,
+	.conn = text_conn,
+	.finding = text_finding,
+	.end = text_end,
+	.drop = text_drop,
+};

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* view --html: one self-contained page drawing the connection timelines. */
+/* The HTML sink (view --html): one self-contained page of the timelines. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "export.h"
 #include "load.h"
-#include "merge.h"
 #include "records.h"
+#include "sink_json.h"
+#include "sink_text.h"
 
 /*
  * The page is viewer/html/report.html with report.css and report.js put
@@ -16,7 +16,8 @@
  * and the data in between, as JSON in a script element: the process, conn
  * and finding objects view --json prints, and per connection end its
  * timeline lines as the text view shows them.  Nothing is fetched: the
- * page works offline.
+ * page works offline.  It streams: connections are written as the model
+ * finishes them, so memory stays bounded.
  */
 #include "report_css.h"
 #include "report_html.h"
@@ -24,12 +25,14 @@
 
 struct st_html {
 	struct st_out o;
+	FILE *f;
+	const char *path;
 	struct st_out scratch; /* text captured from the text renderer */
 	struct st_render rd;   /* writes to o */
 	struct st_render srd;  /* writes to scratch */
 	const char *rest;      /* the template after the data */
 	size_t nrest;
-	uint64_t lanes;
+	uint64_t lanes; /* connections written */
 	bool (*pass)(const struct st_trace *t, void *arg);
 	void *arg;
 };
@@ -74,19 +77,31 @@ static void copy_until(struct st_html *h, const char **s, size_t *n,
 	}
 }
 
-struct st_html *st_html_open(FILE *f, struct st_render *rd,
-			     bool (*pass)(const struct st_trace *t, void *arg),
-			     void *arg)
+static int html_begin(void **state, const struct st_sink_env *env,
+		      const struct st_view_opts *vo)
 {
-	struct st_html *h = calloc(1, sizeof(*h));
+	struct st_html *h;
 	const char *s = (const char *)report_html;
 	size_t n = report_html_len;
-	if (!h)
-		return NULL;
+	FILE *f;
+
+	if (!vo->html)
+		return 0;
+	f = st_sink_file_open(vo->html);
+	if (!f)
+		return -1;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		fclose(f);
+		return -1;
+	}
 	st_out_init(&h->o, f);
+	h->f = f;
+	h->path = vo->html;
 	/* scratch never reaches a file: one line of text fits its buffer */
 	st_out_init(&h->scratch, NULL);
-	h->rd = *rd;
+	h->rd = env->rd;
 	h->rd.o = &h->o;
 	h->rd.color = false;
 	h->srd = h->rd;
@@ -94,11 +109,12 @@ struct st_html *st_html_open(FILE *f, struct st_render *rd,
 	copy_until(h, &s, &n, "<!--DATA-->");
 	h->rest = s;
 	h->nrest = n;
-	h->pass = pass;
-	h->arg = arg;
+	h->pass = env->proc_shown;
+	h->arg = env->arg;
 	st_out_str(&h->o, "<script type=\"application/json\" id=\"st-data\">"
 			  "[\n");
-	return h;
+	*state = h;
+	return 0;
 }
 
 /* What the text renderer said, trimmed, as a JSON string. */
@@ -217,8 +233,11 @@ static void end(struct st_html *h, const struct st_conn *c)
 	st_out_str(o, "]}");
 }
 
-void st_html_conn(struct st_html *h, const struct st_conn *c)
+/* A connection (and its joined other end): one lane. */
+static void html_conn(void *state, const struct st_conn *c)
 {
+	struct st_html *h = state;
+
 	st_out_str(&h->o, "{\"type\":\"lane\",\"ends\":[");
 	end(h, c);
 	if (c->other) {
@@ -229,14 +248,26 @@ void st_html_conn(struct st_html *h, const struct st_conn *c)
 	h->lanes++;
 }
 
-void st_html_finding(struct st_html *h, const struct st_finding *f)
+static void html_finding(void *state, const struct st_finding *f)
 {
+	struct st_html *h = state;
+
 	st_render_finding_json(&h->rd, f);
 	st_out_chr(&h->o, ',');
 }
 
-int st_html_close(struct st_html *h)
+static void html_drop(void *state)
 {
+	struct st_html *h = state;
+
+	fclose(h->f);
+	free(h);
+}
+
+/* The processes, the meta object and the rest of the page. */
+static int html_end(void *state)
+{
+	struct st_html *h = state;
 	struct st_out *o = &h->o;
 	const struct st_model *m = h->rd.m;
 	const struct st_header *h0 = m->set->n ? &m->set->t[0].hdr : NULL;
@@ -267,6 +298,15 @@ int st_html_close(struct st_html *h)
 	size_t n = h->nrest;
 	copy_until(h, &s, &n, "<!--END-->");
 	int rc = st_out_flush(o);
+	rc = st_sink_file_close(h->f, h->path, rc, h->lanes);
 	free(h);
 	return rc;
 }
+
+const struct st_sink_ops st_sink_html = {
+	.begin = html_begin,
+	.conn = html_conn,
+	.finding = html_finding,
+	.end = html_end,
+	.drop = html_drop,
+};

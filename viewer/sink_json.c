@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* The JSON lines sink (--json), and the JSON lines other sinks embed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "records.h"
+#include "sink_json.h"
+
+/* ,"key":V, or null when not SET. */
+static char *put_ns(char *p, const char *key, size_t klen, bool set,
+		    uint64_t v)
+{
+	memcpy(p, key, klen);
+	p += klen;
+	if (set)
+		return st_put_u64(p, v);
+	return ST_PUT_LIT(p, "null");
+}
+#define PUT_NS(p, key, set, v) \
+	put_ns(p, ",\"" key "\":", sizeof(key) + 3, set, v)
+
+/* "name" of a name that needs no escaping (the viewer's own words,
+ * at most 16 bytes). */
+static char *put_name_n(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	p = st_put_short(p, s, n);
+	*p++ = '"';
+	return p;
+}
+
+static char *put_name(char *p, const char *s)
+{
+	return put_name_n(p, s, strlen(s));
+}
+
+/* The most bytes of a conn line before its states, and after them. */
+#define CONN_HEAD_MAX 2048
+#define CONN_STATE_MAX 64
+#define CONN_TAIL_MAX 1024
+
+/* {"type":"conn" up to "calls": who C is, where and what it carried. */
+static char *conn_head(char *p, const struct st_render *rd,
+		       const struct st_conn *c)
+{
+	const struct st_header *h = &rd->m->set->t[c->file].hdr;
+	static const char *const ends[] = { "open", "closed", "exit", "death" };
+
+	p = ST_PUT_LIT(p, "{\"type\":\"conn\",\"id\":");
+	p = st_put_conn_json(p, c->id);
+	p = ST_PUT_LIT(p, ",\"pid\":");
+	p = st_put_i64(p, h->pid);
+	p = ST_PUT_LIT(p, ",\"comm\":");
+	p = st_put_json_str(p, h->comm, strnlen(h->comm, sizeof(h->comm)));
+	p = ST_PUT_LIT(p, ",\"fd\":");
+	p = st_put_i64(p, c->fd);
+	p = ST_PUT_LIT(p, ",\"kind\":");
+	p = put_name(p, st_kind_name[c->kind]);
+	p = ST_PUT_LIT(p, ",\"role\":");
+	p = put_name(p, st_role_name[c->role]);
+	p = ST_PUT_LIT(p, ",\"local\":");
+	p = st_put_addr_json(p, &c->local);
+	p = ST_PUT_LIT(p, ",\"peer\":");
+	p = st_put_addr_json(p, &c->peer);
+	p = ST_PUT_LIT(p, ",\"peer_conn\":");
+	p = st_put_conn_json(p, c->other ? c->other->id : 0);
+	if (c->before_trace)
+		p = ST_PUT_LIT(p, ",\"before_trace\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"before_trace\":false");
+	if (c->before_attach)
+		p = ST_PUT_LIT(p, ",\"before_attach\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"before_attach\":false");
+	p = ST_PUT_LIT(p, ",\"open_ts\":");
+	p = st_put_u64(p, c->open_ts);
+	p = PUT_NS(p, "close_ts",
+		   c->end == ST_END_CLOSED || c->end == ST_END_EXIT,
+		   c->close_ts);
+	p = ST_PUT_LIT(p, ",\"end\":");
+	p = put_name(p, ends[c->end]);
+	p = ST_PUT_LIT(p, ",\"closed_by\":");
+	if (c->closed_first > 0)
+		p = ST_PUT_LIT(p, "\"local\"");
+	else if (c->closed_first < 0)
+		p = ST_PUT_LIT(p, "\"peer\"");
+	else
+		p = ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"bytes_in\":");
+	p = st_put_u64(p, c->bytes_in);
+	p = ST_PUT_LIT(p, ",\"bytes_out\":");
+	p = st_put_u64(p, c->bytes_out);
+	p = ST_PUT_LIT(p, ",\"calls\":");
+	return st_put_u64(p, c->calls);
+}
+
+/* ,"states":[...]: any number of them, so each gets its own room; the
+ * end of the list is in room for the tail (CONN_TAIL_MAX). */
+static char *conn_states(struct st_out *o, char *p, const struct st_conn *c)
+{
+	p = ST_PUT_LIT(p, ",\"states\":[");
+	for (uint32_t i = 0; i < c->nst; i++) {
+		st_out_end(o, p);
+		p = st_out_room(o, CONN_STATE_MAX);
+		if (i)
+			*p++ = ',';
+		*p++ = '[';
+		unsigned st = c->st[i].state;
+		p = put_name_n(p, st_state_name[st], st_state_name_len[st]);
+		*p++ = ',';
+		p = st_put_u64(p, c->st[i].ts);
+		*p++ = ']';
+	}
+	st_out_end(o, p);
+	p = st_out_room(o, CONN_TAIL_MAX);
+	/* TIME_WAIT ends by itself, 60 s later */
+	if (c->state == ST_ST_TIME_WAIT) {
+		p = ST_PUT_LIT(p, ",[\"CLOSED\",");
+		p = st_put_u64(p, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
+		*p++ = ']';
+	}
+	*p++ = ']';
+	return p;
+}
+
+/* The figures after the states, to the closing brace and newline. */
+static char *conn_tail(char *p, const struct st_conn *c)
+{
+	p = PUT_NS(p, "accept_wait_ns", c->role == ST_ROLE_SERVER && c->other,
+		   c->accept_wait);
+	p = PUT_NS(p, "connect_ns",
+		   c->role == ST_ROLE_CLIENT && c->est_ts && c->connect_ts,
+		   c->est_ts - c->connect_ts);
+	p = PUT_NS(p, "ttfb_ns",
+		   c->role == ST_ROLE_CLIENT && c->first_in_ts && c->connect_ts,
+		   c->first_in_ts - c->connect_ts);
+	p = PUT_NS(p, "eof_ts", c->eof_ts, c->eof_ts);
+	p = PUT_NS(p, "eof_close_ns", c->eof_ts && c->fin_ts >= c->eof_ts,
+		   c->fin_ts - c->eof_ts);
+	p = ST_PUT_LIT(p, ",\"connect_errno\":");
+	if (c->connect_err) {
+		char b[16];
+		const char *e = st_errno_name(c->connect_err, b);
+		p = st_put_json_str(p, e, strnlen(e, 32));
+	} else {
+		p = ST_PUT_LIT(p, "null");
+	}
+	p = ST_PUT_LIT(p, ",\"listener\":");
+	p = st_put_conn_json(p, c->listener);
+	if (c->role == ST_ROLE_LISTENER) {
+		p = ST_PUT_LIT(p, ",\"backlog\":");
+		p = st_put_i64(p, c->backlog);
+		p = ST_PUT_LIT(p, ",\"effective_backlog\":");
+		p = st_put_i64(p, c->effective_backlog);
+		p = ST_PUT_LIT(p, ",\"somaxconn\":");
+		p = st_put_i64(p, c->somaxconn);
+		p = ST_PUT_LIT(p, ",\"max_queue_len\":");
+		p = st_put_u64(p, c->max_queue_len);
+		p = ST_PUT_LIT(p, ",\"queue_max\":");
+		p = st_put_u64(p, c->queue_max);
+		p = ST_PUT_LIT(p, ",\"accepted\":");
+		p = st_put_u64(p, c->accepted);
+	}
+	return ST_PUT_LIT(p, "}\n");
+}
+
+void st_render_json(struct st_render *rd, const struct st_conn *c)
+{
+	struct st_out *o = rd->o;
+	char *p = conn_head(st_out_room(o, CONN_HEAD_MAX), rd, c);
+
+	p = conn_states(o, p, c);
+	st_out_end(o, conn_tail(p, c));
+}
+
+void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
+{
+	struct st_out *o = rd->o;
+
+	st_out_str(o, "{\"type\":\"finding\"");
+	st_out_ks(o, "kind", f->kind);
+	st_json_conn(o, "conn", f->conn);
+	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
+	st_out_ks(o, "message", f->message);
+	st_out_str(o, "}\n");
+}
+
+/* The JSON sink (--json): one object per line on stdout. */
+struct json {
+	struct st_render rd;
+};
+
+static int json_begin(void **state, const struct st_sink_env *env,
+		      const struct st_view_opts *vo)
+{
+	struct json *j;
+
+	if (!vo->json)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		return -1;
+	}
+	j->rd = env->rd;
+	*state = j;
+	return 0;
+}
+
+static void json_process(void *state, int file)
+{
+	struct json *j = state;
+
+	st_process_json(j->rd.o, &j->rd.m->set->t[file]);
+}
+
+static void json_call(void *state, const struct st_rec *r, int file)
+{
+	struct json *j = state;
+
+	st_call_json(j->rd.o, r, j->rd.m->set->t[file].hdr.pid);
+}
+
+/* Both ends, each its own line: the client's first. */
+static void json_conn(void *state, const struct st_conn *c)
+{
+	struct json *j = state;
+
+	st_render_json(&j->rd, c);
+	if (c->other)
+		st_render_json(&j->rd, c->other);
+}
+
+static void json_finding(void *state, const struct st_finding *f)
+{
+	struct json *j = state;
+
+	st_render_finding_json(&j->rd, f);
+}
+
+static int json_end(void *state)
+{
+	struct json *j = state;
+	int rc = st_sink_stdout_end(j->rd.o);
+
+	free(j);
+	return rc;
+}
+
+const struct st_sink_ops st_sink_json = {
+	.begin = json_begin,
+	.process = json_process,
+	.call = json_call,
+	.conn = json_conn,
+	.finding = json_finding,
+	.end = json_end,
+	.drop = free,
+};
