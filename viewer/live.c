@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cmd.h"
 #include "conn.h"
 #include "follow.h"
 #include "records.h"

@@ -19,7 +19,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cmd.h"
+#include "socktrace/format.h"
 
 #define MAX_FILES 4
 

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cmd.h"
 #include "load.h"
+#include "out.h"
 #include "records.h"
 
 struct item {

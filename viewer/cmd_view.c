@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "commands.h"
+#include "cmd.h"
 #include "load.h"
 #include "opts.h"
 #include "show.h"

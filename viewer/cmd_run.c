@@ -12,10 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "show.h"
+#include "cmd.h"
 #include "load.h"
+#include "opts.h"
 #include "preload_lib.h"
+#include "show.h"
 
 static void usage(FILE *f)
 {
