@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 # socktrace: libsocktrace.so (the preload library) and socktrace (the viewer).
 
+# What socktrace --version says.
+VERSION := 0.4.0
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -52,7 +55,11 @@ $(B)/preload/%.o: preload/%.c
 $(B)/viewer/%.o: viewer/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(VIEWER_DEFS) $(CFLAGS) -c $< -o $@
+
+# Only main.c says the version: a new one rebuilds that file alone.
+$(B)/viewer/main.o: VIEWER_DEFS = -DST_VERSION='"$(VERSION)"'
+$(B)/viewer/main.o: Makefile
 
 # The HTML report's page, style and script stay readable source files in
 # viewer/html/; xxd -i turns each into a C array for viewer/sink_html.c.
