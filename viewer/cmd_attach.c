@@ -121,6 +121,57 @@ static int follow(struct attach *a)
 	return 0;
 }
 
+/* Takes attach's own options out of ARGV (view's stay, for
+ * st_view_parse) into A; 0, or -1 after a usage error was said. */
+static int take_opts(struct attach *a, int *argc, char **argv)
+{
+	for (int i = 1; i < *argc;) {
+		int take = 0;
+		char *e;
+		if (!strcmp(argv[i], "--history")) {
+			a->history = true;
+			take = 1;
+		} else if (!strcmp(argv[i], "--children")) {
+			a->fw.children = true;
+			take = 1;
+		} else if (!strcmp(argv[i], "--duration") ||
+			   !strcmp(argv[i], "-o")) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "socktrace attach: %s needs a "
+						"value\n", argv[i]);
+				usage(stderr);
+				return -1;
+			}
+			if (argv[i][1] == 'o') {
+				a->fw.outdir = argv[i + 1];
+			} else {
+				a->duration = strtod(argv[i + 1], &e);
+				if (*e || e == argv[i + 1] ||
+				    !(a->duration > 0)) {
+					fprintf(stderr,
+						"socktrace attach: bad value "
+						"for --duration: '%s' "
+						"(seconds, more than 0)\n",
+						argv[i + 1]);
+					usage(stderr);
+					return -1;
+				}
+			}
+			take = 2;
+		} else if (!strcmp(argv[i], "--")) {
+			break;
+		}
+		if (!take) {
+			i++;
+			continue;
+		}
+		memmove(&argv[i], &argv[i + take],
+			(*argc - i - take + 1) * sizeof(char *));
+		*argc -= take;
+	}
+	return 0;
+}
+
 int st_cmd_attach(int argc, char **argv)
 {
 	struct attach a;
@@ -135,50 +186,8 @@ int st_cmd_attach(int argc, char **argv)
 					   .note = on_note };
 	a.fw.arg = &a;
 	/* our options first; the rest are view's */
-	for (int i = 1; i < argc;) {
-		int take = 0;
-		char *e;
-		if (!strcmp(argv[i], "--history")) {
-			a.history = true;
-			take = 1;
-		} else if (!strcmp(argv[i], "--children")) {
-			a.fw.children = true;
-			take = 1;
-		} else if (!strcmp(argv[i], "--duration") ||
-			   !strcmp(argv[i], "-o")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "socktrace attach: %s needs a "
-						"value\n", argv[i]);
-				usage(stderr);
-				return 2;
-			}
-			if (argv[i][1] == 'o') {
-				a.fw.outdir = argv[i + 1];
-			} else {
-				a.duration = strtod(argv[i + 1], &e);
-				if (*e || e == argv[i + 1] ||
-				    !(a.duration > 0)) {
-					fprintf(stderr,
-						"socktrace attach: bad value "
-						"for --duration: '%s' "
-						"(seconds, more than 0)\n",
-						argv[i + 1]);
-					usage(stderr);
-					return 2;
-				}
-			}
-			take = 2;
-		} else if (!strcmp(argv[i], "--")) {
-			break;
-		}
-		if (!take) {
-			i++;
-			continue;
-		}
-		memmove(&argv[i], &argv[i + take],
-			(argc - i - take + 1) * sizeof(char *));
-		argc -= take;
-	}
+	if (take_opts(&a, &argc, argv))
+		return 2;
 	optind = 1;
 	int p = st_view_parse(argc, argv, &a.vo, usage);
 	if (p)

@@ -16,8 +16,8 @@ static void detach_usage(FILE *f)
 		"usage: socktrace detach PID...\n"
 		"Undoes 'socktrace attach' in each process: recording stops "
 		"and its calls\ngo straight to libc again, as before the "
-		"attach (the library stays\nloaded, idle).  Attaching again later "
-		"works.\n");
+		"attach (the library stays\nloaded, idle).  Attaching again "
+		"later works.\n");
 }
 
 int st_cmd_detach(int argc, char **argv)

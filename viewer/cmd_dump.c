@@ -38,6 +38,76 @@ static void usage(FILE *f)
 		   "call lines\n");
 }
 
+/*
+ * Every record of S in time order, into *ITEMS (NULL when there is none)
+ * and *N.  dump sorts every record: its memory grows with the trace.
+ * Returns 0, or -1 after saying it ran out of memory.
+ */
+static int read_all(struct st_traceset *s, struct item **items, size_t *n)
+{
+	size_t cap = 0;
+
+	*items = NULL;
+	*n = 0;
+	for (int i = 0; i < s->n; i++) {
+		struct st_trace *t = &s->t[i];
+		for (uint64_t k = st_trace_skip(t, t->first); k < t->end;
+		     k = st_trace_skip(t, k + 1)) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				struct item *m =
+					realloc(*items, cap * sizeof(*m));
+				if (!m) {
+					fprintf(stderr,
+						"socktrace dump: out of memory "
+						"after %zu records\n",
+						*n);
+					free(*items);
+					*items = NULL;
+					return -1;
+				}
+				*items = m;
+			}
+			struct item *it = &(*items)[*n];
+			if (st_trace_get(t, k, &it->r) == 1) {
+				it->file = i;
+				it->n = k;
+				(*n)++;
+			}
+		}
+	}
+	if (*n) /* items is NULL when no file had a record */
+		qsort(*items, *n, sizeof(**items), cmp_item);
+	return 0;
+}
+
+/* A line per process, then one per record (JSON lines with JSON). */
+static void print(struct st_out *o, const struct st_traceset *s,
+		  const struct item *items, size_t n, bool json)
+{
+	uint64_t t0 = n ? items[0].r.ts : 0;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct st_trace *t = &s->t[i];
+		if (json)
+			st_process_json(o, t);
+		else
+			st_out_fmt(o, "# process %s[%d] ppid %d exe %s: %llu "
+				      "records, %llu lost (%s)\n",
+				   t->hdr.comm, t->hdr.pid, t->hdr.ppid,
+				   t->hdr.exe, (unsigned long long)t->good,
+				   (unsigned long long)(t->lost + t->missing),
+				   t->path);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct st_trace *t = &s->t[items[i].file];
+		if (json)
+			st_call_json(o, &items[i].r, t->hdr.pid);
+		else
+			st_call_text(o, &items[i].r, t, t0);
+	}
+}
+
 int st_cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
@@ -67,66 +137,16 @@ int st_cmd_dump(int argc, char **argv)
 		fprintf(stderr, "socktrace dump: %s\n", err);
 		return 1;
 	}
-
-	/* dump sorts every record: its memory grows with the trace */
-	size_t n = 0, cap = 0;
-	struct item *items = NULL;
-	for (int i = 0; i < s.n; i++) {
-		struct st_trace *t = &s.t[i];
-		for (uint64_t k = st_trace_skip(t, t->first); k < t->end;
-		     k = st_trace_skip(t, k + 1)) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				struct item *m = realloc(items, cap * sizeof(*m));
-				if (!m) {
-					fprintf(stderr,
-						"socktrace dump: out of memory "
-						"after %zu records\n",
-						n);
-					free(items);
-					st_traceset_close(&s);
-					return 1;
-				}
-				items = m;
-			}
-			if (st_trace_get(t, k, &items[n].r) == 1) {
-				items[n].file = i;
-				items[n].n = k;
-				n++;
-			}
-		}
-	}
-	if (n) /* items is NULL when no file had a record */
-		qsort(items, n, sizeof(*items), cmp_item);
-
-	struct st_out *o = malloc(sizeof(*o));
-	if (!o) {
+	size_t n;
+	struct item *items;
+	struct st_out *o = NULL;
+	if (read_all(&s, &items, &n) || !(o = malloc(sizeof(*o)))) {
 		free(items);
 		st_traceset_close(&s);
 		return 1;
 	}
 	st_out_init(o, stdout);
-	uint64_t t0 = n ? items[0].r.ts : 0;
-	for (int i = 0; i < s.n; i++) {
-		if (json)
-			st_process_json(o, &s.t[i]);
-		else
-			st_out_fmt(o, "# process %s[%d] ppid %d exe %s: %llu "
-				      "records, %llu lost (%s)\n",
-				   s.t[i].hdr.comm, s.t[i].hdr.pid,
-				   s.t[i].hdr.ppid, s.t[i].hdr.exe,
-				   (unsigned long long)s.t[i].good,
-				   (unsigned long long)(s.t[i].lost +
-							s.t[i].missing),
-				   s.t[i].path);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct st_trace *t = &s.t[items[i].file];
-		if (json)
-			st_call_json(o, &items[i].r, t->hdr.pid);
-		else
-			st_call_text(o, &items[i].r, t, t0);
-	}
+	print(o, &s, items, n, json);
 	int rc = st_out_flush(o) ? 1 : 0;
 	int failed = s.failed + st_traceset_warn(&s);
 	free(o);

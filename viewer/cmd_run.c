@@ -21,7 +21,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: socktrace run [-o DIR] [VIEW OPTIONS] -- CMD [ARGS...]\n"
+		"usage: socktrace run [-o DIR] [VIEW OPTIONS] -- CMD "
+		"[ARGS...]\n"
 		"Runs CMD (and its children) with libsocktrace.so preloaded, "
 		"then shows\nthe timelines of its connections.  CMD's exit "
 		"status is passed through;\nCtrl-C stops CMD and still shows "
@@ -54,22 +55,132 @@ static bool resolve(const char *cmd, char *out, size_t len)
 	return false;
 }
 
+/* Takes "-o DIR" out of ARGV (before "--"; the rest are view's options,
+ * then CMD); returns DIR, or NULL when not given. */
+static const char *take_outdir(int *argc, char **argv)
+{
+	for (int i = 1; i + 1 < *argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-o")) {
+			const char *outdir = argv[i + 1];
+			memmove(&argv[i], &argv[i + 2],
+				(*argc - i - 1) * sizeof(char *));
+			*argc -= 2;
+			return outdir;
+		}
+	}
+	return NULL;
+}
+
+/* Whether the reports VO asks for can be written: a report that cannot
+ * is said before CMD runs, not after.  0, or 1 after saying why. */
+static int check_outputs(const struct st_view_opts *vo)
+{
+	const char *outs[] = { vo->html, vo->perfetto };
+
+	for (int i = 0; i < 2; i++) {
+		FILE *f = outs[i] ? fopen(outs[i], "w") : NULL;
+		if (outs[i] && !f) {
+			fprintf(stderr, "socktrace run: cannot write %s: %s\n",
+				outs[i], strerror(errno));
+			return 1;
+		}
+		if (f)
+			fclose(f);
+	}
+	return 0;
+}
+
+/* The trace directory into DIR: OUTDIR (made if need be), else a new one
+ * under $TMPDIR or /tmp.  0, or 1 after saying why. */
+static int make_dir(const char *outdir, char *dir, size_t len)
+{
+	if (outdir) {
+		snprintf(dir, len, "%s", outdir);
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			fprintf(stderr, "socktrace run: %s: %s\n", dir,
+				strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, len, "%s/socktrace-run.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "socktrace run: cannot make %s: %s\n", dir,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Runs EXE as CMD with LIB preloaded, tracing into DIR, and waits for it.
+ * Returns its exit status as a shell reports it (128 + signal), or -1
+ * after saying that it could not be started.
+ */
+static int run_traced(const char *exe, char **cmd, const char *lib,
+		      const char *dir)
+{
+	/* Ctrl-C reaches CMD (same process group); we wait and then show */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "socktrace run: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigaction(SIGINT, &oint, NULL);
+		sigaction(SIGQUIT, &oquit, NULL);
+		const char *old = getenv("LD_PRELOAD");
+		char pre[2 * PATH_MAX];
+		snprintf(pre, sizeof(pre), "%s%s%s", lib,
+			 old && *old ? " " : "", old && *old ? old : "");
+		setenv("LD_PRELOAD", pre, 1);
+		setenv("SOCKTRACE_DIR", dir, 1);
+		execv(exe, cmd);
+		fprintf(stderr, "socktrace run: %s: %s\n", exe,
+			strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Shows what NAME wrote into DIR (an output's failure does not change
+ * run's exit status: that is CMD's). */
+static void show_dir(char *dir, const char *name,
+		     const struct st_view_opts *vo)
+{
+	struct st_traceset set;
+	char err[ST_ERR_LEN];
+	char *paths[1] = { dir };
+
+	fflush(stdout);
+	if (st_traceset_open(&set, paths, 1, err)) {
+		fprintf(stderr,
+			"socktrace run: %s made no socket calls that "
+			"LD_PRELOAD can see (%s)\n",
+			name, err);
+		return;
+	}
+	st_show(&set, vo);
+	st_traceset_warn(&set);
+	st_traceset_close(&set);
+}
+
 int st_cmd_run(int argc, char **argv)
 {
 	struct st_view_opts vo;
 	char lib[PATH_MAX], exe[PATH_MAX], dir[PATH_MAX] = "";
-	const char *outdir = NULL;
+	const char *outdir = take_outdir(&argc, argv);
 
-	/* -o is ours; the rest are view's options, up to "--" */
-	for (int i = 1; i + 1 < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "-o")) {
-			outdir = argv[i + 1];
-			memmove(&argv[i], &argv[i + 2],
-				(argc - i - 1) * sizeof(char *));
-			argc -= 2;
-			break;
-		}
-	}
 	optind = 1;
 	int p = st_view_parse(argc, argv, &vo, usage);
 	if (p)
@@ -94,82 +205,13 @@ int st_cmd_run(int argc, char **argv)
 			exe, why);
 		return 1;
 	}
-	if (st_find_lib(lib, sizeof(lib), "run"))
+	if (st_find_lib(lib, sizeof(lib), "run") || check_outputs(&vo) ||
+	    make_dir(outdir, dir, sizeof(dir)))
 		return 1;
-	/* a report that cannot be written is said before CMD runs */
-	const char *outs[] = { vo.html, vo.perfetto };
-	for (int i = 0; i < 2; i++) {
-		FILE *f = outs[i] ? fopen(outs[i], "w") : NULL;
-		if (outs[i] && !f) {
-			fprintf(stderr, "socktrace run: cannot write %s: %s\n",
-				outs[i], strerror(errno));
-			return 1;
-		}
-		if (f)
-			fclose(f);
-	}
-	if (outdir) {
-		snprintf(dir, sizeof(dir), "%s", outdir);
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			fprintf(stderr, "socktrace run: %s: %s\n", dir,
-				strerror(errno));
-			return 1;
-		}
-	} else {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/socktrace-run.XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(dir)) {
-			fprintf(stderr, "socktrace run: cannot make %s: %s\n",
-				dir, strerror(errno));
-			return 1;
-		}
-	}
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);
-
-	/* Ctrl-C reaches CMD (same process group); we wait and then show */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
-	sigaction(SIGINT, &ign, &oint);
-	sigaction(SIGQUIT, &ign, &oquit);
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "socktrace run: fork: %s\n", strerror(errno));
+	int rc = run_traced(exe, cmd, lib, dir);
+	if (rc < 0)
 		return 1;
-	}
-	if (pid == 0) {
-		sigaction(SIGINT, &oint, NULL);
-		sigaction(SIGQUIT, &oquit, NULL);
-		const char *old = getenv("LD_PRELOAD");
-		char pre[2 * PATH_MAX];
-		snprintf(pre, sizeof(pre), "%s%s%s", lib, old && *old ? " " : "",
-			 old && *old ? old : "");
-		setenv("LD_PRELOAD", pre, 1);
-		setenv("SOCKTRACE_DIR", dir, 1);
-		execv(exe, cmd);
-		fprintf(stderr, "socktrace run: %s: %s\n", exe,
-			strerror(errno));
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGINT, &oint, NULL);
-	sigaction(SIGQUIT, &oquit, NULL);
-	int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-
-	struct st_traceset set;
-	char err[ST_ERR_LEN];
-	char *paths[1] = { dir };
-	fflush(stdout);
-	if (st_traceset_open(&set, paths, 1, err)) {
-		fprintf(stderr,
-			"socktrace run: %s made no socket calls that "
-			"LD_PRELOAD can see (%s)\n",
-			cmd[0], err);
-		return rc;
-	}
-	st_show(&set, &vo);
-	st_traceset_warn(&set);
-	st_traceset_close(&set);
+	show_dir(dir, cmd[0], &vo);
 	return rc;
 }

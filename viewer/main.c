@@ -17,7 +17,8 @@ static const struct command {
 	const char *help; /* its lines in the usage, after their indent */
 } commands[] = {
 	{ "run", st_cmd_run,
-	  "run [-o DIR] -- CMD...    run CMD traced, then show its timelines\n" },
+	  "run [-o DIR] -- CMD...    run CMD traced, then show its "
+	  "timelines\n" },
 	{ "view", st_cmd_view,
 	  "view [--json] [PATH...]   per-connection timelines, states, "
 	  "findings\n"

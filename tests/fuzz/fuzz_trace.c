@@ -55,7 +55,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void put(int i, const uint8_t *p, size_t n)
 {
-	if (ftruncate(fds[i], 0) || (n && pwrite(fds[i], p, n, 0) != (ssize_t)n))
+	if (ftruncate(fds[i], 0) ||
+	    (n && pwrite(fds[i], p, n, 0) != (ssize_t)n))
 		abort(); /* the harness, not the viewer, failed */
 }
 
