@@ -137,8 +137,9 @@ static int take_opts(struct attach *a, int *argc, char **argv)
 		} else if (!strcmp(argv[i], "--duration") ||
 			   !strcmp(argv[i], "-o")) {
 			if (i + 1 >= *argc) {
-				fprintf(stderr, "socktrace attach: %s needs a "
-						"value\n", argv[i]);
+				fprintf(stderr,
+					"socktrace attach: %s needs a value\n",
+					argv[i]);
 				usage(stderr);
 				return -1;
 			}
@@ -200,8 +201,9 @@ int st_cmd_attach(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		pid_t pid;
 		if (!st_parse_pid(argv[i], &pid)) {
-			fprintf(stderr, "socktrace attach: not a process id: "
-					"'%s'\n", argv[i]);
+			fprintf(stderr,
+				"socktrace attach: not a process id: '%s'\n",
+				argv[i]);
 			usage(stderr);
 			st_follow_free(&a.fw);
 			return 2;

@@ -12,12 +12,11 @@
 
 static void detach_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: socktrace detach PID...\n"
-		"Undoes 'socktrace attach' in each process: recording stops "
-		"and its calls\ngo straight to libc again, as before the "
-		"attach (the library stays\nloaded, idle).  Attaching again "
-		"later works.\n");
+	fprintf(f, "usage: socktrace detach PID...\n"
+		   "Undoes 'socktrace attach' in each process: recording stops "
+		   "and its calls\ngo straight to libc again, as before the "
+		   "attach (the library stays\nloaded, idle).  Attaching again "
+		   "later works.\n");
 }
 
 int st_cmd_detach(int argc, char **argv)
@@ -37,8 +36,9 @@ int st_cmd_detach(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		pid_t pid;
 		if (!st_parse_pid(argv[i], &pid)) {
-			fprintf(stderr, "socktrace detach: not a process id: "
-					"'%s'\n", argv[i]);
+			fprintf(stderr,
+				"socktrace detach: not a process id: '%s'\n",
+				argv[i]);
 			detach_usage(stderr);
 			return 2;
 		}
@@ -53,9 +53,10 @@ int st_cmd_detach(int argc, char **argv)
 			continue;
 		}
 		if (!r) {
-			fprintf(stderr, "socktrace detach: process %d is not "
-					"attached (libsocktrace.so is not "
-					"loaded in it)\n", (int)pid);
+			fprintf(stderr,
+				"socktrace detach: process %d is not attached "
+				"(libsocktrace.so is not loaded in it)\n",
+				(int)pid);
 			rc = 1;
 			continue;
 		}

@@ -92,8 +92,9 @@ static void print(struct st_out *o, const struct st_traceset *s,
 		if (json)
 			st_process_json(o, t);
 		else
-			st_out_fmt(o, "# process %s[%d] ppid %d exe %s: %llu "
-				      "records, %llu lost (%s)\n",
+			st_out_fmt(o,
+				   "# process %s[%d] ppid %d exe %s: "
+				   "%llu records, %llu lost (%s)\n",
 				   t->hdr.comm, t->hdr.pid, t->hdr.ppid,
 				   t->hdr.exe, (unsigned long long)t->good,
 				   (unsigned long long)(t->lost + t->missing),

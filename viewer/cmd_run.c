@@ -155,8 +155,7 @@ static int run_traced(const char *exe, char **cmd, const char *lib,
 
 /* Shows what NAME wrote into DIR (an output's failure does not change
  * run's exit status: that is CMD's). */
-static void show_dir(char *dir, const char *name,
-		     const struct st_view_opts *vo)
+static void show_dir(char *dir, const char *name, const struct st_view_opts *vo)
 {
 	struct st_traceset set;
 	char err[ST_ERR_LEN];

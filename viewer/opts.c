@@ -90,7 +90,10 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 	return 0;
 bad:
 	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n",
-		c == 'p' ? "pid" : c == 'c' ? "conn" : "port", optarg);
+		c == 'p'   ? "pid"
+		: c == 'c' ? "conn"
+			   : "port",
+		optarg);
 	use(stderr);
 	return -1;
 }

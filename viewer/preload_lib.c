@@ -34,15 +34,15 @@ int st_find_lib(char *out, size_t len, const char *cmd)
 		const char *d = dirname(self);
 		static const char *const where[] = { "", "/../lib" };
 		for (size_t i = 0; i < 2; i++) {
-			snprintf(out, len, "%s%s/libsocktrace.so", d,
-				 where[i]);
+			snprintf(out, len, "%s%s/libsocktrace.so", d, where[i]);
 			if (!access(out, R_OK))
 				return 0;
 		}
 	}
-	fprintf(stderr, "socktrace %s: libsocktrace.so not found beside the "
-			"socktrace binary or in ../lib: set SOCKTRACE_LIB to "
-			"its path\n", cmd);
+	fprintf(stderr,
+		"socktrace %s: libsocktrace.so not found beside the socktrace "
+		"binary or in ../lib: set SOCKTRACE_LIB to its path\n",
+		cmd);
 	return -1;
 }
 
@@ -61,8 +61,8 @@ const char *st_invisible(const char *path)
 	bool interp = false;
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * eh.e_phentsize) !=
-		    sizeof(ph))
+		if (pread(fd, &ph, sizeof(ph),
+			  eh.e_phoff + i * eh.e_phentsize) != sizeof(ph))
 			break;
 		if (ph.p_type == PT_INTERP)
 			interp = true;
@@ -79,10 +79,10 @@ const char *st_invisible(const char *path)
 		goto out;
 	for (int i = 0; i < eh.e_shnum; i++) {
 		char name[32] = "";
-		if (pread(fd, &sh, sizeof(sh), eh.e_shoff + i * eh.e_shentsize) !=
-			    sizeof(sh) ||
-		    pread(fd, name, sizeof(name) - 1, strs.sh_offset + sh.sh_name) <
-			    0)
+		if (pread(fd, &sh, sizeof(sh),
+			  eh.e_shoff + i * eh.e_shentsize) != sizeof(sh) ||
+		    pread(fd, name, sizeof(name) - 1,
+			  strs.sh_offset + sh.sh_name) < 0)
 			break;
 		if (!strcmp(name, ".go.buildinfo") ||
 		    !strcmp(name, ".note.go.buildid")) {

@@ -22,8 +22,10 @@ const unsigned char st_call_name_len[ST_CALL_COUNT] = {
 	ST_CALL_TABLE(ST__N)
 #undef ST__N
 };
+
+/* at most 16 characters (sizeof counts the NUL) */
 #define ST__N(name, shape, dir) \
-	_Static_assert(sizeof(#name) - 1 <= 16, "call name " #name " too long");
+	_Static_assert(sizeof(#name) <= 17, "call name " #name " too long");
 ST_CALL_TABLE(ST__N)
 #undef ST__N
 
@@ -58,11 +60,16 @@ const char *st_errno_name(int err, char buf[16])
 const char *st_tcp_state_name(unsigned state)
 {
 	static const char *const names[] = {
-		[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
-		[TCP_SYN_RECV] = "SYN_RECV",	   [TCP_FIN_WAIT1] = "FIN_WAIT1",
-		[TCP_FIN_WAIT2] = "FIN_WAIT2",	   [TCP_TIME_WAIT] = "TIME_WAIT",
-		[TCP_CLOSE] = "CLOSE",		   [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-		[TCP_LAST_ACK] = "LAST_ACK",	   [TCP_LISTEN] = "LISTEN",
+		[TCP_ESTABLISHED] = "ESTABLISHED",
+		[TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV",
+		[TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2",
+		[TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE",
+		[TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK",
+		[TCP_LISTEN] = "LISTEN",
 		[TCP_CLOSING] = "CLOSING",
 	};
 
@@ -210,12 +217,12 @@ char *st_put_addr_json(char *p, const struct st_addr *a)
  * bytes each writes.  u64 fields that name connections ("conn" in the
  * name, known at compile time) are connection ids.
  */
-#define JSON_MAX_i32 (ST_PUT_NUM_MAX + 1)
-#define JSON_MAX_u32 ST_PUT_NUM_MAX
-#define JSON_MAX_u64 ST_PUT_NUM_MAX + ST_CONN_JSON_MAX
-#define JSON_MAX_addr ST_ADDR_JSON_MAX
+#define JSON_MAX_i32	  (ST_PUT_NUM_MAX + 1)
+#define JSON_MAX_u32	  ST_PUT_NUM_MAX
+#define JSON_MAX_u64	  ST_PUT_NUM_MAX + ST_CONN_JSON_MAX
+#define JSON_MAX_addr	  ST_ADDR_JSON_MAX
 #define JSON_MAX_tcpstate ST_JSON_STR_MAX(16)
-#define JSON_MAX_cnum ST_CONN_JSON_MAX
+#define JSON_MAX_cnum	  ST_CONN_JSON_MAX
 
 static inline char *json_i32(char *p, const char *k, const int32_t *v,
 			     int32_t pid)
@@ -271,7 +278,7 @@ static inline char *json_tcpstate(char *p, const char *k, const uint32_t *v,
 
 /* Every shape's fields fit in ST_FIELDS_JSON_MAX bytes. */
 #define ST__MAX(type, name) +sizeof(#name) + 3 + JSON_MAX_##type
-#define ST__FITS(shape)                                              \
+#define ST__FITS(shape)                                                   \
 	_Static_assert(0 ST_SHAPE_##shape(ST__MAX) <= ST_FIELDS_JSON_MAX, \
 		       "JSON of shape " #shape " may not fit");
 ST_SHAPE_LIST(ST__FITS)
@@ -280,7 +287,7 @@ ST_SHAPE_LIST(ST__FITS)
 
 char *st_put_rec_json_fields(char *p, const struct st_rec *r, int32_t pid)
 {
-#define ST__F(type, name)                      \
+#define ST__F(type, name)                     \
 	p = ST_PUT_LIT(p, ",\"" #name "\":"); \
 	p = json_##type(p, #name, &f->name, pid);
 #define ST__S(shape)                                        \
@@ -304,12 +311,12 @@ void st_json_conn(struct st_out *o, const char *k, uint64_t conn)
 }
 
 /* Text printers print only what is set: zero fields are noise there. */
-#define TEXT_MAX_i32 (ST_PUT_NUM_MAX + 2)
-#define TEXT_MAX_u32 (ST_PUT_NUM_MAX + 2)
-#define TEXT_MAX_u64 (ST_PUT_NUM_MAX + ST_CONN_JSON_MAX)
-#define TEXT_MAX_addr 128
+#define TEXT_MAX_i32	  (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u32	  (ST_PUT_NUM_MAX + 2)
+#define TEXT_MAX_u64	  (ST_PUT_NUM_MAX + ST_CONN_JSON_MAX)
+#define TEXT_MAX_addr	  128
 #define TEXT_MAX_tcpstate 16
-#define TEXT_MAX_cnum ST_CONN_JSON_MAX
+#define TEXT_MAX_cnum	  ST_CONN_JSON_MAX
 
 static inline char *text_i32(char *p, const char *k, size_t kl,
 			     const int32_t *v, int32_t pid)
@@ -380,7 +387,7 @@ static inline char *text_tcpstate(char *p, const char *k, size_t kl,
 }
 
 #define ST__MAX(type, name) +sizeof(#name) + 2 + TEXT_MAX_##type
-#define ST__FITS(shape)                                              \
+#define ST__FITS(shape)                                                   \
 	_Static_assert(0 ST_SHAPE_##shape(ST__MAX) <= ST_FIELDS_TEXT_MAX, \
 		       "text of shape " #shape " may not fit");
 ST_SHAPE_LIST(ST__FITS)

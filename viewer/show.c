@@ -44,12 +44,12 @@ struct st_show {
 };
 
 /* Calls OP of every sink that has it, with the arguments that follow. */
-#define EACH_SINK(s, op, ...)                                        \
-	do {                                                         \
-		for (size_t i_ = 0; i_ < (s)->nsinks; i_++)          \
-			if ((s)->sinks[i_].ops->op)                  \
-				(s)->sinks[i_].ops->op(              \
-					(s)->sinks[i_].state, __VA_ARGS__); \
+#define EACH_SINK(s, op, ...)                                                \
+	do {                                                                 \
+		for (size_t i_ = 0; i_ < (s)->nsinks; i_++)                  \
+			if ((s)->sinks[i_].ops->op)                          \
+				(s)->sinks[i_].ops->op((s)->sinks[i_].state, \
+						       __VA_ARGS__);         \
 	} while (0)
 
 static bool conn_match(const struct st_show *s, const struct st_conn *c)
@@ -131,7 +131,9 @@ static void show_free(struct st_show *s)
 static int begin_sinks(struct st_show *s, const struct st_view_opts *vo)
 {
 	struct st_sink_env env = {
-		.rd = { .o = s->o, .m = &s->m, .color = vo->color,
+		.rd = { .o = s->o,
+			.m = &s->m,
+			.color = vo->color,
 			.wall = vo->wall },
 		.proc_shown = pid_match,
 		.call_shown = call_match,

@@ -204,8 +204,8 @@ static void end(struct st_html *h, const struct st_conn *c)
 		/* 1: failed; 2: would block or in progress, the normal
 		 * course of non-blocking I/O */
 		st_out_str(o, !(r->flags & ST_REC_ERR) ? ",0,"
-			      : st_errno_soft(r->err) ? ",2,"
-						      : ",1,");
+			      : st_errno_soft(r->err)  ? ",2,"
+						       : ",1,");
 		st_render_describe(&h->srd, e, d, sizeof(d));
 		st_out_json_str(o, d, strlen(d));
 		st_out_chr(o, ',');
@@ -289,8 +289,7 @@ static int html_end(void *state)
 	st_out_ku(o, "t0", m->t0);
 	st_out_ku(o, "now", m->now);
 	/* CLOCK_REALTIME at t0, from the first file's clock pair */
-	st_out_ku(o, "wall0",
-		  h0 ? h0->real_ns + (m->t0 - h0->mono_ns) : 0);
+	st_out_ku(o, "wall0", h0 ? h0->real_ns + (m->t0 - h0->mono_ns) : 0);
 	st_out_ku(o, "lanes", h->lanes);
 	st_out_ks(o, "generated", when);
 	st_out_str(o, "}\n]</script>\n");

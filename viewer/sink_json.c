@@ -8,8 +8,7 @@
 #include "sink_json.h"
 
 /* ,"key":V, or null when not SET. */
-static char *put_ns(char *p, const char *key, size_t klen, bool set,
-		    uint64_t v)
+static char *put_ns(char *p, const char *key, size_t klen, bool set, uint64_t v)
 {
 	memcpy(p, key, klen);
 	p += klen;
@@ -36,9 +35,9 @@ static char *put_name(char *p, const char *s)
 }
 
 /* The most bytes of a conn line before its states, and after them. */
-#define CONN_HEAD_MAX 2048
+#define CONN_HEAD_MAX  2048
 #define CONN_STATE_MAX 64
-#define CONN_TAIL_MAX 1024
+#define CONN_TAIL_MAX  1024
 
 /* {"type":"conn" up to "calls": who C is, where and what it carried. */
 static char *conn_head(char *p, const struct st_render *rd,

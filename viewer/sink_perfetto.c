@@ -170,8 +170,8 @@ static void perfetto_call(void *state, const struct st_rec *r, int file)
 }
 
 /* An event on connection C's async track. */
-static void track_ev(struct st_perfetto *p, const struct st_conn *c,
-		     char ph, const char *name, uint64_t ts)
+static void track_ev(struct st_perfetto *p, const struct st_conn *c, char ph,
+		     const char *name, uint64_t ts)
 {
 	name_once(p, c->file, -1);
 	ev_start(p, ph);
@@ -187,8 +187,8 @@ static void track_ev(struct st_perfetto *p, const struct st_conn *c,
  * end for an end still open. */
 static uint64_t track_end(const struct st_perfetto *p, const struct st_conn *c)
 {
-	uint64_t end = c->end == ST_END_OPEN || !c->close_ts ? p->m->now
-							      : c->close_ts;
+	uint64_t end =
+		c->end == ST_END_OPEN || !c->close_ts ? p->m->now : c->close_ts;
 
 	for (uint32_t i = 0; i < c->nst; i++)
 		if (c->st[i].ts > end)
@@ -209,8 +209,8 @@ static void finding_ev(struct st_perfetto *p, const struct st_conn *c,
 		       const struct st_finding *f)
 {
 	char name[64];
-	uint64_t ts = c->end == ST_END_OPEN || !c->close_ts ? p->m->now
-							   : c->close_ts;
+	uint64_t ts =
+		c->end == ST_END_OPEN || !c->close_ts ? p->m->now : c->close_ts;
 
 	if (!strcmp(f->kind, "close_wait") && c->eof_ts)
 		ts = c->eof_ts; /* where CLOSE_WAIT began */
@@ -287,7 +287,7 @@ static void track(struct st_perfetto *p, const struct st_conn *c)
 }
 
 static void flow_ev(struct st_perfetto *p, char ph, uint64_t id,
-		   const struct st_ev *e, uint64_t ts)
+		    const struct st_ev *e, uint64_t ts)
 {
 	int32_t pid = pid_of(p, e->file);
 
@@ -395,8 +395,7 @@ static void perfetto_drop(void *state)
 	struct st_perfetto *p = state;
 	struct seen_tid *s, *tmp;
 
-	HASH_ITER(hh, p->tids, s, tmp)
-	{
+	HASH_ITER(hh, p->tids, s, tmp) {
 		HASH_DEL(p->tids, s);
 		free(s);
 	}

@@ -8,13 +8,13 @@
 #include "records.h"
 #include "sink_text.h"
 
-#define C_RESET "\033[0m"
-#define C_DIM "\033[2m"
-#define C_BOLD "\033[1m"
-#define C_RED "\033[31m"
-#define C_GREEN "\033[32m"
+#define C_RESET	 "\033[0m"
+#define C_DIM	 "\033[2m"
+#define C_BOLD	 "\033[1m"
+#define C_RED	 "\033[31m"
+#define C_GREEN	 "\033[32m"
 #define C_YELLOW "\033[33m"
-#define C_CYAN "\033[36m"
+#define C_CYAN	 "\033[36m"
 
 static const char *col(const struct st_render *rd, const char *c)
 {
@@ -254,13 +254,15 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 	st_out_str(rd->o, " ");
 	if (c->role == ST_ROLE_LISTENER && !c->backlog && c->before_trace) {
 		/* its listen() came before tracing: no backlog known */
-		st_out_fmt(rd->o, " backlog unknown, accepted %llu, accept "
-				  "queue max %u/%u",
+		st_out_fmt(rd->o,
+			   " backlog unknown, accepted %llu, accept "
+			   "queue max %u/%u",
 			   (unsigned long long)c->accepted, c->max_queue_len,
 			   c->queue_max);
 	} else if (c->role == ST_ROLE_LISTENER) {
-		st_out_fmt(rd->o, " backlog %d (effective %d, somaxconn %d),"
-				  " accepted %llu, accept queue max %u/%u",
+		st_out_fmt(rd->o,
+			   " backlog %d (effective %d, somaxconn %d),"
+			   " accepted %llu, accept queue max %u/%u",
 			   c->backlog, c->effective_backlog, c->somaxconn,
 			   (unsigned long long)c->accepted, c->max_queue_len,
 			   c->queue_max);
@@ -279,8 +281,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 		}
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->first_in_ts &&
 		    cl->connect_ts) {
-			fmt_dur(b, sizeof(b),
-				   cl->first_in_ts - cl->connect_ts);
+			fmt_dur(b, sizeof(b), cl->first_in_ts - cl->connect_ts);
 			ST_OUT_CAT(rd->o, ", first byte ", b);
 		}
 		char in[24], out[24];
@@ -288,19 +289,20 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 		fmt_bytes(out, sizeof(out), c->bytes_out);
 		ST_OUT_CAT(rd->o, ", ", who(c), " ", out, " out, ", in, " in");
 		const struct st_conn *first =
-			c->closed_first > 0		       ? c
+			c->closed_first > 0			 ? c
 			: c->other && c->other->closed_first > 0 ? c->other
-			: c->closed_first < 0 && !c->other ? NULL
-							   : NULL;
+			: c->closed_first < 0 && !c->other	 ? NULL
+								 : NULL;
 		if (first) {
 			/* the kernel's own word: ESTABLISHED at close means
 			 * nothing had come from the peer yet */
-			const char *ks = st_tcp_state_name(first->close_tcp_state);
+			const char *ks =
+				st_tcp_state_name(first->close_tcp_state);
 			ST_OUT_CAT(rd->o, ", ", who(first), " closed first");
 			if (ks)
-				ST_OUT_CAT(rd->o, " (its close found ", ks, ")");
-		}
-		else if (c->closed_first < 0)
+				ST_OUT_CAT(rd->o, " (its close found ", ks,
+					   ")");
+		} else if (c->closed_first < 0)
 			st_out_str(rd->o, ", the peer closed first");
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
 			fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
@@ -371,7 +373,8 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 			   proc(rd, c->file, pn), st_state_name[c->state]);
 		break;
 	case ST_END_EXIT:
-		st_out_fmt(rd->o, "  %s%s never closed: open when %s exited%s\n",
+		st_out_fmt(rd->o,
+			   "  %s%s never closed: open when %s exited%s\n",
 			   col(rd, C_YELLOW), who(c), proc(rd, c->end_file, pn),
 			   col(rd, C_RESET));
 		break;
@@ -384,8 +387,8 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 		if (c->state == ST_ST_TIME_WAIT) {
 			fmt_time(rd, t, sizeof(t),
 				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-			ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT until ", t,
-				   "\n");
+			ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT until ",
+				   t, "\n");
 		}
 	}
 	if (c->ev_dropped)
@@ -394,8 +397,8 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 }
 
 /* " -> A -> B" for states [from, to) of C; "(who -> A)" for the other. */
-static void states(struct st_render *rd, const struct st_conn *c,
-		   uint32_t from, uint32_t to, const char *other)
+static void states(struct st_render *rd, const struct st_conn *c, uint32_t from,
+		   uint32_t to, const char *other)
 {
 	if (from >= to || to > c->nst)
 		return;
