@@ -9,15 +9,16 @@
 #include "sink.h"
 
 /*
- * The output formats, in the order they are begun, fed and ended (the
- * text and JSON sinks first: stdout is flushed before the files are
- * said to be written).  A new format is a sink_<name>.c and a line here.
+ * The output formats, in the order they are begun, fed and ended: JSON
+ * first (stdout is flushed before the files are said to be written),
+ * the text view last (it is the fallback, when no other began).  A new
+ * format is a sink_<name>.c and a line here.
  */
 static const struct st_sink_ops *const formats[] = {
 	&st_sink_json,
-	&st_sink_text,
 	&st_sink_perfetto,
 	&st_sink_html,
+	&st_sink_text,
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
@@ -142,6 +143,8 @@ static int begin_sinks(struct st_show *s, const struct st_view_opts *vo)
 
 	for (size_t i = 0; i < NFORMATS; i++) {
 		void *state = NULL;
+		if (formats[i]->fallback && s->nsinks)
+			continue;
 		if (formats[i]->begin(&state, &env, vo))
 			return -1;
 		if (!state)

@@ -33,12 +33,13 @@ struct st_sink_env {
 
 /*
  * An output format.  The engine (show.c) calls begin for every format in
- * its table; those that begin get, in this order: process for each file
- * whose process passes the filters, then call for each record that
- * passes them (in time order) interleaved with conn as the model finishes
- * each connection shown and finding for each finding about what is
- * shown, then end once.  Begin, end and drop are needed; the others may
- * be NULL.  STATE is what begin set.
+ * its table (a fallback only when none began); those that begin get, in
+ * this order: process for each file whose process passes the filters,
+ * then call for each record that passes them (in time order),
+ * interleaved with conn as the model finishes each connection shown and
+ * finding for each finding about what is shown; then end, once.  While
+ * attach reads history quietly, nothing is handed on.  Begin, end and
+ * drop are needed; the others may be NULL.  STATE is what begin set.
  */
 struct st_sink_ops {
 	/*
@@ -62,6 +63,9 @@ struct st_sink_ops {
 	int (*end)(void *state);
 	/* Frees STATE without finishing (a later format failed to begin). */
 	void (*drop)(void *state);
+	/* Begun only when no other format began: the text view, which any
+	 * other output replaces (it comes last in the table). */
+	bool fallback;
 };
 
 /* The formats, one file each (sink_<name>.c), in show.c's table. */

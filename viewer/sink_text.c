@@ -493,9 +493,7 @@ static int text_begin(void **state, const struct st_sink_env *env,
 {
 	struct text *t;
 
-	/* a file output replaces the text on stdout (--json still adds) */
-	if (vo->json || vo->html || vo->perfetto)
-		return 0;
+	(void)vo; /* begun when no other format is (see .fallback) */
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		fprintf(stderr, "socktrace: out of memory\n");
@@ -570,4 +568,5 @@ const struct st_sink_ops st_sink_text = {
 	.finding = text_finding,
 	.end = text_end,
 	.drop = text_drop,
+	.fallback = true,
 };
