@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "conn.h"
+#include "model.h"
 #include "inject.h"
 #include "follow.h"
 #include "proc.h"

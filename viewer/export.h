@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "conn.h"
+#include "model.h"
 #include "render.h"
 
 /*

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "conn.h"
+#include "model.h"
+#include "finding_text.h"
 #include "follow.h"
+#include "proc.h"
 #include "records.h"
 #include "socktrace/dir.h"
 
@@ -204,10 +206,11 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 	st_conn_free(m, c);
 }
 
-static void keep_finding(struct found *f, const struct st_finding *sf)
+static void keep_finding(const struct st_model *m, struct found *f,
+			 const struct st_finding *sf)
 {
-	snprintf(f->kind, sizeof(f->kind), "%s", sf->kind);
-	snprintf(f->msg, sizeof(f->msg), "%s", sf->message);
+	snprintf(f->kind, sizeof(f->kind), "%s", st_finding_name[sf->kind]);
+	st_finding_text(sf, m->set, f->msg, sizeof(f->msg));
 }
 
 static void on_finding(struct st_model *m, const struct st_finding *f,
@@ -215,9 +218,8 @@ static void on_finding(struct st_model *m, const struct st_finding *f,
 {
 	struct live *l = arg;
 
-	(void)m;
 	if (!l->quiet)
-		keep_finding(&l->finds[l->nfind++ % RING], f);
+		keep_finding(m, &l->finds[l->nfind++ % RING], f);
 }
 
 static void on_ongoing(struct st_model *m, const struct st_finding *f,
@@ -225,9 +227,8 @@ static void on_ongoing(struct st_model *m, const struct st_finding *f,
 {
 	struct live *l = arg;
 
-	(void)m;
 	if (l->nongoing < MAX_ONGOING)
-		keep_finding(&l->ongoing[l->nongoing++], f);
+		keep_finding(m, &l->ongoing[l->nongoing++], f);
 }
 
 /* ---- following ---------------------------------------------------------- */
@@ -1251,8 +1252,9 @@ int st_cmd_live(int argc, char **argv)
 	l->source = src;
 	if (!rc) {
 		st_model_init(&l->m, &l->fw.set, on_conn, on_finding, l);
+		st_model_liveness(&l->m, st_proc_alive, NULL);
 		/* timelines are not drawn here: keep no lines of them */
-		l->m.ev_cap = 0;
+		l->m.tab.ev_cap = 0;
 		rc = run_live(l);
 		st_model_free(&l->m);
 	}

@@ -6,6 +6,7 @@
 
 #include "merge.h"
 #include "records.h"
+#include "finding_text.h"
 #include "render.h"
 
 #define C_RESET "\033[0m"
@@ -615,17 +616,22 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 {
 	struct st_out *o = rd->o;
+	char msg[512];
 
 	st_out_str(o, "{\"type\":\"finding\"");
-	st_out_ks(o, "kind", f->kind);
+	st_out_ks(o, "kind", st_finding_name[f->kind]);
 	st_json_conn(o, "conn", f->conn);
 	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
-	st_out_ks(o, "message", f->message);
+	st_out_ks(o, "message",
+		  st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 	st_out_str(o, "}\n");
 }
 
 void st_render_finding_text(struct st_render *rd, const struct st_finding *f)
 {
-	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW), f->kind,
-		   col(rd, C_RESET), f->message);
+	char msg[512];
+
+	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW),
+		   st_finding_name[f->kind], col(rd, C_RESET),
+		   st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 }

@@ -3,7 +3,7 @@
 #ifndef ST_VIEWER_RENDER_H
 #define ST_VIEWER_RENDER_H
 
-#include "conn.h"
+#include "model.h"
 #include "out.h"
 
 struct st_render {

@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "conn.h"
+#include "model.h"
 #include "export.h"
 #include "merge.h"
+#include "proc.h"
 #include "records.h"
 #include "render.h"
 
@@ -231,6 +232,7 @@ struct st_show *st_show_open(struct st_traceset *set,
 	s->rd.color = vo->color;
 	s->rd.wall = vo->wall;
 	st_model_init(&s->m, set, on_conn, on_finding, s);
+	st_model_liveness(&s->m, st_proc_alive, NULL);
 	if (vo->perfetto && !(s->pf = open_out(vo->perfetto)))
 		goto fail;
 	if (vo->html && !(s->hf = open_out(vo->html)))
