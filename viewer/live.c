@@ -19,6 +19,7 @@
 #include "follow.h"
 #include "records.h"
 #include "socktrace/dir.h"
+#include "units.h"
 
 /* Recent closes and findings kept: a fixed ring each, so memory stays
  * bounded however long it runs. */
@@ -124,43 +125,6 @@ static void usage(FILE *f)
 }
 
 /* ---- what the model says ---------------------------------------------- */
-
-/* A duration in at most 4 characters. */
-static void fmt_dur(uint64_t ns, char *b, size_t n)
-{
-	double s = ns / 1e9;
-
-	if (ns < 100000000)
-		snprintf(b, n, "%llums", (unsigned long long)(ns / 1000000));
-	else if (s < 9.95)
-		snprintf(b, n, "%.1fs", s);
-	else if (s < 99.5)
-		snprintf(b, n, "%.0fs", s);
-	else if (s < 5970)
-		snprintf(b, n, "%.0fm", s / 60);
-	else if (s < 358200)
-		snprintf(b, n, "%.0fh", s / 3600);
-	else
-		snprintf(b, n, "%.0fd", s / 86400);
-}
-
-/* A byte count in at most 4 characters. */
-static void fmt_bytes(uint64_t v, char *b, size_t n)
-{
-	static const char unit[] = "KMGTPE";
-	double x = (double)v;
-	int u = -1;
-
-	if (v < 1000) {
-		snprintf(b, n, "%llu", (unsigned long long)v);
-		return;
-	}
-	while (x >= 999.5 && u < 5) {
-		x /= 1024;
-		u++;
-	}
-	snprintf(b, n, x < 9.95 ? "%.1f%c" : "%.0f%c", x, unit[u]);
-}
 
 /* Who closed first, as the other column says it: a role, or "peer". */
 static const char *first_str(const struct st_conn *c, const struct st_conn *o)
@@ -861,15 +825,15 @@ static int draw_conns(struct live *l, const struct frame *fr, int y)
 		/* open before tracing or attach: its age is since then */
 		bool before = c->before_trace || c->before_attach;
 		age[0] = '>';
-		fmt_dur(now > c->open_ts ? now - c->open_ts : 0, age + 1,
-			sizeof(age) - 1);
-		fmt_bytes(c->bytes_in, in, sizeof(in));
-		fmt_bytes(c->bytes_out, out, sizeof(out));
+		st_fmt_dur_col(age + 1, sizeof(age) - 1,
+			       now > c->open_ts ? now - c->open_ts : 0);
+		st_fmt_bytes_col(in, sizeof(in), c->bytes_in);
+		st_fmt_bytes_col(out, sizeof(out), c->bytes_out);
 		snprintf(last, sizeof(last), "-");
 		if (c->last_ts) {
 			char ago[16];
-			fmt_dur(now > c->last_ts ? now - c->last_ts : 0, ago,
-				sizeof(ago));
+			st_fmt_dur_col(ago, sizeof(ago),
+				       now > c->last_ts ? now - c->last_ts : 0);
 			/* the call's name is cut to leave room for when */
 			int room = cc.w[7] - (int)strlen(ago) - 1;
 			snprintf(last, sizeof(last), "%.*s %s",
@@ -900,9 +864,9 @@ static int draw_closes(struct live *l, const struct frame *fr, int y)
 	for (int i = 0; i < fr->got[2] && i < fr->ncm; i++, y++) {
 		const struct closed *k = &l->closes[fr->cidx[i]];
 		proc_col(p, sizeof(p), &l->m.set->t[k->file], cc.w[2]);
-		fmt_dur(k->dur, life, sizeof(life));
-		fmt_bytes(k->in, in, sizeof(in));
-		fmt_bytes(k->out, out, sizeof(out));
+		st_fmt_dur_col(life, sizeof(life), k->dur);
+		st_fmt_bytes_col(in, sizeof(in), k->in);
+		st_fmt_bytes_col(out, sizeof(out), k->out);
 		const char *v[8] = { k->local[0] ? k->local : "-",
 				     k->peer[0] ? k->peer : "-",
 				     p,

@@ -46,3 +46,40 @@ void st_fmt_bytes(char *buf, size_t len, uint64_t b)
 	else
 		snprintf(buf, len, "%.1f MB", b / 1e6);
 }
+
+void st_fmt_dur_col(char *buf, size_t len, uint64_t ns)
+{
+	double s = ns / 1e9;
+
+	if (ns < 100000000)
+		snprintf(buf, len, "%llums",
+			 (unsigned long long)(ns / 1000000));
+	else if (s < 9.95)
+		snprintf(buf, len, "%.1fs", s);
+	else if (s < 99.5)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 5970)
+		snprintf(buf, len, "%.0fm", s / 60);
+	else if (s < 358200)
+		snprintf(buf, len, "%.0fh", s / 3600);
+	else
+		snprintf(buf, len, "%.0fd", s / 86400);
+}
+
+void st_fmt_bytes_col(char *buf, size_t len, uint64_t b)
+{
+	static const char unit[] = "KMGTPE";
+	double x = (double)b;
+	int u = -1;
+
+	if (b < 1000) {
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+		return;
+	}
+	/* 999.5 and up would round to 4 digits: the next unit */
+	while (x >= 999.5 && u < 5) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, len, x < 9.95 ? "%.1f%c" : "%.0f%c", x, unit[u]);
+}
