@@ -19,17 +19,13 @@
 #include "follow.h"
 #include "records.h"
 #include "socktrace/dir.h"
+#include "live_model.h"
 #include "units.h"
 
-/* Recent closes and findings kept: a fixed ring each, so memory stays
- * bounded however long it runs. */
-#define RING 256
 /* Ages, the record rate, dead processes and kernel queues are looked at
  * again this often even when no record comes. */
 #define SLOW_NS (1000000000ull)
 #define NOTE_NS (8ull * 1000000000ull)
-#define MAX_ONGOING 64
-#define MAX_KQ 64
 /* Lines a finding is wrapped on, at most. */
 #define FIND_LINES 3
 /* Columns drawn: the terminal's, up to what the line buffers hold. */
@@ -38,44 +34,12 @@
 enum sort { SORT_AGE, SORT_BYTES, SORT_STATE, SORT_PROCESS, SORT_N };
 static const char *const sort_name[] = { "age", "bytes", "state", "process" };
 
-/* A finished connection, as the closes pane shows it. */
-struct closed {
-	char local[64], peer[64], proc[48], state[16], first[8];
-	int file; /* its process's trace file */
-	uint64_t dur, in, out, at;
-};
-
-struct found {
-	char kind[24];
-	char msg[512];
-};
-
-/* The accept queue of a listener as the kernel tells it now. */
-struct kq {
-	uint64_t conn;
-	int now, max; /* -1: not known */
-};
-
-struct live {
-	struct st_follow fw;
-	struct st_model m;
-	bool history, quiet, paused, help, all_gone, color;
+/* The screen: what it shows of L and how. */
+struct st_live_view {
+	struct st_live *live;
+	bool paused, help, editing, color;
 	int sort;
 	char filter[64], saved[64];
-	bool editing;
-	struct closed closes[RING];
-	uint64_t nclose; /* ever pushed: the newest is (nclose-1) % RING */
-	struct found finds[RING];
-	uint64_t nfind;
-	struct found ongoing[MAX_ONGOING];
-	int nongoing;
-	struct kq kq[MAX_KQ];
-	int nkq;
-	char note[256];
-	uint64_t note_ts;
-	uint64_t rate_ts, rate_rec;
-	double rate;
-	const char *source; /* what is followed, for the header */
 };
 
 static volatile sig_atomic_t stop;
@@ -125,194 +89,6 @@ static void usage(FILE *f)
 }
 
 /* ---- what the model says ---------------------------------------------- */
-
-/* Who closed first, as the other column says it: a role, or "peer". */
-static const char *first_str(const struct st_conn *c, const struct st_conn *o)
-{
-	if (c->closed_first > 0)
-		return st_role_name[c->role];
-	if (c->closed_first < 0)
-		return o ? st_role_name[o->role] : "peer";
-	return "-";
-}
-
-static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
-{
-	struct live *l = arg;
-	struct st_conn *o;
-
-	st_conn_ends(&c, &o);
-	if (!l->quiet && !(c->hidden && (!o || o->hidden))) {
-		struct closed *k = &l->closes[l->nclose++ % RING];
-		uint64_t end = c->close_ts, start = c->open_ts;
-		if (o && o->close_ts > end)
-			end = o->close_ts;
-		if (o && o->open_ts < start)
-			start = o->open_ts;
-		memset(k, 0, sizeof(*k));
-		st_addr_str(&c->local, k->local, sizeof(k->local));
-		st_addr_str(&c->peer, k->peer, sizeof(k->peer));
-		st_proc_name(&m->set->t[c->file], k->proc);
-		k->file = c->file;
-		snprintf(k->state, sizeof(k->state), "%s",
-			 c->end == ST_END_EXIT	  ? "exit"
-			 : c->end == ST_END_DEATH ? "killed"
-						  : st_state_name[c->state]);
-		snprintf(k->first, sizeof(k->first), "%s", first_str(c, o));
-		k->dur = end > start ? end - start : 0;
-		k->in = c->bytes_in;
-		k->out = c->bytes_out;
-		k->at = end;
-	}
-	st_conn_free(m, o);
-	st_conn_free(m, c);
-}
-
-static void keep_finding(struct found *f, const struct st_finding *sf)
-{
-	snprintf(f->kind, sizeof(f->kind), "%s", sf->kind);
-	snprintf(f->msg, sizeof(f->msg), "%s", sf->message);
-}
-
-static void on_finding(struct st_model *m, const struct st_finding *f,
-		       void *arg)
-{
-	struct live *l = arg;
-
-	(void)m;
-	if (!l->quiet)
-		keep_finding(&l->finds[l->nfind++ % RING], f);
-}
-
-static void on_ongoing(struct st_model *m, const struct st_finding *f,
-		       void *arg)
-{
-	struct live *l = arg;
-
-	(void)m;
-	if (l->nongoing < MAX_ONGOING)
-		keep_finding(&l->ongoing[l->nongoing++], f);
-}
-
-/* ---- following ---------------------------------------------------------- */
-
-static void fw_refreshed(void *arg)
-{
-	struct live *l = arg;
-
-	st_model_set_changed(&l->m);
-}
-
-static void fw_record(void *arg, const struct st_rec *r, int file)
-{
-	struct live *l = arg;
-
-	st_model_add(&l->m, r, file);
-}
-
-static void fw_history_done(void *arg)
-{
-	struct live *l = arg;
-
-	l->quiet = false;
-	if (!l->fw.dir && !l->history)
-		st_model_mark_attach(&l->m);
-}
-
-static void fw_note(void *arg, const char *msg)
-{
-	struct live *l = arg;
-
-	snprintf(l->note, sizeof(l->note), "%s", msg);
-	l->note_ts = st_now_ns();
-}
-
-/*
- * The accept queue of listener C now, from the kernel: for a listening
- * socket, /proc/PID/net/tcp's rx_queue is the accept queue's length
- * (what ss -l shows as Recv-Q).  -1 when it cannot be read (another
- * host, the process gone, not TCP).
- */
-static int kernel_queue(const struct live *l, const struct st_conn *c)
-{
-	const struct st_addr *a = &c->local;
-	char path[64], line[512];
-	int v6 = a->family == AF_INET6, found = -1;
-
-	if (c->kind != ST_KIND_TCP || (a->family != AF_INET && !v6))
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/net/tcp%s",
-		 l->m.set->t[c->file].hdr.pid, v6 ? "6" : "");
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (found < 0 && fgets(line, sizeof(line), f)) {
-		char addr[40];
-		unsigned port, st, tx, rx;
-		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
-				 "%x %x:%x",
-			   addr, &port, &st, &tx, &rx) != 5 ||
-		    st != 0x0a || port != a->port ||
-		    strlen(addr) != (v6 ? 32u : 8u))
-			continue;
-		uint8_t b[16];
-		for (int w = 0; w < (v6 ? 4 : 1); w++) {
-			char h[9];
-			memcpy(h, addr + 8 * w, 8);
-			h[8] = 0;
-			/* printed as the host-order value of each 32-bit word
-			 * of the address */
-			uint32_t x = (uint32_t)strtoul(h, NULL, 16);
-			memcpy(b + 4 * w, &x, 4);
-		}
-		if (!memcmp(b, a->data, v6 ? 16 : 4))
-			found = (int)rx;
-	}
-	fclose(f);
-	return found;
-}
-
-static struct kq *kq_of(struct live *l, uint64_t conn)
-{
-	for (int i = 0; i < l->nkq; i++)
-		if (l->kq[i].conn == conn)
-			return &l->kq[i];
-	return NULL;
-}
-
-/* Reads the kernel's accept queues of the listeners open now. */
-static void kq_refresh(struct live *l)
-{
-	struct kq keep[MAX_KQ];
-	int n = 0;
-
-	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
-	     c = st_model_open_next(&l->m, c)) {
-		if (c->role != ST_ROLE_LISTENER || c->done || n == MAX_KQ)
-			continue;
-		struct kq *old = kq_of(l, c->id);
-		keep[n] = (struct kq){ .conn = c->id,
-				       .max = old ? old->max : -1 };
-		keep[n].now = kernel_queue(l, c);
-		if (keep[n].now > keep[n].max)
-			keep[n].max = keep[n].now;
-		n++;
-	}
-	memcpy(l->kq, keep, n * sizeof(*keep));
-	l->nkq = n;
-}
-
-/* Every second: ages move on, dead processes end, the rate is counted. */
-static void slow_tick(struct live *l, uint64_t now)
-{
-	st_model_reap(&l->m, now);
-	kq_refresh(l);
-	if (l->rate_ts)
-		l->rate = (double)(l->fw.records - l->rate_rec) * 1e9 /
-			  (double)(now - l->rate_ts);
-	l->rate_ts = now;
-	l->rate_rec = l->fw.records;
-}
 
 /* ---- drawing ------------------------------------------------------------ */
 
@@ -400,13 +176,13 @@ static void proc_col(char *out, size_t n, const struct st_trace *t, int w)
 	snprintf(out, n, "%.*s%s", cl, t->hdr.comm, pid);
 }
 
-static bool match(const struct live *l, const char *a, const char *b,
+static bool match(const struct st_live_view *v, const char *a, const char *b,
 		  const char *c, const char *d)
 {
-	if (!l->filter[0])
+	if (!v->filter[0])
 		return true;
-	return strcasestr(a, l->filter) || strcasestr(b, l->filter) ||
-	       strcasestr(c, l->filter) || strcasestr(d, l->filter);
+	return strcasestr(a, v->filter) || strcasestr(b, v->filter) ||
+	       strcasestr(c, v->filter) || strcasestr(d, v->filter);
 }
 
 static void line_out(int y, const char *line, int attr)
@@ -419,9 +195,9 @@ static void line_out(int y, const char *line, int attr)
 	attroff(attr);
 }
 
-static void colour(struct live *l, int y, int x, int w, int pair)
+static void colour(struct st_live_view *v, int y, int x, int w, int pair)
 {
-	if (l->color && y < LINES && x < COLS)
+	if (v->color && y < LINES && x < COLS)
 		mvchgat(y, x, w, pair == PAIR_DIM ? A_DIM : A_NORMAL, pair,
 			NULL);
 }
@@ -443,7 +219,7 @@ static void title(int y, const char *name, int n, const char *heads)
 	line_out(y, line, A_BOLD | A_UNDERLINE);
 }
 
-static struct live *sort_live;
+static const struct st_live_view *sort_view;
 
 static uint64_t bytes_of(const struct st_conn *c)
 {
@@ -454,10 +230,10 @@ static int by_sort(const void *pa, const void *pb)
 {
 	const struct st_conn *a = *(struct st_conn *const *)pa;
 	const struct st_conn *b = *(struct st_conn *const *)pb;
-	const struct st_traceset *set = sort_live->m.set;
+	const struct st_traceset *set = sort_view->live->m.set;
 	int r = 0;
 
-	switch (sort_live->sort) {
+	switch (sort_view->sort) {
 	case SORT_BYTES:
 		r = bytes_of(a) > bytes_of(b) ? -1 : bytes_of(a) < bytes_of(b);
 		break;
@@ -583,23 +359,16 @@ struct frame {
 	uint64_t now;
 	struct st_conn **lis, **cs;
 	int nl, nc, cap;
-	int cidx[RING], ncm; /* closes, newest first */
+	int cidx[ST_LIVE_RING], ncm; /* closes, newest first */
 	int nfind, flines;
 	int got[4];
 };
 
-static const struct found *finding_at(const struct live *l, int i)
-{
-	if (i < l->nongoing)
-		return &l->ongoing[i];
-	return &l->finds[(l->nfind - 1 - (uint64_t)(i - l->nongoing)) % RING];
-}
-
 /* "now kind: message" of finding I, wrapped: returns its lines. */
-static int finding_text(const struct live *l, int i, char *text, size_t n,
-			int st[], int len[])
+static int finding_text(const struct st_live *l, int i, char *text,
+			size_t n, int st[], int len[])
 {
-	const struct found *f = finding_at(l, i);
+	const struct st_live_found *f = st__live_finding(l, i);
 
 	snprintf(text, n, "%s%s: %s", i < l->nongoing ? "now " : "", f->kind,
 		 f->msg);
@@ -629,37 +398,38 @@ static bool frame_add(struct frame *fr, struct st_conn *c)
 }
 
 /* Fills FR from the model; the findings that hold now are judged. */
-static bool collect(struct live *l, struct frame *fr)
+static bool collect(struct st_live_view *v, struct frame *fr)
 {
+	struct st_live *l = v->live;
 	char a[64], b[64], p[48];
 
-	l->nongoing = 0;
+	st__live_judge_begin(l);
 	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
 	     c = st_model_open_next(&l->m, c)) {
 		if (c->hidden)
 			continue;
-		st_model_judge_open(&l->m, c, fr->now, on_ongoing, l);
+		st__live_judge(l, c, fr->now);
 		st_addr_str(&c->local, a, sizeof(a));
 		st_addr_str(&c->peer, b, sizeof(b));
 		st_proc_name(&l->m.set->t[c->file], p);
-		if (match(l, a, b, p, st_state_name[c->state]) &&
+		if (match(v, a, b, p, st_state_name[c->state]) &&
 		    !frame_add(fr, c))
 			return false;
 	}
-	sort_live = l;
+	sort_view = v;
 	if (fr->nc > 1) /* qsort's array may not be NULL, even empty */
 		qsort(fr->cs, fr->nc, sizeof(*fr->cs), by_sort);
 	if (fr->nl > 1)
 		qsort(fr->lis, fr->nl, sizeof(*fr->lis), by_sort);
 
-	int nclose = (int)(l->nclose < RING ? l->nclose : RING);
+	int nclose = (int)(l->nclose < ST_LIVE_RING ? l->nclose : ST_LIVE_RING);
 	for (int i = 0; i < nclose; i++) {
-		int k = (int)((l->nclose - 1 - i) % RING);
-		const struct closed *cl = &l->closes[k];
-		if (match(l, cl->local, cl->peer, cl->proc, cl->state))
+		int k = (int)((l->nclose - 1 - i) % ST_LIVE_RING);
+		const struct st_live_closed *cl = &l->closes[k];
+		if (match(v, cl->local, cl->peer, cl->proc, cl->state))
 			fr->cidx[fr->ncm++] = k;
 	}
-	fr->nfind = (int)(l->nfind < RING ? l->nfind : RING) + l->nongoing;
+	fr->nfind = st__live_nfindings(l);
 	for (int i = 0; i < fr->nfind; i++) {
 		char text[sizeof(l->finds[0].msg) + 64];
 		int st[FIND_LINES], len[FIND_LINES];
@@ -673,8 +443,9 @@ static bool collect(struct live *l, struct frame *fr)
 /* The first line: the sort and filter (what keys change) first, as a
  * long directory name cuts the end; the processes' names as many as
  * fit. */
-static void draw_header(struct live *l)
+static void draw_header(struct st_live_view *v)
 {
+	struct st_live *l = v->live;
 	char line[1024], p[48];
 	int procs = 0;
 	uint64_t lost = 0;
@@ -688,8 +459,8 @@ static void draw_header(struct live *l)
 	int hl = snprintf(line, sizeof(line),
 			  " socktrace live  sort:%s%s%s%s  %.0f rec/s  lost "
 			  "%llu  %s  %d process%s",
-			  sort_name[l->sort], l->filter[0] ? "  filter:" : "",
-			  l->filter, l->paused ? "  PAUSED" : "", l->rate,
+			  sort_name[v->sort], v->filter[0] ? "  filter:" : "",
+			  v->filter, v->paused ? "  PAUSED" : "", l->rate,
 			  (unsigned long long)lost, l->source, procs,
 			  procs == 1 ? "" : "es");
 	for (int i = 0, k = 0; i < l->m.set->n && hl < WIDTH; i++) {
@@ -708,13 +479,14 @@ static void draw_header(struct live *l)
 	line_out(0, line, A_REVERSE | A_BOLD);
 }
 
-static void none(int y, const struct live *l, const char *what)
+static void none(int y, const struct st_live_view *v, const char *what)
 {
-	line_out(y, l->filter[0] ? "  (none match)" : what, A_DIM);
+	line_out(y, v->filter[0] ? "  (none match)" : what, A_DIM);
 }
 
-static int draw_listeners(struct live *l, const struct frame *fr, int y)
+static int draw_listeners(struct st_live_view *v, const struct frame *fr, int y)
 {
+	struct st_live *l = v->live;
 	char line[1024], a[64], p[48], s1[32], s2[32], s3[32];
 	struct cols lc = { 5, { 21, 18, 11, 13, 8 }, { 24, 12, 4, 4, 2 } };
 	int x = 0;
@@ -728,12 +500,12 @@ static int draw_listeners(struct live *l, const struct frame *fr, int y)
 	put(line, &x, lc.w[4], "ACCEPTED", true, false);
 	title(y++, "LISTENERS", fr->nl, line);
 	if (!fr->nl)
-		none(y, l, "  (none)");
+		none(y, v, "  (none)");
 	for (int i = 0; i < fr->got[0]; i++, y++) {
 		if (i >= fr->nl)
 			continue;
 		const struct st_conn *c = fr->lis[i];
-		struct kq *q = kq_of(l, c->id);
+		const struct st_live_kq *q = st__live_kq(l, c->id);
 		int qmax = (int)c->max_queue_len;
 		if (q && q->max > qmax)
 			qmax = q->max;
@@ -790,22 +562,23 @@ static void conn_heads(char *line, const struct cols *cc, const char *st,
 }
 
 /* One row of the connections or closes: the formatted columns. */
-static void conn_row(struct live *l, int y, const struct cols *cc,
-		     const char *const v[8], const char *state)
+static void conn_row(struct st_live_view *v, int y, const struct cols *cc,
+		     const char *const val[8], const char *state)
 {
 	char line[1024];
 	int x = 0;
 
 	memset(line, 0, sizeof(line));
 	for (int i = 0; i < 8; i++)
-		put(line, &x, cc->w[i], v[i], i >= 4 && i <= 6, i < 2);
+		put(line, &x, cc->w[i], val[i], i >= 4 && i <= 6, i < 2);
 	line_out(y, line, A_NORMAL);
-	colour(l, y, cc->w[0] + cc->w[1] + cc->w[2] + 3, cc->w[3],
+	colour(v, y, cc->w[0] + cc->w[1] + cc->w[2] + 3, cc->w[3],
 	       state_pair(state));
 }
 
-static int draw_conns(struct live *l, const struct frame *fr, int y)
+static int draw_conns(struct st_live_view *v, const struct frame *fr, int y)
 {
+	struct st_live *l = v->live;
 	char line[1024], a[64], b[64], p[48], age[32], in[16], out[16];
 	char last[48];
 	struct cols cc;
@@ -815,7 +588,7 @@ static int draw_conns(struct live *l, const struct frame *fr, int y)
 	conn_heads(line, &cc, "STATE", "AGE", "LAST");
 	title(y++, "CONNECTIONS", fr->nc, line);
 	if (!fr->nc)
-		none(y, l, "  (none open)");
+		none(y, v, "  (none open)");
 	for (int i = 0; i < fr->got[1] && i < fr->nc; i++, y++) {
 		const struct st_conn *c = fr->cs[i];
 		uint64_t now = fr->now;
@@ -843,15 +616,16 @@ static int draw_conns(struct live *l, const struct frame *fr, int y)
 		const char *st = c->kind != ST_KIND_TCP ? st_kind_name[c->kind]
 				 : c->state		 ? st_state_name[c->state]
 							 : "-";
-		const char *v[8] = { a[0] ? a : "-", b[0] ? b : "-", p, st,
+		const char *val[8] = { a[0] ? a : "-", b[0] ? b : "-", p, st,
 				     before ? age : age + 1, in, out, last };
-		conn_row(l, y, &cc, v, st);
+		conn_row(v, y, &cc, val, st);
 	}
 	return y + (fr->got[1] > fr->nc ? fr->got[1] - fr->nc : 0);
 }
 
-static int draw_closes(struct live *l, const struct frame *fr, int y)
+static int draw_closes(struct st_live_view *v, const struct frame *fr, int y)
 {
+	struct st_live *l = v->live;
 	char line[1024], p[48], life[16], in[16], out[16];
 	struct cols cc;
 
@@ -862,12 +636,12 @@ static int draw_closes(struct live *l, const struct frame *fr, int y)
 	if (!fr->ncm)
 		line_out(y, "  (none yet)", A_DIM);
 	for (int i = 0; i < fr->got[2] && i < fr->ncm; i++, y++) {
-		const struct closed *k = &l->closes[fr->cidx[i]];
+		const struct st_live_closed *k = &l->closes[fr->cidx[i]];
 		proc_col(p, sizeof(p), &l->m.set->t[k->file], cc.w[2]);
 		st_fmt_dur_col(life, sizeof(life), k->dur);
 		st_fmt_bytes_col(in, sizeof(in), k->in);
 		st_fmt_bytes_col(out, sizeof(out), k->out);
-		const char *v[8] = { k->local[0] ? k->local : "-",
+		const char *val[8] = { k->local[0] ? k->local : "-",
 				     k->peer[0] ? k->peer : "-",
 				     p,
 				     k->state,
@@ -875,15 +649,16 @@ static int draw_closes(struct live *l, const struct frame *fr, int y)
 				     in,
 				     out,
 				     k->first };
-		conn_row(l, y, &cc, v, k->state);
+		conn_row(v, y, &cc, val, k->state);
 	}
 	return y + (fr->got[2] > fr->ncm ? fr->got[2] - fr->ncm : 0);
 }
 
 /* Findings: those that hold now, then the others newest first; each
  * wrapped on up to FIND_LINES lines. */
-static void draw_findings(struct live *l, const struct frame *fr, int y)
+static void draw_findings(struct st_live_view *v, const struct frame *fr, int y)
 {
+	struct st_live *l = v->live;
 	char line[1024];
 	int row = 0;
 
@@ -900,22 +675,23 @@ static void draw_findings(struct live *l, const struct frame *fr, int y)
 			line_out(y, line,
 				 i < l->nongoing ? A_BOLD : A_NORMAL);
 		}
-		if (l->color && y0 < LINES)
+		if (v->color && y0 < LINES)
 			mvchgat(y0, 0,
-				(int)strlen(finding_at(l, i)->kind) + 1 +
+				(int)strlen(st__live_finding(l, i)->kind) + 1 +
 					(i < l->nongoing ? 4 : 0),
 				A_BOLD, PAIR_BAD, NULL);
 	}
 }
 
 /* The last line: the keys and a note, or the filter being typed. */
-static void draw_footer(struct live *l, uint64_t now)
+static void draw_footer(struct st_live_view *v, uint64_t now)
 {
+	struct st_live *l = v->live;
 	char line[1024];
 
-	if (l->editing)
+	if (v->editing)
 		snprintf(line, sizeof(line),
-			 "filter: %s_  (Enter keeps, Esc drops)", l->filter);
+			 "filter: %s_  (Enter keeps, Esc drops)", v->filter);
 	else if (l->note[0] && now - l->note_ts < NOTE_NS)
 		snprintf(line, sizeof(line),
 			 "q quit  s sort  / filter  p pause  ? help | %s",
@@ -926,21 +702,21 @@ static void draw_footer(struct live *l, uint64_t now)
 	line_out(LINES - 1, line, A_REVERSE);
 }
 
-static void draw(struct live *l)
+static void draw(struct st_live_view *v)
 {
 	struct frame *fr = calloc(1, sizeof(*fr));
 
 	erase();
-	if (!fr || !(fr->now = st_now_ns()) || !collect(l, fr)) {
+	if (!fr || !(fr->now = st_now_ns()) || !collect(v, fr)) {
 		mvaddstr(0, 0, "socktrace live: out of memory");
 	} else {
-		draw_header(l);
-		int y = draw_listeners(l, fr, 1);
-		y = draw_conns(l, fr, y);
-		y = draw_closes(l, fr, y);
-		draw_findings(l, fr, y);
-		draw_footer(l, fr->now);
-		if (l->help)
+		draw_header(v);
+		int y = draw_listeners(v, fr, 1);
+		y = draw_conns(v, fr, y);
+		y = draw_closes(v, fr, y);
+		draw_findings(v, fr, y);
+		draw_footer(v, fr->now);
+		if (v->help)
 			draw_help();
 	}
 	if (fr) {
@@ -954,27 +730,27 @@ static void draw(struct live *l)
 /* ---- keys --------------------------------------------------------------- */
 
 /* Handles key CH; false to quit. */
-static bool key(struct live *l, int ch)
+static bool key(struct st_live_view *v, int ch)
 {
 	if (ch == KEY_RESIZE)
 		return true;
-	if (l->help) {
-		l->help = false;
+	if (v->help) {
+		v->help = false;
 		return true;
 	}
-	if (l->editing) {
-		size_t n = strlen(l->filter);
+	if (v->editing) {
+		size_t n = strlen(v->filter);
 		if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-			l->editing = false;
+			v->editing = false;
 		} else if (ch == 27) { /* Esc: back to what it was */
-			l->editing = false;
-			snprintf(l->filter, sizeof(l->filter), "%s", l->saved);
+			v->editing = false;
+			snprintf(v->filter, sizeof(v->filter), "%s", v->saved);
 		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 			if (n)
-				l->filter[n - 1] = 0;
-		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(l->filter)) {
-			l->filter[n] = (char)ch;
-			l->filter[n + 1] = 0;
+				v->filter[n - 1] = 0;
+		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(v->filter)) {
+			v->filter[n] = (char)ch;
+			v->filter[n + 1] = 0;
 		}
 		return true;
 	}
@@ -983,21 +759,21 @@ static bool key(struct live *l, int ch)
 	case 'Q':
 		return false;
 	case 's':
-		l->sort = (l->sort + 1) % SORT_N;
+		v->sort = (v->sort + 1) % SORT_N;
 		break;
 	case 'S':
-		l->sort = (l->sort + SORT_N - 1) % SORT_N;
+		v->sort = (v->sort + SORT_N - 1) % SORT_N;
 		break;
 	case '/':
-		snprintf(l->saved, sizeof(l->saved), "%s", l->filter);
-		l->editing = true;
+		snprintf(v->saved, sizeof(v->saved), "%s", v->filter);
+		v->editing = true;
 		break;
 	case 'p':
-		l->paused = !l->paused;
+		v->paused = !v->paused;
 		break;
 	case '?':
 	case 'h':
-		l->help = true;
+		v->help = true;
 		break;
 	}
 	return true;
@@ -1005,7 +781,7 @@ static bool key(struct live *l, int ch)
 
 /* ---- the command -------------------------------------------------------- */
 
-static int start_curses(struct live *l)
+static int start_curses(struct st_live_view *v)
 {
 	const char *term = getenv("TERM");
 
@@ -1026,7 +802,7 @@ static int start_curses(struct live *l)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	if (l->color && has_colors()) {
+	if (v->color && has_colors()) {
 		start_color();
 		use_default_colors();
 		init_pair(PAIR_HEAD, -1, -1);
@@ -1035,13 +811,14 @@ static int start_curses(struct live *l)
 		init_pair(PAIR_BAD, COLOR_RED, -1);
 		init_pair(PAIR_DIM, -1, -1);
 	} else {
-		l->color = false;
+		v->color = false;
 	}
 	return 0;
 }
 
-static int run_live(struct live *l)
+static int run_live(struct st_live_view *v)
 {
+	struct st_live *l = v->live;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t slow = 0;
 	bool dirty = true, keyed = true;
@@ -1050,49 +827,47 @@ static int run_live(struct live *l)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
-	if (start_curses(l))
+	if (start_curses(v))
 		return 1;
 	mvaddstr(0, 0, "socktrace live: reading the trace files...");
 	refresh();
-	l->quiet = !l->fw.dir && !l->history;
-	st_follow_begin(&l->fw);
+	st__live_begin(l);
 	while (!stop) {
 		struct pollfd pf = { .fd = 0, .events = POLLIN };
 		int ch;
 		/* a key wakes us at once; else records are polled */
 		poll(&pf, 1, ST_FOLLOW_TICK_NS / 1000000);
 		while ((ch = getch()) != ERR) {
-			if (!key(l, ch))
+			if (!key(v, ch))
 				stop = 1;
 			keyed = true;
 		}
 		if (stop)
 			break;
-		if (!l->all_gone) {
-			long n = st_follow_poll(&l->fw);
-			if (n < 0) {
-				l->all_gone = true;
-				fw_note(l, "every process followed has exited; "
-					   "q to quit");
-			}
-			dirty |= n != 0;
-		}
+		dirty |= st__live_poll(l);
 		uint64_t now = st_now_ns();
 		if (now - slow >= SLOW_NS) {
-			slow_tick(l, now);
+			st__live_tick(l, now);
 			slow = now;
 			dirty = true;
 		}
 		/* paused, only keys redraw (the mark, the help, a sort) */
-		if (keyed || (dirty && !l->paused)) {
-			draw(l);
+		if (keyed || (dirty && !v->paused)) {
+			draw(v);
 			dirty = keyed = false;
 		}
 	}
 	restore_terminal();
-	st_follow_end(&l->fw);
+	st__live_end(l);
 	return 0;
 }
+
+/* What the command allocates: the model's rings and the screen over
+ * them. */
+struct live_cmd {
+	struct st_live l;
+	struct st_live_view v;
+};
 
 int st_cmd_live(int argc, char **argv)
 {
@@ -1106,22 +881,20 @@ int st_cmd_live(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	struct live *l = calloc(1, sizeof(*l));
+	struct live_cmd *lc = calloc(1, sizeof(*lc));
+	struct st_live *l = lc ? &lc->l : NULL;
+	struct st_live_view *v = lc ? &lc->v : NULL;
 	bool attach = false;
 	char dir[PATH_MAX], src[PATH_MAX + 32];
 	int c, rc;
 
-	if (!l) {
+	if (!lc) {
 		fprintf(stderr, "socktrace: out of memory\n");
 		return 1;
 	}
-	l->color = true;
-	l->fw.cmd = "live";
-	l->fw.ops = (struct st_follow_ops){ .refreshed = fw_refreshed,
-					    .record = fw_record,
-					    .history_done = fw_history_done,
-					    .note = fw_note };
-	l->fw.arg = l;
+	v->live = l;
+	v->color = true;
+	st__live_init(l);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1138,11 +911,11 @@ int st_cmd_live(int argc, char **argv)
 			l->fw.outdir = optarg;
 			break;
 		case 's':
-			l->sort = -1;
+			v->sort = -1;
 			for (int i = 0; i < SORT_N; i++)
 				if (!strcmp(optarg, sort_name[i]))
-					l->sort = i;
-			if (l->sort < 0) {
+					v->sort = i;
+			if (v->sort < 0) {
 				fprintf(stderr, "socktrace live: bad value for "
 						"--sort: '%s' (age, bytes, "
 						"state or process)\n",
@@ -1151,14 +924,14 @@ int st_cmd_live(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			snprintf(l->filter, sizeof(l->filter), "%s", optarg);
+			snprintf(v->filter, sizeof(v->filter), "%s", optarg);
 			break;
 		case 'N':
-			l->color = false;
+			v->color = false;
 			break;
 		case 'h':
 			usage(stdout);
-			free(l);
+			free(lc);
 			return 0;
 		default:
 			goto usage;
@@ -1198,7 +971,7 @@ int st_cmd_live(int argc, char **argv)
 			"view --json [DIR]'\n",
 			!isatty(1) ? "standard output" : "standard input");
 		st_follow_free(&l->fw);
-		free(l);
+		free(lc);
 		return 2;
 	}
 	if (attach) {
@@ -1214,18 +987,16 @@ int st_cmd_live(int argc, char **argv)
 	}
 	l->source = src;
 	if (!rc) {
-		st_model_init(&l->m, &l->fw.set, on_conn, on_finding, l);
-		/* timelines are not drawn here: keep no lines of them */
-		l->m.ev_cap = 0;
-		rc = run_live(l);
+		st__live_model_init(l);
+		rc = run_live(v);
 		st_model_free(&l->m);
 	}
 	st_follow_free(&l->fw);
-	free(l);
+	free(lc);
 	return rc;
 usage:
 	usage(stderr);
 	st_follow_free(&l->fw);
-	free(l);
+	free(lc);
 	return 2;
 }
