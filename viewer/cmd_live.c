@@ -17,9 +17,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: socktrace live [OPTIONS] [DIR]\n"
 		"       socktrace live [OPTIONS] --attach PID...\n"
-		"A terminal view, updated as programs run (like top): listeners "
-		"with their\nbacklog and accept queue, open connections with "
-		"state, age, bytes and\nlast call, recent closes, findings.  "
+		"A terminal view, updated as programs run (like top): "
+		"listeners with their\nbacklog and accept queue, open "
+		"connections with state, age, bytes and\nlast call, recent "
+		"closes, findings.  "
 		"DIR: every trace file in it, and\nthose that appear later "
 		"(default: the trace directory).  --attach follows\nrunning "
 		"processes as 'socktrace attach' does.\n"
@@ -59,8 +60,9 @@ static bool parse_sort(struct st_live_view *v, const char *key)
 			v->sort = i;
 			return true;
 		}
-	fprintf(stderr, "socktrace live: bad value for --sort: '%s' (age, "
-			"bytes, state or process)\n",
+	fprintf(stderr,
+		"socktrace live: bad value for --sort: '%s' (age, "
+		"bytes, state or process)\n",
 		key);
 	return false;
 }
@@ -145,8 +147,9 @@ static int parse_args(struct live_cmd *lc, int argc, char **argv)
 	for (int i = optind; lc->attach && i < argc; i++) {
 		pid_t pid;
 		if (!st_parse_pid(argv[i], &pid)) {
-			fprintf(stderr, "socktrace live: not a process id: "
-					"'%s'\n",
+			fprintf(stderr,
+				"socktrace live: not a process id: "
+				"'%s'\n",
 				argv[i]);
 			return 2;
 		}

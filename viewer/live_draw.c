@@ -192,8 +192,9 @@ static void draw_header(struct st_live_view *v)
 	int hl = snprintf(line, sizeof(line),
 			  " socktrace live  sort:%s%s%s%s  %.0f rec/s  lost "
 			  "%llu  %s  %d process%s",
-			  st__live_sort_name[v->sort], v->filter[0] ? "  filter:" : "",
-			  v->filter, v->paused ? "  PAUSED" : "", l->rate,
+			  st__live_sort_name[v->sort],
+			  v->filter[0] ? "  filter:" : "", v->filter,
+			  v->paused ? "  PAUSED" : "", l->rate,
 			  (unsigned long long)lost, l->source, procs,
 			  procs == 1 ? "" : "es");
 	for (int i = 0, k = 0; i < l->m.set->n && hl < WIDTH; i++) {
@@ -217,7 +218,8 @@ static void none(int y, const struct st_live_view *v, const char *what)
 	line_out(y, v->filter[0] ? "  (none match)" : what, A_DIM);
 }
 
-static int draw_listeners(struct st_live_view *v, const struct st_live_frame *fr, int y)
+static int draw_listeners(struct st_live_view *v,
+			  const struct st_live_frame *fr, int y)
 {
 	struct st_live *l = v->live;
 	char line[1024], a[64], p[48], s1[32], s2[32], s3[32];
@@ -309,7 +311,8 @@ static void conn_row(struct st_live_view *v, int y, const struct cols *cc,
 	       state_pair(state));
 }
 
-static int draw_conns(struct st_live_view *v, const struct st_live_frame *fr, int y)
+static int draw_conns(struct st_live_view *v, const struct st_live_frame *fr,
+		      int y)
 {
 	struct st_live *l = v->live;
 	char line[1024], a[64], b[64], p[48], age[32], in[16], out[16];
@@ -347,16 +350,23 @@ static int draw_conns(struct st_live_view *v, const struct st_live_frame *fr, in
 				 st_call_name[c->last_call], ago);
 		}
 		const char *st = c->kind != ST_KIND_TCP ? st_kind_name[c->kind]
-				 : c->state		 ? st_state_name[c->state]
-							 : "-";
-		const char *val[8] = { a[0] ? a : "-", b[0] ? b : "-", p, st,
-				     before ? age : age + 1, in, out, last };
+				 : c->state ? st_state_name[c->state]
+					    : "-";
+		const char *val[8] = { a[0] ? a : "-",
+				       b[0] ? b : "-",
+				       p,
+				       st,
+				       before ? age : age + 1,
+				       in,
+				       out,
+				       last };
 		conn_row(v, y, &cc, val, st);
 	}
 	return y + (fr->got[1] > fr->nc ? fr->got[1] - fr->nc : 0);
 }
 
-static int draw_closes(struct st_live_view *v, const struct st_live_frame *fr, int y)
+static int draw_closes(struct st_live_view *v, const struct st_live_frame *fr,
+		       int y)
 {
 	struct st_live *l = v->live;
 	char line[1024], p[48], life[16], in[16], out[16];
@@ -375,13 +385,13 @@ static int draw_closes(struct st_live_view *v, const struct st_live_frame *fr, i
 		st_fmt_bytes_col(in, sizeof(in), k->in);
 		st_fmt_bytes_col(out, sizeof(out), k->out);
 		const char *val[8] = { k->local[0] ? k->local : "-",
-				     k->peer[0] ? k->peer : "-",
-				     p,
-				     k->state,
-				     life,
-				     in,
-				     out,
-				     k->first };
+				       k->peer[0] ? k->peer : "-",
+				       p,
+				       k->state,
+				       life,
+				       in,
+				       out,
+				       k->first };
 		conn_row(v, y, &cc, val, k->state);
 	}
 	return y + (fr->got[2] > fr->ncm ? fr->got[2] - fr->ncm : 0);
@@ -389,7 +399,8 @@ static int draw_closes(struct st_live_view *v, const struct st_live_frame *fr, i
 
 /* Findings: those that hold now, then the others newest first; each
  * wrapped on up to ST_LIVE_FIND_LINES lines. */
-static void draw_findings(struct st_live_view *v, const struct st_live_frame *fr, int y)
+static void draw_findings(struct st_live_view *v,
+			  const struct st_live_frame *fr, int y)
 {
 	struct st_live *l = v->live;
 	char line[1024];
@@ -402,12 +413,11 @@ static void draw_findings(struct st_live_view *v, const struct st_live_frame *fr
 		char text[sizeof(l->finds[0].msg) + 64];
 		int st[ST_LIVE_FIND_LINES], len[ST_LIVE_FIND_LINES], y0 = y;
 		int n = st__live_finding_text(l, i, fr->width, text,
-						  sizeof(text), st, len);
+					      sizeof(text), st, len);
 		for (int k = 0; k < n && row < fr->got[3]; k++, row++, y++) {
 			snprintf(line, sizeof(line), "%s%.*s", k ? "  " : "",
 				 len[k], text + st[k]);
-			line_out(y, line,
-				 i < l->nongoing ? A_BOLD : A_NORMAL);
+			line_out(y, line, i < l->nongoing ? A_BOLD : A_NORMAL);
 		}
 		if (v->color && y0 < LINES)
 			mvchgat(y0, 0,
@@ -611,4 +621,3 @@ int st__live_run(struct st_live_view *v)
 	st__live_end(l);
 	return 0;
 }
-

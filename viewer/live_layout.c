@@ -10,8 +10,7 @@
 #include "load.h"
 #include "records.h"
 
-const char *const st__live_sort_name[] = { "age", "bytes", "state",
-					   "process" };
+const char *const st__live_sort_name[] = { "age", "bytes", "state", "process" };
 
 /* Whether V shows a row of these columns: one has the filter text. */
 static bool match(const struct st_live_view *v, const char *a, const char *b,
@@ -90,8 +89,8 @@ static void share(int h, const int want[4], int got[4])
 }
 
 /*
- * Cuts TEXT into at most ST_LIVE_FIND_LINES lines of width W (the ones after the
- * first are indented by 2), at spaces when it can: their starts and
+ * Cuts TEXT into at most ST_LIVE_FIND_LINES lines of width W (the ones after
+ * the first are indented by 2), at spaces when it can: their starts and
  * lengths; returns how many.  The last one is cut short if need be.
  */
 static int wrap(const char *text, int w, int st[], int len[])
@@ -124,8 +123,8 @@ static int wrap(const char *text, int w, int st[], int len[])
 	return n;
 }
 
-int st__live_finding_text(const struct st_live *l, int i, int width,
-			  char *text, size_t n, int st[], int len[])
+int st__live_finding_text(const struct st_live *l, int i, int width, char *text,
+			  size_t n, int st[], int len[])
 {
 	const struct st_live_found *f = st__live_finding(l, i);
 
@@ -198,7 +197,6 @@ bool st__live_collect(struct st_live_view *v, struct st_live_frame *fr)
 	share(fr->lines - 2 - 4, want, fr->got);
 	return true;
 }
-
 
 void st__live_frame_free(struct st_live_frame *fr)
 {

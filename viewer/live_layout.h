@@ -53,7 +53,7 @@ void st__live_frame_free(struct st_live_frame *fr);
 /* "now kind: message" of finding I of L, wrapped to WIDTH columns into
  * TEXT (N bytes): the lines' starts ST and lengths LEN; returns how many
  * (at most ST_LIVE_FIND_LINES). */
-int st__live_finding_text(const struct st_live *l, int i, int width,
-			  char *text, size_t n, int st[], int len[]);
+int st__live_finding_text(const struct st_live *l, int i, int width, char *text,
+			  size_t n, int st[], int len[]);
 
 #endif

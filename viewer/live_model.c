@@ -27,7 +27,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 
 	st_conn_ends(&c, &o);
 	if (!l->quiet && !(c->hidden && (!o || o->hidden))) {
-		struct st_live_closed *k = &l->closes[l->nclose++ % ST_LIVE_RING];
+		struct st_live_closed *k =
+			&l->closes[l->nclose++ % ST_LIVE_RING];
 		uint64_t end = c->close_ts, start = c->open_ts;
 		if (o && o->close_ts > end)
 			end = o->close_ts;
@@ -131,8 +132,9 @@ static int kernel_queue(const struct st_live *l, const struct st_conn *c)
 	while (found < 0 && fgets(line, sizeof(line), f)) {
 		char addr[40];
 		unsigned port, st, tx, rx;
-		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
-				 "%x %x:%x",
+		if (sscanf(line,
+			   " %*d: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
+			   "%x %x:%x",
 			   addr, &port, &st, &tx, &rx) != 5 ||
 		    st != 0x0a || port != a->port ||
 		    strlen(addr) != (v6 ? 32u : 8u))
@@ -170,11 +172,12 @@ static void kq_refresh(struct st_live *l)
 
 	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
 	     c = st_model_open_next(&l->m, c)) {
-		if (c->role != ST_ROLE_LISTENER || c->done || n == ST_LIVE_MAX_KQ)
+		if (c->role != ST_ROLE_LISTENER || c->done ||
+		    n == ST_LIVE_MAX_KQ)
 			continue;
 		const struct st_live_kq *old = st__live_kq(l, c->id);
 		keep[n] = (struct st_live_kq){ .conn = c->id,
-				       .max = old ? old->max : -1 };
+					       .max = old ? old->max : -1 };
 		keep[n].now = kernel_queue(l, c);
 		if (keep[n].now > keep[n].max)
 			keep[n].max = keep[n].now;

@@ -11,9 +11,9 @@
 
 /* Recent closes and findings kept: a fixed ring each, so memory stays
  * bounded however long it runs. */
-#define ST_LIVE_RING 256
+#define ST_LIVE_RING	    256
 #define ST_LIVE_MAX_ONGOING 64
-#define ST_LIVE_MAX_KQ 64
+#define ST_LIVE_MAX_KQ	    64
 
 /* A finished connection, as the closes pane shows it. */
 struct st_live_closed {
