@@ -78,32 +78,6 @@ static void sb_i64(struct sbuf *b, int64_t v)
 	sb_mem(b, t, (size_t)(st_put_i64(t, v) - t));
 }
 
-void st_fmt_dur(char *buf, size_t len, uint64_t ns)
-{
-	if (ns < 10000) {
-		struct sbuf b = sb_init(buf, len);
-		sb_i64(&b, (int64_t)ns);
-		sb_mem(&b, " ns", 3);
-	} else if (ns < 10000000)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 10000000000ull)
-		snprintf(buf, len, "%.1f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.1f s", ns / 1e9);
-}
-
-static void fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-	if (b < 10000) {
-		struct sbuf s = sb_init(buf, len);
-		sb_i64(&s, (int64_t)b);
-		sb_mem(&s, " B", 2);
-	} else if (b < 10000000)
-		snprintf(buf, len, "%.1f kB", b / 1e3);
-	else
-		snprintf(buf, len, "%.1f MB", b / 1e6);
-}
-
 /* A time as the viewer shows it: +seconds since the first record, or
  * the wall clock (from the first file's clock anchors) with -t. */
 static void fmt_time(const struct st_render *rd, char *buf, size_t len,
@@ -205,7 +179,7 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN) {
 			sb_str(&s, " = 0 (EOF)");
 		} else {
-			fmt_bytes(by, sizeof(by), e->bytes);
+			st_fmt_bytes(by, sizeof(by), e->bytes);
 			sb_str(&s, " ");
 			sb_str(&s, by);
 		}
@@ -284,8 +258,8 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			ST_OUT_CAT(rd->o, ", first byte ", b);
 		}
 		char in[24], out[24];
-		fmt_bytes(in, sizeof(in), c->bytes_in);
-		fmt_bytes(out, sizeof(out), c->bytes_out);
+		st_fmt_bytes(in, sizeof(in), c->bytes_in);
+		st_fmt_bytes(out, sizeof(out), c->bytes_out);
 		ST_OUT_CAT(rd->o, ", ", who(c), " ", out, " out, ", in, " in");
 		const struct st_conn *first =
 			c->closed_first > 0		       ? c

@@ -5,6 +5,7 @@
 
 #include "model.h"
 #include "out.h"
+#include "units.h" /* st_fmt_dur, which was declared here */
 
 struct st_render {
 	struct st_out *o;
@@ -27,7 +28,5 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 void st_render_summary(struct st_render *rd, const struct st_conn *c);
 /* How C's life ended, when that needs saying ("never closed: ..."). */
 void st_render_end_note(struct st_render *rd, const struct st_conn *c);
-/* "12.3 us" and the like. */
-void st_fmt_dur(char *buf, size_t len, uint64_t ns);
 
 #endif
