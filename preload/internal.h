@@ -98,8 +98,19 @@ extern struct st__real st__real;
 /* Resolves every real function once; never returns NULL pointers. */
 const struct st__real *st__resolve(void);
 
-/* Raw syscalls for the library's own I/O: never re-enter a wrapper. */
-long st__sys(long nr, long a, long b, long c, long d, long e, long f);
+/*
+ * Raw system calls for the library's own I/O: never re-enter a wrapper.
+ * Inline, so that the bottom file (state.c) needs nothing above it.
+ */
+static inline long st__sys(long nr, long a, long b, long c, long d, long e,
+			   long f)
+{
+	return syscall(nr, a, b, c, d, e, f);
+}
+
+/*
+ * Process-wide state (state.c, the bottom file: it uses nothing above it).
+ */
 
 /* Tracing state (st__state). */
 enum { ST_OFF_INIT, ST_BUSY_INIT, ST_ON, ST_OFF };
@@ -120,26 +131,8 @@ extern ST_TLS int st__vforked;
  */
 extern bool st__injected;
 extern bool st__attached; /* socktrace_attach_init ran at least once */
-/* Configuration and start-up for an attach recording into DIR (first
- * time: resolve, fork and exit hooks); fd table emptied. 0 or -errno. */
-int st__attach_start(const char *dir);
-/* Makes the trace file if needed and sets its lease (attach_until);
- * 0 or -errno. */
-int st__writer_attach(uint64_t until);
-/* Forgets every fd: after a detach they may all have changed. */
-void st__fd_reset(void);
 
-/* True when calls should be recorded; runs initialisation if needed. */
-bool st__init_slow(void);
-static inline bool st__on(void)
-{
-	int s = __atomic_load_n(&st__state, __ATOMIC_RELAXED);
-	if (likely(s == ST_ON))
-		return likely(!st__vforked);
-	return s == ST_OFF_INIT && !st__vforked && st__init_slow();
-}
-
-/* Configuration read once from the environment. */
+/* Configuration read from the environment. */
 struct st__config {
 	char dir[512];
 	uint64_t max_size;
@@ -148,14 +141,18 @@ struct st__config {
 	bool tcp_info; /* TCP_INFO per connection (SOCKTRACE_TCP_INFO) */
 };
 extern struct st__config st__cfg;
+/* Reads SOCKTRACE_* into st__cfg; works before libc set environ up. */
+void st__config_read(void);
 
-/* Prints "socktrace: MSG" on stderr once per distinct site, if debugging. */
+/* Prints "socktrace: MSG[: strerror(ERR)]" on stderr if SOCKTRACE_DEBUG
+ * is set; ERR 0 adds nothing.  One write(2), async-signal-safe. */
 void st__debug(const char *msg, int err);
 
 /* Process identity cached for the hot path; reset in a fork child. */
 extern int32_t st__pid;
 /* This thread's id, cached (0: not yet asked, or reset in a fork child). */
 extern ST_TLS int32_t st__tls_tid;
+/* Asks the kernel for this thread's id and caches it. */
 int32_t st__tid_slow(void);
 static inline int32_t st__tid(void)
 {
@@ -163,7 +160,37 @@ static inline int32_t st__tid(void)
 
 	return likely(t != 0) ? t : st__tid_slow();
 }
+
+/*
+ * Start-up (init.c).
+ */
+
+/* Initialises the library on the first call that finds it off (one
+ * thread does; the others pass their calls through meanwhile); true
+ * when calls are to be recorded. */
+bool st__init_slow(void);
+/* True when calls should be recorded; runs initialisation if needed. */
+static inline bool st__on(void)
+{
+	int s = __atomic_load_n(&st__state, __ATOMIC_RELAXED);
+	if (likely(s == ST_ON))
+		return likely(!st__vforked);
+	return s == ST_OFF_INIT && !st__vforked && st__init_slow();
+}
+/* Configuration and start-up for an attach recording into DIR (first
+ * time: resolve, fork and exit hooks); fd table emptied. 0 or -errno. */
+int st__attach_start(const char *dir);
+
+/*
+ * The trace file (writer.c).
+ */
+
+/* Makes the trace file if needed and sets its lease (attach_until);
+ * 0 or -errno. */
+int st__writer_attach(uint64_t until);
+/* In a fork child: forgets the parent's file; the child makes its own. */
 void st__writer_after_fork(void);
+/* Stores the exit time in the trace file's header, if there is one. */
 void st__writer_exit(void);
 /* The process is about to change its effective uid: make and fully
  * allocate its trace file while it may still write in the directory. */
@@ -189,6 +216,7 @@ extern bool st__tsc_ok;
 extern ST_TLS struct st__tsc st__tsc;
 /* Reads /sys once: is CLOCK_MONOTONIC the TSC here? */
 void st__clock_init(void);
+/* CLOCK_MONOTONIC ns from the kernel; takes a new anchor when it can. */
 uint64_t st__now_slow(void);
 
 static inline uint64_t st__rdtsc(void)
@@ -200,6 +228,8 @@ static inline uint64_t st__rdtsc(void)
 #endif
 }
 
+/* CLOCK_MONOTONIC ns: the TSC scaled by this thread's anchor, or the
+ * kernel's clock while there is no usable anchor.  Signal-safe. */
 static inline uint64_t st__now(void)
 {
 	if (likely(st__tsc_ok)) {
@@ -241,7 +271,11 @@ static inline uint64_t st__fd_get(int fd)
 	return __atomic_load_n(&c[fd & ((1 << ST_FD_CHUNK_BITS) - 1)],
 			       __ATOMIC_RELAXED);
 }
+/* Sets FD's word (nothing for an fd beyond the table, or in a vfork
+ * child); maps the fd's chunk of the table on first use. */
 void st__fd_set(int fd, uint64_t word);
+/* Forgets every fd: after a detach they may all have changed. */
+void st__fd_reset(void);
 /* Highest fd + 1 the table may hold an entry for. */
 int st__fd_limit(void);
 

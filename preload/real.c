@@ -12,11 +12,6 @@
 
 struct st__real st__real;
 
-long st__sys(long nr, long a, long b, long c, long d, long e, long f)
-{
-	return syscall(nr, a, b, c, d, e, f);
-}
-
 /*
  * Fallbacks used only while dlsym() itself runs (a malloc replacement may
  * call back into us): the same system call, without libc in between.
