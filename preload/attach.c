@@ -234,7 +234,7 @@ static void enumerate(void)
 			if (*e || e == d->d_name || fd == dfd)
 				continue;
 			if (st__fd_state(st__fd_get((int)fd)) == ST_FD_UNKNOWN)
-				st__fd_classify_as((int)fd, ST_SEEN_ATTACH);
+				st__fd_seen((int)fd, ST_SEEN_ATTACH);
 		}
 	}
 	st__sys(SYS_close, dfd, 0, 0, 0, 0, 0);

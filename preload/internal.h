@@ -300,15 +300,20 @@ uint64_t st__conn_new(void);
 /* Marks FD as a new socket (domain, type); returns its connection id. */
 uint64_t st__fd_new_socket(int fd, int domain, int type);
 
-/* Classifies an fd the table knows nothing about; returns its new word.
- * A socket gets a seen record, with FLAGS (ST_SEEN_*) added. */
-uint64_t st__fd_classify(int fd);
-uint64_t st__fd_classify_as(int fd, uint32_t flags);
+/* Classifies FD, an fd the table knows nothing about, by fstat(); a
+ * socket gets a new connection id, and *DOMAIN and *TYPE are set (else
+ * *DOMAIN is -1).  Returns the fd's new word; errno may change. */
+uint64_t st__fd_classify(int fd, int *domain, int *type);
+/* Classifies FD as st__fd_classify does and, for a socket, writes a seen
+ * record of what it is now, with FLAGS (ST_SEEN_*) added (record.c).
+ * Returns the fd's new word; errno may change. */
+uint64_t st__fd_seen(int fd, uint32_t flags);
 
 /*
- * One traced call in progress.  st__enter*() take the start time and keep
- * errno as the program left it; st__rec() reserves a record and fills the
- * common fields; st__publish() makes it visible to readers.
+ * Records (writer.c).  One traced call in progress: st__enter*() take
+ * the start time and keep errno as the program left it; st__rec()
+ * reserves a record and fills the common fields; st__publish() makes it
+ * visible to readers.
  */
 struct st__call {
 	uint64_t ts;
@@ -327,7 +332,7 @@ static inline bool st__enter_fd(struct st__call *c, int fd)
 		if (st__fd_state(w) == ST_FD_NOTSOCK)
 			return false;
 		int e = errno;
-		w = st__fd_classify(fd);
+		w = st__fd_seen(fd, 0);
 		errno = e;
 		if (st__fd_state(w) != ST_FD_SOCK)
 			return false;
@@ -376,7 +381,9 @@ static inline void st__publish(struct st__call *c, struct st_rec *r)
 	__atomic_store_n(&r->seq, c->seq, __ATOMIC_RELEASE);
 }
 
-/* The helpers below leave errno as they found it. */
+/*
+ * Record fields (record.c).  These helpers leave errno as they found it.
+ */
 
 /* Fills A from a kernel-validated sockaddr of LEN bytes. */
 void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len);
@@ -390,7 +397,8 @@ uint32_t st__tcp_state(int fd);
 /* Accept-queue length and limit of a TCP listener; false if unknown. */
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
 
-/* Records the data call CALL on a socket: ASKED bytes requested. */
+/* Records the data call CALL on a socket: ASKED bytes requested, FLAGS
+ * and the address SA of SALEN bytes, if any (kept when RET >= 0). */
 void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
 	      uint64_t asked, int flags, const struct sockaddr *sa,
 	      socklen_t salen);
