@@ -310,8 +310,8 @@ uint64_t st__fd_classify(int fd, int *domain, int *type);
 uint64_t st__fd_seen(int fd, uint32_t flags);
 
 /*
- * Records (writer.c).  One traced call in progress: st__enter*() take
- * the start time and keep errno as the program left it; st__rec()
+ * Records (writer.c).  One traced call in progress: st__enter*() (wrap.h)
+ * take the start time and keep errno as the program left it; st__rec()
  * reserves a record and fills the common fields; st__publish() makes it
  * visible to readers.
  */
@@ -321,56 +321,6 @@ struct st__call {
 	uint64_t seq;
 	int fd;
 };
-
-/* Starts tracing a call on FD if FD is a socket; false: pass it through. */
-static inline bool st__enter_fd(struct st__call *c, int fd)
-{
-	if (!st__on())
-		return false;
-	uint64_t w = st__fd_get(fd);
-	if (unlikely(st__fd_state(w) != ST_FD_SOCK)) {
-		if (st__fd_state(w) == ST_FD_NOTSOCK)
-			return false;
-		int e = errno;
-		w = st__fd_seen(fd, 0);
-		errno = e;
-		if (st__fd_state(w) != ST_FD_SOCK)
-			return false;
-	}
-	c->word = w;
-	c->fd = fd;
-	c->ts = st__now();
-	return true;
-}
-
-/*
- * Like st__enter_fd for calls that end an fd (close): only fds known to
- * be sockets are traced.  An fd never seen used is not worth an fstat()
- * just before it goes away.
- */
-static inline bool st__enter_known(struct st__call *c, int fd)
-{
-	if (!st__on())
-		return false;
-	uint64_t w = st__fd_get(fd);
-	if (st__fd_state(w) != ST_FD_SOCK)
-		return false;
-	c->word = w;
-	c->fd = fd;
-	c->ts = st__now();
-	return true;
-}
-
-/* Starts tracing a call that is not on an existing socket (socket()). */
-static inline bool st__enter(struct st__call *c)
-{
-	if (!st__on())
-		return false;
-	c->word = 0;
-	c->fd = -1;
-	c->ts = st__now();
-	return true;
-}
 
 /* Reserves a record for call CALL that returned RET with errno ERR (used
  * when RET < 0); NULL if the record cannot be stored (counted as lost). */
@@ -404,24 +354,5 @@ void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
 	      socklen_t salen);
 
 #define ST_EXPORT __attribute__((visibility("default")))
-
-/* Fortified entry points and glibc 2.34 additions we interpose. */
-ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
-ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-		       struct sockaddr *a, socklen_t *l);
-int close_range(unsigned first, unsigned last, int flags);
-void closefrom(int lowfd);
-int fcntl64(int fd, int cmd, ...);
-
-/* Bytes an iovec array asks for; 0 when the kernel would not read it. */
-uint64_t st__iov_len(const struct iovec *v, int n, ssize_t ret, int err);
-
-/* Errors after which the kernel never read the caller's buffers. */
-static inline bool st__args_unsafe(int64_t ret, int err)
-{
-	return ret < 0 && (err == EFAULT || err == EINVAL || err == EBADF ||
-			   err == ENOTSOCK);
-}
 
 #endif

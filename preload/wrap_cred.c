@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include <unistd.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * A server started as root often drops to another user in its workers

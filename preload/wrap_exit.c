@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * exit() runs our atexit handler; _exit skips it, and forked children
