@@ -24,15 +24,11 @@
 
 /* Every libc function we wrap, by the name objects import it under. */
 static const char *const wrapped[] = {
-#define ST__NAME(ret, name, params, args) #name,
-	ST_REAL_TABLE(ST__NAME)
+#define ST__NAME(name) #name,
+	ST_EXPORT_TABLE(ST__NAME)
 #undef ST__NAME
-	"fcntl", "fcntl64", "sendfile64", "_Exit",
-#ifdef __x86_64__
-	"vfork",
-#endif
 };
-#define NWRAPPED (sizeof(wrapped) / sizeof(wrapped[0]))
+#define NWRAPPED ((size_t)ST__NEXPORT)
 
 /* One GOT entry we changed. */
 struct patch {
@@ -239,9 +235,6 @@ static void enumerate(void)
 	}
 	st__sys(SYS_close, dfd, 0, 0, 0, 0, 0);
 }
-
-ST_EXPORT int socktrace_attach_init(const char *dir, uint64_t lease_ns);
-ST_EXPORT int socktrace_detach(void);
 
 /*
  * Called by socktrace attach (through ptrace, in a thread it stopped in

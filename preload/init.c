@@ -66,8 +66,6 @@ bool st__init_slow(void)
 	return next == ST_ON;
 }
 
-ST_EXPORT int socktrace_attach_init(const char *dir, uint64_t lease_ns);
-
 /*
  * Preloaded (or linked in), we are in the program's global scope; loaded
  * by socktrace attach with dlopen, we are not: then nothing calls our

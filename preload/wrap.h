@@ -7,14 +7,14 @@
 
 #include "internal.h"
 
-/* Fortified entry points and glibc 2.34 additions we interpose. */
+/* Wrapped names the headers we include may not declare: the fortified
+ * entry points, and glibc 2.34's close_range and closefrom. */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 		       struct sockaddr *a, socklen_t *l);
 int close_range(unsigned first, unsigned last, int flags);
 void closefrom(int lowfd);
-int fcntl64(int fd, int cmd, ...);
 
 /*
  * A traced call begins with one of the st__enter*() below: each takes the

@@ -66,7 +66,7 @@ static inline void rec_accept(struct st__call *c, enum st_call call, int ret,
 }
 
 /* accept(2): the new socket gets a connection id of its own. */
-ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+ST_EXPORT(accept) int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct own_addr own;
 	struct sockaddr *a = addr;
@@ -77,7 +77,7 @@ ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 }
 
 /* accept4(2), as accept. */
-ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+ST_EXPORT(accept4) int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct own_addr own;
 	struct sockaddr *a = addr;

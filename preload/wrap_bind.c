@@ -16,7 +16,7 @@ static inline void rec_bind(struct st__call *c, int ret, int e,
 }
 
 /* bind(2), recorded with the address asked for. */
-ST_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+ST_EXPORT(bind) int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	ST_WRAP(st__enter_fd(&c, fd), bind, (fd, addr, len),
 		rec_bind(&c, ret, e, addr, len));

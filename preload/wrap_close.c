@@ -36,7 +36,7 @@ static inline void rec_close(struct st__call *c, enum st_call call, int ret,
 }
 
 /* close(2), recorded with the TCP state it closed in. */
-ST_EXPORT int close(int fd)
+ST_EXPORT(close) int close(int fd)
 {
 	uint32_t state;
 
@@ -58,7 +58,7 @@ static inline int fd_of(FILE *fp)
 }
 
 /* fclose(3) on a socket's stream, recorded as close is. */
-ST_EXPORT int fclose(FILE *fp)
+ST_EXPORT(fclose) int fclose(FILE *fp)
 {
 	int fd = fd_of(fp);
 	uint32_t state;
@@ -145,7 +145,7 @@ static void rec_span(struct st__call *c, const struct span *s,
 }
 
 /* close_range(2): one record per socket in the range. */
-ST_EXPORT int close_range(unsigned first, unsigned last, int flags)
+ST_EXPORT(close_range) int close_range(unsigned first, unsigned last, int flags)
 {
 	struct span s;
 
@@ -156,7 +156,7 @@ ST_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 /* closefrom(3), as close_range(LOWFD, ~0U, 0); it returns nothing, so
  * ST_WRAP's shape is written out. */
-ST_EXPORT void closefrom(int lowfd)
+ST_EXPORT(closefrom) void closefrom(int lowfd)
 {
 	struct st__call c;
 	struct span s;

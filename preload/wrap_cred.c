@@ -21,25 +21,25 @@ static void before(uid_t euid)
 	errno = e;
 }
 
-ST_EXPORT int setuid(uid_t u)
+ST_EXPORT(setuid) int setuid(uid_t u)
 {
 	before(u);
 	return REAL(setuid)(u);
 }
 
-ST_EXPORT int seteuid(uid_t u)
+ST_EXPORT(seteuid) int seteuid(uid_t u)
 {
 	before(u);
 	return REAL(seteuid)(u);
 }
 
-ST_EXPORT int setreuid(uid_t r, uid_t e)
+ST_EXPORT(setreuid) int setreuid(uid_t r, uid_t e)
 {
 	before(e);
 	return REAL(setreuid)(r, e);
 }
 
-ST_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+ST_EXPORT(setresuid) int setresuid(uid_t r, uid_t e, uid_t s)
 {
 	before(e);
 	return REAL(setresuid)(r, e, s);

@@ -63,14 +63,14 @@ static void finish(struct st__call *c, enum st_call call, int ret, int e,
 }
 
 /* dup(2): the copy shares the socket's connection. */
-ST_EXPORT int dup(int fd)
+ST_EXPORT(dup) int dup(int fd)
 {
 	ST_WRAP(enter(&c, fd), dup, (fd),
 		finish(&c, ST_CALL_dup, ret, e, 0, 0));
 }
 
 /* dup2(2): as dup, and an open socket at NFD loses that fd. */
-ST_EXPORT int dup2(int fd, int nfd)
+ST_EXPORT(dup2) int dup2(int fd, int nfd)
 {
 	uint64_t old;
 
@@ -79,7 +79,7 @@ ST_EXPORT int dup2(int fd, int nfd)
 }
 
 /* dup3(2), as dup2. */
-ST_EXPORT int dup3(int fd, int nfd, int flags)
+ST_EXPORT(dup3) int dup3(int fd, int nfd, int flags)
 {
 	uint64_t old;
 
@@ -88,35 +88,22 @@ ST_EXPORT int dup3(int fd, int nfd, int flags)
 }
 
 /*
- * Every command takes an int, a long or a pointer, all passed in one
- * integer register on the ABIs we build for, so one long carries them.
- * Only F_DUPFD and F_DUPFD_CLOEXEC, which copy FD, are traced.
+ * fcntl(2); only F_DUPFD and F_DUPFD_CLOEXEC, which copy FD, are traced,
+ * and recorded as dup is.  Every command takes an int, a long or a
+ * pointer, all passed in one integer register on the ABIs we build for,
+ * so one long carries them.
  */
-static int do_fcntl(int fd, int cmd, long arg)
+ST_EXPORT(fcntl) int fcntl(int fd, int cmd, ...)
 {
+	va_list ap;
+
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
 	ST_WRAP((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && enter(&c, fd),
 		fcntl, (fd, cmd, arg),
 		finish(&c, ST_CALL_fcntl, ret, e, cmd, 0));
 }
 
-/* fcntl(2); F_DUPFD and F_DUPFD_CLOEXEC recorded as dup is. */
-ST_EXPORT int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-
-	va_start(ap, cmd);
-	long arg = va_arg(ap, long);
-	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
-}
-
 /* glibc's name for fcntl with 64-bit locks (the same on 64-bit). */
-ST_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-
-	va_start(ap, cmd);
-	long arg = va_arg(ap, long);
-	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
-}
+ST_ALIAS(fcntl64, fcntl);

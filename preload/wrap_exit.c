@@ -12,7 +12,7 @@
  * sockets would show as open at death, as if the process had been
  * killed.  A vfork child's _exit is not the parent's.
  */
-ST_EXPORT void _exit(int status)
+ST_EXPORT(_exit) void _exit(int status)
 {
 	if (!st__vforked)
 		st__writer_exit();
@@ -20,7 +20,7 @@ ST_EXPORT void _exit(int status)
 	__builtin_unreachable();
 }
 
-ST_EXPORT void _Exit(int status)
+ST_EXPORT(_Exit) void _Exit(int status)
 {
 	_exit(status);
 }

@@ -20,7 +20,7 @@ static inline void rec_fork(struct st__call *c, pid_t ret, int e)
 }
 
 /* fork(2), recorded in the parent with the child's pid. */
-ST_EXPORT pid_t fork(void)
+ST_EXPORT(fork) pid_t fork(void)
 {
 	ST_WRAP(st__enter(&c), fork, (), rec_fork(&c, ret, e));
 }

@@ -27,7 +27,7 @@ static inline void rec_listen(struct st__call *c, int ret, int e, int backlog)
 }
 
 /* listen(2), recorded with the backlog asked for and the one in effect. */
-ST_EXPORT int listen(int fd, int backlog)
+ST_EXPORT(listen) int listen(int fd, int backlog)
 {
 	ST_WRAP(st__enter_fd(&c, fd), listen, (fd, backlog),
 		rec_listen(&c, ret, e, backlog));

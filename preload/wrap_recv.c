@@ -4,32 +4,32 @@
 #include "wrap.h"
 
 /* read(2), recorded as a data call: N bytes asked for. */
-ST_EXPORT ssize_t read(int fd, void *buf, size_t n)
+ST_EXPORT(read) ssize_t read(int fd, void *buf, size_t n)
 {
 	ST_WRAP_DATA(read, fd, (fd, buf, n), n, 0);
 }
 
 /* The fortified read(2) (-D_FORTIFY_SOURCE), recorded as itself. */
-ST_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+ST_EXPORT(__read_chk) ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	ST_WRAP_DATA(__read_chk, fd, (fd, buf, n, buflen), n, 0);
 }
 
 /* readv(2): the bytes of all its buffers asked for. */
-ST_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+ST_EXPORT(readv) ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	ST_WRAP_DATA(readv, fd, (fd, iov, cnt),
 		     st__iov_len(iov, cnt, ret, e), 0);
 }
 
 /* recv(2): N bytes asked for, with FLAGS. */
-ST_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+ST_EXPORT(recv) ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	ST_WRAP_DATA(recv, fd, (fd, buf, n, flags), n, flags);
 }
 
 /* The fortified recv(2), recorded as itself. */
-ST_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+ST_EXPORT(__recv_chk) ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 			     int flags)
 {
 	ST_WRAP_DATA(__recv_chk, fd, (fd, buf, n, buflen, flags), n, flags);
@@ -51,7 +51,7 @@ static inline void rec_from(struct st__call *c, enum st_call call,
 }
 
 /* recvfrom(2): N bytes asked for, and who sent them. */
-ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+ST_EXPORT(recvfrom) ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			   struct sockaddr *a, socklen_t *l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), recvfrom, (fd, buf, n, flags, a, l),
@@ -59,7 +59,7 @@ ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 }
 
 /* The fortified recvfrom(2), recorded as itself. */
-ST_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+ST_EXPORT(__recvfrom_chk) ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 				 int flags, struct sockaddr *a, socklen_t *l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), __recvfrom_chk,
@@ -83,7 +83,7 @@ static inline void rec_recvmsg(struct st__call *c, ssize_t ret, int e,
 }
 
 /* recvmsg(2): the bytes of all its buffers asked for, and the sender. */
-ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+ST_EXPORT(recvmsg) ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
 	ST_WRAP(st__enter_fd(&c, fd), recvmsg, (fd, m, flags),
 		rec_recvmsg(&c, ret, e, m, flags));

@@ -6,27 +6,27 @@
 #include "wrap.h"
 
 /* write(2), recorded as a data call: N bytes offered. */
-ST_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+ST_EXPORT(write) ssize_t write(int fd, const void *buf, size_t n)
 {
 	ST_WRAP_DATA(write, fd, (fd, buf, n), n, 0);
 }
 
 /* writev(2): the bytes of all its buffers offered. */
-ST_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+ST_EXPORT(writev) ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	ST_WRAP_DATA(writev, fd, (fd, iov, cnt),
 		     st__iov_len(iov, cnt, ret, e), 0);
 }
 
 /* send(2): N bytes offered, with FLAGS. */
-ST_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+ST_EXPORT(send) ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	ST_WRAP_DATA(send, fd, (fd, buf, n, flags), n, flags);
 }
 
 /* sendto(2): N bytes offered, and where to (the kernel copied the
  * address in if the call got that far). */
-ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+ST_EXPORT(sendto) ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *a, socklen_t l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), sendto, (fd, buf, n, flags, a, l),
@@ -46,25 +46,17 @@ static inline void rec_sendmsg(struct st__call *c, ssize_t ret, int e,
 }
 
 /* sendmsg(2): the bytes of all its buffers offered, and where to. */
-ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+ST_EXPORT(sendmsg) ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	ST_WRAP(st__enter_fd(&c, fd), sendmsg, (fd, m, flags),
 		rec_sendmsg(&c, ret, e, m, flags));
 }
 
-static ssize_t do_sendfile(int out, int in, off_t *off, size_t n)
+/* sendfile(2) on a socket OUT: N bytes offered. */
+ST_EXPORT(sendfile) ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
 	ST_WRAP_DATA(sendfile, out, (out, in, off, n), n, 0);
 }
 
-/* sendfile(2) on a socket OUT: N bytes offered. */
-ST_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
-{
-	return do_sendfile(out, in, off, n);
-}
-
-/* glibc's alias for sendfile with 64-bit offsets (the same on 64-bit). */
-ST_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
-{
-	return do_sendfile(out, in, off, n);
-}
+/* glibc's name for sendfile with 64-bit offsets (the same on 64-bit). */
+ST_ALIAS(sendfile64, sendfile);

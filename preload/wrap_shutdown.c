@@ -14,7 +14,7 @@ static inline void rec_shutdown(struct st__call *c, int ret, int e, int how)
 }
 
 /* shutdown(2), recorded with which directions it shut. */
-ST_EXPORT int shutdown(int fd, int how)
+ST_EXPORT(shutdown) int shutdown(int fd, int how)
 {
 	ST_WRAP(st__enter_fd(&c, fd), shutdown, (fd, how),
 		rec_shutdown(&c, ret, e, how));

@@ -32,7 +32,7 @@ static inline void rec_socket(struct st__call *c, enum st_call call, int ret,
 }
 
 /* socket(2): a new connection id for the new fd. */
-ST_EXPORT int socket(int domain, int type, int protocol)
+ST_EXPORT(socket) int socket(int domain, int type, int protocol)
 {
 	ST_WRAP(st__enter(&c), socket, (domain, type, protocol),
 		rec_socket(&c, ST_CALL_socket, ret, e, domain, type, protocol,
@@ -40,7 +40,7 @@ ST_EXPORT int socket(int domain, int type, int protocol)
 }
 
 /* socketpair(2): a connection id for each of the two new fds. */
-ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+ST_EXPORT(socketpair) int socketpair(int domain, int type, int protocol, int sv[2])
 {
 	ST_WRAP(st__enter(&c), socketpair, (domain, type, protocol, sv),
 		rec_socket(&c, ST_CALL_socketpair, ret, e, domain, type,

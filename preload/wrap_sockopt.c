@@ -21,7 +21,7 @@ static inline void rec_sockopt(struct st__call *c, int ret, int e, int level,
 
 /* getsockopt(2): only SO_ERROR, which says something about the
  * connection's life, is recorded (with its value). */
-ST_EXPORT int getsockopt(int fd, int level, int name, void *val,
+ST_EXPORT(getsockopt) int getsockopt(int fd, int level, int name, void *val,
 			 socklen_t *len)
 {
 	ST_WRAP(level == SOL_SOCKET && name == SO_ERROR &&
