@@ -21,7 +21,7 @@
 #define ST_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /*
- * Real functions, resolved with dlsym(RTLD_NEXT) once.  R(ret, name, params,
+ * Real functions (real.c), resolved with dlsym(RTLD_NEXT) once.  R(ret, name, params,
  * args) per interposed libc function.  A call made while resolution is
  * still under way (dlsym calling back into us) goes to a raw-syscall
  * fallback of the same meaning.
@@ -306,7 +306,7 @@ static inline uint64_t st__now(void)
 }
 
 /*
- * The fd table: one 64-bit word per fd.  Bits 0-1 hold the state
+ * The fd table (fdtab.c): one 64-bit word per fd.  Bits 0-1 hold the state
  * (ST_FD_*), bits 2-3 the address family class, bits 4-5 the socket type
  * class, bits 8-63 the connection id.
  */
@@ -318,6 +318,7 @@ enum { ST_TYPE_OTHER, ST_TYPE_STREAM, ST_TYPE_DGRAM };
 /* Two levels of 1024 words each (fdtab.c); inline: every call asks. */
 #define ST_FD_CHUNK_BITS 10
 extern uint64_t *st__fdtop[ST_FD_MAX >> ST_FD_CHUNK_BITS];
+/* FD's word: ST_FD_UNKNOWN until something set it. */
 static inline uint64_t st__fd_get(int fd)
 {
 	if (unlikely((unsigned)fd >= ST_FD_MAX))
@@ -350,6 +351,7 @@ static inline bool st__fd_is_unix_stream(uint64_t w)
 	return ((w >> 4) & 3) == ST_TYPE_STREAM &&
 	       ((w >> 2) & 3) == ST_FAM_UNIX;
 }
+/* The word of a socket of DOMAIN and TYPE on connection CONN. */
 uint64_t st__fd_word(uint64_t conn, int domain, int type);
 
 /* A new connection id for this process. */

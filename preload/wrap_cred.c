@@ -21,6 +21,8 @@ static void before(uid_t euid)
 	errno = e;
 }
 
+/* setuid(2), seteuid(3), setreuid(2), setresuid(2): the trace file is
+ * made before the effective uid changes; nothing is recorded. */
 ST_EXPORT(setuid) int setuid(uid_t u)
 {
 	before(u);

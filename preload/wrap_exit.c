@@ -20,6 +20,7 @@ ST_EXPORT(_exit) void _exit(int status)
 	__builtin_unreachable();
 }
 
+/* _Exit(2): calls _exit, which is this library's when preloaded. */
 ST_EXPORT(_Exit) void _Exit(int status)
 {
 	_exit(status);
