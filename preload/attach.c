@@ -23,11 +23,9 @@
  */
 
 /* Every libc function we wrap, by the name objects import it under. */
-static const char *const wrapped[] = {
 #define ST__NAME(name) #name,
-	ST_EXPORT_TABLE(ST__NAME)
+static const char *const wrapped[] = { ST_EXPORT_TABLE(ST__NAME) };
 #undef ST__NAME
-};
 #define NWRAPPED ((size_t)ST__NEXPORT)
 
 /* One GOT entry we changed. */
@@ -127,8 +125,12 @@ static uintptr_t dyn_ptr(const struct dl_phdr_info *info, uintptr_t v)
 	return v < info->dlpi_addr ? v + info->dlpi_addr : v;
 }
 
+/* Redirects the GOT entries of the wrapped names among SIZE bytes of
+ * relocations R.  (clang-format would read ElfW(Rela) *r as a product.) */
+/* clang-format off */
 static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *r,
 			 size_t size, const ElfW(Sym) *syms, const char *strs)
+/* clang-format on */
 {
 	for (size_t i = 0; i < size / sizeof(*r); i++) {
 		unsigned type = ELF64_R_TYPE(r[i].r_info);

@@ -96,9 +96,11 @@ uint64_t st__now_slow(void)
 	k->ns = ns;
 	k->tsc = tsc;
 	/* ticks until the next anchor; none while there is no rate yet */
-	k->limit = k->mult ? (uint64_t)(((unsigned __int128)REFRESH_NS << 32) /
-					k->mult)
-			   : 0;
+	uint64_t limit = 0;
+	if (k->mult)
+		limit = (uint64_t)(((unsigned __int128)REFRESH_NS << 32) /
+				   k->mult);
+	k->limit = limit;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	k->gen++;
 	return ns;

@@ -119,13 +119,10 @@ extern struct st__real st__real;
 	X(setuid) X(seteuid) X(setreuid) X(setresuid)
 /* clang-format on */
 
-/* An index per exported name: ST__X_read, ... */
-enum st__export {
+/* An index per exported name: ST__X_read, ..., and their count. */
 #define ST__INDEX(name) ST__X_##name,
-	ST_EXPORT_TABLE(ST__INDEX)
+enum st__export { ST_EXPORT_TABLE(ST__INDEX) ST__NEXPORT };
 #undef ST__INDEX
-	ST__NEXPORT
-};
 
 /* Default visibility for the wrapper of NAME, a row of ST_EXPORT_TABLE. */
 #define ST_EXPORT(name)                                                   \

@@ -74,12 +74,14 @@ static int fb_fcntl(int fd, int cmd, ...)
 	return st__sys(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
 }
 
+/* clang-format off */
 static const struct st__real fallback = {
 #define ST__FB(ret, name, params, args) .name = fb_##name,
 	ST_REAL_TABLE(ST__FB)
 #undef ST__FB
 	.fcntl = fb_fcntl,
 };
+/* clang-format on */
 
 static ST_TLS int resolving;
 

@@ -68,14 +68,15 @@ static char *env_get(const char *name)
 				  (long)"/proc/self/environ",
 				  O_RDONLY | O_CLOEXEC, 0, 0, 0);
 		len = 0;
-		if (fd >= 0) {
-			long n;
-			while (len < (long)sizeof(buf) - 1 &&
-			       (n = st__sys(SYS_read, fd, (long)(buf + len),
-					    sizeof(buf) - 1 - len, 0, 0, 0)) > 0)
-				len += n;
-			st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		while (fd >= 0 && len < (long)sizeof(buf) - 1) {
+			long n = st__sys(SYS_read, fd, (long)(buf + len),
+					 sizeof(buf) - 1 - len, 0, 0, 0);
+			if (n <= 0)
+				break;
+			len += n;
 		}
+		if (fd >= 0)
+			st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
 		buf[len] = 0;
 	}
 	size_t nl = strlen(name);

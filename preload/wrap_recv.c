@@ -72,14 +72,12 @@ static inline void rec_recvmsg(struct st__call *c, ssize_t ret, int e,
 			       const struct msghdr *m, int flags)
 {
 	bool ok = ret >= 0;
+	uint64_t asked =
+		ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
+	bool named = ok && m->msg_namelen <= sizeof(struct sockaddr_in6);
 
-	st__data(c, ST_CALL_recvmsg, ret, e,
-		 ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0,
-		 flags,
-		 ok && m->msg_namelen <= sizeof(struct sockaddr_in6)
-			 ? m->msg_name
-			 : NULL,
-		 ok ? m->msg_namelen : 0);
+	st__data(c, ST_CALL_recvmsg, ret, e, asked, flags,
+		 named ? m->msg_name : NULL, ok ? m->msg_namelen : 0);
 }
 
 /* recvmsg(2): the bytes of all its buffers asked for, and the sender. */

@@ -30,7 +30,7 @@ static struct {
 	int growing;
 	struct st_header *hdr;
 	struct st_rec *slots;
-	uint64_t capacity; /* slots the file may grow to; lowered if it cannot */
+	uint64_t capacity; /* slots the file may grow to */
 	/* the header's capacity and policy, kept here too so that writing a
 	 * record does not touch the header's page */
 	uint64_t slots_cap;
