@@ -24,7 +24,7 @@
 
 /* Every libc function we wrap, by the name objects import it under. */
 #define ST__NAME(name) #name,
-static const char *const wrapped[] = { ST_EXPORT_TABLE(ST__NAME) };
+static const char *const wrapped[] = {ST_EXPORT_TABLE(ST__NAME)};
 #undef ST__NAME
 #define NWRAPPED ((size_t)ST__NEXPORT)
 
@@ -52,8 +52,8 @@ static bool in_relro(const struct dl_phdr_info *info, uintptr_t slot)
 		if (ph->p_type != PT_GNU_RELRO)
 			continue;
 		uintptr_t s = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
-		uintptr_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) &
-			      ~(page - 1);
+		uintptr_t e =
+		    (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
 		return slot >= s && slot < e;
 	}
 	return false;
@@ -141,8 +141,8 @@ static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *r,
 			continue; /* the object's own definition */
 		int k = wrapped_index(strs + s->st_name);
 		if (k >= 0 && mine[k])
-			redirect(info, (uint64_t *)(info->dlpi_addr +
-						    r[i].r_offset),
+			redirect(info,
+				 (uint64_t *)(info->dlpi_addr + r[i].r_offset),
 				 k);
 	}
 }
@@ -175,12 +175,24 @@ static int patch_object(struct dl_phdr_info *info, size_t size, void *arg)
 					     info->dlpi_phdr[i].p_vaddr);
 	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
 		switch (dyn->d_tag) {
-		case DT_JMPREL: jmprel = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_PLTRELSZ: pltsz = dyn->d_un.d_val; break;
-		case DT_RELA: rela = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_RELASZ: relasz = dyn->d_un.d_val; break;
-		case DT_SYMTAB: symtab = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_STRTAB: strtab = dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_JMPREL:
+			jmprel = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			pltsz = dyn->d_un.d_val;
+			break;
+		case DT_RELA:
+			rela = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			relasz = dyn->d_un.d_val;
+			break;
+		case DT_SYMTAB:
+			symtab = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			strtab = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
 		}
 	}
 	if (!symtab || !strtab)

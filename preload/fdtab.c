@@ -15,8 +15,8 @@
  * allocator may be usable.
  */
 #define CHUNK_BITS ST_FD_CHUNK_BITS
-#define CHUNK_LEN (1 << CHUNK_BITS)
-#define TOP_LEN (ST_FD_MAX >> CHUNK_BITS)
+#define CHUNK_LEN  (1 << CHUNK_BITS)
+#define TOP_LEN	   (ST_FD_MAX >> CHUNK_BITS)
 
 uint64_t *st__fdtop[TOP_LEN];
 /* Fds below this may have an entry: the end of the highest chunk mapped. */
@@ -31,9 +31,9 @@ static uint32_t conn_count; /* connection ids given out so far */
 static uint64_t *chunk_new(uint64_t **slot, int fd)
 {
 	int e = errno;
-	void *m = mmap(NULL, CHUNK_LEN * sizeof(uint64_t),
-		       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	void *m =
+	    mmap(NULL, CHUNK_LEN * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	errno = e;
 	if (m == MAP_FAILED)
@@ -82,7 +82,7 @@ uint64_t st__conn_new(void)
 
 uint64_t st__fd_word(uint64_t conn, int domain, int type)
 {
-	uint64_t fam = domain == AF_INET	? ST_FAM_INET
+	uint64_t fam = domain == AF_INET    ? ST_FAM_INET
 		       : domain == AF_INET6 ? ST_FAM_INET6
 		       : domain == AF_UNIX  ? ST_FAM_UNIX
 					    : ST_FAM_OTHER;

@@ -51,7 +51,8 @@ bool st__init_slow(void)
 	if (getauxval(AT_SECURE)) {
 		/* setuid/setgid/capabilities: never write files for them */
 		st__debug("secure execution (setuid or capabilities): "
-			  "tracing disabled", 0);
+			  "tracing disabled",
+			  0);
 		next = ST_OFF;
 	} else {
 		st__clock_init();
@@ -73,7 +74,7 @@ static bool in_global_scope(void)
 {
 	void *prog = dlopen(NULL, RTLD_LAZY);
 	bool in = prog && dlsym(prog, "socktrace_attach_init") ==
-				  (void *)socktrace_attach_init;
+			      (void *)socktrace_attach_init;
 
 	if (prog)
 		dlclose(prog);

@@ -16,71 +16,70 @@
 
 #include "socktrace/format.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-#define ST_TLS __thread __attribute__((tls_model("initial-exec")))
+#define ST_TLS	    __thread __attribute__((tls_model("initial-exec")))
 
 /*
- * Real functions (real.c), resolved with dlsym(RTLD_NEXT) once.  R(ret, name, params,
- * args) per interposed libc function.  A call made while resolution is
+ * Real functions (real.c), resolved with dlsym(RTLD_NEXT) once.  R(ret, name,
+ * params, args) per interposed libc function.  A call made while resolution is
  * still under way (dlsym calling back into us) goes to a raw-syscall
  * fallback of the same meaning.
  */
-#define ST_REAL_TABLE(R)                                                     \
-	R(int, socket, (int d, int t, int p), (d, t, p))                     \
-	R(int, socketpair, (int d, int t, int p, int *sv), (d, t, p, sv))    \
-	R(int, bind, (int fd, const struct sockaddr *a, socklen_t l),        \
-	  (fd, a, l))                                                        \
-	R(int, connect, (int fd, const struct sockaddr *a, socklen_t l),     \
-	  (fd, a, l))                                                        \
-	R(int, listen, (int fd, int b), (fd, b))                             \
-	R(int, accept, (int fd, struct sockaddr *a, socklen_t *l),           \
-	  (fd, a, l))                                                        \
-	R(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int f),   \
-	  (fd, a, l, f))                                                     \
-	R(int, getsockopt,                                                   \
-	  (int fd, int lv, int o, void *v, socklen_t *l), (fd, lv, o, v, l)) \
-	R(int, shutdown, (int fd, int h), (fd, h))                           \
-	R(int, close, (int fd), (fd))                                        \
-	R(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))            \
-	R(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl),       \
-	  (fd, b, n, bl))                                                    \
-	R(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n)) \
-	R(ssize_t, recv, (int fd, void *b, size_t n, int f), (fd, b, n, f))  \
-	R(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f), \
-	  (fd, b, n, bl, f))                                                 \
-	R(ssize_t, recvfrom,                                                 \
-	  (int fd, void *b, size_t n, int f, struct sockaddr *a,             \
-	   socklen_t *l),                                                    \
-	  (fd, b, n, f, a, l))                                               \
-	R(ssize_t, __recvfrom_chk,                                           \
-	  (int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a,  \
-	   socklen_t *l),                                                    \
-	  (fd, b, n, bl, f, a, l))                                           \
-	R(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))   \
-	R(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))     \
+#define ST_REAL_TABLE(R)                                                       \
+	R(int, socket, (int d, int t, int p), (d, t, p))                       \
+	R(int, socketpair, (int d, int t, int p, int *sv), (d, t, p, sv))      \
+	R(int, bind, (int fd, const struct sockaddr *a, socklen_t l),          \
+	  (fd, a, l))                                                          \
+	R(int, connect, (int fd, const struct sockaddr *a, socklen_t l),       \
+	  (fd, a, l))                                                          \
+	R(int, listen, (int fd, int b), (fd, b))                               \
+	R(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l)) \
+	R(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int f),     \
+	  (fd, a, l, f))                                                       \
+	R(int, getsockopt, (int fd, int lv, int o, void *v, socklen_t *l),     \
+	  (fd, lv, o, v, l))                                                   \
+	R(int, shutdown, (int fd, int h), (fd, h))                             \
+	R(int, close, (int fd), (fd))                                          \
+	R(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))              \
+	R(ssize_t, __read_chk, (int fd, void *b, size_t n, size_t bl),         \
+	  (fd, b, n, bl))                                                      \
+	R(ssize_t, readv, (int fd, const struct iovec *v, int n), (fd, v, n))  \
+	R(ssize_t, recv, (int fd, void *b, size_t n, int f), (fd, b, n, f))    \
+	R(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f),  \
+	  (fd, b, n, bl, f))                                                   \
+	R(ssize_t, recvfrom,                                                   \
+	  (int fd, void *b, size_t n, int f, struct sockaddr *a,               \
+	   socklen_t *l),                                                      \
+	  (fd, b, n, f, a, l))                                                 \
+	R(ssize_t, __recvfrom_chk,                                             \
+	  (int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a,    \
+	   socklen_t *l),                                                      \
+	  (fd, b, n, bl, f, a, l))                                             \
+	R(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))     \
+	R(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))       \
 	R(ssize_t, writev, (int fd, const struct iovec *v, int n), (fd, v, n)) \
-	R(ssize_t, send, (int fd, const void *b, size_t n, int f),           \
-	  (fd, b, n, f))                                                     \
-	R(ssize_t, sendto,                                                   \
-	  (int fd, const void *b, size_t n, int f, const struct sockaddr *a, \
-	   socklen_t l),                                                     \
-	  (fd, b, n, f, a, l))                                               \
-	R(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),         \
-	  (fd, m, f))                                                        \
-	R(ssize_t, sendfile, (int o, int i, off_t *off, size_t n),           \
-	  (o, i, off, n))                                                    \
-	R(int, dup, (int fd), (fd))                                          \
-	R(int, dup2, (int fd, int nfd), (fd, nfd))                           \
-	R(int, dup3, (int fd, int nfd, int f), (fd, nfd, f))                 \
-	R(int, close_range, (unsigned a, unsigned b, int f), (a, b, f))      \
-	R(void, closefrom, (int fd), (fd))                                   \
-	R(int, fclose, (FILE * f), (f))                                      \
-	R(pid_t, fork, (void), ())                                           \
-	R(void, _exit, (int s), (s))                                         \
-	R(int, setuid, (uid_t u), (u))                                       \
-	R(int, seteuid, (uid_t u), (u))                                      \
-	R(int, setreuid, (uid_t r, uid_t e), (r, e))                         \
+	R(ssize_t, send, (int fd, const void *b, size_t n, int f),             \
+	  (fd, b, n, f))                                                       \
+	R(ssize_t, sendto,                                                     \
+	  (int fd, const void *b, size_t n, int f, const struct sockaddr *a,   \
+	   socklen_t l),                                                       \
+	  (fd, b, n, f, a, l))                                                 \
+	R(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),           \
+	  (fd, m, f))                                                          \
+	R(ssize_t, sendfile, (int o, int i, off_t *off, size_t n),             \
+	  (o, i, off, n))                                                      \
+	R(int, dup, (int fd), (fd))                                            \
+	R(int, dup2, (int fd, int nfd), (fd, nfd))                             \
+	R(int, dup3, (int fd, int nfd, int f), (fd, nfd, f))                   \
+	R(int, close_range, (unsigned a, unsigned b, int f), (a, b, f))        \
+	R(void, closefrom, (int fd), (fd))                                     \
+	R(int, fclose, (FILE * f), (f))                                        \
+	R(pid_t, fork, (void), ())                                             \
+	R(void, _exit, (int s), (s))                                           \
+	R(int, setuid, (uid_t u), (u))                                         \
+	R(int, seteuid, (uid_t u), (u))                                        \
+	R(int, setreuid, (uid_t r, uid_t e), (r, e))                           \
 	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
 
 struct st__real {
@@ -125,21 +124,22 @@ enum st__export { ST_EXPORT_TABLE(ST__INDEX) ST__NEXPORT };
 #undef ST__INDEX
 
 /* Default visibility for the wrapper of NAME, a row of ST_EXPORT_TABLE. */
-#define ST_EXPORT(name)                                                   \
-	_Static_assert(ST__X_##name < ST__NEXPORT, #name " is exported"); \
+#define ST_EXPORT(name)                                                        \
+	_Static_assert(ST__X_##name < ST__NEXPORT, #name " is exported");      \
 	__attribute__((visibility("default")))
 
 /* Exports NAME, a row of ST_EXPORT_TABLE, as another name of WRAPPER
  * (defined in the same file: the same function, at the same address). */
-#define ST_ALIAS(name, wrapper)                                           \
-	ST_EXPORT(name)                                                   \
+#define ST_ALIAS(name, wrapper)                                                \
+	ST_EXPORT(name)                                                        \
 	extern __typeof__(wrapper) name __attribute__((alias(#wrapper)))
 
 /* The library's own entry points (attach.c), exported as they are. */
 #define ST_API __attribute__((visibility("default")))
 
 /* The real function NAME: resolved, or its fallback during resolution. */
-#define REAL(name) (likely(st__real.name != NULL) ? st__real.name : st__resolve()->name)
+#define REAL(name)                                                             \
+	(likely(st__real.name != NULL) ? st__real.name : st__resolve()->name)
 
 /* Resolves every real function once; never returns NULL pointers. */
 const struct st__real *st__resolve(void);
@@ -261,8 +261,8 @@ int32_t st__somaxconn(void);
  */
 struct st__tsc {
 	uint64_t tsc, ns; /* the anchor */
-	uint64_t mult;    /* ns per tick, 32.32 fixed point */
-	uint64_t limit;   /* ticks the anchor is used for; 0: not yet */
+	uint64_t mult;	  /* ns per tick, 32.32 fixed point */
+	uint64_t limit;	  /* ticks the anchor is used for; 0: not yet */
 	uint64_t base_tsc, base_ns; /* where the rate is measured from */
 	uint32_t gen;
 	uint32_t loose; /* anchors in a row read too slowly to use */
@@ -292,8 +292,8 @@ static inline uint64_t st__now(void)
 		uint32_t g = k->gen;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		uint64_t d = st__rdtsc() - k->tsc;
-		uint64_t ns = k->ns +
-			      (uint64_t)(((unsigned __int128)d * k->mult) >> 32);
+		uint64_t ns =
+		    k->ns + (uint64_t)(((unsigned __int128)d * k->mult) >> 32);
 		bool ok = d < k->limit;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (likely(ok && !(g & 1) && k->gen == g))
@@ -335,8 +335,14 @@ void st__fd_reset(void);
 /* Highest fd + 1 the table may hold an entry for. */
 int st__fd_limit(void);
 
-static inline int st__fd_state(uint64_t w) { return w & 3; }
-static inline uint64_t st__fd_conn(uint64_t w) { return w >> 8; }
+static inline int st__fd_state(uint64_t w)
+{
+	return w & 3;
+}
+static inline uint64_t st__fd_conn(uint64_t w)
+{
+	return w >> 8;
+}
 static inline bool st__fd_is_tcp(uint64_t w)
 {
 	unsigned fam = (w >> 2) & 3;

@@ -146,7 +146,7 @@ uint64_t st__fd_seen(int fd, uint32_t flags)
 
 	if (domain < 0)
 		return w;
-	struct st__call c = { .ts = st__now(), .word = w, .fd = fd };
+	struct st__call c = {.ts = st__now(), .word = w, .fd = fd};
 	struct st_rec *r = st__rec(&c, ST_CALL_seen, 0, 0);
 	if (!r)
 		return w;
@@ -156,8 +156,7 @@ uint64_t st__fd_seen(int fd, uint32_t flags)
 	st__addr_peer(&r->u.seen.peer, fd);
 	int on = 0;
 	socklen_t l = sizeof(on);
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) == 0 &&
-	    on)
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) == 0 && on)
 		flags |= ST_SEEN_LISTENING;
 	if (st__fd_is_tcp(w))
 		r->u.seen.tcp_state = st__tcp_state(fd);

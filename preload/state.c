@@ -37,8 +37,8 @@ void st__debug(const char *msg, int err)
 
 	if (!st__cfg.debug)
 		return;
-	const char *parts[] = { "socktrace: ", msg, err ? ": " : "",
-				err ? strerrordesc_np(err) : "", "\n" };
+	const char *parts[] = {"socktrace: ", msg, err ? ": " : "",
+			       err ? strerrordesc_np(err) : "", "\n"};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const char *p = parts[i] ? parts[i] : "?";
 		size_t l = strlen(p);
@@ -64,9 +64,9 @@ static char *env_get(const char *name)
 	if (environ)
 		return getenv(name);
 	if (len < 0) {
-		long fd = st__sys(SYS_openat, AT_FDCWD,
-				  (long)"/proc/self/environ",
-				  O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		long fd =
+		    st__sys(SYS_openat, AT_FDCWD, (long)"/proc/self/environ",
+			    O_RDONLY | O_CLOEXEC, 0, 0, 0);
 		len = 0;
 		while (fd >= 0 && len < (long)sizeof(buf) - 1) {
 			long n = st__sys(SYS_read, fd, (long)(buf + len),
@@ -93,9 +93,21 @@ static uint64_t parse_size(const char *s)
 	unsigned long long v = strtoull(s, &end, 10);
 
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
@@ -122,7 +134,8 @@ void st__config_read(void)
 			st__cfg.policy = ST_POLICY_STOP;
 		else if (strcmp(v, "ring"))
 			st__debug("SOCKTRACE_FULL is not ring or stop, "
-				  "using ring", 0);
+				  "using ring",
+				  0);
 	}
 	/* TCP_INFO at each close and accept costs a system call each */
 	st__cfg.tcp_info = !((v = env_get("SOCKTRACE_TCP_INFO")) && *v == '0');

@@ -17,9 +17,8 @@ struct own_addr {
 
 /* Starts a traced accept on FD; *A and *L then point at OWN if the
  * caller passed no address buffer. */
-static inline bool enter_accept(struct st__call *c, int fd,
-				struct sockaddr **a, socklen_t **l,
-				struct own_addr *own)
+static inline bool enter_accept(struct st__call *c, int fd, struct sockaddr **a,
+				socklen_t **l, struct own_addr *own)
 {
 	if (!st__enter_fd(c, fd))
 		return false;
@@ -77,13 +76,13 @@ ST_EXPORT(accept) int accept(int fd, struct sockaddr *addr, socklen_t *len)
 }
 
 /* accept4(2), as accept. */
-ST_EXPORT(accept4) int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+ST_EXPORT(accept4)
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct own_addr own;
 	struct sockaddr *a = addr;
 	socklen_t *l = len;
 
-	ST_WRAP(enter_accept(&c, fd, &a, &l, &own), accept4,
-		(fd, a, l, flags),
+	ST_WRAP(enter_accept(&c, fd, &a, &l, &own), accept4, (fd, a, l, flags),
 		rec_accept(&c, ST_CALL_accept4, ret, e, addr, &own));
 }

@@ -20,7 +20,8 @@ static inline void rec_connect(struct st__call *c, int ret, int e,
 }
 
 /* connect(2), recorded with both ends' addresses. */
-ST_EXPORT(connect) int connect(int fd, const struct sockaddr *addr, socklen_t len)
+ST_EXPORT(connect)
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	ST_WRAP(st__enter_fd(&c, fd), connect, (fd, addr, len),
 		rec_connect(&c, ret, e, addr, len));

@@ -47,7 +47,7 @@ __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	"vfork:\n"
-	"	popq %rdi\n" /* the return address */
+	"	popq %rdi\n"	  /* the return address */
 	"	movl $58, %eax\n" /* SYS_vfork */
 	"	syscall\n"
 	"	pushq %rdi\n"

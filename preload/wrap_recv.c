@@ -10,7 +10,8 @@ ST_EXPORT(read) ssize_t read(int fd, void *buf, size_t n)
 }
 
 /* The fortified read(2) (-D_FORTIFY_SOURCE), recorded as itself. */
-ST_EXPORT(__read_chk) ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+ST_EXPORT(__read_chk)
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	ST_WRAP_DATA(__read_chk, fd, (fd, buf, n, buflen), n, 0);
 }
@@ -18,8 +19,8 @@ ST_EXPORT(__read_chk) ssize_t __read_chk(int fd, void *buf, size_t n, size_t buf
 /* readv(2): the bytes of all its buffers asked for. */
 ST_EXPORT(readv) ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	ST_WRAP_DATA(readv, fd, (fd, iov, cnt),
-		     st__iov_len(iov, cnt, ret, e), 0);
+	ST_WRAP_DATA(readv, fd, (fd, iov, cnt), st__iov_len(iov, cnt, ret, e),
+		     0);
 }
 
 /* recv(2): N bytes asked for, with FLAGS. */
@@ -29,8 +30,8 @@ ST_EXPORT(recv) ssize_t recv(int fd, void *buf, size_t n, int flags)
 }
 
 /* The fortified recv(2), recorded as itself. */
-ST_EXPORT(__recv_chk) ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
-			     int flags)
+ST_EXPORT(__recv_chk)
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
 	ST_WRAP_DATA(__recv_chk, fd, (fd, buf, n, buflen, flags), n, flags);
 }
@@ -41,8 +42,8 @@ ST_EXPORT(__recv_chk) ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buf
  * the kernel wrote at most the buffer's size, which it no longer tells,
  * so only complete inet addresses count.
  */
-static inline void rec_from(struct st__call *c, enum st_call call,
-			    ssize_t ret, int e, size_t n, int flags,
+static inline void rec_from(struct st__call *c, enum st_call call, ssize_t ret,
+			    int e, size_t n, int flags,
 			    const struct sockaddr *a, const socklen_t *l)
 {
 	bool ok = ret >= 0 && a && l && *l <= sizeof(struct sockaddr_in6);
@@ -51,16 +52,18 @@ static inline void rec_from(struct st__call *c, enum st_call call,
 }
 
 /* recvfrom(2): N bytes asked for, and who sent them. */
-ST_EXPORT(recvfrom) ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
-			   struct sockaddr *a, socklen_t *l)
+ST_EXPORT(recvfrom)
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
+		 socklen_t *l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), recvfrom, (fd, buf, n, flags, a, l),
 		rec_from(&c, ST_CALL_recvfrom, ret, e, n, flags, a, l));
 }
 
 /* The fortified recvfrom(2), recorded as itself. */
-ST_EXPORT(__recvfrom_chk) ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
-				 int flags, struct sockaddr *a, socklen_t *l)
+ST_EXPORT(__recvfrom_chk)
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *a, socklen_t *l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), __recvfrom_chk,
 		(fd, buf, n, buflen, flags, a, l),
@@ -73,7 +76,7 @@ static inline void rec_recvmsg(struct st__call *c, ssize_t ret, int e,
 {
 	bool ok = ret >= 0;
 	uint64_t asked =
-		ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
+	    ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
 	bool named = ok && m->msg_namelen <= sizeof(struct sockaddr_in6);
 
 	st__data(c, ST_CALL_recvmsg, ret, e, asked, flags,

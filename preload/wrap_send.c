@@ -14,8 +14,8 @@ ST_EXPORT(write) ssize_t write(int fd, const void *buf, size_t n)
 /* writev(2): the bytes of all its buffers offered. */
 ST_EXPORT(writev) ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	ST_WRAP_DATA(writev, fd, (fd, iov, cnt),
-		     st__iov_len(iov, cnt, ret, e), 0);
+	ST_WRAP_DATA(writev, fd, (fd, iov, cnt), st__iov_len(iov, cnt, ret, e),
+		     0);
 }
 
 /* send(2): N bytes offered, with FLAGS. */
@@ -26,8 +26,9 @@ ST_EXPORT(send) ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 /* sendto(2): N bytes offered, and where to (the kernel copied the
  * address in if the call got that far). */
-ST_EXPORT(sendto) ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *a, socklen_t l)
+ST_EXPORT(sendto)
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+	       const struct sockaddr *a, socklen_t l)
 {
 	ST_WRAP(st__enter_fd(&c, fd), sendto, (fd, buf, n, flags, a, l),
 		st__data(&c, ST_CALL_sendto, ret, e, n, flags, a,

@@ -6,8 +6,8 @@
 /* Records socket or socketpair.  Each new fd, FD and socketpair's FD2
  * (-1 if none), first gets its table entry and a connection id. */
 static inline void rec_socket(struct st__call *c, enum st_call call, int ret,
-			      int e, int domain, int type, int protocol,
-			      int fd, int fd2)
+			      int e, int domain, int type, int protocol, int fd,
+			      int fd2)
 {
 	uint64_t w2 = 0;
 
@@ -40,7 +40,8 @@ ST_EXPORT(socket) int socket(int domain, int type, int protocol)
 }
 
 /* socketpair(2): a connection id for each of the two new fds. */
-ST_EXPORT(socketpair) int socketpair(int domain, int type, int protocol, int sv[2])
+ST_EXPORT(socketpair)
+int socketpair(int domain, int type, int protocol, int sv[2])
 {
 	ST_WRAP(st__enter(&c), socketpair, (domain, type, protocol, sv),
 		rec_socket(&c, ST_CALL_socketpair, ret, e, domain, type,

@@ -4,8 +4,7 @@
 #include "wrap.h"
 
 static inline void rec_sockopt(struct st__call *c, int ret, int e, int level,
-			       int name, const void *val,
-			       const socklen_t *len)
+			       int name, const void *val, const socklen_t *len)
 {
 	struct st_rec *r = st__rec(c, ST_CALL_getsockopt, ret, e);
 
@@ -21,11 +20,10 @@ static inline void rec_sockopt(struct st__call *c, int ret, int e, int level,
 
 /* getsockopt(2): only SO_ERROR, which says something about the
  * connection's life, is recorded (with its value). */
-ST_EXPORT(getsockopt) int getsockopt(int fd, int level, int name, void *val,
-			 socklen_t *len)
+ST_EXPORT(getsockopt)
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	ST_WRAP(level == SOL_SOCKET && name == SO_ERROR &&
-			st__enter_fd(&c, fd),
+	ST_WRAP(level == SOL_SOCKET && name == SO_ERROR && st__enter_fd(&c, fd),
 		getsockopt, (fd, level, name, val, len),
 		rec_sockopt(&c, ret, e, level, name, val, len));
 }

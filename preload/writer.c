@@ -37,7 +37,7 @@ static struct {
 	uint32_t policy;
 	uint64_t populated; /* slots faulted in: the hot path's bound */
 	size_t reserved;    /* bytes of address space, header included */
-	int err;            /* why the file could not be made (errno) */
+	int err;	    /* why the file could not be made (errno) */
 	uint64_t inherited; /* attached: the lease a fork child starts with */
 	char path[PATH_MAX];
 } w;
@@ -87,9 +87,10 @@ static void prefill(long fd, off_t off, off_t len)
 	while (len > 0) {
 		int n = 0;
 		for (off_t left = len; n < 16 && left > 0; n++) {
-			off_t k = left < (off_t)sizeof(zeros) ? left
-							      : (off_t)sizeof(zeros);
-			v[n] = (struct iovec){ zeros, (size_t)k };
+			off_t k = left < (off_t)sizeof(zeros)
+				      ? left
+				      : (off_t)sizeof(zeros);
+			v[n] = (struct iovec){zeros, (size_t)k};
 			left -= k;
 		}
 		long r = st__sys(SYS_pwritev, fd, (long)v, n, off, 0, 0);
@@ -139,8 +140,8 @@ static bool map_slots(long fd, uint64_t from, uint64_t n)
 static void populate(uint64_t mapped)
 {
 	uint64_t from = w.populated;
-	uint64_t n = mapped - from < ST_CHUNK_SLOTS ? mapped - from
-						    : ST_CHUNK_SLOTS;
+	uint64_t n =
+	    mapped - from < ST_CHUNK_SLOTS ? mapped - from : ST_CHUNK_SLOTS;
 	char *p = (char *)&w.slots[from];
 	size_t len = n * ST_SLOT_SIZE;
 
@@ -330,10 +331,9 @@ static __attribute__((noinline)) struct st_header *header_slow(void)
 		if (s == W_FAILED || tls_busy)
 			return NULL;
 		uint64_t mask = signals_off();
-		if (s == W_NONE &&
-		    __atomic_compare_exchange_n(&w.state, &s, W_BUSY, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
+		if (s == W_NONE && __atomic_compare_exchange_n(
+				       &w.state, &s, W_BUSY, false,
+				       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			int e = errno;
 			tls_busy = 1;
 			errno = 0;
@@ -387,11 +387,10 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		tls_busy = 1;
 		if (i >= m) {
 			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS || all
-					     ? w.capacity - m
-					     : ST_CHUNK_SLOTS;
-			long fd = sys_open(w.path, O_RDWR | O_NOFOLLOW |
-							   O_CLOEXEC,
-					   0);
+					 ? w.capacity - m
+					 : ST_CHUNK_SLOTS;
+			long fd = sys_open(w.path,
+					   O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 			ok = fd >= 0 && map_slots(fd, m, n);
 			if (fd >= 0)
 				sys_close(fd);
@@ -431,10 +430,9 @@ static bool claim(struct st_rec *r, uint64_t n)
 	do {
 		if (old == 0 || (old & ST_SEQ_BUSY) || old > n)
 			return false;
-	} while (!__atomic_compare_exchange_n(&r->seq, &old,
-					      (n + 1) | ST_SEQ_BUSY, true,
-					      __ATOMIC_ACQUIRE,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+	    &r->seq, &old, (n + 1) | ST_SEQ_BUSY, true, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED));
 	/* the busy mark before any field: a reader that copies the slot
 	 * meanwhile sees seq change (seqlock) */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -453,8 +451,7 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 		/* the viewer stopped (or its lease ran out): pass through */
 		int on = ST_ON;
 		__atomic_compare_exchange_n(&st__state, &on, ST_OFF, false,
-					    __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	uint64_t n = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED);
@@ -494,8 +491,8 @@ void st__writer_after_fork(void)
 {
 	/* the parent's file stays the parent's: the child makes its own */
 	if (w.hdr) {
-		w.inherited = __atomic_load_n(&w.hdr->attach_until,
-					      __ATOMIC_ACQUIRE);
+		w.inherited =
+		    __atomic_load_n(&w.hdr->attach_until, __ATOMIC_ACQUIRE);
 		munmap(w.hdr, w.reserved);
 	}
 	w.hdr = NULL;
