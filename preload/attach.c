@@ -23,16 +23,10 @@
  */
 
 /* Every libc function we wrap, by the name objects import it under. */
-static const char *const wrapped[] = {
-#define ST__NAME(ret, name, params, args) #name,
-	ST_REAL_TABLE(ST__NAME)
+#define ST__NAME(name) #name,
+static const char *const wrapped[] = {ST_EXPORT_TABLE(ST__NAME)};
 #undef ST__NAME
-	"fcntl", "fcntl64", "sendfile64", "_Exit",
-#ifdef __x86_64__
-	"vfork",
-#endif
-};
-#define NWRAPPED (sizeof(wrapped) / sizeof(wrapped[0]))
+#define NWRAPPED ((size_t)ST__NEXPORT)
 
 /* One GOT entry we changed. */
 struct patch {
@@ -58,8 +52,8 @@ static bool in_relro(const struct dl_phdr_info *info, uintptr_t slot)
 		if (ph->p_type != PT_GNU_RELRO)
 			continue;
 		uintptr_t s = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
-		uintptr_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) &
-			      ~(page - 1);
+		uintptr_t e =
+		    (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
 		return slot >= s && slot < e;
 	}
 	return false;
@@ -131,8 +125,12 @@ static uintptr_t dyn_ptr(const struct dl_phdr_info *info, uintptr_t v)
 	return v < info->dlpi_addr ? v + info->dlpi_addr : v;
 }
 
+/* Redirects the GOT entries of the wrapped names among SIZE bytes of
+ * relocations R.  (clang-format would read ElfW(Rela) *r as a product.) */
+/* clang-format off */
 static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *r,
 			 size_t size, const ElfW(Sym) *syms, const char *strs)
+/* clang-format on */
 {
 	for (size_t i = 0; i < size / sizeof(*r); i++) {
 		unsigned type = ELF64_R_TYPE(r[i].r_info);
@@ -143,8 +141,8 @@ static void patch_relocs(const struct dl_phdr_info *info, const ElfW(Rela) *r,
 			continue; /* the object's own definition */
 		int k = wrapped_index(strs + s->st_name);
 		if (k >= 0 && mine[k])
-			redirect(info, (uint64_t *)(info->dlpi_addr +
-						    r[i].r_offset),
+			redirect(info,
+				 (uint64_t *)(info->dlpi_addr + r[i].r_offset),
 				 k);
 	}
 }
@@ -177,12 +175,24 @@ static int patch_object(struct dl_phdr_info *info, size_t size, void *arg)
 					     info->dlpi_phdr[i].p_vaddr);
 	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
 		switch (dyn->d_tag) {
-		case DT_JMPREL: jmprel = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_PLTRELSZ: pltsz = dyn->d_un.d_val; break;
-		case DT_RELA: rela = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_RELASZ: relasz = dyn->d_un.d_val; break;
-		case DT_SYMTAB: symtab = dyn_ptr(info, dyn->d_un.d_ptr); break;
-		case DT_STRTAB: strtab = dyn_ptr(info, dyn->d_un.d_ptr); break;
+		case DT_JMPREL:
+			jmprel = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			pltsz = dyn->d_un.d_val;
+			break;
+		case DT_RELA:
+			rela = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			relasz = dyn->d_un.d_val;
+			break;
+		case DT_SYMTAB:
+			symtab = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			strtab = dyn_ptr(info, dyn->d_un.d_ptr);
+			break;
 		}
 	}
 	if (!symtab || !strtab)
@@ -234,14 +244,11 @@ static void enumerate(void)
 			if (*e || e == d->d_name || fd == dfd)
 				continue;
 			if (st__fd_state(st__fd_get((int)fd)) == ST_FD_UNKNOWN)
-				st__fd_classify_as((int)fd, ST_SEEN_ATTACH);
+				st__fd_seen((int)fd, ST_SEEN_ATTACH);
 		}
 	}
 	st__sys(SYS_close, dfd, 0, 0, 0, 0, 0);
 }
-
-ST_EXPORT int socktrace_attach_init(const char *dir, uint64_t lease_ns);
-ST_EXPORT int socktrace_detach(void);
 
 /*
  * Called by socktrace attach (through ptrace, in a thread it stopped in

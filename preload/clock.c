@@ -23,11 +23,11 @@
  * error over REFRESH_NS; the rate is measured over at least RATE_NS,
  * which keeps NTP's slewing in.  Typically a few ns; see README.
  */
-#define REFRESH_NS 1000000ull   /* a new anchor every millisecond */
-#define RATE_NS 100000000ull    /* the rate measured over 100 ms or more */
-#define FIRST_RATE_NS 1000000ull /* ... or 1 ms for a thread's first one */
-#define TIGHT 300               /* ticks the anchor's reads may span */
-#define LOOSE_MAX 8 /* loose anchors in a row: this thread stops trying */
+#define REFRESH_NS    1000000ull   /* a new anchor every millisecond */
+#define RATE_NS	      100000000ull /* the rate measured over 100 ms or more */
+#define FIRST_RATE_NS 1000000ull   /* ... or 1 ms for a thread's first one */
+#define TIGHT	      300	   /* ticks the anchor's reads may span */
+#define LOOSE_MAX     8 /* loose anchors in a row: this thread stops trying */
 
 bool st__tsc_ok;
 ST_TLS struct st__tsc st__tsc;
@@ -49,8 +49,8 @@ void st__clock_init(void)
 			  O_RDONLY | O_CLOEXEC, 0, 0, 0);
 
 	if (fd >= 0) {
-		long n = st__sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0,
-				 0, 0);
+		long n =
+		    st__sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
 		buf[n > 0 ? n : 0] = 0;
 		st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
 	}
@@ -84,9 +84,9 @@ uint64_t st__now_slow(void)
 		k->base_ns = 0;
 	} else if (k->base_ns &&
 		   ns - k->base_ns >= (k->mult ? RATE_NS : FIRST_RATE_NS)) {
-		k->mult = (uint64_t)(((unsigned __int128)(ns - k->base_ns)
-				      << 32) /
-				     (tsc - k->base_tsc));
+		k->mult =
+		    (uint64_t)(((unsigned __int128)(ns - k->base_ns) << 32) /
+			       (tsc - k->base_tsc));
 		k->base_ns = 0;
 	}
 	if (!k->base_ns) {
@@ -96,9 +96,11 @@ uint64_t st__now_slow(void)
 	k->ns = ns;
 	k->tsc = tsc;
 	/* ticks until the next anchor; none while there is no rate yet */
-	k->limit = k->mult ? (uint64_t)(((unsigned __int128)REFRESH_NS << 32) /
-					k->mult)
-			   : 0;
+	uint64_t limit = 0;
+	if (k->mult)
+		limit =
+		    (uint64_t)(((unsigned __int128)REFRESH_NS << 32) / k->mult);
+	k->limit = limit;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	k->gen++;
 	return ns;

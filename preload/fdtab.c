@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 
 #include "internal.h"
 
@@ -16,47 +15,56 @@
  * allocator may be usable.
  */
 #define CHUNK_BITS ST_FD_CHUNK_BITS
-#define CHUNK_LEN (1 << CHUNK_BITS)
-#define TOP_LEN (ST_FD_MAX >> CHUNK_BITS)
+#define CHUNK_LEN  (1 << CHUNK_BITS)
+#define TOP_LEN	   (ST_FD_MAX >> CHUNK_BITS)
 
 uint64_t *st__fdtop[TOP_LEN];
-#define top st__fdtop
-static int limit; /* highest chunk index allocated + 1, times CHUNK_LEN */
-static uint32_t conn_count;
+/* Fds below this may have an entry: the end of the highest chunk mapped. */
+static int limit;
+static uint32_t conn_count; /* connection ids given out so far */
+
+/*
+ * Maps the chunk for FD into *SLOT and returns it.  Two threads may race
+ * here: one chunk wins, the other is unmapped.  NULL if mmap fails (the
+ * fd then stays unknown).
+ */
+static uint64_t *chunk_new(uint64_t **slot, int fd)
+{
+	int e = errno;
+	void *m =
+	    mmap(NULL, CHUNK_LEN * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	errno = e;
+	if (m == MAP_FAILED)
+		return NULL;
+	uint64_t *expect = NULL;
+	if (!__atomic_compare_exchange_n(slot, &expect, m, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(m, CHUNK_LEN * sizeof(uint64_t));
+		return expect;
+	}
+	int end = ((fd >> CHUNK_BITS) + 1) * CHUNK_LEN;
+	int cur = __atomic_load_n(&limit, __ATOMIC_RELAXED);
+	while (cur < end &&
+	       !__atomic_compare_exchange_n(&limit, &cur, end, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return m;
+}
 
 void st__fd_set(int fd, uint64_t word)
 {
 	if ((unsigned)fd >= ST_FD_MAX || st__vforked)
 		return;
-	uint64_t **slot = &top[fd >> CHUNK_BITS];
+	uint64_t **slot = &st__fdtop[fd >> CHUNK_BITS];
 	uint64_t *c = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (!c) {
 		if (word == ST_FD_UNKNOWN)
 			return; /* an absent chunk already says unknown */
-		int e = errno;
-		void *m = mmap(NULL, CHUNK_LEN * sizeof(uint64_t),
-			       PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		errno = e;
-		if (m == MAP_FAILED)
+		c = chunk_new(slot, fd);
+		if (!c)
 			return;
-		uint64_t *expect = NULL;
-		if (__atomic_compare_exchange_n(slot, &expect, m, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
-			c = m;
-			int end = ((fd >> CHUNK_BITS) + 1) * CHUNK_LEN;
-			int cur = __atomic_load_n(&limit, __ATOMIC_RELAXED);
-			while (cur < end &&
-			       !__atomic_compare_exchange_n(&limit, &cur, end,
-							    true,
-							    __ATOMIC_RELAXED,
-							    __ATOMIC_RELAXED))
-				;
-		} else {
-			munmap(m, CHUNK_LEN * sizeof(uint64_t));
-			c = expect;
-		}
 	}
 	__atomic_store_n(&c[fd & (CHUNK_LEN - 1)], word, __ATOMIC_RELAXED);
 }
@@ -74,7 +82,7 @@ uint64_t st__conn_new(void)
 
 uint64_t st__fd_word(uint64_t conn, int domain, int type)
 {
-	uint64_t fam = domain == AF_INET	? ST_FAM_INET
+	uint64_t fam = domain == AF_INET    ? ST_FAM_INET
 		       : domain == AF_INET6 ? ST_FAM_INET6
 		       : domain == AF_UNIX  ? ST_FAM_UNIX
 					    : ST_FAM_OTHER;
@@ -92,30 +100,30 @@ uint64_t st__fd_new_socket(int fd, int domain, int type)
 	return conn;
 }
 
-/*
- * An fd we did not see being made: inherited across exec, made before we
- * were loaded, or by code we cannot interpose.  One fstat() tells; a
- * socket gets a connection id and a "seen" record with what it is now.
- */
+/* Every entry back to unknown; the chunks stay mapped. */
 void st__fd_reset(void)
 {
 	for (int i = 0; i < TOP_LEN; i++) {
-		uint64_t *c = __atomic_load_n(&top[i], __ATOMIC_ACQUIRE);
+		uint64_t *c = __atomic_load_n(&st__fdtop[i], __ATOMIC_ACQUIRE);
 		for (int k = 0; c && k < CHUNK_LEN; k++)
 			__atomic_store_n(&c[k], ST_FD_UNKNOWN,
 					 __ATOMIC_RELAXED);
 	}
 }
 
-uint64_t st__fd_classify(int fd)
-{
-	return st__fd_classify_as(fd, 0);
-}
-
-uint64_t st__fd_classify_as(int fd, uint32_t flags)
+/*
+ * An fd we did not see being made: inherited across exec, made before we
+ * were loaded, or by code we cannot interpose.  One fstat() tells; a
+ * socket gets a connection id, and its domain and type are given back
+ * for the caller's record (record.c).
+ */
+uint64_t st__fd_classify(int fd, int *domain, int *type)
 {
 	struct stat st;
+	socklen_t l = sizeof(int);
 
+	*domain = -1; /* not a socket */
+	*type = 0;
 	if ((unsigned)fd >= ST_FD_MAX ||
 	    st__sys(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0)
 		return ST_FD_UNKNOWN; /* not open: nothing to remember */
@@ -123,32 +131,10 @@ uint64_t st__fd_classify_as(int fd, uint32_t flags)
 		st__fd_set(fd, ST_FD_NOTSOCK);
 		return ST_FD_NOTSOCK;
 	}
-	int domain = 0, type = 0;
-	socklen_t l = sizeof(int);
-	REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l);
+	*domain = 0;
+	REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, domain, &l);
 	l = sizeof(int);
-	REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &l);
-	uint64_t conn = st__fd_new_socket(fd, domain, type);
-	uint64_t w = st__fd_get(fd);
-
-	struct st__call c = { .ts = st__now(), .word = w, .fd = fd };
-	struct st_rec *r = st__rec(&c, ST_CALL_seen, 0, 0);
-	if (r) {
-		r->u.seen.domain = domain;
-		r->u.seen.socktype = type;
-		st__addr_local(&r->u.seen.local, fd);
-		st__addr_peer(&r->u.seen.peer, fd);
-		int on = 0;
-		l = sizeof(on);
-		if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) ==
-			    0 &&
-		    on)
-			flags |= ST_SEEN_LISTENING;
-		if (st__fd_is_tcp(w))
-			r->u.seen.tcp_state = st__tcp_state(fd);
-		r->u.seen.flags = flags;
-		st__publish(&c, r);
-	}
-	(void)conn;
-	return w;
+	REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, type, &l);
+	st__fd_new_socket(fd, *domain, *type);
+	return st__fd_get(fd);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers that fill record fields: addresses, TCP state, data calls. */
+/* Record helpers: addresses, TCP state, data calls, fds seen late. */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -137,4 +137,30 @@ void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
 	if (sa && ret >= 0)
 		st__addr_set(&r->u.data.addr, sa, salen);
 	st__publish(c, r);
+}
+
+uint64_t st__fd_seen(int fd, uint32_t flags)
+{
+	int domain, type;
+	uint64_t w = st__fd_classify(fd, &domain, &type);
+
+	if (domain < 0)
+		return w;
+	struct st__call c = {.ts = st__now(), .word = w, .fd = fd};
+	struct st_rec *r = st__rec(&c, ST_CALL_seen, 0, 0);
+	if (!r)
+		return w;
+	r->u.seen.domain = domain;
+	r->u.seen.socktype = type;
+	st__addr_local(&r->u.seen.local, fd);
+	st__addr_peer(&r->u.seen.peer, fd);
+	int on = 0;
+	socklen_t l = sizeof(on);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &l) == 0 && on)
+		flags |= ST_SEEN_LISTENING;
+	if (st__fd_is_tcp(w))
+		r->u.seen.tcp_state = st__tcp_state(fd);
+	r->u.seen.flags = flags;
+	st__publish(&c, r);
+	return w;
 }

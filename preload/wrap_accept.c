@@ -1,66 +1,88 @@
 /* SPDX-License-Identifier: MIT */
 /* Wrappers for accept and accept4: the new connection and the queue. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "wrap.h"
 
 /*
- * CALL is accept or accept4.  The peer address is recorded even when the
- * caller passed no buffer: we then pass our own, which the caller cannot
- * observe.  When the caller passed one we do not read it (its real size
- * is unknown to us) but ask getpeername().  A Unix peer has no address
- * that tells one client from another, so its pid is recorded instead.
+ * The peer address is recorded even when the caller passed no buffer: we
+ * then pass our own, which the caller cannot observe.  When the caller
+ * passed one we do not read it (its real size is unknown to us) but ask
+ * getpeername().  A Unix peer has no address that tells one client from
+ * another, so its pid is recorded instead.
  */
-static int do_accept(enum st_call call, int fd, struct sockaddr *addr,
-		     socklen_t *len, int flags)
-{
-	struct st__call c;
+struct own_addr {
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int ret;
+	socklen_t len;
+};
 
-	if (!st__enter_fd(&c, fd))
-		return call == ST_CALL_accept ? REAL(accept)(fd, addr, len)
-					      : REAL(accept4)(fd, addr, len,
-							      flags);
-	struct sockaddr *a = addr ? addr : (struct sockaddr *)&ss;
-	socklen_t *l = addr ? len : &sl;
-	ret = call == ST_CALL_accept ? REAL(accept)(fd, a, l)
-				     : REAL(accept4)(fd, a, l, flags);
-	int e = errno;
+/* Starts a traced accept on FD; *A and *L then point at OWN if the
+ * caller passed no address buffer. */
+static inline bool enter_accept(struct st__call *c, int fd, struct sockaddr **a,
+				socklen_t **l, struct own_addr *own)
+{
+	if (!st__enter_fd(c, fd))
+		return false;
+	if (!*a) {
+		own->len = sizeof(own->ss);
+		*a = (struct sockaddr *)&own->ss;
+		*l = &own->len;
+	}
+	return true;
+}
+
+/* Records accept or accept4 into the caller's buffer THEIRS (or, if
+ * NULL, into OWN); the new socket RET gets its entry first. */
+static inline void rec_accept(struct st__call *c, enum st_call call, int ret,
+			      int e, const struct sockaddr *theirs,
+			      const struct own_addr *own)
+{
 	uint64_t nw = 0;
+
 	if (ret >= 0) {
 		/* the new socket inherits family and type from the listener */
-		nw = (c.word & 0xff) | st__conn_new() << 8;
+		nw = (c->word & 0xff) | st__conn_new() << 8;
 		st__fd_set(ret, nw);
 	}
-	struct st_rec *r = st__rec(&c, call, ret, e);
-	if (r) {
-		struct st_p_accept *p = &r->u.accept;
-		if (ret >= 0) {
-			if (addr)
-				st__addr_peer(&p->peer, ret);
-			else
-				st__addr_set(&p->peer, a, sl);
-			st__addr_local(&p->local, ret);
-			/* the number part: the id's pid is this file's */
-			p->conn2 = (uint32_t)st__fd_conn(nw);
-			if (st__fd_is_unix_stream(nw))
-				p->peer_pid = st__peer_pid(ret);
-		}
-		if (st__fd_is_tcp(c.word) && st__cfg.tcp_info)
-			st__tcp_queue(fd, &p->queue_len, &p->queue_max);
-		st__publish(&c, r);
+	struct st_rec *r = st__rec(c, call, ret, e);
+	if (!r)
+		return;
+	struct st_p_accept *p = &r->u.accept;
+	if (ret >= 0) {
+		if (theirs)
+			st__addr_peer(&p->peer, ret);
+		else
+			st__addr_set(&p->peer, (const void *)&own->ss,
+				     own->len);
+		st__addr_local(&p->local, ret);
+		/* the number part: the id's pid is this file's */
+		p->conn2 = (uint32_t)st__fd_conn(nw);
+		if (st__fd_is_unix_stream(nw))
+			p->peer_pid = st__peer_pid(ret);
 	}
-	errno = e;
-	return ret;
+	if (st__fd_is_tcp(c->word) && st__cfg.tcp_info)
+		st__tcp_queue(c->fd, &p->queue_len, &p->queue_max);
+	st__publish(c, r);
 }
 
-ST_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+/* accept(2): the new socket gets a connection id of its own. */
+ST_EXPORT(accept) int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return do_accept(ST_CALL_accept, fd, addr, len, 0);
+	struct own_addr own;
+	struct sockaddr *a = addr;
+	socklen_t *l = len;
+
+	ST_WRAP(enter_accept(&c, fd, &a, &l, &own), accept, (fd, a, l),
+		rec_accept(&c, ST_CALL_accept, ret, e, addr, &own));
 }
 
-ST_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+/* accept4(2), as accept. */
+ST_EXPORT(accept4)
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	return do_accept(ST_CALL_accept4, fd, addr, len, flags);
+	struct own_addr own;
+	struct sockaddr *a = addr;
+	socklen_t *l = len;
+
+	ST_WRAP(enter_accept(&c, fd, &a, &l, &own), accept4, (fd, a, l, flags),
+		rec_accept(&c, ST_CALL_accept4, ret, e, addr, &own));
 }

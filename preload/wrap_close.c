@@ -3,39 +3,50 @@
 #define _GNU_SOURCE
 #include <linux/close_range.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
- * The fd's table entry is cleared before the real call: once the number
- * is free another thread may get it from socket() and set a new entry.
- * For TCP the state just before closing tells an active close
- * (ESTABLISHED) from a passive one (CLOSE_WAIT).
+ * Starts a traced close of FD, a socket we know, and reads its TCP state
+ * into *STATE: for TCP the state just before closing tells an active
+ * close (ESTABLISHED) from a passive one (CLOSE_WAIT).  Traced or not,
+ * the fd's entry is cleared before the real call: once the number is
+ * free another thread may get it from socket() and set a new entry.
  */
-ST_EXPORT int close(int fd)
+static inline bool enter_close(struct st__call *c, int fd, uint32_t *state)
 {
-	struct st__call c;
-
-	if (!st__enter_known(&c, fd)) {
+	if (!st__enter_known(c, fd)) {
 		if (st__fd_get(fd) != ST_FD_UNKNOWN)
 			st__fd_set(fd, ST_FD_UNKNOWN);
-		return REAL(close)(fd);
+		return false;
 	}
-	uint32_t state = st__fd_is_tcp(c.word) ? st__tcp_state(fd) : 0;
+	*state = st__fd_is_tcp(c->word) ? st__tcp_state(fd) : 0;
 	st__fd_set(fd, ST_FD_UNKNOWN);
-	int ret = REAL(close)(fd);
-	int e = errno;
-	struct st_rec *r = st__rec(&c, ST_CALL_close, ret, e);
-	if (r) {
-		r->u.close.tcp_state = state;
-		st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+	return true;
 }
 
-ST_EXPORT int fclose(FILE *fp)
+static inline void rec_close(struct st__call *c, enum st_call call, int ret,
+			     int e, uint32_t state)
 {
-	struct st__call c;
+	struct st_rec *r = st__rec(c, call, ret, e);
+
+	if (!r)
+		return;
+	r->u.close.tcp_state = state;
+	st__publish(c, r);
+}
+
+/* close(2), recorded with the TCP state it closed in. */
+ST_EXPORT(close) int close(int fd)
+{
+	uint32_t state;
+
+	ST_WRAP(enter_close(&c, fd, &state), close, (fd),
+		rec_close(&c, ST_CALL_close, ret, e, state));
+}
+
+/* The fd of FP, or -1 when not tracing; errno kept. */
+static inline int fd_of(FILE *fp)
+{
 	int fd = -1;
 
 	if (fp && st__on()) {
@@ -43,22 +54,17 @@ ST_EXPORT int fclose(FILE *fp)
 		fd = fileno(fp);
 		errno = e;
 	}
-	if (fd < 0 || !st__enter_known(&c, fd)) {
-		if (fd >= 0 && st__fd_get(fd) != ST_FD_UNKNOWN)
-			st__fd_set(fd, ST_FD_UNKNOWN);
-		return REAL(fclose)(fp);
-	}
-	uint32_t state = st__fd_is_tcp(c.word) ? st__tcp_state(fd) : 0;
-	st__fd_set(fd, ST_FD_UNKNOWN);
-	int ret = REAL(fclose)(fp);
-	int e = errno;
-	struct st_rec *r = st__rec(&c, ST_CALL_fclose, ret, e);
-	if (r) {
-		r->u.close.tcp_state = state;
-		st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+	return fd;
+}
+
+/* fclose(3) on a socket's stream, recorded as close is. */
+ST_EXPORT(fclose) int fclose(FILE *fp)
+{
+	int fd = fd_of(fp);
+	uint32_t state;
+
+	ST_WRAP(fd >= 0 && enter_close(&c, fd, &state), fclose, (fp),
+		rec_close(&c, ST_CALL_fclose, ret, e, state));
 }
 
 /*
@@ -66,81 +72,101 @@ ST_EXPORT int fclose(FILE *fp)
  * connection, so every timeline shows its end.  States are read before
  * the call; records are written after it, when the result is known.
  */
-static int close_span(enum st_call call, unsigned first, unsigned last,
-		      int flags, bool is_closefrom, int lowfd)
-{
-	int lim = st__fd_limit();
-	int ret, e;
-
-	if (!st__on() || (flags & CLOSE_RANGE_CLOEXEC) || first >= (unsigned)lim) {
-		if (is_closefrom) {
-			REAL(closefrom)(lowfd);
-			return 0;
-		}
-		return REAL(close_range)(first, last, flags);
-	}
-	unsigned end = last >= (unsigned)lim ? (unsigned)lim - 1 : last;
-	uint64_t ts = st__now();
-	/* a short list of the sockets in range, found before closing */
-	enum { MAXS = 256 };
+enum { SPAN_MAX = 256 }; /* sockets recorded per call */
+struct span {
+	unsigned first, last;
+	int flags;
+	int n, more; /* sockets listed, and those that did not fit */
 	struct {
 		int fd;
 		uint64_t word;
 		uint32_t state;
-	} socks[MAXS];
-	int n = 0, more = 0;
+	} socks[SPAN_MAX];
+};
+
+/*
+ * Starts a traced close of fds FIRST to LAST: lists the sockets among
+ * them with their TCP state and clears every entry.  False (pass the
+ * call through) when not tracing, for CLOSE_RANGE_CLOEXEC (nothing is
+ * closed) and when the table has no entry in range.
+ */
+static bool enter_span(struct st__call *c, struct span *s, unsigned first,
+		       unsigned last, int flags)
+{
+	int lim = st__fd_limit();
+
+	if (!st__on() || (flags & CLOSE_RANGE_CLOEXEC) ||
+	    first >= (unsigned)lim)
+		return false;
+	unsigned end = last >= (unsigned)lim ? (unsigned)lim - 1 : last;
+	c->ts = st__now();
+	s->first = first;
+	s->last = last;
+	s->flags = flags;
+	s->n = s->more = 0;
 	for (unsigned fd = first; fd <= end; fd++) {
 		uint64_t w = st__fd_get((int)fd);
-		if (st__fd_state(w) == ST_FD_SOCK) {
-			if (n < MAXS) {
-				socks[n].fd = (int)fd;
-				socks[n].word = w;
-				socks[n].state = st__fd_is_tcp(w)
-							 ? st__tcp_state((int)fd)
-							 : 0;
-				n++;
-			} else {
-				more++;
-			}
+		if (st__fd_state(w) == ST_FD_SOCK && s->n < SPAN_MAX) {
+			s->socks[s->n].fd = (int)fd;
+			s->socks[s->n].word = w;
+			s->socks[s->n].state =
+			    st__fd_is_tcp(w) ? st__tcp_state((int)fd) : 0;
+			s->n++;
+		} else if (st__fd_state(w) == ST_FD_SOCK) {
+			s->more++;
 		}
 		if (w != ST_FD_UNKNOWN)
 			st__fd_set((int)fd, ST_FD_UNKNOWN);
 	}
-	if (is_closefrom) {
-		REAL(closefrom)(lowfd);
-		ret = 0;
-		e = errno;
-	} else {
-		ret = REAL(close_range)(first, last, flags);
-		e = errno;
-	}
-	for (int i = 0; i < n; i++) {
-		struct st__call c = { .ts = ts, .word = socks[i].word,
-				      .fd = socks[i].fd };
-		struct st_rec *r = st__rec(&c, call, ret, e);
+	return true;
+}
+
+/* Records each socket of S closed by CALL, which returned RET, errno E. */
+static void rec_span(struct st__call *c, const struct span *s,
+		     enum st_call call, int ret, int e)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct st__call k = {.ts = c->ts,
+				     .word = s->socks[i].word,
+				     .fd = s->socks[i].fd};
+		struct st_rec *r = st__rec(&k, call, ret, e);
 		if (!r)
 			continue;
-		r->u.range.first = first;
-		r->u.range.last = last;
-		r->u.range.flags = flags;
-		r->u.range.tcp_state = socks[i].state;
-		st__publish(&c, r);
+		r->u.range.first = s->first;
+		r->u.range.last = s->last;
+		r->u.range.flags = s->flags;
+		r->u.range.tcp_state = s->socks[i].state;
+		st__publish(&k, r);
 	}
-	if (more)
+	if (s->more)
 		st__debug("close_range: over 256 sockets in range, "
 			  "not all recorded",
 			  0);
+}
+
+/* close_range(2): one record per socket in the range. */
+ST_EXPORT(close_range) int close_range(unsigned first, unsigned last, int flags)
+{
+	struct span s;
+
+	ST_WRAP(enter_span(&c, &s, first, last, flags), close_range,
+		(first, last, flags),
+		rec_span(&c, &s, ST_CALL_close_range, ret, e));
+}
+
+/* closefrom(3), as close_range(LOWFD, ~0U, 0); it returns nothing, so
+ * ST_WRAP's shape is written out. */
+ST_EXPORT(closefrom) void closefrom(int lowfd)
+{
+	struct st__call c;
+	struct span s;
+
+	if (!enter_span(&c, &s, lowfd < 0 ? 0 : (unsigned)lowfd, ~0U, 0)) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
+	REAL(closefrom)(lowfd);
+	int e = errno;
+	rec_span(&c, &s, ST_CALL_closefrom, 0, e);
 	errno = e;
-	return ret;
-}
-
-ST_EXPORT int close_range(unsigned first, unsigned last, int flags)
-{
-	return close_span(ST_CALL_close_range, first, last, flags, false, 0);
-}
-
-ST_EXPORT void closefrom(int lowfd)
-{
-	close_span(ST_CALL_closefrom, lowfd < 0 ? 0 : (unsigned)lowfd, ~0U, 0,
-		   true, lowfd);
 }

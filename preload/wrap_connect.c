@@ -1,26 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* Wrapper for connect: the address connected to and the local end it got. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "wrap.h"
 
-ST_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+static inline void rec_connect(struct st__call *c, int ret, int e,
+			       const struct sockaddr *addr, socklen_t len)
 {
-	struct st__call c;
+	struct st_rec *r = st__rec(c, ST_CALL_connect, ret, e);
 
-	if (!st__enter_fd(&c, fd))
-		return REAL(connect)(fd, addr, len);
-	int ret = REAL(connect)(fd, addr, len);
-	int e = errno;
-	struct st_rec *r = st__rec(&c, ST_CALL_connect, ret, e);
-	if (r) {
-		if (!st__args_unsafe(ret, e))
-			st__addr_set(&r->u.connect.addr, addr, len);
-		/* the local address joins this end to the peer's accept;
-		 * a non-blocking connect has it already while in progress */
-		if (ret == 0 || e == EINPROGRESS)
-			st__addr_local(&r->u.connect.local, fd);
-		st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+	if (!r)
+		return;
+	if (!st__args_unsafe(ret, e))
+		st__addr_set(&r->u.connect.addr, addr, len);
+	/* the local address joins this end to the peer's accept; a
+	 * non-blocking connect has it already while in progress */
+	if (ret == 0 || e == EINPROGRESS)
+		st__addr_local(&r->u.connect.local, c->fd);
+	st__publish(c, r);
+}
+
+/* connect(2), recorded with both ends' addresses. */
+ST_EXPORT(connect)
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	ST_WRAP(st__enter_fd(&c, fd), connect, (fd, addr, len),
+		rec_connect(&c, ret, e, addr, len));
 }

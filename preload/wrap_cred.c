@@ -3,7 +3,7 @@
 #define _GNU_SOURCE
 #include <unistd.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * A server started as root often drops to another user in its workers
@@ -21,25 +21,27 @@ static void before(uid_t euid)
 	errno = e;
 }
 
-ST_EXPORT int setuid(uid_t u)
+/* setuid(2), seteuid(3), setreuid(2), setresuid(2): the trace file is
+ * made before the effective uid changes; nothing is recorded. */
+ST_EXPORT(setuid) int setuid(uid_t u)
 {
 	before(u);
 	return REAL(setuid)(u);
 }
 
-ST_EXPORT int seteuid(uid_t u)
+ST_EXPORT(seteuid) int seteuid(uid_t u)
 {
 	before(u);
 	return REAL(seteuid)(u);
 }
 
-ST_EXPORT int setreuid(uid_t r, uid_t e)
+ST_EXPORT(setreuid) int setreuid(uid_t r, uid_t e)
 {
 	before(e);
 	return REAL(setreuid)(r, e);
 }
 
-ST_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+ST_EXPORT(setresuid) int setresuid(uid_t r, uid_t e, uid_t s)
 {
 	before(e);
 	return REAL(setresuid)(r, e, s);

@@ -4,20 +4,55 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * A copy shares the socket, so the new fd gets the same table word (same
- * connection id).  dup2/dup3 onto an open socket closes that socket's fd:
- * the record names the connection that lost it in replaced_conn.
+ * connection id), and a copy of a non-socket is marked as one.  So every
+ * copy is traced while tracing is on, and recorded when it is of a socket
+ * or replaced one.
  */
-static int finish(struct st__call *c, enum st_call call, int ret, int e,
-		  int cmd, uint64_t replaced)
+
+/* Starts C for copying FD: a socket's word, or "not a socket"; false
+ * (pass the call through) only when not tracing. */
+static inline bool enter(struct st__call *c, int fd)
 {
+	if (!st__on())
+		return false;
+	if (!st__enter_fd(c, fd)) {
+		c->word = ST_FD_NOTSOCK;
+		c->fd = fd;
+		c->ts = st__now();
+	}
+	return true;
+}
+
+/* As enter, for dup2/dup3 onto NFD: *OLD is NFD's word if it is another
+ * socket, whose fd the call will close, else 0. */
+static inline bool enter_onto(struct st__call *c, int fd, int nfd,
+			      uint64_t *old)
+{
+	if (!enter(c, fd))
+		return false;
+	uint64_t w = fd != nfd ? st__fd_get(nfd) : 0;
+	*old = st__fd_state(w) == ST_FD_SOCK ? w : 0;
+	return true;
+}
+
+/*
+ * The copy RET gets the word of the fd copied.  dup2/dup3 onto an open
+ * socket closes that socket's fd: the record names the connection that
+ * lost it, OLD's, in replaced_conn (none if the call failed).
+ */
+static void finish(struct st__call *c, enum st_call call, int ret, int e,
+		   int cmd, uint64_t old)
+{
+	uint64_t replaced = ret < 0 ? 0 : st__fd_conn(old);
+
 	if (ret >= 0)
 		st__fd_set(ret, c->word);
 	if (st__fd_state(c->word) != ST_FD_SOCK && !replaced)
-		return ret;
+		return;
 	struct st_rec *r = st__rec(c, call, ret, e);
 	if (r) {
 		r->u.dup.cmd = cmd;
@@ -25,98 +60,50 @@ static int finish(struct st__call *c, enum st_call call, int ret, int e,
 		r->u.dup.replaced_conn = replaced;
 		st__publish(c, r);
 	}
-	return ret;
 }
 
-/* Table word of FD for copying: a socket's word, or "not a socket". */
-static bool enter(struct st__call *c, int fd)
+/* dup(2): the copy shares the socket's connection. */
+ST_EXPORT(dup) int dup(int fd)
 {
-	if (st__enter_fd(c, fd))
-		return true;
-	c->word = ST_FD_NOTSOCK;
-	c->fd = fd;
-	c->ts = st__now();
-	return false;
+	ST_WRAP(enter(&c, fd), dup, (fd),
+		finish(&c, ST_CALL_dup, ret, e, 0, 0));
 }
 
-ST_EXPORT int dup(int fd)
+/* dup2(2): as dup, and an open socket at NFD loses that fd. */
+ST_EXPORT(dup2) int dup2(int fd, int nfd)
 {
-	struct st__call c;
+	uint64_t old;
 
-	if (!st__on())
-		return REAL(dup)(fd);
-	enter(&c, fd);
-	int ret = REAL(dup)(fd);
-	int e = errno;
-	finish(&c, ST_CALL_dup, ret, e, 0, 0);
-	errno = e;
-	return ret;
+	ST_WRAP(enter_onto(&c, fd, nfd, &old), dup2, (fd, nfd),
+		finish(&c, ST_CALL_dup2, ret, e, 0, old));
 }
 
-static int do_dup3(enum st_call call, int fd, int nfd, int flags)
+/* dup3(2), as dup2. */
+ST_EXPORT(dup3) int dup3(int fd, int nfd, int flags)
 {
-	struct st__call c;
+	uint64_t old;
 
-	if (!st__on())
-		return call == ST_CALL_dup2 ? REAL(dup2)(fd, nfd)
-					    : REAL(dup3)(fd, nfd, flags);
-	enter(&c, fd);
-	uint64_t old = fd != nfd ? st__fd_get(nfd) : 0;
-	uint64_t replaced = st__fd_state(old) == ST_FD_SOCK ? old : 0;
-	int ret = call == ST_CALL_dup2 ? REAL(dup2)(fd, nfd)
-				       : REAL(dup3)(fd, nfd, flags);
-	int e = errno;
-	if (ret < 0)
-		replaced = 0; /* nothing was closed */
-	finish(&c, call, ret, e, flags, st__fd_conn(replaced));
-	errno = e;
-	return ret;
-}
-
-ST_EXPORT int dup2(int fd, int nfd)
-{
-	return do_dup3(ST_CALL_dup2, fd, nfd, 0);
-}
-
-ST_EXPORT int dup3(int fd, int nfd, int flags)
-{
-	return do_dup3(ST_CALL_dup3, fd, nfd, flags);
+	ST_WRAP(enter_onto(&c, fd, nfd, &old), dup3, (fd, nfd, flags),
+		finish(&c, ST_CALL_dup3, ret, e, flags, old));
 }
 
 /*
- * Every command takes an int, a long or a pointer, all passed in one
- * integer register on the ABIs we build for, so one long carries them.
+ * fcntl(2); only F_DUPFD and F_DUPFD_CLOEXEC, which copy FD, are traced,
+ * and recorded as dup is.  Every command takes an int, a long or a
+ * pointer, all passed in one integer register on the ABIs we build for,
+ * so one long carries them.
  */
-static int do_fcntl(int fd, int cmd, long arg)
-{
-	struct st__call c;
-
-	if ((cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || !st__on())
-		return REAL(fcntl)(fd, cmd, arg);
-	enter(&c, fd);
-	int ret = REAL(fcntl)(fd, cmd, arg);
-	int e = errno;
-	finish(&c, ST_CALL_fcntl, ret, e, cmd, 0);
-	errno = e;
-	return ret;
-}
-
-ST_EXPORT int fcntl(int fd, int cmd, ...)
+ST_EXPORT(fcntl) int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
+	ST_WRAP((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && enter(&c, fd),
+		fcntl, (fd, cmd, arg),
+		finish(&c, ST_CALL_fcntl, ret, e, cmd, 0));
 }
 
-ST_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-
-	va_start(ap, cmd);
-	long arg = va_arg(ap, long);
-	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
-}
+/* glibc's name for fcntl with 64-bit locks (the same on 64-bit). */
+ST_ALIAS(fcntl64, fcntl);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * exit() runs our atexit handler; _exit skips it, and forked children
@@ -12,7 +12,7 @@
  * sockets would show as open at death, as if the process had been
  * killed.  A vfork child's _exit is not the parent's.
  */
-ST_EXPORT void _exit(int status)
+ST_EXPORT(_exit) void _exit(int status)
 {
 	if (!st__vforked)
 		st__writer_exit();
@@ -20,7 +20,8 @@ ST_EXPORT void _exit(int status)
 	__builtin_unreachable();
 }
 
-ST_EXPORT void _Exit(int status)
+/* _Exit(2): calls _exit, which is this library's when preloaded. */
+ST_EXPORT(_Exit) void _Exit(int status)
 {
 	_exit(status);
 }

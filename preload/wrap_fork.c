@@ -3,31 +3,27 @@
 #define _GNU_SOURCE
 #include <unistd.h>
 
-#include "internal.h"
+#include "wrap.h"
 
 /*
  * The child's own trace file is made by the pthread_atfork handler (which
  * also runs for forks inside libc, e.g. daemon()); this wrapper only adds
  * the parent's record, so the viewer knows when the child got its copies
- * of the parent's sockets.
+ * of the parent's sockets.  The child (RET 0) records nothing.
  */
-ST_EXPORT pid_t fork(void)
+static inline void rec_fork(struct st__call *c, pid_t ret, int e)
 {
-	struct st__call c;
+	struct st_rec *r = ret != 0 ? st__rec(c, ST_CALL_fork, ret, e) : NULL;
 
-	if (!st__enter(&c))
-		return REAL(fork)();
-	pid_t ret = REAL(fork)();
-	int e = errno;
-	if (ret != 0) {
-		struct st_rec *r = st__rec(&c, ST_CALL_fork, ret, e);
-		if (r)
-			st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+	if (r)
+		st__publish(c, r);
 }
 
+/* fork(2), recorded in the parent with the child's pid. */
+ST_EXPORT(fork) pid_t fork(void)
+{
+	ST_WRAP(st__enter(&c), fork, (), rec_fork(&c, ret, e));
+}
 
 #ifdef __x86_64__
 /* The failed vfork's errno, set from C: the asm below tail-calls it. */
@@ -51,7 +47,7 @@ __asm__(".text\n"
 	".globl vfork\n"
 	".type vfork, @function\n"
 	"vfork:\n"
-	"	popq %rdi\n" /* the return address */
+	"	popq %rdi\n"	  /* the return address */
 	"	movl $58, %eax\n" /* SYS_vfork */
 	"	syscall\n"
 	"	pushq %rdi\n"

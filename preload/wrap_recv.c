@@ -1,149 +1,91 @@
 /* SPDX-License-Identifier: MIT */
 /* Wrappers that receive data: read, readv, recv, recvfrom, recvmsg (+_chk). */
 #define _GNU_SOURCE
-#include <limits.h>
+#include "wrap.h"
 
-#include "internal.h"
-
-/* Bytes an iovec array asks for; 0 when the kernel would not read it. */
-uint64_t st__iov_len(const struct iovec *v, int n, ssize_t ret, int err)
+/* read(2), recorded as a data call: N bytes asked for. */
+ST_EXPORT(read) ssize_t read(int fd, void *buf, size_t n)
 {
-	uint64_t sum = 0;
-
-	if (st__args_unsafe(ret, err) || !v || n <= 0 || n > IOV_MAX)
-		return 0;
-	for (int i = 0; i < n; i++)
-		sum += v[i].iov_len;
-	return sum;
+	ST_WRAP_DATA(read, fd, (fd, buf, n), n, 0);
 }
 
-ST_EXPORT ssize_t read(int fd, void *buf, size_t n)
+/* The fortified read(2) (-D_FORTIFY_SOURCE), recorded as itself. */
+ST_EXPORT(__read_chk)
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(read)(fd, buf, n);
-	ssize_t ret = REAL(read)(fd, buf, n);
-	int e = errno;
-	st__data(&c, ST_CALL_read, ret, e, n, 0, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(__read_chk, fd, (fd, buf, n, buflen), n, 0);
 }
 
-ST_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+/* readv(2): the bytes of all its buffers asked for. */
+ST_EXPORT(readv) ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(__read_chk)(fd, buf, n, buflen);
-	ssize_t ret = REAL(__read_chk)(fd, buf, n, buflen);
-	int e = errno;
-	st__data(&c, ST_CALL___read_chk, ret, e, n, 0, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(readv, fd, (fd, iov, cnt), st__iov_len(iov, cnt, ret, e),
+		     0);
 }
 
-ST_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+/* recv(2): N bytes asked for, with FLAGS. */
+ST_EXPORT(recv) ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(readv)(fd, iov, cnt);
-	ssize_t ret = REAL(readv)(fd, iov, cnt);
-	int e = errno;
-	st__data(&c, ST_CALL_readv, ret, e, st__iov_len(iov, cnt, ret, e), 0,
-		 NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(recv, fd, (fd, buf, n, flags), n, flags);
 }
 
-ST_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+/* The fortified recv(2), recorded as itself. */
+ST_EXPORT(__recv_chk)
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(recv)(fd, buf, n, flags);
-	ssize_t ret = REAL(recv)(fd, buf, n, flags);
-	int e = errno;
-	st__data(&c, ST_CALL_recv, ret, e, n, flags, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(__recv_chk, fd, (fd, buf, n, buflen, flags), n, flags);
 }
 
-ST_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
-			     int flags)
+/*
+ * Records a recvfrom-like call with the sender's address, when the
+ * kernel filled the caller's buffer A: *L is then the full length, but
+ * the kernel wrote at most the buffer's size, which it no longer tells,
+ * so only complete inet addresses count.
+ */
+static inline void rec_from(struct st__call *c, enum st_call call, ssize_t ret,
+			    int e, size_t n, int flags,
+			    const struct sockaddr *a, const socklen_t *l)
 {
-	struct st__call c;
+	bool ok = ret >= 0 && a && l && *l <= sizeof(struct sockaddr_in6);
 
-	if (!st__enter_fd(&c, fd))
-		return REAL(__recv_chk)(fd, buf, n, buflen, flags);
-	ssize_t ret = REAL(__recv_chk)(fd, buf, n, buflen, flags);
-	int e = errno;
-	st__data(&c, ST_CALL___recv_chk, ret, e, n, flags, NULL, 0);
-	errno = e;
-	return ret;
+	st__data(c, call, ret, e, n, flags, ok ? a : NULL, ok ? *l : 0);
 }
 
-/* The sender's address, when the kernel filled the caller's buffer. */
-static const struct sockaddr *from(struct sockaddr *a, socklen_t *l,
-				   ssize_t ret, socklen_t *out)
+/* recvfrom(2): N bytes asked for, and who sent them. */
+ST_EXPORT(recvfrom)
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a,
+		 socklen_t *l)
 {
-	if (ret < 0 || !a || !l)
-		return NULL;
-	/* *l is the full length; the kernel wrote at most the buffer size,
-	 * which it no longer tells, so only complete inet addresses count */
-	*out = *l;
-	return *l <= sizeof(struct sockaddr_in6) ? a : NULL;
+	ST_WRAP(st__enter_fd(&c, fd), recvfrom, (fd, buf, n, flags, a, l),
+		rec_from(&c, ST_CALL_recvfrom, ret, e, n, flags, a, l));
 }
 
-ST_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
-			   struct sockaddr *a, socklen_t *l)
+/* The fortified recvfrom(2), recorded as itself. */
+ST_EXPORT(__recvfrom_chk)
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *a, socklen_t *l)
 {
-	struct st__call c;
-	socklen_t al = 0;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(recvfrom)(fd, buf, n, flags, a, l);
-	ssize_t ret = REAL(recvfrom)(fd, buf, n, flags, a, l);
-	int e = errno;
-	const struct sockaddr *sa = from(a, l, ret, &al);
-	st__data(&c, ST_CALL_recvfrom, ret, e, n, flags, sa, al);
-	errno = e;
-	return ret;
+	ST_WRAP(st__enter_fd(&c, fd), __recvfrom_chk,
+		(fd, buf, n, buflen, flags, a, l),
+		rec_from(&c, ST_CALL___recvfrom_chk, ret, e, n, flags, a, l));
 }
 
-ST_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
-				 int flags, struct sockaddr *a, socklen_t *l)
+/* Records recvmsg: on success the kernel read M and wrote msg_namelen. */
+static inline void rec_recvmsg(struct st__call *c, ssize_t ret, int e,
+			       const struct msghdr *m, int flags)
 {
-	struct st__call c;
-	socklen_t al = 0;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, a, l);
-	ssize_t ret = REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, a, l);
-	int e = errno;
-	const struct sockaddr *sa = from(a, l, ret, &al);
-	st__data(&c, ST_CALL___recvfrom_chk, ret, e, n, flags, sa, al);
-	errno = e;
-	return ret;
-}
-
-ST_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
-{
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(recvmsg)(fd, m, flags);
-	ssize_t ret = REAL(recvmsg)(fd, m, flags);
-	int e = errno;
-	/* on success the kernel read m and wrote msg_namelen */
 	bool ok = ret >= 0;
-	st__data(&c, ST_CALL_recvmsg, ret, e,
-		 ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0,
-		 flags, ok && m->msg_namelen <= sizeof(struct sockaddr_in6)
-				 ? m->msg_name
-				 : NULL,
-		 ok ? m->msg_namelen : 0);
-	errno = e;
-	return ret;
+	uint64_t asked =
+	    ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
+	bool named = ok && m->msg_namelen <= sizeof(struct sockaddr_in6);
+
+	st__data(c, ST_CALL_recvmsg, ret, e, asked, flags,
+		 named ? m->msg_name : NULL, ok ? m->msg_namelen : 0);
+}
+
+/* recvmsg(2): the bytes of all its buffers asked for, and the sender. */
+ST_EXPORT(recvmsg) ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	ST_WRAP(st__enter_fd(&c, fd), recvmsg, (fd, m, flags),
+		rec_recvmsg(&c, ret, e, m, flags));
 }

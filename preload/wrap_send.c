@@ -3,100 +3,61 @@
 #define _GNU_SOURCE
 #include <sys/sendfile.h>
 
-#include "internal.h"
+#include "wrap.h"
 
-ST_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+/* write(2), recorded as a data call: N bytes offered. */
+ST_EXPORT(write) ssize_t write(int fd, const void *buf, size_t n)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(write)(fd, buf, n);
-	ssize_t ret = REAL(write)(fd, buf, n);
-	int e = errno;
-	st__data(&c, ST_CALL_write, ret, e, n, 0, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(write, fd, (fd, buf, n), n, 0);
 }
 
-ST_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+/* writev(2): the bytes of all its buffers offered. */
+ST_EXPORT(writev) ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(writev)(fd, iov, cnt);
-	ssize_t ret = REAL(writev)(fd, iov, cnt);
-	int e = errno;
-	st__data(&c, ST_CALL_writev, ret, e, st__iov_len(iov, cnt, ret, e), 0,
-		 NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(writev, fd, (fd, iov, cnt), st__iov_len(iov, cnt, ret, e),
+		     0);
 }
 
-ST_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+/* send(2): N bytes offered, with FLAGS. */
+ST_EXPORT(send) ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(send)(fd, buf, n, flags);
-	ssize_t ret = REAL(send)(fd, buf, n, flags);
-	int e = errno;
-	st__data(&c, ST_CALL_send, ret, e, n, flags, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP_DATA(send, fd, (fd, buf, n, flags), n, flags);
 }
 
-ST_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *a, socklen_t l)
+/* sendto(2): N bytes offered, and where to (the kernel copied the
+ * address in if the call got that far). */
+ST_EXPORT(sendto)
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+	       const struct sockaddr *a, socklen_t l)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(sendto)(fd, buf, n, flags, a, l);
-	ssize_t ret = REAL(sendto)(fd, buf, n, flags, a, l);
-	int e = errno;
-	/* the kernel copied the address in if the call got that far */
-	st__data(&c, ST_CALL_sendto, ret, e, n, flags, a,
-		 st__args_unsafe(ret, e) ? 0 : l);
-	errno = e;
-	return ret;
+	ST_WRAP(st__enter_fd(&c, fd), sendto, (fd, buf, n, flags, a, l),
+		st__data(&c, ST_CALL_sendto, ret, e, n, flags, a,
+			 st__args_unsafe(ret, e) ? 0 : l));
 }
 
-ST_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+/* Records sendmsg: on success the kernel read all of M. */
+static inline void rec_sendmsg(struct st__call *c, ssize_t ret, int e,
+			       const struct msghdr *m, int flags)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, fd))
-		return REAL(sendmsg)(fd, m, flags);
-	ssize_t ret = REAL(sendmsg)(fd, m, flags);
-	int e = errno;
 	bool ok = ret >= 0;
-	st__data(&c, ST_CALL_sendmsg, ret, e,
+
+	st__data(c, ST_CALL_sendmsg, ret, e,
 		 ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0,
 		 flags, ok ? m->msg_name : NULL, ok ? m->msg_namelen : 0);
-	errno = e;
-	return ret;
 }
 
-static ssize_t do_sendfile(int out, int in, off_t *off, size_t n)
+/* sendmsg(2): the bytes of all its buffers offered, and where to. */
+ST_EXPORT(sendmsg) ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	struct st__call c;
-
-	if (!st__enter_fd(&c, out))
-		return REAL(sendfile)(out, in, off, n);
-	ssize_t ret = REAL(sendfile)(out, in, off, n);
-	int e = errno;
-	st__data(&c, ST_CALL_sendfile, ret, e, n, 0, NULL, 0);
-	errno = e;
-	return ret;
+	ST_WRAP(st__enter_fd(&c, fd), sendmsg, (fd, m, flags),
+		rec_sendmsg(&c, ret, e, m, flags));
 }
 
-ST_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+/* sendfile(2) on a socket OUT: N bytes offered. */
+ST_EXPORT(sendfile) ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
-	return do_sendfile(out, in, off, n);
+	ST_WRAP_DATA(sendfile, out, (out, in, off, n), n, 0);
 }
 
-/* glibc's alias for sendfile with 64-bit offsets (the same on 64-bit). */
-ST_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t n)
-{
-	return do_sendfile(out, in, off, n);
-}
+/* glibc's name for sendfile with 64-bit offsets (the same on 64-bit). */
+ST_ALIAS(sendfile64, sendfile);

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* Wrapper for shutdown: a half or full close without releasing the fd. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "wrap.h"
 
-ST_EXPORT int shutdown(int fd, int how)
+static inline void rec_shutdown(struct st__call *c, int ret, int e, int how)
 {
-	struct st__call c;
+	struct st_rec *r = st__rec(c, ST_CALL_shutdown, ret, e);
 
-	if (!st__enter_fd(&c, fd))
-		return REAL(shutdown)(fd, how);
-	int ret = REAL(shutdown)(fd, how);
-	int e = errno;
-	struct st_rec *r = st__rec(&c, ST_CALL_shutdown, ret, e);
-	if (r) {
-		r->u.how.how = how;
-		st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+	if (!r)
+		return;
+	r->u.how.how = how;
+	st__publish(c, r);
+}
+
+/* shutdown(2), recorded with which directions it shut. */
+ST_EXPORT(shutdown) int shutdown(int fd, int how)
+{
+	ST_WRAP(st__enter_fd(&c, fd), shutdown, (fd, how),
+		rec_shutdown(&c, ret, e, how));
 }

@@ -1,59 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /* Wrappers that create sockets: socket, socketpair. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "wrap.h"
 
-
-ST_EXPORT int socket(int domain, int type, int protocol)
+/* Records socket or socketpair.  Each new fd, FD and socketpair's FD2
+ * (-1 if none), first gets its table entry and a connection id. */
+static inline void rec_socket(struct st__call *c, enum st_call call, int ret,
+			      int e, int domain, int type, int protocol, int fd,
+			      int fd2)
 {
-	struct st__call c;
+	uint64_t w2 = 0;
 
-	if (!st__enter(&c))
-		return REAL(socket)(domain, type, protocol);
-	int ret = REAL(socket)(domain, type, protocol);
-	int e = errno;
-	if (ret >= 0) {
-		c.fd = ret;
-		c.word = st__fd_word(st__conn_new(), domain, type);
-		st__fd_set(ret, c.word);
+	if (fd >= 0) {
+		c->fd = fd;
+		c->word = st__fd_word(st__conn_new(), domain, type);
+		st__fd_set(fd, c->word);
 	}
-	struct st_rec *r = st__rec(&c, ST_CALL_socket, ret, e);
-	if (r) {
-		r->u.sock.domain = domain;
-		r->u.sock.socktype = type;
-		r->u.sock.protocol = protocol;
-		r->u.sock.fd2 = -1;
-		st__publish(&c, r);
+	if (fd2 >= 0) {
+		w2 = st__fd_word(st__conn_new(), domain, type);
+		st__fd_set(fd2, w2);
 	}
-	errno = e;
-	return ret;
+	struct st_rec *r = st__rec(c, call, ret, e);
+	if (!r)
+		return;
+	r->u.sock.domain = domain;
+	r->u.sock.socktype = type;
+	r->u.sock.protocol = protocol;
+	r->u.sock.fd2 = fd2;
+	r->u.sock.conn2 = st__fd_conn(w2);
+	st__publish(c, r);
 }
 
-ST_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+/* socket(2): a new connection id for the new fd. */
+ST_EXPORT(socket) int socket(int domain, int type, int protocol)
 {
-	struct st__call c;
+	ST_WRAP(st__enter(&c), socket, (domain, type, protocol),
+		rec_socket(&c, ST_CALL_socket, ret, e, domain, type, protocol,
+			   ret, -1));
+}
 
-	if (!st__enter(&c))
-		return REAL(socketpair)(domain, type, protocol, sv);
-	int ret = REAL(socketpair)(domain, type, protocol, sv);
-	int e = errno;
-	uint64_t w2 = 0;
-	if (ret == 0) {
-		c.fd = sv[0];
-		c.word = st__fd_word(st__conn_new(), domain, type);
-		w2 = st__fd_word(st__conn_new(), domain, type);
-		st__fd_set(sv[0], c.word);
-		st__fd_set(sv[1], w2);
-	}
-	struct st_rec *r = st__rec(&c, ST_CALL_socketpair, ret, e);
-	if (r) {
-		r->u.sock.domain = domain;
-		r->u.sock.socktype = type;
-		r->u.sock.protocol = protocol;
-		r->u.sock.fd2 = ret == 0 ? sv[1] : -1;
-		r->u.sock.conn2 = st__fd_conn(w2);
-		st__publish(&c, r);
-	}
-	errno = e;
-	return ret;
+/* socketpair(2): a connection id for each of the two new fds. */
+ST_EXPORT(socketpair)
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	ST_WRAP(st__enter(&c), socketpair, (domain, type, protocol, sv),
+		rec_socket(&c, ST_CALL_socketpair, ret, e, domain, type,
+			   protocol, ret == 0 ? sv[0] : -1,
+			   ret == 0 ? sv[1] : -1));
 }

@@ -16,6 +16,8 @@
 
 #include "internal.h"
 
+/* w.state: no file yet, being made, ready, or failed (until an attach
+ * tries again). */
 enum { W_NONE, W_BUSY, W_READY, W_FAILED };
 
 /*
@@ -28,12 +30,14 @@ static struct {
 	int growing;
 	struct st_header *hdr;
 	struct st_rec *slots;
-	uint64_t capacity;
-	uint64_t slots_cap; /* the header's capacity and policy, kept here */
-	uint32_t policy;    /* so a record does not touch the header's page */
+	uint64_t capacity; /* slots the file may grow to */
+	/* the header's capacity and policy, kept here too so that writing a
+	 * record does not touch the header's page */
+	uint64_t slots_cap;
+	uint32_t policy;
 	uint64_t populated; /* slots faulted in: the hot path's bound */
-	size_t reserved;
-	int err;            /* why the file could not be made (errno) */
+	size_t reserved;    /* bytes of address space, header included */
+	int err;	    /* why the file could not be made (errno) */
 	uint64_t inherited; /* attached: the lease a fork child starts with */
 	char path[PATH_MAX];
 } w;
@@ -83,9 +87,10 @@ static void prefill(long fd, off_t off, off_t len)
 	while (len > 0) {
 		int n = 0;
 		for (off_t left = len; n < 16 && left > 0; n++) {
-			off_t k = left < (off_t)sizeof(zeros) ? left
-							      : (off_t)sizeof(zeros);
-			v[n] = (struct iovec){ zeros, (size_t)k };
+			off_t k = left < (off_t)sizeof(zeros)
+				      ? left
+				      : (off_t)sizeof(zeros);
+			v[n] = (struct iovec){zeros, (size_t)k};
 			left -= k;
 		}
 		long r = st__sys(SYS_pwritev, fd, (long)v, n, off, 0, 0);
@@ -135,8 +140,8 @@ static bool map_slots(long fd, uint64_t from, uint64_t n)
 static void populate(uint64_t mapped)
 {
 	uint64_t from = w.populated;
-	uint64_t n = mapped - from < ST_CHUNK_SLOTS ? mapped - from
-						    : ST_CHUNK_SLOTS;
+	uint64_t n =
+	    mapped - from < ST_CHUNK_SLOTS ? mapped - from : ST_CHUNK_SLOTS;
 	char *p = (char *)&w.slots[from];
 	size_t len = n * ST_SLOT_SIZE;
 
@@ -173,7 +178,8 @@ static long open_dir(void)
 	return dfd;
 }
 
-/* COMM: /proc/self/comm, already read for the file name. */
+/* Fills a new file's header; COMM is /proc/self/comm, read already for
+ * the file's name. */
 static void fill_header(struct st_header *h, const char *comm)
 {
 	struct timespec m, r;
@@ -206,11 +212,41 @@ static void fill_header(struct st_header *h, const char *comm)
 		   sizeof(h->boot_id));
 }
 
+/*
+ * Creates this process's file in directory DFD, named after COMM and the
+ * pid; an exec'd image of the same pid, or an old run, has the name
+ * already: then the next free one.  Its fd (NAME its name), or -1.
+ */
+static long open_new(long dfd, const char *comm, char *name, size_t len)
+{
+	char safe[16];
+	long fd = -1;
+
+	memcpy(safe, comm, sizeof(safe));
+	for (char *p = safe; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			*p = '_';
+	for (int k = 0; k < 1000 && fd < 0; k++) {
+		if (k)
+			snprintf(name, len, "%s-%d.%d.trace", safe,
+				 (int)st__pid, k);
+		else
+			snprintf(name, len, "%s-%d.trace", safe, (int)st__pid);
+		fd = st__sys(SYS_openat, dfd, (long)name,
+			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			     0600, 0, 0);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
 /* Creates this process's trace file; true when records can be written. */
 static bool create(void)
 {
 	char name[64], comm[16];
-	long dfd, fd = -1;
+	long dfd, fd;
 
 	uint64_t cap = (st__cfg.max_size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
 	if (st__cfg.max_size < ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
@@ -224,26 +260,7 @@ static bool create(void)
 	if (dfd < 0)
 		return false;
 	read_small("/proc/self/comm", comm, sizeof(comm));
-	char name_comm[16];
-	memcpy(name_comm, comm, sizeof(comm));
-	for (char *p = name_comm; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-			*p = '_';
-	/* an exec'd image of the same pid, or an old run: next free name */
-	for (int k = 0; k < 1000 && fd < 0; k++) {
-		if (k)
-			snprintf(name, sizeof(name), "%s-%d.%d.trace", name_comm,
-				 (int)st__pid, k);
-		else
-			snprintf(name, sizeof(name), "%s-%d.trace", name_comm,
-				 (int)st__pid);
-		fd = st__sys(SYS_openat, dfd, (long)name,
-			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			     0600, 0, 0);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
+	fd = open_new(dfd, comm, name, sizeof(name));
 	sys_close(dfd);
 	if (fd < 0) {
 		st__debug("cannot create the trace file", errno);
@@ -277,11 +294,6 @@ static bool create(void)
 }
 
 /*
- * Waits for, or does, the one-time work guarded by *flag.  The thread that
- * wins runs it; others yield until it is done.  A signal handler that
- * interrupts the winner gets false rather than waiting for itself.
- */
-/*
  * The slow paths (making the file, growing it) run with signals blocked:
  * a handler that makes socket calls then waits until they are done
  * instead of finding its own thread busy (its records would be lost) or
@@ -297,12 +309,19 @@ static uint64_t signals_off(void)
 	return old;
 }
 
+/* Puts back the signal mask OLD that signals_off returned. */
 static void signals_back(uint64_t old)
 {
 	st__sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, sizeof(old), 0,
 		0);
 }
 
+/*
+ * Makes the trace file, once: the thread that wins runs create(); others
+ * yield until it is done.  A signal handler that interrupts the winner
+ * (tls_busy) gets NULL rather than waiting for itself.  NULL also when
+ * the file could not be made.
+ */
 static __attribute__((noinline)) struct st_header *header_slow(void)
 {
 	for (;;) {
@@ -312,10 +331,9 @@ static __attribute__((noinline)) struct st_header *header_slow(void)
 		if (s == W_FAILED || tls_busy)
 			return NULL;
 		uint64_t mask = signals_off();
-		if (s == W_NONE &&
-		    __atomic_compare_exchange_n(&w.state, &s, W_BUSY, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
+		if (s == W_NONE && __atomic_compare_exchange_n(
+				       &w.state, &s, W_BUSY, false,
+				       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			int e = errno;
 			tls_busy = 1;
 			errno = 0;
@@ -333,10 +351,7 @@ static __attribute__((noinline)) struct st_header *header_slow(void)
 	}
 }
 
-/*
- * Makes slot I usable: maps file space up to it (by chunks, or ALL the
- * rest at once) and faults its chunk in; false if it cannot.
- */
+/* The trace file's header, the file made on first use; NULL if none. */
 static inline struct st_header *header(void)
 {
 	if (likely(__atomic_load_n(&w.state, __ATOMIC_ACQUIRE) == W_READY))
@@ -344,6 +359,10 @@ static inline struct st_header *header(void)
 	return header_slow();
 }
 
+/*
+ * Makes slot I usable: maps file space up to it (by chunks, or ALL the
+ * rest at once) and faults its chunk in; false if it cannot.
+ */
 static bool grow(struct st_header *h, uint64_t i, bool all)
 {
 	for (;;) {
@@ -368,11 +387,10 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		tls_busy = 1;
 		if (i >= m) {
 			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS || all
-					     ? w.capacity - m
-					     : ST_CHUNK_SLOTS;
-			long fd = sys_open(w.path, O_RDWR | O_NOFOLLOW |
-							   O_CLOEXEC,
-					   0);
+					 ? w.capacity - m
+					 : ST_CHUNK_SLOTS;
+			long fd = sys_open(w.path,
+					   O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 			ok = fd >= 0 && map_slots(fd, m, n);
 			if (fd >= 0)
 				sys_close(fd);
@@ -412,10 +430,9 @@ static bool claim(struct st_rec *r, uint64_t n)
 	do {
 		if (old == 0 || (old & ST_SEQ_BUSY) || old > n)
 			return false;
-	} while (!__atomic_compare_exchange_n(&r->seq, &old,
-					      (n + 1) | ST_SEQ_BUSY, true,
-					      __ATOMIC_ACQUIRE,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+	    &r->seq, &old, (n + 1) | ST_SEQ_BUSY, true, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED));
 	/* the busy mark before any field: a reader that copies the slot
 	 * meanwhile sees seq change (seqlock) */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -434,8 +451,7 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 		/* the viewer stopped (or its lease ran out): pass through */
 		int on = ST_ON;
 		__atomic_compare_exchange_n(&st__state, &on, ST_OFF, false,
-					    __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	uint64_t n = __atomic_fetch_add(&h->next, 1, __ATOMIC_RELAXED);
@@ -475,8 +491,8 @@ void st__writer_after_fork(void)
 {
 	/* the parent's file stays the parent's: the child makes its own */
 	if (w.hdr) {
-		w.inherited = __atomic_load_n(&w.hdr->attach_until,
-					      __ATOMIC_ACQUIRE);
+		w.inherited =
+		    __atomic_load_n(&w.hdr->attach_until, __ATOMIC_ACQUIRE);
 		munmap(w.hdr, w.reserved);
 	}
 	w.hdr = NULL;

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "conn.h"
+#include "model.h"
 #include "follow.h"
 #include "opts.h"
 #include "show.h"

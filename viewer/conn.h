@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Connections: records grouped per socket, ends joined, TCP states inferred. */
+/* A connection end as the model holds it: kinds, roles, states, timeline. */
 #ifndef ST_VIEWER_CONN_H
 #define ST_VIEWER_CONN_H
 
@@ -33,7 +33,7 @@ static inline unsigned st__hash(const void *key, size_t len)
 	((hashv) = st__hash((keyptr), (keylen)))
 #include <uthash.h>
 
-#include "load.h"
+#include "socktrace/format.h"
 
 enum st_kind { ST_KIND_OTHER, ST_KIND_TCP, ST_KIND_UDP, ST_KIND_UNIX };
 enum st_role {
@@ -133,44 +133,6 @@ struct st_conn {
 	bool done, emitted;
 };
 
-/* A finding: a problem the trace shows, explained. */
-struct st_finding {
-	const char *kind;
-	uint64_t conn; /* 0 when about a process */
-	int file;
-	char message[512];
-};
-
-struct st_model;
-typedef void (*st_emit_fn)(struct st_model *m, struct st_conn *c, void *arg);
-typedef void (*st_finding_fn)(struct st_model *m, const struct st_finding *f,
-			      void *arg);
-
-struct st_model {
-	struct st_traceset *set;
-	struct st_conn *conns;   /* open or waiting: uthash by id */
-	struct st_tuple *tuples; /* client ends by 4-tuple, for joining */
-	struct st_fdref *fds;    /* (file, fd) -> connection */
-	struct st_lport *lports; /* where listeners are: a join is due */
-	st_emit_fn emit;
-	st_finding_fn finding;
-	void *arg;
-	uint64_t t0;  /* first record's time */
-	uint64_t now; /* latest record's end time */
-	uint32_t ev_cap; /* timeline lines kept per connection */
-	bool finishing;         /* st_model_finish: emit what fds hold */
-	struct st_conn **ready; /* finished, to be emitted */
-	uint32_t nready, capready;
-	int *exits; /* files that exited, by exit time: ended in order */
-	int nexits, next_exit;
-	bool *ended; /* by file: its exit has been handled */
-	int nfiles;  /* files ended[] and exits[] have room for */
-	bool set_changed;
-	/* freed objects kept for reuse, a list per kind: the model makes and
-	 * drops several per connection, and malloc showed in profiles */
-	void *spare_conn, *spare_fd, *spare_tuple, *spare_waiter;
-};
-
 /* A connection as shown: *C and its other end *O (or NULL), a joined
  * client and server read from the client's side. */
 static inline void st_conn_ends(struct st_conn **c, struct st_conn **o)
@@ -183,46 +145,5 @@ static inline void st_conn_ends(struct st_conn **c, struct st_conn **o)
 		*o = t;
 	}
 }
-
-int st_model_init(struct st_model *m, struct st_traceset *set,
-		  st_emit_fn emit, st_finding_fn finding, void *arg);
-/* Feeds one record (in st_merge order) of file FILE. */
-void st_model_add(struct st_model *m, const struct st_rec *r, int file);
-/*
- * Attach starts here: what came before was history.  Open connections
- * are marked as opened before attach, keep their state and addresses
- * and start their timelines afresh; finished ones are hidden.
- */
-void st_model_mark_attach(struct st_model *m);
-/* The set's files were refreshed or added to (live following): exit
- * times are looked at again. */
-void st_model_set_changed(struct st_model *m);
-/*
- * Live following: ends the processes that are gone (exited, replaced by
- * exec, or died without a word, then at NOW, when that was noticed), so
- * their connections end too.  Call it after the records written so far
- * were fed.
- */
-void st_model_reap(struct st_model *m, uint64_t now);
-/*
- * The connections not emitted yet, in no order: open ones, and finished
- * ends waiting for their other end.  The first for C NULL, then the one
- * after C; NULL at the end.  Valid until the next st_model_* call that
- * feeds or ends anything.
- */
-struct st_conn *st_model_open_next(const struct st_model *m,
-				   const struct st_conn *c);
-/*
- * Findings that already hold for C while it is open (a CLOSE_WAIT that
- * lasts until NOW, a clipped backlog, a full accept queue...), passed to
- * FN; a connection is judged again, for good, when it is emitted.
- */
-void st_model_judge_open(struct st_model *m, struct st_conn *c, uint64_t now,
-			 st_finding_fn fn, void *arg);
-/* The trace is over: ends processes, emits what is left, reports loss. */
-void st_model_finish(struct st_model *m);
-/* Frees a connection after it was emitted (emit callbacks may keep it). */
-void st_conn_free(struct st_model *m, struct st_conn *c);
-void st_model_free(struct st_model *m);
 
 #endif

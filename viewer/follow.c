@@ -168,6 +168,73 @@ void st_follow_add(struct st_follow *f, pid_t pid)
 	add_target(f, pid);
 }
 
+/* Why the libc calls of process PID cannot be redirected, or NULL if
+ * they can; its executable's path into EXE. */
+static const char *unseeable(pid_t pid, char exe[PATH_MAX])
+{
+	char buf[64];
+	struct st_map libc;
+
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(buf, exe, PATH_MAX - 1);
+	exe[n > 0 ? n : 0] = 0;
+	const char *why = n > 0 ? st_invisible(buf) : NULL;
+	if (!why && st_proc_find(pid, "libc.so", "", &libc) <= 0 &&
+	    st_proc_find(pid, "libc-", ".so", &libc) <= 0)
+		why = "it has no dynamic libc (glibc) loaded, so there are "
+		      "no libc calls to redirect";
+	return why;
+}
+
+/*
+ * Process T does not record: loads the library into it (LIB: the copy
+ * it has mapped already, or NULL) or wakes the one loaded.  NEXT: the
+ * next record of the trace file it has (HAS_TR), from an earlier attach.
+ * Returns 0 or an exit code after saying what went wrong.
+ */
+static int load_into(struct st_follow *f, struct st_follow_target *t,
+		     const char *lib, bool has_tr, uint64_t next)
+{
+	char exe[PATH_MAX], path[PATH_MAX], buf[PATH_MAX], err[1024];
+	const char *why = unseeable(t->pid, exe);
+
+	if (why) {
+		fprintf(stderr,
+			"socktrace %s: cannot trace process %d (%s): %s.\n"
+			"Its socket calls cannot be seen this way; strace -f "
+			"-e trace=network -p %d, or bcc's tcplife, can see "
+			"them.\n",
+			f->cmd, (int)t->pid, exe, why, (int)t->pid);
+		return 1;
+	}
+	if (lib)
+		snprintf(path, sizeof(path), "%s", lib);
+	else if (st_find_lib(path, sizeof(path), f->cmd))
+		return 1;
+	const char *deny = st_inject_denied(t->pid, err, sizeof(err));
+	if (deny) {
+		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
+			(int)t->pid, deny);
+		return 1;
+	}
+	target_dir(f, t->pid, buf, sizeof(buf));
+	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err,
+				 sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
+			(int)t->pid, err);
+		return 1;
+	}
+	t->file = -1;
+	if (r > 0) /* preloaded, its environment changed since */
+		return 0;
+	t->injected = true;
+	/* the file the library writes now: records from here on are ours
+	 * (an earlier attach's, if any, came before) */
+	t->from = has_tr ? next : 0;
+	return 0;
+}
+
 /*
  * Gets process T ready to be followed: finds how it is traced, loads the
  * library if it is not, and its trace file.  Returns 0 or an exit code
@@ -176,7 +243,7 @@ void st_follow_add(struct st_follow *f, pid_t pid)
 static int prepare(struct st_follow *f, struct st_follow_target *t)
 {
 	struct st_map lib, tr;
-	char buf[PATH_MAX], err[1024];
+	char buf[PATH_MAX];
 	uint64_t until = 0, next = 0;
 	char state = st_proc_state(t->pid, NULL);
 
@@ -206,56 +273,7 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 		t->file = -1; /* found by take_file, now or once it exists */
 		return 0;
 	}
-
-	/* not recording: load the library (or wake the one loaded) */
-	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)t->pid);
-	char exe[PATH_MAX];
-	ssize_t n = readlink(buf, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = 0;
-	const char *why = n > 0 ? st_invisible(buf) : NULL;
-	struct st_map libc;
-	if (!why && st_proc_find(t->pid, "libc.so", "", &libc) <= 0 &&
-	    st_proc_find(t->pid, "libc-", ".so", &libc) <= 0)
-		why = "it has no dynamic libc (glibc) loaded, so there are "
-		      "no libc calls to redirect";
-	if (why) {
-		fprintf(stderr,
-			"socktrace %s: cannot trace process %d (%s): %s.\n"
-			"Its socket calls cannot be seen this way; strace -f "
-			"-e trace=network -p %d, or bcc's tcplife, can see "
-			"them.\n",
-			f->cmd, (int)t->pid, exe, why, (int)t->pid);
-		return 1;
-	}
-	char path[PATH_MAX];
-	if (has_lib)
-		snprintf(path, sizeof(path), "%s", lib.path);
-	else if (st_find_lib(path, sizeof(path), f->cmd))
-		return 1;
-	const char *deny = st_inject_denied(t->pid, err, sizeof(err));
-	if (deny) {
-		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
-			(int)t->pid, deny);
-		return 1;
-	}
-	target_dir(f, t->pid, buf, sizeof(buf));
-	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err,
-				 sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
-			(int)t->pid, err);
-		return 1;
-	}
-	if (r > 0) { /* preloaded, its environment changed since */
-		t->file = -1;
-		return 0;
-	}
-	t->injected = true;
-	/* the file the library writes now: records from here on are ours
-	 * (an earlier attach's, if any, came before) */
-	t->from = has_tr ? next : 0;
-	t->file = -1;
-	return 0;
+	return load_into(f, t, has_lib ? lib.path : NULL, has_tr, next);
 }
 
 int st_follow_prepare(struct st_follow *f)

@@ -309,14 +309,71 @@ static int gone(struct remote *r, int status, char *err, size_t len)
 	return ERR("waiting for thread %d: %s", (int)r->tid, strerror(errno));
 }
 
+/* Lets thread R->tid go again after a failed stop: another is tried. */
+static int retry(struct remote *r)
+{
+	ptrace(PTRACE_DETACH, r->tid, 0, 0);
+	r->tid = 0;
+	return 1;
+}
+
+/*
+ * Stops thread TID of PID and saves its registers.  Returns 0 when it
+ * stopped in a safe system call; 1 when another thread should be tried
+ * (this one ended, or left its call); -1 with a message in ERR.
+ */
+static int stop_one(struct remote *r, pid_t pid, pid_t tid, char *err,
+		    size_t len)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
+		if (errno == ESRCH)
+			return 1; /* that thread just ended */
+		if (errno == EPERM)
+			return ERR("ptrace: permission denied: run socktrace "
+				   "as the process's user or as root "
+				   "(CAP_SYS_PTRACE); a security module or "
+				   "another tracer (a debugger, strace) may "
+				   "also prevent it");
+		return ERR("ptrace: %s", strerror(errno));
+	}
+	r->tid = tid;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) ||
+	    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status)) {
+		if (!alive(pid))
+			return gone(r, status, err, len);
+		/* that thread ended (a server's thread per connection, say):
+		 * pick another */
+		return retry(r);
+	}
+	/* a signal may come first: keep it for later, wait again */
+	while (status >> 16 != PTRACE_EVENT_STOP) {
+		if (r->npending < 8)
+			r->pending[r->npending++] = WSTOPSIG(status);
+		if (ptrace(PTRACE_CONT, tid, 0, 0) ||
+		    waitpid(tid, &status, __WALL) != tid ||
+		    !WIFSTOPPED(status))
+			break;
+	}
+	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {
+		if (!alive(pid))
+			return gone(r, status, err, len);
+		r->npending = 0;
+		return retry(r);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r->saved))
+		return ERR("ptrace: %s", strerror(errno));
+	/* it left that call in between: let it go, retry */
+	return safe_syscall((long)r->saved.orig_rax) ? 0 : retry(r);
+}
+
 /*
  * Stops one thread of PID that waits in a safe system call and saves
  * its registers.  Retries for about 2 s while every thread is busy.
  */
 static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 {
-	int status;
-
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
 	r->mem = -1;
@@ -335,55 +392,11 @@ static int seize(struct remote *r, pid_t pid, char *err, size_t len)
 			sleep_ms(5);
 			continue;
 		}
-		if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
-			if (errno == ESRCH)
-				continue; /* that thread just ended */
-			if (errno == EPERM)
-				return ERR("ptrace: permission denied: run "
-					   "socktrace as the process's user or "
-					   "as root (CAP_SYS_PTRACE); a "
-					   "security module or another tracer "
-					   "(a debugger, strace) may also "
-					   "prevent it");
-			return ERR("ptrace: %s", strerror(errno));
-		}
-		r->tid = tid;
-		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) ||
-		    waitpid(tid, &status, __WALL) != tid ||
-		    !WIFSTOPPED(status)) {
-			if (!alive(pid))
-				return gone(r, status, err, len);
-			/* that thread ended (a server's thread per connection,
-			 * say): pick another */
-			ptrace(PTRACE_DETACH, tid, 0, 0);
-			r->tid = 0;
+		int rc = stop_one(r, pid, tid, err, len);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
 			continue;
-		}
-		/* a signal may come first: keep it for later, wait again */
-		while (status >> 16 != PTRACE_EVENT_STOP) {
-			if (r->npending < 8)
-				r->pending[r->npending++] = WSTOPSIG(status);
-			if (ptrace(PTRACE_CONT, tid, 0, 0) ||
-			    waitpid(tid, &status, __WALL) != tid ||
-			    !WIFSTOPPED(status))
-				break;
-		}
-		if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {
-			if (!alive(pid))
-				return gone(r, status, err, len);
-			ptrace(PTRACE_DETACH, tid, 0, 0);
-			r->tid = 0;
-			r->npending = 0;
-			continue;
-		}
-		if (ptrace(PTRACE_GETREGS, tid, 0, &r->saved))
-			return ERR("ptrace: %s", strerror(errno));
-		if (!safe_syscall((long)r->saved.orig_rax)) {
-			/* it left that call in between: let it go, retry */
-			ptrace(PTRACE_DETACH, tid, 0, 0);
-			r->tid = 0;
-			continue;
-		}
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/mem", (int)pid);
 		r->mem = open(p, O_RDWR | O_CLOEXEC);

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include "proc.h"
+#include "trace.h"
 
 int st_proc_maps(pid_t pid, bool (*fn)(const struct st_map *m, void *arg),
 		 void *arg)
@@ -166,4 +169,27 @@ int st_proc_descendants(pid_t pid, pid_t *list, int n, int cap)
 	for (int i = first, end = n; i < end; i++)
 		n = st_proc_descendants(list[i], list, n, cap);
 	return n;
+}
+
+bool st_proc_alive(const struct st_trace *t, void *arg)
+{
+	char path[64], comm[32] = "";
+
+	(void)arg;
+	if (kill(t->hdr.pid, 0) != 0 && errno != EPERM)
+		return false;
+	/* a zombie has let go of its fds: its parent has not reaped it */
+	char st = st_proc_state(t->hdr.pid, NULL);
+	if (st == 'Z' || st == 'X')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->hdr.pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	/* the same program: a pid reused since is not our process */
+	return !strncmp(comm, t->hdr.comm, sizeof(t->hdr.comm));
 }

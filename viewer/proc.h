@@ -42,4 +42,9 @@ char st_proc_state(pid_t pid, pid_t *ppid);
  * *N entries (capacity CAP); returns the new count. */
 int st_proc_descendants(pid_t pid, pid_t *list, int n, int cap);
 
+struct st_trace;
+/* Is the process behind trace file T alive (same boot, same program)?
+ * The model's liveness callback (st_alive_fn); ARG is unused. */
+bool st_proc_alive(const struct st_trace *t, void *arg);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "merge.h"
+#include "proc.h"
 #include "records.h"
 #include "show.h"
 #include "sink.h"
@@ -174,6 +175,7 @@ struct st_show *st_show_open(struct st_traceset *set,
 	s->f.conn = vo->conn;
 	s->f.port = vo->port;
 	st_model_init(&s->m, set, on_conn, on_finding, s);
+	st_model_liveness(&s->m, st_proc_alive, NULL);
 	if (begin_sinks(s, vo)) {
 		show_free(s);
 		return NULL;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "conn.h"
+#include "model.h"
 #include "opts.h"
 #include "out.h"
 

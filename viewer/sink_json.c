@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finding_text.h"
 #include "load.h"
 #include "records.h"
 #include "sink_json.h"
@@ -176,12 +177,14 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 {
 	struct st_out *o = rd->o;
+	char msg[512];
 
 	st_out_str(o, "{\"type\":\"finding\"");
-	st_out_ks(o, "kind", f->kind);
+	st_out_ks(o, "kind", st_finding_name[f->kind]);
 	st_json_conn(o, "conn", f->conn);
 	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
-	st_out_ks(o, "message", f->message);
+	st_out_ks(o, "message",
+		  st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 	st_out_str(o, "}\n");
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "finding_text.h"
 #include "load.h"
 #include "records.h"
 #include "sink_json.h" /* conn.h: uthash, with the model's hash */
@@ -208,16 +209,17 @@ static uint64_t track_start(const struct st_conn *c)
 static void finding_ev(struct st_perfetto *p, const struct st_conn *c,
 		       const struct st_finding *f)
 {
-	char name[64];
+	char name[64], msg[512];
 	uint64_t ts =
 		c->end == ST_END_OPEN || !c->close_ts ? p->m->now : c->close_ts;
 
-	if (!strcmp(f->kind, "close_wait") && c->eof_ts)
+	if (f->kind == ST_F_close_wait && c->eof_ts)
 		ts = c->eof_ts; /* where CLOSE_WAIT began */
-	snprintf(name, sizeof(name), "finding: %s", f->kind);
+	snprintf(name, sizeof(name), "finding: %s", st_finding_name[f->kind]);
 	track_ev(p, c, 'n', name, ts);
 	st_out_str(&p->o, ",\"args\":{\"message\":");
-	st_out_json_str(&p->o, f->message, strlen(f->message));
+	st_finding_text(f, p->m->set, msg, sizeof(msg));
+	st_out_json_str(&p->o, msg, strlen(msg));
 	st_out_str(&p->o, "}}");
 }
 
@@ -355,15 +357,18 @@ static void perfetto_conn(void *state, const struct st_conn *c)
 static void process_finding(struct st_perfetto *p, const struct st_finding *f,
 			    uint64_t ts)
 {
+	char msg[512];
+
 	name_once(p, f->file, -1);
 	ev_start(p, 'i');
-	st_out_ks(&p->o, "name", f->kind);
+	st_out_ks(&p->o, "name", st_finding_name[f->kind]);
 	st_out_str(&p->o, ",\"cat\":\"finding\",\"s\":\"p\"");
 	put_us(&p->o, "ts", ts);
 	st_out_ki(&p->o, "pid", pid_of(p, f->file));
 	st_out_ki(&p->o, "tid", pid_of(p, f->file));
 	st_out_str(&p->o, ",\"args\":{\"message\":");
-	st_out_json_str(&p->o, f->message, strlen(f->message));
+	st_finding_text(f, p->m->set, msg, sizeof(msg));
+	st_out_json_str(&p->o, msg, strlen(msg));
 	st_out_str(&p->o, "}}");
 }
 

@@ -4,9 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "finding_text.h"
 #include "load.h"
 #include "records.h"
 #include "sink_text.h"
+#include "units.h"
 
 #define C_RESET	 "\033[0m"
 #define C_DIM	 "\033[2m"
@@ -75,33 +77,6 @@ static void sb_i64(struct sbuf *b, int64_t v)
 	char t[24];
 
 	sb_mem(b, t, (size_t)(st_put_i64(t, v) - t));
-}
-
-/* "12.3 us" and the like. */
-static void fmt_dur(char *buf, size_t len, uint64_t ns)
-{
-	if (ns < 10000) {
-		struct sbuf b = sb_init(buf, len);
-		sb_i64(&b, (int64_t)ns);
-		sb_mem(&b, " ns", 3);
-	} else if (ns < 10000000)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 10000000000ull)
-		snprintf(buf, len, "%.1f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.1f s", ns / 1e9);
-}
-
-static void fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-	if (b < 10000) {
-		struct sbuf s = sb_init(buf, len);
-		sb_i64(&s, (int64_t)b);
-		sb_mem(&s, " B", 2);
-	} else if (b < 10000000)
-		snprintf(buf, len, "%.1f kB", b / 1e3);
-	else
-		snprintf(buf, len, "%.1f MB", b / 1e6);
 }
 
 /* A time as the viewer shows it: +seconds since the first record, or
@@ -205,7 +180,7 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN) {
 			sb_str(&s, " = 0 (EOF)");
 		} else {
-			fmt_bytes(by, sizeof(by), e->bytes);
+			st_fmt_bytes(by, sizeof(by), e->bytes);
 			sb_str(&s, " ");
 			sb_str(&s, by);
 		}
@@ -268,25 +243,26 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			   c->queue_max);
 	} else {
 		uint64_t end = c->close_ts ? c->close_ts : rd->m->now;
-		fmt_dur(b, sizeof(b), end - c->open_ts);
+		st_fmt_dur(b, sizeof(b), end - c->open_ts);
 		ST_OUT_CAT(rd->o, " lasted ", b);
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->est_ts &&
 		    cl->connect_ts) {
-			fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
+			st_fmt_dur(b, sizeof(b), cl->est_ts - cl->connect_ts);
 			ST_OUT_CAT(rd->o, ", connect ", b);
 		}
 		if (s && s->role == ST_ROLE_SERVER && s->other) {
-			fmt_dur(b, sizeof(b), s->accept_wait);
+			st_fmt_dur(b, sizeof(b), s->accept_wait);
 			ST_OUT_CAT(rd->o, ", accept queue ", b);
 		}
 		if (cl && cl->role == ST_ROLE_CLIENT && cl->first_in_ts &&
 		    cl->connect_ts) {
-			fmt_dur(b, sizeof(b), cl->first_in_ts - cl->connect_ts);
+			st_fmt_dur(b, sizeof(b),
+				   cl->first_in_ts - cl->connect_ts);
 			ST_OUT_CAT(rd->o, ", first byte ", b);
 		}
 		char in[24], out[24];
-		fmt_bytes(in, sizeof(in), c->bytes_in);
-		fmt_bytes(out, sizeof(out), c->bytes_out);
+		st_fmt_bytes(in, sizeof(in), c->bytes_in);
+		st_fmt_bytes(out, sizeof(out), c->bytes_out);
 		ST_OUT_CAT(rd->o, ", ", who(c), " ", out, " out, ", in, " in");
 		const struct st_conn *first =
 			c->closed_first > 0			 ? c
@@ -305,7 +281,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 		} else if (c->closed_first < 0)
 			st_out_str(rd->o, ", the peer closed first");
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
-			fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
+			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
 			ST_OUT_CAT(rd->o, ", EOF->close ", b);
 		}
 	}
@@ -438,7 +414,7 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 		if (e->r.dur >= 1000000 && e->count == 1) {
 			char w[24];
 			size_t k = strlen(d);
-			fmt_dur(w, sizeof(w), e->r.dur);
+			st_fmt_dur(w, sizeof(w), e->r.dur);
 			snprintf(d + k, sizeof(d) - k, " [%s]", w);
 		}
 		/* "  %s  %-7s %-44s" */
@@ -473,8 +449,11 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 
 static void finding_line(struct st_render *rd, const struct st_finding *f)
 {
-	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW), f->kind,
-		   col(rd, C_RESET), f->message);
+	char msg[512];
+
+	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW),
+		   st_finding_name[f->kind], col(rd, C_RESET),
+		   st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 }
 
 /* The text sink: the default, when no other output is asked for. */

@@ -68,14 +68,13 @@ static void account(struct st_trace *t)
 	t->lost += t->cut;
 }
 
-int st_trace_open(struct st_trace *t, const char *path, char *err)
+/* Opens PATH and maps all of it into T (size, dev, ino, map); -1 with
+ * a message in ERR when it is not a file that can hold a trace. */
+static int map_file(struct st_trace *t, const char *path, char *err)
 {
 	struct stat st;
-	const struct st_header *h;
-
-	memset(t, 0, sizeof(*t));
-	snprintf(t->path, sizeof(t->path), "%s", path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
 	if (fd < 0) {
 		snprintf(err, ST_ERR_LEN, "%s: cannot open: %s", path,
 			 strerror(errno));
@@ -113,19 +112,20 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 		t->map = NULL;
 		return -1;
 	}
-	h = (const void *)t->map;
-	memcpy(&t->hdr, h, sizeof(t->hdr));
-	/* the writer NUL-terminates these; a damaged file may not */
-	t->hdr.comm[sizeof(t->hdr.comm) - 1] = 0;
-	t->hdr.exe[sizeof(t->hdr.exe) - 1] = 0;
-	t->hdr.host[sizeof(t->hdr.host) - 1] = 0;
-	t->hdr.boot_id[sizeof(t->hdr.boot_id) - 1] = 0;
+	return 0;
+}
+
+/* Is H the header of a trace this viewer reads?  -1 with a message in
+ * ERR saying why not and what to do. */
+static int check_header(const struct st_header *h, const char *path,
+			char *err)
+{
 	if (memcmp(h->magic, ST_MAGIC, sizeof(h->magic))) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: not a socktrace trace file (bad magic at offset "
 			 "0): skipped; give trace files or their directory",
 			 path);
-		goto bad;
+		return -1;
 	}
 	if (h->version > ST_VERSION && __builtin_bswap32(h->version) <=
 						ST_VERSION) {
@@ -133,14 +133,14 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 "%s: written on a machine of the other byte order: "
 			 "read it with socktrace on such a machine",
 			 path);
-		goto bad;
+		return -1;
 	}
 	if (h->version > ST_VERSION) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: written by a newer socktrace (format version "
 			 "%u; this one reads %d): use that version to read it",
 			 path, h->version, ST_VERSION);
-		goto bad;
+		return -1;
 	}
 	if (h->version >= 1 && h->version < ST_VERSION) {
 		snprintf(err, ST_ERR_LEN,
@@ -148,7 +148,7 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 "%u; this one reads %d): record it again, or read it "
 			 "with that version",
 			 path, h->version, ST_VERSION);
-		goto bad;
+		return -1;
 	}
 	if (h->version != ST_VERSION || h->header_size != ST_HEADER_SIZE ||
 	    h->slot_size != ST_SLOT_SIZE || h->capacity == 0 ||
@@ -160,7 +160,30 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 			 "file is damaged",
 			 path, h->version, h->slot_size,
 			 (unsigned long long)h->capacity, h->policy);
-		goto bad;
+		return -1;
+	}
+	return 0;
+}
+
+int st_trace_open(struct st_trace *t, const char *path, char *err)
+{
+	const struct st_header *h;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	if (map_file(t, path, err))
+		return -1;
+	h = (const void *)t->map;
+	memcpy(&t->hdr, h, sizeof(t->hdr));
+	/* the writer NUL-terminates these; a damaged file may not */
+	t->hdr.comm[sizeof(t->hdr.comm) - 1] = 0;
+	t->hdr.exe[sizeof(t->hdr.exe) - 1] = 0;
+	t->hdr.host[sizeof(t->hdr.host) - 1] = 0;
+	t->hdr.boot_id[sizeof(t->hdr.boot_id) - 1] = 0;
+	if (check_header(h, path, err)) {
+		munmap((void *)t->map, t->size);
+		t->map = NULL;
+		return -1;
 	}
 	t->slots = (t->size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
 	if (t->slots > h->capacity)
@@ -177,10 +200,6 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 					      want * ST_SLOT_SIZE),
 			 (unsigned long long)t->cut);
 	return 0;
-bad:
-	munmap((void *)t->map, t->size);
-	t->map = NULL;
-	return -1;
 }
 
 void st_trace_close(struct st_trace *t)

@@ -44,11 +44,11 @@ void st_trace_close(struct st_trace *t);
 void st_trace_refresh(struct st_trace *t);
 
 /*
- * Copies record N into R.  Returns 1 when it is there, 0 when it is not
+ * Copies record N into R.  Returns 1 when it is there; 0 when it is not
  * (never completed: counted in missing; or cut off with the file's end:
- * already counted in lost).  good, missing and corrupt count the calls
- * made, so read each record once, -1 when it is corrupt (counted
- * in corrupt, described in warn).
+ * already counted in lost); -1 when it is corrupt (counted in corrupt,
+ * described in warn).  good, missing and corrupt count calls, not
+ * records: read each record once.
  */
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
 

@@ -6,10 +6,10 @@
 TSAN_B := build/tsan
 TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 	-fsanitize=thread -fno-omit-frame-pointer
-# What the writer needs: start-up and configuration (attach's entry point
-# included), real functions, the fd table and record helpers; not the
-# wrappers.
-TSAN_PRELOAD := writer init real fdtab record attach clock
+# What the writer needs: state and configuration, start-up (attach's
+# entry point included), real functions, the fd table and record helpers;
+# not the wrappers.
+TSAN_PRELOAD := state writer init real fdtab record attach clock
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
 	$(TSAN_B)/viewer/trace.o
 

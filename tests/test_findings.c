@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings from hand-built ends: which kinds, which figures, which words. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "finding_text.h"
+#include "findings.h"
+#include "model_fixture.h"
+
+static struct st_conn end(uint8_t role)
+{
+	struct st_conn c = { .id = st_conn_id(100, 1), .kind = ST_KIND_TCP,
+			     .role = role, .end = ST_END_CLOSED };
+	return c;
+}
+
+/* The one finding of kind K in F[0..N), or fail. */
+static const struct st_finding *only(const struct st_finding *f, int n,
+				     uint8_t k)
+{
+	const struct st_finding *got = NULL;
+
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(f[i].kind, k);
+		got = &f[i];
+	}
+	assert_non_null(got);
+	return got;
+}
+
+static void test_clean_end_has_none(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+
+	c.closed_first = 1; /* a client that closes first: as it should */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+}
+
+static void test_connect_failed(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.connect_err = ECONNREFUSED;
+	c.peer = fx_v4(9);
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_connect_failed);
+	assert_int_equal(x->err, ECONNREFUSED);
+	assert_int_equal(x->peer.port, 9);
+	assert_int_equal(x->scope, ST_SCOPE_CONN);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "127.0.0.1:9"));
+	assert_non_null(strstr(text, "ECONNREFUSED"));
+	assert_non_null(strstr(text, "nothing listens there"));
+	fx_set_free(set);
+}
+
+/* EOF answered by close within a second is fine; later is CLOSE_WAIT. */
+static void test_close_wait_threshold(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+
+	c.closed_first = -1;
+	c.eof_ts = 100 * MS;
+	c.fin_ts = 100 * MS + ST_CLOSE_WAIT_NS;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.fin_ts = 2100 * MS;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
+	assert_int_equal(x->cw, ST_CW_CLOSED_LATE);
+	assert_int_equal(x->ns, 2000 * MS);
+}
+
+/* Open: judged as it stands at NOW; ended unclosed: never closed. */
+static void test_close_wait_open_and_never(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.end = ST_END_OPEN;
+	c.closed_first = -1;
+	c.eof_ts = 100 * MS;
+	assert_int_equal(st_judge(&c, 600 * MS, true, f), 0);
+	const struct st_finding *x =
+		only(f, st_judge(&c, 3100 * MS, true, f), ST_F_close_wait);
+	assert_int_equal(x->cw, ST_CW_OPEN);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "has not closed it for 3.0 s"));
+	c.end = ST_END_DEATH;
+	x = only(f, st_judge(&c, 100 * MS, false, f), ST_F_close_wait);
+	assert_int_equal(x->cw, ST_CW_NEVER);
+	fx_set_free(set);
+}
+
+/* Only the active closer gets TIME_WAIT: a finding on a server. */
+static void test_server_time_wait(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+
+	c.closed_first = 1;
+	only(f, st_judge(&c, 0, false, f), ST_F_server_time_wait);
+	c.kind = ST_KIND_UNIX; /* no TIME_WAIT outside TCP */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+}
+
+/* A process that exits holding a socket leaks it: named by its fd, in
+ * the process that held it last. */
+static void test_fd_leak(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+
+	c.end = ST_END_EXIT;
+	c.end_file = 2;
+	c.end_fd = 7;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_fd_leak);
+	assert_int_equal(x->file, 2);
+	assert_int_equal(x->fd, 7);
+}
+
+/* Fact 2: the accept queue is min(backlog, somaxconn). */
+static void test_listener_findings(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_LISTENER);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.backlog = 1000;
+	c.effective_backlog = 128;
+	c.somaxconn = 128;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_backlog_clipped);
+	assert_int_equal(x->backlog, 1000);
+	assert_int_equal(x->effective, 128);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "asked for backlog 1000 but got 128"));
+	c.backlog = 128;
+	c.queue_full = true;
+	c.queue_max = 128;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_accept_queue_full);
+	assert_int_equal(x->queue_max, 128);
+	fx_set_free(set);
+}
+
+/* What came before an attach is not judged. */
+static void test_hidden_not_judged(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+
+	c.closed_first = 1;
+	c.hidden = true;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+}
+
+/* Every kind has a name, and the names are the JSON's, which users'
+ * scripts match: they must not change. */
+static void test_kind_names(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+		"connect_failed",   "close_wait",	 "server_time_wait",
+		"fd_leak",	    "backlog_clipped", "accept_queue_full",
+		"lost_records",
+	};
+	assert_int_equal(ST_F__N, sizeof(want) / sizeof(want[0]));
+	for (int i = 0; i < ST_F__N; i++)
+		assert_string_equal(st_finding_name[i], want[i]);
+	assert_int_equal(st_finding_scope[ST_F_lost_records],
+			 ST_SCOPE_PROCESS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean_end_has_none),
+		cmocka_unit_test(test_connect_failed),
+		cmocka_unit_test(test_close_wait_threshold),
+		cmocka_unit_test(test_close_wait_open_and_never),
+		cmocka_unit_test(test_server_time_wait),
+		cmocka_unit_test(test_fd_leak),
+		cmocka_unit_test(test_listener_findings),
+		cmocka_unit_test(test_hidden_not_judged),
+		cmocka_unit_test(test_kind_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

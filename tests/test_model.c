@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* The model core on hand-built record sequences: joins, ends, findings. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+#include "model_fixture.h"
+
+/* What an emitted end looked like. */
+struct seen_end {
+	uint64_t id;
+	char states[128];
+	uint8_t end, role;
+	int end_file;
+	uint64_t bytes_in, bytes_out, accept_wait;
+	bool joined, before_trace;
+};
+
+struct log {
+	struct seen_end ends[16];
+	int nends;
+	int emits; /* emit calls: a joined pair is one */
+	uint8_t findings[16];
+	uint64_t finding_conn[16];
+	int nfindings;
+	int alive; /* the liveness callback's answer */
+};
+
+static void keep(struct log *l, const struct st_conn *c)
+{
+	struct seen_end *e = &l->ends[l->nends++];
+	size_t n = 0;
+
+	e->id = c->id;
+	e->end = c->end;
+	e->role = c->role;
+	e->end_file = c->end_file;
+	e->bytes_in = c->bytes_in;
+	e->bytes_out = c->bytes_out;
+	e->accept_wait = c->accept_wait;
+	e->joined = c->other != NULL;
+	e->before_trace = c->before_trace;
+	e->states[0] = 0;
+	for (uint32_t i = 0; i < c->nst; i++)
+		n += snprintf(e->states + n, sizeof(e->states) - n, "%s%s",
+			      i ? " " : "", st_state_name[c->st[i].state]);
+}
+
+static void on_emit(struct st_model *m, struct st_conn *c, void *arg)
+{
+	struct log *l = arg;
+	struct st_conn *o = c->other;
+
+	l->emits++;
+	keep(l, c);
+	if (o)
+		keep(l, o);
+	st_conn_free(m, o);
+	st_conn_free(m, c);
+}
+
+static void on_finding(struct st_model *m, const struct st_finding *f,
+		       void *arg)
+{
+	struct log *l = arg;
+
+	(void)m;
+	l->finding_conn[l->nfindings] = f->conn;
+	l->findings[l->nfindings++] = f->kind;
+}
+
+static bool alive(const struct st_trace *t, void *arg)
+{
+	(void)t;
+	return ((struct log *)arg)->alive;
+}
+
+static const struct seen_end *end_of(const struct log *l, uint64_t id)
+{
+	for (int i = 0; i < l->nends; i++)
+		if (l->ends[i].id == id)
+			return &l->ends[i];
+	fail_msg("connection %llx was not emitted", (unsigned long long)id);
+	return NULL;
+}
+
+#define CL st_conn_id(100, 1) /* the client's socket (file 0) */
+#define LS st_conn_id(101, 1) /* the server's listener (file 1) */
+#define SV st_conn_id(101, 2) /* the connection it accepted */
+
+/* Records of a client (file 0) and a server (file 1) up to the server's
+ * read of the client's data: the handshake, the queue, one request. */
+static void start(struct st_model *m)
+{
+	struct st_rec r[] = {
+		fx_socket(3, LS, 1, AF_INET, SOCK_STREAM),
+		fx_listen(3, LS, 2, fx_v4(80), 128, 128),
+		fx_socket(3, CL, 3, AF_INET, SOCK_STREAM),
+		fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)),
+		fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)),
+		fx_data(ST_CALL_write, 3, CL, 7, 10),
+		fx_data(ST_CALL_read, 4, SV, 8, 10),
+		fx_data(ST_CALL_write, 4, SV, 9, 5),
+		fx_data(ST_CALL_read, 3, CL, 10, 5),
+	};
+	int file[] = { 1, 1, 0, 0, 1, 0, 1, 1, 0 };
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		st_model_add(m, &r[i], file[i]);
+}
+
+static void add(struct st_model *m, struct st_rec r, int file)
+{
+	st_model_add(m, &r, file);
+}
+
+/* The client closes first: the pair comes out joined as soon as both
+ * ends closed, with the states of DESIGN.md's facts 3-5. */
+static void test_client_closes_first(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	start(&m);
+	add(&m, fx_close(3, CL, 11, TCP_ESTABLISHED), 0);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 12, 0), 1);
+	assert_int_equal(l.emits, 0);
+	add(&m, fx_close(4, SV, 13, TCP_CLOSE_WAIT), 1);
+	assert_int_equal(l.emits, 1); /* before the trace ends */
+	const struct seen_end *c = end_of(&l, CL), *s = end_of(&l, SV);
+	assert_true(c->joined);
+	assert_string_equal(c->states,
+			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_string_equal(s->states,
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_int_equal(s->accept_wait, 2 * MS);
+	assert_int_equal(c->bytes_out, 10);
+	assert_int_equal(c->bytes_in, 5);
+	assert_int_equal(s->bytes_in, 10);
+	assert_int_equal(c->end, ST_END_CLOSED);
+	assert_int_equal(l.nfindings, 0);
+	st_model_finish(&m);
+	assert_int_equal(l.emits, 2); /* and the listener */
+	assert_int_equal(l.nfindings, 0);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/* The server closes first: it gets TIME_WAIT, and a finding says so. */
+static void test_server_closes_first(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	start(&m);
+	add(&m, fx_close(4, SV, 11, TCP_ESTABLISHED), 1);
+	add(&m, fx_data(ST_CALL_read, 3, CL, 12, 0), 0);
+	add(&m, fx_close(3, CL, 13, TCP_CLOSE_WAIT), 0);
+	assert_string_equal(end_of(&l, SV)->states,
+			    "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(l.nfindings, 1);
+	assert_int_equal(l.findings[0], ST_F_server_time_wait);
+	assert_int_equal(l.finding_conn[0], SV);
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/* Whether a process without an exit still runs comes from the callback
+ * alone: the model reads nothing outside the records. */
+static void test_liveness_from_callback(void **state)
+{
+	(void)state;
+	for (int a = 0; a < 2; a++) {
+		struct st_traceset *set = fx_set(2);
+		struct log l = { .alive = a };
+		struct st_model m;
+		st_model_init(&m, set, on_emit, on_finding, &l);
+		st_model_liveness(&m, alive, &l);
+		start(&m);
+		st_model_finish(&m);
+		const struct seen_end *c = end_of(&l, CL);
+		assert_int_equal(c->end, a ? ST_END_OPEN : ST_END_DEATH);
+		/* killed: no FIN is drawn */
+		assert_string_equal(c->states, "SYN_SENT ESTABLISHED");
+		st_model_free(&m);
+		fx_set_free(set);
+	}
+}
+
+/* A process that exits holding a connection leaks it (the kernel
+ * closes it at exit): the exit time ends it, and fd_leak names it. */
+static void test_exit_leaks(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+
+	set->t[0].hdr.exit_ts = 20 * MS;
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	start(&m);
+	/* a later record of the other process passes the exit time */
+	add(&m, fx_data(ST_CALL_read, 4, SV, 21, 0), 1);
+	st_model_finish(&m);
+	const struct seen_end *c = end_of(&l, CL);
+	assert_int_equal(c->end, ST_END_EXIT);
+	bool leak = false;
+	for (int i = 0; i < l.nfindings; i++)
+		leak |= l.findings[i] == ST_F_fd_leak &&
+			l.finding_conn[i] == CL;
+	assert_true(leak);
+	/* the exit closed it: the server read the FIN and never answered */
+	assert_string_equal(c->states, "SYN_SENT ESTABLISHED FIN_WAIT");
+	assert_string_equal(end_of(&l, SV)->states,
+			    "ESTABLISHED CLOSE_WAIT");
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/* Fork: the child holds the socket too, so the parent's close of its
+ * copy does not close the connection; the child's does. */
+static void test_fork_parent_close(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(3);
+	struct log l = { 0 };
+	struct st_model m;
+
+	set->t[2].hdr.pid = 102;
+	set->t[2].hdr.ppid = 101; /* the server's child */
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	start(&m);
+	add(&m, fx_rec(ST_CALL_fork, -1, 0, 11, 102), 1);
+	add(&m, fx_close(4, SV, 12, TCP_ESTABLISHED), 1);
+	add(&m, fx_close(3, CL, 13, TCP_ESTABLISHED), 0);
+	assert_int_equal(l.emits, 0);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 14, 0), 2);
+	add(&m, fx_close(4, SV, 15, TCP_CLOSE_WAIT), 2);
+	assert_int_equal(l.emits, 1);
+	const struct seen_end *s = end_of(&l, SV);
+	assert_int_equal(s->end_file, 2);
+	assert_string_equal(s->states,
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_string_equal(end_of(&l, CL)->states,
+			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/* A record of a connection whose creation was lost (a wrapped ring):
+ * the connection starts there, marked as opened before the trace. */
+static void test_creation_lost(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(1);
+	struct log l = { 0 };
+	struct st_model m;
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	add(&m, fx_data(ST_CALL_write, 5, CL, 1, 10), 0);
+	add(&m, fx_close(5, CL, 2, TCP_ESTABLISHED), 0);
+	assert_int_equal(l.emits, 1);
+	assert_true(end_of(&l, CL)->before_trace);
+	assert_int_equal(end_of(&l, CL)->bytes_out, 10);
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/* A connect refused: one connect_failed finding, the end CLOSED. */
+static void test_refused(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(1);
+	struct log l = { 0 };
+	struct st_model m;
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	add(&m, fx_socket(3, CL, 1, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_err(fx_connect(3, CL, 2, fx_v4(9), fx_v4(0)),
+		       ECONNREFUSED), 0);
+	add(&m, fx_close(3, CL, 3, TCP_CLOSE), 0);
+	assert_int_equal(l.emits, 1);
+	assert_string_equal(end_of(&l, CL)->states, "SYN_SENT CLOSED");
+	assert_int_equal(l.nfindings, 1);
+	assert_int_equal(l.findings[0], ST_F_connect_failed);
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_client_closes_first),
+		cmocka_unit_test(test_server_closes_first),
+		cmocka_unit_test(test_liveness_from_callback),
+		cmocka_unit_test(test_exit_leaks),
+		cmocka_unit_test(test_fork_parent_close),
+		cmocka_unit_test(test_creation_lost),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* The TCP state rules on hand-built ends and records: DESIGN.md's facts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "model_fixture.h"
+#include "tcpstate.h"
+
+/* The states END went through, as "A B C". */
+static const char *states(const struct st_conn *c)
+{
+	static char buf[256];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < c->nst; i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
+			      st_state_name[c->st[i].state]);
+	return buf;
+}
+
+static struct st_conn *end_new(uint8_t role)
+{
+	struct st_conn *c = calloc(1, sizeof(*c));
+
+	c->kind = ST_KIND_TCP;
+	c->role = role;
+	return c;
+}
+
+static void end_free(struct st_conn *c)
+{
+	free(c->st);
+	free(c);
+}
+
+/* A client and a server end, ESTABLISHED and joined. */
+static void pair(struct st_conn **cl, struct st_conn **srv)
+{
+	*cl = end_new(ST_ROLE_CLIENT);
+	*srv = end_new(ST_ROLE_SERVER);
+	(*cl)->other = *srv;
+	(*srv)->other = *cl;
+	st_tcp_established(*cl, 1 * MS);
+	st_tcp_established(*srv, 1 * MS);
+}
+
+/* Fact 3: connect returns once SYN+ACK came back. */
+static void test_connect_established(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	struct st_rec r = fx_connect(3, 1, 10, fx_v4(80), fx_v4(5000));
+
+	st_tcp_connect(c, &r);
+	assert_string_equal(states(c), "SYN_SENT ESTABLISHED");
+	assert_int_equal(c->est_ts, 10 * MS + 1000);
+	assert_int_equal(c->connect_ts, 10 * MS);
+	assert_false(c->connect_pending);
+	end_free(c);
+}
+
+static void test_connect_refused(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	struct st_rec r = fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)),
+				 ECONNREFUSED);
+
+	st_tcp_connect(c, &r);
+	assert_string_equal(states(c), "SYN_SENT CLOSED");
+	assert_int_equal(c->connect_err, ECONNREFUSED);
+	end_free(c);
+}
+
+/* A non-blocking connect: EINPROGRESS, then SO_ERROR says how it went. */
+static void test_nonblocking_connect(void **state)
+{
+	(void)state;
+	struct st_conn *ok = end_new(ST_ROLE_CLIENT);
+	struct st_conn *bad = end_new(ST_ROLE_CLIENT);
+	struct st_rec r = fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)),
+				 EINPROGRESS);
+	struct st_rec so = fx_rec(ST_CALL_getsockopt, 3, 1, 12, 0);
+
+	st_tcp_connect(ok, &r);
+	st_tcp_connect(bad, &r);
+	assert_true(ok->connect_pending);
+	assert_string_equal(states(ok), "SYN_SENT");
+	so.u.sockopt.value = 0;
+	st_tcp_sockopt(ok, &so);
+	assert_string_equal(states(ok), "SYN_SENT ESTABLISHED");
+	so.u.sockopt.value = ECONNREFUSED;
+	st_tcp_sockopt(bad, &so);
+	assert_string_equal(states(bad), "SYN_SENT CLOSED");
+	assert_int_equal(bad->connect_err, ECONNREFUSED);
+	end_free(ok);
+	end_free(bad);
+}
+
+/* Fact 4: a read of 0 is the peer's FIN: CLOSE_WAIT until close. */
+static void test_eof_close_wait(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	struct st_rec r = fx_data(ST_CALL_read, 4, 2, 20, 0);
+
+	st_tcp_data(srv, &r, 20 * MS);
+	assert_string_equal(states(srv), "ESTABLISHED CLOSE_WAIT");
+	assert_int_equal(srv->closed_first, -1);
+	assert_int_equal(srv->eof_ts, 20 * MS);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Facts 4 and 5: the active closer goes FIN_WAIT then TIME_WAIT; the
+ * passive one CLOSE_WAIT, LAST_ACK, CLOSED. */
+static void test_client_closes_first(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+
+	st_tcp_closed(cl, 30 * MS, ST_END_CLOSED);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT");
+	assert_string_equal(states(srv), "ESTABLISHED CLOSE_WAIT");
+	st_tcp_closed(srv, 31 * MS, ST_END_CLOSED);
+	assert_string_equal(states(srv),
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(cl->closed_first, 1);
+	assert_int_equal(srv->closed_first, -1);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Only the active closer gets TIME_WAIT: here the server. */
+static void test_server_closes_first(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+
+	st_tcp_closed(srv, 30 * MS, ST_END_CLOSED);
+	struct st_rec r = fx_data(ST_CALL_read, 3, 1, 31, 0);
+	st_tcp_data(cl, &r, 31 * MS);
+	st_tcp_closed(cl, 32 * MS, ST_END_CLOSED);
+	assert_string_equal(states(srv), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_string_equal(states(cl),
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	end_free(cl);
+	end_free(srv);
+}
+
+/* shutdown(SHUT_WR) sends FIN; SHUT_RD sends nothing. */
+static void test_shutdown(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	struct st_rec rd = fx_shutdown(3, 1, 20, SHUT_RD);
+	struct st_rec wr = fx_shutdown(3, 1, 21, SHUT_WR);
+
+	st_tcp_shutdown(cl, &rd, 20 * MS);
+	assert_string_equal(states(cl), "ESTABLISHED");
+	st_tcp_shutdown(cl, &wr, 21 * MS);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT");
+	assert_string_equal(states(srv), "ESTABLISHED CLOSE_WAIT");
+	assert_int_equal(cl->fin_ts, 21 * MS);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* A killed process: what the kernel did is not known, no state drawn. */
+static void test_death_draws_nothing(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+
+	st_tcp_closed(cl, 30 * MS, ST_END_DEATH);
+	assert_string_equal(states(cl), "ESTABLISHED");
+	assert_string_equal(states(srv), "ESTABLISHED");
+	assert_int_equal(cl->end, ST_END_DEATH);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Fact 3: the time from connect's return to accept's is queue time. */
+static void test_accept_queue_wait(void **state)
+{
+	(void)state;
+	struct st_conn *cl = end_new(ST_ROLE_CLIENT);
+	struct st_conn *srv = end_new(ST_ROLE_SERVER);
+
+	st_tcp_established(cl, 10 * MS);
+	srv->accept_ts = 250 * MS;
+	st_tcp_established(srv, 250 * MS);
+	st_tcp_joined(cl, srv);
+	assert_int_equal(srv->accept_wait, 240 * MS);
+	/* the server's ESTABLISHED starts when the handshake completed */
+	assert_int_equal(srv->st[0].ts, 10 * MS);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* A client that closed while queued: the server starts in CLOSE_WAIT. */
+static void test_closed_while_queued(void **state)
+{
+	(void)state;
+	struct st_conn *cl = end_new(ST_ROLE_CLIENT);
+	struct st_conn *srv = end_new(ST_ROLE_SERVER);
+
+	st_tcp_established(cl, 10 * MS);
+	st_tcp_closed(cl, 20 * MS, ST_END_CLOSED);
+	cl->done = true;
+	srv->accept_ts = 50 * MS;
+	st_tcp_established(srv, 50 * MS);
+	cl->other = srv;
+	srv->other = cl;
+	st_tcp_joined(cl, srv);
+	assert_string_equal(states(srv), "ESTABLISHED CLOSE_WAIT");
+	assert_int_equal(srv->st[1].ts, 50 * MS);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Kernel states map onto ours; a socket seen open takes the kernel's. */
+static void test_kernel_states(void **state)
+{
+	(void)state;
+	assert_int_equal(st_tcp_from_kernel(TCP_FIN_WAIT2), ST_ST_FIN_WAIT);
+	assert_int_equal(st_tcp_from_kernel(TCP_CLOSING), ST_ST_FIN_WAIT);
+	assert_int_equal(st_tcp_from_kernel(TCP_SYN_RECV), ST_ST_NONE);
+	assert_int_equal(st_tcp_from_kernel(TCP_LAST_ACK), ST_ST_LAST_ACK);
+	struct st_conn *c = end_new(ST_ROLE_SERVER);
+	st_tcp_seen(c, TCP_CLOSE_WAIT, 5 * MS);
+	assert_string_equal(states(c), "CLOSE_WAIT");
+	assert_int_equal(c->closed_first, -1);
+	assert_int_equal(c->eof_ts, 5 * MS);
+	end_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_established),
+		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_nonblocking_connect),
+		cmocka_unit_test(test_eof_close_wait),
+		cmocka_unit_test(test_client_closes_first),
+		cmocka_unit_test(test_server_closes_first),
+		cmocka_unit_test(test_shutdown),
+		cmocka_unit_test(test_death_draws_nothing),
+		cmocka_unit_test(test_accept_queue_wait),
+		cmocka_unit_test(test_closed_while_queued),
+		cmocka_unit_test(test_kernel_states),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

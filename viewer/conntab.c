@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/* The connection table: ends by id, fds that name them, timeline lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conntab.h"
+#include "merge.h"
+#include "records.h"
+
+const char *const st_kind_name[] = { "other", "tcp", "udp", "unix" };
+const char *const st_role_name[] = { "socket", "listener", "client", "server",
+				     "pair" };
+
+void st__grow(void **p, uint32_t *cap, size_t size)
+{
+	uint32_t n = *cap ? *cap * 2 : 8;
+	void *q = realloc(*p, n * size);
+
+	if (!q) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(1);
+	}
+	*p = q;
+	*cap = n;
+}
+
+void *st__xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+void *st__spare_get(void **list, size_t size)
+{
+	void *x = *list;
+
+	if (!x)
+		return st__xcalloc(1, size);
+	*list = *(void **)x;
+	memset(x, 0, size);
+	return x;
+}
+
+void st__spare_put(void **list, void *x)
+{
+	*(void **)x = *list;
+	*list = x;
+}
+
+void st__spare_free(void **list)
+{
+	while (*list) {
+		void *x = *list;
+		*list = *(void **)x;
+		free(x);
+	}
+}
+
+void st_conntab_init(struct st_conntab *t, uint32_t ev_cap)
+{
+	memset(t, 0, sizeof(*t));
+	t->ev_cap = ev_cap;
+}
+
+struct st_conn *st_conntab_find(const struct st_conntab *t, uint64_t id)
+{
+	struct st_conn *c;
+
+	HASH_FIND(hh, t->conns, &id, sizeof(id), c);
+	return c;
+}
+
+struct st_conn *st_conntab_get(struct st_conntab *t, uint64_t id, int file,
+			       int fd, uint64_t ts)
+{
+	struct st_conn *c = st_conntab_find(t, id);
+
+	if (c)
+		return c;
+	c = t->spare_conn;
+	if (c) {
+		/* a connection freed before: its timeline buffers are kept */
+		struct st_ev *ev = c->ev;
+		struct st_stchange *st = c->st;
+		uint32_t capev = c->capev, capst = c->capst;
+		t->spare_conn = c->other;
+		memset(c, 0, sizeof(*c));
+		c->ev = ev;
+		c->capev = capev;
+		c->st = st;
+		c->capst = capst;
+	} else {
+		c = st__xcalloc(1, sizeof(*c));
+	}
+	c->id = id;
+	c->file = file;
+	c->fd = fd;
+	c->open_ts = ts;
+	HASH_ADD(hh, t->conns, id, sizeof(c->id), c);
+	return c;
+}
+
+void st_conntab_remove(struct st_conntab *t, struct st_conn *c)
+{
+	HASH_DEL(t->conns, c);
+}
+
+void st_conntab_release(struct st_conntab *t, struct st_conn *c)
+{
+	if (!c)
+		return;
+	/* keep it for the next connection, with its timeline buffers unless
+	 * they grew large (a long timeline is not the common case) */
+	if (c->capev > 64) {
+		free(c->ev);
+		c->ev = NULL;
+		c->capev = 0;
+	}
+	if (c->capst > 64) {
+		free(c->st);
+		c->st = NULL;
+		c->capst = 0;
+	}
+	c->other = t->spare_conn;
+	t->spare_conn = c;
+}
+
+void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
+		       struct st_conn *c)
+{
+	struct st_fdkey k = { file, fd };
+	struct st_fdref *f;
+
+	HASH_FIND(hh, t->fds, &k, sizeof(k), f);
+	if (f) {
+		/* an fd number reused behind our back: the old ref is gone */
+		f->conn->refs--;
+	} else {
+		f = st__spare_get(&t->spare_fd, sizeof(*f));
+		f->key = k;
+		HASH_ADD(hh, t->fds, key, sizeof(k), f);
+	}
+	f->conn = c;
+	c->refs++;
+}
+
+struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file,
+				  int fd)
+{
+	struct st_fdkey k = { file, fd };
+	struct st_fdref *f;
+
+	HASH_FIND(hh, t->fds, &k, sizeof(k), f);
+	return f ? f->conn : NULL;
+}
+
+struct st_conn *st_conntab_fd_drop(struct st_conntab *t, int file, int fd)
+{
+	struct st_fdkey k = { file, fd };
+	struct st_fdref *f;
+
+	HASH_FIND(hh, t->fds, &k, sizeof(k), f);
+	if (!f)
+		return NULL;
+	struct st_conn *c = f->conn;
+	HASH_DEL(t->fds, f);
+	st__spare_put(&t->spare_fd, f);
+	if (--c->refs > 0)
+		return NULL;
+	c->end_file = file;
+	c->end_fd = fd;
+	return c;
+}
+
+/* A run: same call, same process, succeeded with data, and nothing in
+ * between (EOF and errors stay lines of their own). */
+static bool extends(const struct st_ev *l, const struct st_rec *r, int file)
+{
+	return st_call_dir[r->call] != ST_DIR_NONE && l->r.call == r->call &&
+	       l->file == file && !(r->flags & ST_REC_ERR) && r->ret > 0 &&
+	       !(l->r.flags & ST_REC_ERR) && l->r.ret > 0 &&
+	       l->self_from == l->self_to && l->other_from == l->other_to;
+}
+
+struct st_ev *st_conntab_add_ev(struct st_conntab *t, struct st_conn *c,
+				const struct st_rec *r, int file)
+{
+	uint64_t bytes = st_call_dir[r->call] && r->ret > 0 ? (uint64_t)r->ret
+							    : 0;
+	c->calls++;
+	if (c->nev && extends(&c->ev[c->nev - 1], r, file)) {
+		struct st_ev *l = &c->ev[c->nev - 1];
+		l->count++;
+		l->bytes += bytes;
+		l->end = st_rec_end(r);
+		return l;
+	}
+	if (c->nev >= t->ev_cap) {
+		c->ev_dropped++;
+		return NULL;
+	}
+	if (c->nev == c->capev)
+		st__grow((void **)&c->ev, &c->capev, sizeof(*c->ev));
+	struct st_ev *e = &c->ev[c->nev++];
+	e->r = *r;
+	e->file = file;
+	e->count = 1;
+	e->bytes = bytes;
+	e->end = st_rec_end(r);
+	e->self_from = e->self_to = e->other_from = e->other_to = 0;
+	return e;
+}
+
+void st_conntab_free(struct st_conntab *t)
+{
+	struct st_conn *c, *ct;
+	struct st_fdref *f, *ft;
+
+	HASH_ITER(hh, t->conns, c, ct)
+	{
+		HASH_DEL(t->conns, c);
+		st_conntab_release(t, c);
+	}
+	while ((c = t->spare_conn)) {
+		t->spare_conn = c->other;
+		free(c->ev);
+		free(c->st);
+		free(c);
+	}
+	HASH_ITER(hh, t->fds, f, ft)
+	{
+		HASH_DEL(t->fds, f);
+		free(f);
+	}
+	st__spare_free(&t->spare_fd);
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings in words, for the outputs that show them as text. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "finding_text.h"
+#include "records.h"
+
+/* What a failed connect's errno means on the wire. */
+static const char *connect_why(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "nothing listens there: the peer answered the SYN "
+		       "with RST";
+	case ETIMEDOUT:
+		return "no answer to the SYN: a host or firewall drops it, "
+		       "or the server's accept queue is full";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return "no route to the peer";
+	default:
+		return "the handshake did not complete";
+	}
+}
+
+static void connect_failed(const struct st_finding *f, const char *p,
+			   const char *id, char *buf, size_t len)
+{
+	char a[64], b[16];
+
+	st_addr_str(&f->peer, a, sizeof(a));
+	snprintf(buf, len, "%s connection %s: connect to %s failed with %s (%s)",
+		 p, id, a[0] ? a : "?", st_errno_name(f->err, b),
+		 connect_why(f->err));
+}
+
+static void close_wait(const struct st_finding *f, const char *p,
+		       const char *id, char *buf, size_t len)
+{
+	char how[64];
+
+	if (f->cw == ST_CW_CLOSED_LATE)
+		snprintf(how, sizeof(how), "closed it only %.1f s later",
+			 f->ns / 1e9);
+	else if (f->cw == ST_CW_OPEN)
+		snprintf(how, sizeof(how), "has not closed it for %.1f s",
+			 f->ns / 1e9);
+	else
+		snprintf(how, sizeof(how), "never closed it");
+	snprintf(buf, len,
+		 "%s connection %s read EOF (the peer closed) but %s: the "
+		 "socket sits in CLOSE_WAIT until the program closes it; many "
+		 "of these mean it forgets to close",
+		 p, id, how);
+}
+
+const char *st_finding_text(const struct st_finding *f,
+			    const struct st_traceset *set, char *buf,
+			    size_t len)
+{
+	const struct st_trace *t = &set->t[f->file];
+	char p[48], id[24], loss[256];
+
+	st_proc_name(t, p);
+	st_conn_str(f->conn, id);
+	switch (f->kind) {
+	case ST_F_connect_failed:
+		connect_failed(f, p, id, buf, len);
+		break;
+	case ST_F_close_wait:
+		close_wait(f, p, id, buf, len);
+		break;
+	case ST_F_server_time_wait:
+		snprintf(buf, len,
+			 "%s server connection %s closed first: the active "
+			 "closer gets TIME_WAIT (60 s), so it is held on the "
+			 "server; let clients close first, or use keep-alive",
+			 p, id);
+		break;
+	case ST_F_fd_leak:
+		snprintf(buf, len,
+			 "%s exited with connection %s (fd %d) still open: "
+			 "the program never closed it (the kernel did at "
+			 "exit)",
+			 p, id, f->fd);
+		break;
+	case ST_F_backlog_clipped:
+		snprintf(buf, len,
+			 "%s listener %s asked for backlog %d but got %d: the "
+			 "accept queue is capped by net.core.somaxconn (%d)",
+			 p, id, f->backlog, f->effective, f->somaxconn);
+		break;
+	case ST_F_accept_queue_full:
+		snprintf(buf, len,
+			 "%s listener %s: its accept queue reached its limit "
+			 "(%u): further handshakes are dropped and clients "
+			 "wait (SYN retries) until the program calls accept",
+			 p, id, f->queue_max);
+		break;
+	case ST_F_lost_records:
+		/* the loss as load.c says it, cut as it always was */
+		if (!st_trace_loss(t, true, loss, sizeof(loss)))
+			snprintf(loss, sizeof(loss), "%s lost records", p);
+		snprintf(buf, len, "%s", loss);
+		break;
+	default:
+		snprintf(buf, len, "%s: finding %u", p, f->kind);
+	}
+	return buf;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings: the problems a trace shows, as data (kind, scope, figures). */
+#include <string.h>
+
+#include "findings.h"
+
+const char *const st_finding_name[] = {
+#define ST__F(name, scope) #name,
+	ST_FINDING_TABLE(ST__F)
+#undef ST__F
+};
+const unsigned char st_finding_scope[] = {
+#define ST__F(name, scope) ST_SCOPE_##scope,
+	ST_FINDING_TABLE(ST__F)
+#undef ST__F
+};
+
+static struct st_finding *add(struct st_finding *out, int *n, uint8_t kind,
+			      const struct st_conn *c)
+{
+	struct st_finding *f = &out[(*n)++];
+
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->scope = st_finding_scope[kind];
+	f->conn = c->id;
+	f->file = c->file;
+	return f;
+}
+
+/* A read of 0 (the peer's FIN) that the program did not answer with a
+ * close soon: CLOSE_WAIT. */
+static void close_wait(const struct st_conn *c, uint64_t now, bool open,
+		       struct st_finding *out, int *n)
+{
+	bool closed = c->end == ST_END_CLOSED;
+	uint64_t gap = closed		 ? c->fin_ts - c->eof_ts
+		       : now > c->eof_ts ? now - c->eof_ts
+					 : 0;
+
+	if (!(!closed && !open) && gap <= ST_CLOSE_WAIT_NS)
+		return;
+	struct st_finding *f = add(out, n, ST_F_close_wait, c);
+	f->cw = closed ? ST_CW_CLOSED_LATE : open ? ST_CW_OPEN : ST_CW_NEVER;
+	f->ns = gap;
+}
+
+int st_judge(const struct st_conn *c, uint64_t now, bool open,
+	     struct st_finding out[ST_JUDGE_MAX])
+{
+	struct st_finding *f;
+	int n = 0;
+
+	if (c->hidden)
+		return 0; /* finished before attach: not ours to judge */
+	if (c->connect_err) {
+		f = add(out, &n, ST_F_connect_failed, c);
+		f->err = c->connect_err;
+		f->peer = c->peer;
+	}
+	if (c->kind == ST_KIND_TCP && c->eof_ts && c->closed_first <= 0)
+		close_wait(c, now, open, out, &n);
+	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
+	    c->closed_first > 0) {
+		/* the active closer gets TIME_WAIT */
+		f = add(out, &n, ST_F_server_time_wait, c);
+		f->role = c->role;
+	}
+	if (c->end == ST_END_EXIT) {
+		f = add(out, &n, ST_F_fd_leak, c);
+		f->file = c->end_file;
+		f->fd = c->end_fd;
+	}
+	if (c->role == ST_ROLE_LISTENER && c->backlog > 0 &&
+	    c->effective_backlog > 0 && c->effective_backlog < c->backlog) {
+		f = add(out, &n, ST_F_backlog_clipped, c);
+		f->backlog = c->backlog;
+		f->effective = c->effective_backlog;
+		f->somaxconn = c->somaxconn;
+	}
+	if (c->queue_full) {
+		f = add(out, &n, ST_F_accept_queue_full, c);
+		f->queue_max = c->queue_max;
+	}
+	return n;
+}
+
+struct st_finding st_finding_lost(int file)
+{
+	struct st_finding f = { .kind = ST_F_lost_records,
+				.scope = ST_SCOPE_PROCESS,
+				.file = file };
+
+	return f;
+}

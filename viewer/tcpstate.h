@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* The TCP state rules: what each call (and the peer's) moves an end to. */
+#ifndef ST_VIEWER_TCPSTATE_H
+#define ST_VIEWER_TCPSTATE_H
+
+#include "conn.h"
+
+/*
+ * Each rule takes the end a record is about (and its joined other end,
+ * c->other, when both were traced) and moves them through the states
+ * of DESIGN.md's TCP facts, appending to their state lists.  The rules
+ * only look at the connection ends: they are tested on hand-built ends
+ * and records (tests/test_tcpstate.c).
+ */
+
+/* C is in state S from TS on (nothing if it already is). */
+void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts);
+/* The handshake completed for C at TS (connect or accept returned). */
+void st_tcp_established(struct st_conn *c, uint64_t ts);
+/* Our state for a state the kernel reported (TCP_* of TCP_INFO). */
+uint8_t st_tcp_from_kernel(uint32_t tcp_state);
+
+/* connect R on TCP end C: SYN_SENT, then ESTABLISHED, pending or failed. */
+void st_tcp_connect(struct st_conn *c, const struct st_rec *r);
+/* getsockopt R on C: SO_ERROR completes a pending connect either way. */
+void st_tcp_sockopt(struct st_conn *c, const struct st_rec *r);
+/* A successful data call R on C that returned at END: a pending connect
+ * completed; a read of 0 is the peer's FIN. */
+void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end);
+/* shutdown R on C, returned at END: SHUT_WR sends our FIN. */
+void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r,
+		     uint64_t end);
+/* The last fd to C went at TS, as END (enum st_end) says: the FIN, who
+ * closed first, FIN_WAIT/TIME_WAIT or LAST_ACK, on both ends. */
+void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end);
+/* Client end CL and server end SRV were just joined: the accept-queue
+ * wait, and a FIN the client sent while it was queued. */
+void st_tcp_joined(struct st_conn *cl, struct st_conn *srv);
+/* C was found open with TCP_INFO state TCP_STATE at TS (role known):
+ * what it is now. */
+void st_tcp_seen(struct st_conn *c, uint32_t tcp_state, uint64_t ts);
+
+#endif
