@@ -40,7 +40,7 @@ VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
 # Debian packages the build and the tests need (make deps).
 DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd \
-	libncurses-dev
+	libncurses-dev clang-format
 
 all: $(OUT)libsocktrace.so $(OUT)socktrace
 
@@ -116,9 +116,25 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so
 
+# The house style (HACKING.md): kernel formatting by .clang-format, and
+# the limits tests/lint.py checks.  make test runs both checks.
+FORMAT_SRC := $(wildcard preload/*.[ch] viewer/*.[ch] include/socktrace/*.h \
+	tests/*.[ch] tests/*/*.c examples/*.[ch])
+
+format:
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRC) || { \
+		echo "format-check: run 'make format' (clang-format)"; exit 1; }
+
+lint:
+	@python3 tests/lint.py
+
 clean:
 	rm -rf build libsocktrace.so socktrace
 
-.PHONY: all examples deps demo install uninstall clean test bench
+.PHONY: all examples deps demo install uninstall clean test bench format \
+	format-check lint
 
 -include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)

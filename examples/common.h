@@ -35,8 +35,7 @@ unsigned closed_port(void);
  */
 int tcp_state(unsigned lport, unsigned rport);
 /* Waits up to 1 s for that state (segments may still be in flight). */
-void expect_state(unsigned lport, unsigned rport, int want,
-		  const char *what);
+void expect_state(unsigned lport, unsigned rport, int want, const char *what);
 
 /* poll() for EVENTS on FD for up to MS; true if they came. */
 bool wait_for(int fd, short events, int ms);

@@ -24,7 +24,7 @@
 
 /* Every libc function we wrap, by the name objects import it under. */
 #define ST__NAME(name) #name,
-static const char *const wrapped[] = {ST_EXPORT_TABLE(ST__NAME)};
+static const char *const wrapped[] = { ST_EXPORT_TABLE(ST__NAME) };
 #undef ST__NAME
 #define NWRAPPED ((size_t)ST__NEXPORT)
 
@@ -52,8 +52,8 @@ static bool in_relro(const struct dl_phdr_info *info, uintptr_t slot)
 		if (ph->p_type != PT_GNU_RELRO)
 			continue;
 		uintptr_t s = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
-		uintptr_t e =
-		    (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+		uintptr_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) &
+			      ~(page - 1);
 		return slot >= s && slot < e;
 	}
 	return false;

@@ -49,8 +49,8 @@ void st__clock_init(void)
 			  O_RDONLY | O_CLOEXEC, 0, 0, 0);
 
 	if (fd >= 0) {
-		long n =
-		    st__sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+		long n = st__sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0,
+				 0);
 		buf[n > 0 ? n : 0] = 0;
 		st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
 	}
@@ -84,9 +84,9 @@ uint64_t st__now_slow(void)
 		k->base_ns = 0;
 	} else if (k->base_ns &&
 		   ns - k->base_ns >= (k->mult ? RATE_NS : FIRST_RATE_NS)) {
-		k->mult =
-		    (uint64_t)(((unsigned __int128)(ns - k->base_ns) << 32) /
-			       (tsc - k->base_tsc));
+		k->mult = (uint64_t)(((unsigned __int128)(ns - k->base_ns)
+				      << 32) /
+				     (tsc - k->base_tsc));
 		k->base_ns = 0;
 	}
 	if (!k->base_ns) {
@@ -98,8 +98,8 @@ uint64_t st__now_slow(void)
 	/* ticks until the next anchor; none while there is no rate yet */
 	uint64_t limit = 0;
 	if (k->mult)
-		limit =
-		    (uint64_t)(((unsigned __int128)REFRESH_NS << 32) / k->mult);
+		limit = (uint64_t)(((unsigned __int128)REFRESH_NS << 32) /
+				   k->mult);
 	k->limit = limit;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	k->gen++;

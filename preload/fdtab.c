@@ -32,8 +32,8 @@ static uint64_t *chunk_new(uint64_t **slot, int fd)
 {
 	int e = errno;
 	void *m =
-	    mmap(NULL, CHUNK_LEN * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		mmap(NULL, CHUNK_LEN * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	errno = e;
 	if (m == MAP_FAILED)

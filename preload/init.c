@@ -74,7 +74,7 @@ static bool in_global_scope(void)
 {
 	void *prog = dlopen(NULL, RTLD_LAZY);
 	bool in = prog && dlsym(prog, "socktrace_attach_init") ==
-			      (void *)socktrace_attach_init;
+				  (void *)socktrace_attach_init;
 
 	if (prog)
 		dlclose(prog);

@@ -124,21 +124,21 @@ enum st__export { ST_EXPORT_TABLE(ST__INDEX) ST__NEXPORT };
 #undef ST__INDEX
 
 /* Default visibility for the wrapper of NAME, a row of ST_EXPORT_TABLE. */
-#define ST_EXPORT(name)                                                        \
-	_Static_assert(ST__X_##name < ST__NEXPORT, #name " is exported");      \
+#define ST_EXPORT(name)                                                   \
+	_Static_assert(ST__X_##name < ST__NEXPORT, #name " is exported"); \
 	__attribute__((visibility("default")))
 
 /* Exports NAME, a row of ST_EXPORT_TABLE, as another name of WRAPPER
  * (defined in the same file: the same function, at the same address). */
-#define ST_ALIAS(name, wrapper)                                                \
-	ST_EXPORT(name)                                                        \
+#define ST_ALIAS(name, wrapper) \
+	ST_EXPORT(name)         \
 	extern __typeof__(wrapper) name __attribute__((alias(#wrapper)))
 
 /* The library's own entry points (attach.c), exported as they are. */
 #define ST_API __attribute__((visibility("default")))
 
 /* The real function NAME: resolved, or its fallback during resolution. */
-#define REAL(name)                                                             \
+#define REAL(name) \
 	(likely(st__real.name != NULL) ? st__real.name : st__resolve()->name)
 
 /* Resolves every real function once; never returns NULL pointers. */
@@ -293,7 +293,8 @@ static inline uint64_t st__now(void)
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		uint64_t d = st__rdtsc() - k->tsc;
 		uint64_t ns =
-		    k->ns + (uint64_t)(((unsigned __int128)d * k->mult) >> 32);
+			k->ns +
+			(uint64_t)(((unsigned __int128)d * k->mult) >> 32);
 		bool ok = d < k->limit;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		if (likely(ok && !(g & 1) && k->gen == g))

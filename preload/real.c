@@ -215,7 +215,7 @@ const struct st__real *st__resolve(void)
 #define ST__RESOLVE(ret, name, params, args)                                   \
 	if (!__atomic_load_n(&st__real.name, __ATOMIC_ACQUIRE)) {              \
 		void *p =                                                      \
-		    dlsym(st__injected ? RTLD_DEFAULT : RTLD_NEXT, #name);     \
+			dlsym(st__injected ? RTLD_DEFAULT : RTLD_NEXT, #name); \
 		if (st__injected && own(p))                                    \
 			p = NULL;                                              \
 		__atomic_store_n((void **)&st__real.name,                      \

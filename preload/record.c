@@ -146,7 +146,7 @@ uint64_t st__fd_seen(int fd, uint32_t flags)
 
 	if (domain < 0)
 		return w;
-	struct st__call c = {.ts = st__now(), .word = w, .fd = fd};
+	struct st__call c = { .ts = st__now(), .word = w, .fd = fd };
 	struct st_rec *r = st__rec(&c, ST_CALL_seen, 0, 0);
 	if (!r)
 		return w;

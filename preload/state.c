@@ -37,8 +37,8 @@ void st__debug(const char *msg, int err)
 
 	if (!st__cfg.debug)
 		return;
-	const char *parts[] = {"socktrace: ", msg, err ? ": " : "",
-			       err ? strerrordesc_np(err) : "", "\n"};
+	const char *parts[] = { "socktrace: ", msg, err ? ": " : "",
+				err ? strerrordesc_np(err) : "", "\n" };
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		const char *p = parts[i] ? parts[i] : "?";
 		size_t l = strlen(p);
@@ -64,9 +64,9 @@ static char *env_get(const char *name)
 	if (environ)
 		return getenv(name);
 	if (len < 0) {
-		long fd =
-		    st__sys(SYS_openat, AT_FDCWD, (long)"/proc/self/environ",
-			    O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		long fd = st__sys(SYS_openat, AT_FDCWD,
+				  (long)"/proc/self/environ",
+				  O_RDONLY | O_CLOEXEC, 0, 0, 0);
 		len = 0;
 		while (fd >= 0 && len < (long)sizeof(buf) - 1) {
 			long n = st__sys(SYS_read, fd, (long)(buf + len),

@@ -86,14 +86,14 @@ static inline bool st__enter(struct st__call *c)
  * family, or st__data), and errno is put back before ret is returned.
  * A macro, so that no call or branch is added to the wrapper.
  */
-#define ST_WRAP(traced, name, args, record)                                    \
-	struct st__call c;                                                     \
-	if (!(traced))                                                         \
-		return REAL(name) args;                                        \
-	__typeof__(st__real.name args) ret = REAL(name) args;                  \
-	int e = errno;                                                         \
-	record;                                                                \
-	errno = e;                                                             \
+#define ST_WRAP(traced, name, args, record)                   \
+	struct st__call c;                                    \
+	if (!(traced))                                        \
+		return REAL(name) args;                       \
+	__typeof__(st__real.name args) ret = REAL(name) args; \
+	int e = errno;                                        \
+	record;                                               \
+	errno = e;                                            \
 	return ret
 
 /*
@@ -103,8 +103,8 @@ static inline bool st__enter(struct st__call *c)
 /* The body of a data wrapper on FD that records ASKED bytes and FLAGS
  * (expressions that may use ret and e) and no address, as the record
  * kind of its own name (ST_CALL_<NAME>). */
-#define ST_WRAP_DATA(name, fd, args, asked, flags)                             \
-	ST_WRAP(st__enter_fd(&c, fd), name, args,                              \
+#define ST_WRAP_DATA(name, fd, args, asked, flags) \
+	ST_WRAP(st__enter_fd(&c, fd), name, args,  \
 		st__data(&c, ST_CALL_##name, ret, e, asked, flags, NULL, 0))
 
 /* Errors after which the kernel never read the caller's buffers. */

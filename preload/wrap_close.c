@@ -110,7 +110,7 @@ static bool enter_span(struct st__call *c, struct span *s, unsigned first,
 			s->socks[s->n].fd = (int)fd;
 			s->socks[s->n].word = w;
 			s->socks[s->n].state =
-			    st__fd_is_tcp(w) ? st__tcp_state((int)fd) : 0;
+				st__fd_is_tcp(w) ? st__tcp_state((int)fd) : 0;
 			s->n++;
 		} else if (st__fd_state(w) == ST_FD_SOCK) {
 			s->more++;
@@ -126,9 +126,9 @@ static void rec_span(struct st__call *c, const struct span *s,
 		     enum st_call call, int ret, int e)
 {
 	for (int i = 0; i < s->n; i++) {
-		struct st__call k = {.ts = c->ts,
-				     .word = s->socks[i].word,
-				     .fd = s->socks[i].fd};
+		struct st__call k = { .ts = c->ts,
+				      .word = s->socks[i].word,
+				      .fd = s->socks[i].fd };
 		struct st_rec *r = st__rec(&k, call, ret, e);
 		if (!r)
 			continue;

@@ -15,7 +15,7 @@ static inline void rec_listen(struct st__call *c, int ret, int e, int backlog)
 	r->u.listen.somaxconn = max;
 	/* the kernel clips as unsigned: a negative backlog is big */
 	r->u.listen.effective_backlog =
-	    max > 0 && (unsigned)backlog > (unsigned)max ? max : backlog;
+		max > 0 && (unsigned)backlog > (unsigned)max ? max : backlog;
 	/* the port it listens on, also after bind(port 0) */
 	if (ret == 0)
 		st__addr_local(&r->u.listen.local, c->fd);

@@ -76,7 +76,7 @@ static inline void rec_recvmsg(struct st__call *c, ssize_t ret, int e,
 {
 	bool ok = ret >= 0;
 	uint64_t asked =
-	    ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
+		ok ? st__iov_len(m->msg_iov, (int)m->msg_iovlen, ret, e) : 0;
 	bool named = ok && m->msg_namelen <= sizeof(struct sockaddr_in6);
 
 	st__data(c, ST_CALL_recvmsg, ret, e, asked, flags,

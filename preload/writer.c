@@ -88,9 +88,9 @@ static void prefill(long fd, off_t off, off_t len)
 		int n = 0;
 		for (off_t left = len; n < 16 && left > 0; n++) {
 			off_t k = left < (off_t)sizeof(zeros)
-				      ? left
-				      : (off_t)sizeof(zeros);
-			v[n] = (struct iovec){zeros, (size_t)k};
+					  ? left
+					  : (off_t)sizeof(zeros);
+			v[n] = (struct iovec){ zeros, (size_t)k };
 			left -= k;
 		}
 		long r = st__sys(SYS_pwritev, fd, (long)v, n, off, 0, 0);
@@ -141,7 +141,7 @@ static void populate(uint64_t mapped)
 {
 	uint64_t from = w.populated;
 	uint64_t n =
-	    mapped - from < ST_CHUNK_SLOTS ? mapped - from : ST_CHUNK_SLOTS;
+		mapped - from < ST_CHUNK_SLOTS ? mapped - from : ST_CHUNK_SLOTS;
 	char *p = (char *)&w.slots[from];
 	size_t len = n * ST_SLOT_SIZE;
 
@@ -331,9 +331,10 @@ static __attribute__((noinline)) struct st_header *header_slow(void)
 		if (s == W_FAILED || tls_busy)
 			return NULL;
 		uint64_t mask = signals_off();
-		if (s == W_NONE && __atomic_compare_exchange_n(
-				       &w.state, &s, W_BUSY, false,
-				       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		if (s == W_NONE &&
+		    __atomic_compare_exchange_n(&w.state, &s, W_BUSY, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
 			int e = errno;
 			tls_busy = 1;
 			errno = 0;
@@ -387,8 +388,8 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		tls_busy = 1;
 		if (i >= m) {
 			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS || all
-					 ? w.capacity - m
-					 : ST_CHUNK_SLOTS;
+					     ? w.capacity - m
+					     : ST_CHUNK_SLOTS;
 			long fd = sys_open(w.path,
 					   O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 			ok = fd >= 0 && map_slots(fd, m, n);
@@ -431,8 +432,8 @@ static bool claim(struct st_rec *r, uint64_t n)
 		if (old == 0 || (old & ST_SEQ_BUSY) || old > n)
 			return false;
 	} while (!__atomic_compare_exchange_n(
-	    &r->seq, &old, (n + 1) | ST_SEQ_BUSY, true, __ATOMIC_ACQUIRE,
-	    __ATOMIC_RELAXED));
+		&r->seq, &old, (n + 1) | ST_SEQ_BUSY, true, __ATOMIC_ACQUIRE,
+		__ATOMIC_RELAXED));
 	/* the busy mark before any field: a reader that copies the slot
 	 * meanwhile sees seq change (seqlock) */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -492,7 +493,7 @@ void st__writer_after_fork(void)
 	/* the parent's file stays the parent's: the child makes its own */
 	if (w.hdr) {
 		w.inherited =
-		    __atomic_load_n(&w.hdr->attach_until, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&w.hdr->attach_until, __ATOMIC_ACQUIRE);
 		munmap(w.hdr, w.reserved);
 	}
 	w.hdr = NULL;

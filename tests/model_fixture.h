@@ -129,8 +129,7 @@ static inline struct st_rec fx_listen(int fd, uint64_t conn, uint64_t ts,
 /* accept on listener LFD (LCONN) returning NFD, connection number CNUM. */
 static inline struct st_rec fx_accept(int lfd, uint64_t lconn, uint64_t ts,
 				      int nfd, uint32_t cnum,
-				      struct st_addr peer,
-				      struct st_addr local)
+				      struct st_addr peer, struct st_addr local)
 {
 	struct st_rec r = fx_rec(ST_CALL_accept, lfd, lconn, ts, nfd);
 

@@ -16,8 +16,10 @@
 
 static struct st_conn end(uint8_t role)
 {
-	struct st_conn c = { .id = st_conn_id(100, 1), .kind = ST_KIND_TCP,
-			     .role = role, .end = ST_END_CLOSED };
+	struct st_conn c = { .id = st_conn_id(100, 1),
+			     .kind = ST_KIND_TCP,
+			     .role = role,
+			     .end = ST_END_CLOSED };
 	return c;
 }
 
@@ -183,15 +185,14 @@ static void test_kind_names(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-		"connect_failed",   "close_wait",	 "server_time_wait",
-		"fd_leak",	    "backlog_clipped", "accept_queue_full",
+		"connect_failed", "close_wait",	     "server_time_wait",
+		"fd_leak",	  "backlog_clipped", "accept_queue_full",
 		"lost_records",
 	};
 	assert_int_equal(ST_F__N, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < ST_F__N; i++)
 		assert_string_equal(st_finding_name[i], want[i]);
-	assert_int_equal(st_finding_scope[ST_F_lost_records],
-			 ST_SCOPE_PROCESS);
+	assert_int_equal(st_finding_scope[ST_F_lost_records], ST_SCOPE_PROCESS);
 }
 
 int main(void)

@@ -225,8 +225,7 @@ static void test_exit_leaks(void **state)
 	assert_true(leak);
 	/* the exit closed it: the server read the FIN and never answered */
 	assert_string_equal(c->states, "SYN_SENT ESTABLISHED FIN_WAIT");
-	assert_string_equal(end_of(&l, SV)->states,
-			    "ESTABLISHED CLOSE_WAIT");
+	assert_string_equal(end_of(&l, SV)->states, "ESTABLISHED CLOSE_WAIT");
 	st_model_free(&m);
 	fx_set_free(set);
 }
@@ -292,8 +291,8 @@ static void test_refused(void **state)
 
 	st_model_init(&m, set, on_emit, on_finding, &l);
 	add(&m, fx_socket(3, CL, 1, AF_INET, SOCK_STREAM), 0);
-	add(&m, fx_err(fx_connect(3, CL, 2, fx_v4(9), fx_v4(0)),
-		       ECONNREFUSED), 0);
+	add(&m, fx_err(fx_connect(3, CL, 2, fx_v4(9), fx_v4(0)), ECONNREFUSED),
+	    0);
 	add(&m, fx_close(3, CL, 3, TCP_CLOSE), 0);
 	assert_int_equal(l.emits, 1);
 	assert_string_equal(end_of(&l, CL)->states, "SYN_SENT CLOSED");

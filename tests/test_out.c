@@ -63,11 +63,10 @@ static void test_numbers_like_printf(void **state)
 	for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
 		uint64_t vs[] = { p - 1, p, p + 1 };
 		for (int k = 0; k < 3; k++)
-			n += (size_t)snprintf(want + n, sizeof(want) - n,
-					      "%llu %lld %lld\n",
-					      (unsigned long long)vs[k],
-					      (long long)vs[k],
-					      -(long long)vs[k]);
+			n += (size_t)snprintf(
+				want + n, sizeof(want) - n, "%llu %lld %lld\n",
+				(unsigned long long)vs[k], (long long)vs[k],
+				-(long long)vs[k]);
 	}
 	snprintf(want + n, sizeof(want) - n, "%llu %lld %lld",
 		 (unsigned long long)UINT64_MAX, (long long)INT64_MIN,

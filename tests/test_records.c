@@ -168,25 +168,25 @@ static void cmp_t_tcpstate(const uint32_t *a, const uint32_t *b,
 /* Per shape: fill every payload field, and compare every payload field. */
 #define FILL_FIELD(type, name) fill_t_##type(&p->name, #name, call, k++, w);
 #define CMP_FIELD(type, name)  cmp_t_##type(&a->name, &b->name, #name);
-#define SHAPE_FUNCS(shape)                                                     \
-	static void fill_s_##shape(struct st_rec *r, unsigned call,            \
-				   struct want *w)                             \
-	{                                                                      \
-		struct st_p_##shape *p = &r->u.shape;                          \
-		unsigned k = 0;                                                \
-		(void)p;                                                       \
-		(void)k;                                                       \
-		(void)call;                                                    \
-		(void)w;                                                       \
-		ST_SHAPE_##shape(FILL_FIELD)                                   \
-	}                                                                      \
-	static void cmp_s_##shape(const struct st_rec *x,                      \
-				  const struct st_rec *y)                      \
-	{                                                                      \
-		const struct st_p_##shape *a = &x->u.shape, *b = &y->u.shape;  \
-		(void)a;                                                       \
-		(void)b;                                                       \
-		ST_SHAPE_##shape(CMP_FIELD)                                    \
+#define SHAPE_FUNCS(shape)                                                    \
+	static void fill_s_##shape(struct st_rec *r, unsigned call,           \
+				   struct want *w)                            \
+	{                                                                     \
+		struct st_p_##shape *p = &r->u.shape;                         \
+		unsigned k = 0;                                               \
+		(void)p;                                                      \
+		(void)k;                                                      \
+		(void)call;                                                   \
+		(void)w;                                                      \
+		ST_SHAPE_##shape(FILL_FIELD)                                  \
+	}                                                                     \
+	static void cmp_s_##shape(const struct st_rec *x,                     \
+				  const struct st_rec *y)                     \
+	{                                                                     \
+		const struct st_p_##shape *a = &x->u.shape, *b = &y->u.shape; \
+		(void)a;                                                      \
+		(void)b;                                                      \
+		ST_SHAPE_##shape(CMP_FIELD)                                   \
 	}
 ST_SHAPE_LIST(SHAPE_FUNCS)
 #undef SHAPE_FUNCS
@@ -203,8 +203,8 @@ struct call_case {
 };
 
 static struct call_case cases[ST_CALL_COUNT] = {
-#define CASE(call, shape, dir)                                                 \
-	[ST_CALL_##call] = { #call, ST_CALL_##call, dir, fill_s_##shape,       \
+#define CASE(call, shape, dir)                                           \
+	[ST_CALL_##call] = { #call, ST_CALL_##call, dir, fill_s_##shape, \
 			     cmp_s_##shape },
 	ST_CALL_TABLE(CASE)
 #undef CASE
@@ -512,9 +512,9 @@ static void inet(void **state)
 int main(void)
 {
 	struct CMUnitTest rows[] = {
-#define ROW(call, shape, dir)                                                  \
-	{ .name = "round_trip(" #call ")",                                     \
-	  .test_func = round_trip,                                             \
+#define ROW(call, shape, dir)              \
+	{ .name = "round_trip(" #call ")", \
+	  .test_func = round_trip,         \
 	  .initial_state = &cases[ST_CALL_##call] },
 		ST_CALL_TABLE(ROW)
 #undef ROW

@@ -44,8 +44,8 @@ static struct st_conn *client(struct fx *f, uint64_t id, uint16_t lport,
 	return c;
 }
 
-static struct st_conn *server(struct fx *f, uint64_t id,
-			      struct st_addr local, struct st_addr peer)
+static struct st_conn *server(struct fx *f, uint64_t id, struct st_addr local,
+			      struct st_addr peer)
 {
 	struct st_conn *c = st_conntab_get(&f->t, id, 1, 4, 0);
 

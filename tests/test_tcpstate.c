@@ -71,8 +71,8 @@ static void test_connect_refused(void **state)
 {
 	(void)state;
 	struct st_conn *c = end_new(ST_ROLE_CLIENT);
-	struct st_rec r = fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)),
-				 ECONNREFUSED);
+	struct st_rec r =
+		fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)), ECONNREFUSED);
 
 	st_tcp_connect(c, &r);
 	assert_string_equal(states(c), "SYN_SENT CLOSED");
@@ -86,8 +86,8 @@ static void test_nonblocking_connect(void **state)
 	(void)state;
 	struct st_conn *ok = end_new(ST_ROLE_CLIENT);
 	struct st_conn *bad = end_new(ST_ROLE_CLIENT);
-	struct st_rec r = fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)),
-				 EINPROGRESS);
+	struct st_rec r =
+		fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(0)), EINPROGRESS);
 	struct st_rec so = fx_rec(ST_CALL_getsockopt, 3, 1, 12, 0);
 
 	st_tcp_connect(ok, &r);

@@ -493,15 +493,16 @@ static void find_in_dir(void **state)
 	 * trace file needs a name before ".trace".
 	 */
 	static const char *const names[] = {
-		"web-7.trace", "other.txt", "curl-2.trace", "old.trace.bak",
-		"nginx-9.trace", "app-1.trace", "trace", "redis-4.trace",
-		"zsh-3.trace", "bash-5.trace", ".trace", "db-8.trace",
+		"web-7.trace",	 "other.txt",	  "curl-2.trace",
+		"old.trace.bak", "nginx-9.trace", "app-1.trace",
+		"trace",	 "redis-4.trace", "zsh-3.trace",
+		"bash-5.trace",	 ".trace",	  "db-8.trace",
 		"mid-6.trace",
 	};
 	static const char *const want[] = {
-		"app-1.trace", "bash-5.trace", "curl-2.trace", "db-8.trace",
-		"mid-6.trace", "nginx-9.trace", "redis-4.trace", "web-7.trace",
-		"zsh-3.trace",
+		"app-1.trace",	 "bash-5.trace", "curl-2.trace",
+		"db-8.trace",	 "mid-6.trace",	 "nginx-9.trace",
+		"redis-4.trace", "web-7.trace",	 "zsh-3.trace",
 	};
 	char dir[PATH_MAX], path[PATH_MAX], err[ST_ERR_LEN] = "";
 	char *arg[1] = { dir };

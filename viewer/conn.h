@@ -45,9 +45,16 @@ enum st_role {
 };
 
 /* States a timeline shows, in the terms of DESIGN.md's TCP facts. */
-#define ST_STATE_TABLE(X)                                               \
-	X(NONE) X(SYN_SENT) X(ESTABLISHED) X(LISTEN) X(FIN_WAIT)       \
-	X(TIME_WAIT) X(CLOSE_WAIT) X(LAST_ACK) X(CLOSED)
+#define ST_STATE_TABLE(X) \
+	X(NONE)           \
+	X(SYN_SENT)       \
+	X(ESTABLISHED)    \
+	X(LISTEN)         \
+	X(FIN_WAIT)       \
+	X(TIME_WAIT)      \
+	X(CLOSE_WAIT)     \
+	X(LAST_ACK)       \
+	X(CLOSED)
 enum st_state {
 #define ST__S(n) ST_ST_##n,
 	ST_STATE_TABLE(ST__S)
@@ -63,10 +70,10 @@ extern const char *const st_role_name[];
 /* One line of a timeline: a call, or a run of like data calls. */
 struct st_ev {
 	struct st_rec r; /* the (first) call */
-	int file;        /* which trace file (process) made it */
-	uint32_t count;  /* calls in the run */
-	uint64_t bytes;  /* bytes moved by the run */
-	uint64_t end;    /* when the run's last call returned */
+	int file;	 /* which trace file (process) made it */
+	uint32_t count;	 /* calls in the run */
+	uint64_t bytes;	 /* bytes moved by the run */
+	uint64_t end;	 /* when the run's last call returned */
 	/* states this call moved the ends through: st[from..to) of each */
 	uint16_t self_from, self_to, other_from, other_to;
 };
@@ -92,10 +99,10 @@ struct st_conn {
 	uint8_t kind, role, state, end;
 	bool before_trace;  /* opened before tracing ("seen") */
 	bool before_attach; /* open when socktrace attach started */
-	bool hidden;        /* finished before attach: not to be shown */
+	bool hidden;	    /* finished before attach: not to be shown */
 	struct st_addr local, peer;
 	uint64_t open_ts, close_ts;
-	int refs; /* fds holding it, in traced processes */
+	int refs;	      /* fds holding it, in traced processes */
 	int end_file, end_fd; /* the last fd to it: who closed or left it */
 
 	struct st_ev *ev;
@@ -105,15 +112,15 @@ struct st_conn {
 	uint32_t nst, capst;
 
 	uint64_t calls, bytes_in, bytes_out;
-	uint64_t last_ts;   /* when its latest call returned */
-	uint16_t last_call; /* which call that was (ST_CALL_*) */
+	uint64_t last_ts;	     /* when its latest call returned */
+	uint16_t last_call;	     /* which call that was (ST_CALL_*) */
 	uint64_t connect_ts, est_ts; /* connect started; ESTABLISHED */
-	int connect_err;             /* errno of a failed connect */
-	bool connect_pending;        /* EINPROGRESS, not yet completed */
-	uint64_t accept_ts;          /* server end: accept returned */
+	int connect_err;	     /* errno of a failed connect */
+	bool connect_pending;	     /* EINPROGRESS, not yet completed */
+	uint64_t accept_ts;	     /* server end: accept returned */
 	uint64_t first_in_ts, first_out_ts;
-	uint64_t eof_ts;       /* a read returned 0 */
-	uint64_t fin_ts;       /* this end sent FIN (close or shutdown) */
+	uint64_t eof_ts; /* a read returned 0 */
+	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
 	uint32_t close_tcp_state;
 	int closed_first; /* 1 this end, -1 the peer, 0 unknown */
 

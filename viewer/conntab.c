@@ -150,8 +150,7 @@ void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
 	c->refs++;
 }
 
-struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file,
-				  int fd)
+struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd)
 {
 	struct st_fdkey k = { file, fd };
 	struct st_fdref *f;
@@ -191,8 +190,8 @@ static bool extends(const struct st_ev *l, const struct st_rec *r, int file)
 struct st_ev *st_conntab_add_ev(struct st_conntab *t, struct st_conn *c,
 				const struct st_rec *r, int file)
 {
-	uint64_t bytes = st_call_dir[r->call] && r->ret > 0 ? (uint64_t)r->ret
-							    : 0;
+	uint64_t bytes =
+		st_call_dir[r->call] && r->ret > 0 ? (uint64_t)r->ret : 0;
 	c->calls++;
 	if (c->nev && extends(&c->ev[c->nev - 1], r, file)) {
 		struct st_ev *l = &c->ev[c->nev - 1];
@@ -222,8 +221,7 @@ void st_conntab_free(struct st_conntab *t)
 	struct st_conn *c, *ct;
 	struct st_fdref *f, *ft;
 
-	HASH_ITER(hh, t->conns, c, ct)
-	{
+	HASH_ITER(hh, t->conns, c, ct) {
 		HASH_DEL(t->conns, c);
 		st_conntab_release(t, c);
 	}
@@ -233,8 +231,7 @@ void st_conntab_free(struct st_conntab *t)
 		free(c->st);
 		free(c);
 	}
-	HASH_ITER(hh, t->fds, f, ft)
-	{
+	HASH_ITER(hh, t->fds, f, ft) {
 		HASH_DEL(t->fds, f);
 		free(f);
 	}

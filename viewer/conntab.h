@@ -46,8 +46,7 @@ void st_conntab_release(struct st_conntab *t, struct st_conn *c);
 void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
 		       struct st_conn *c);
 /* The connection FD of FILE names, or NULL. */
-struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file,
-				  int fd);
+struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd);
 /*
  * Drops FD of FILE.  Returns its connection when that was the last fd
  * holding it (the socket is closed: the caller says how), else NULL.

@@ -30,9 +30,9 @@ static void connect_failed(const struct st_finding *f, const char *p,
 	char a[64], b[16];
 
 	st_addr_str(&f->peer, a, sizeof(a));
-	snprintf(buf, len, "%s connection %s: connect to %s failed with %s (%s)",
-		 p, id, a[0] ? a : "?", st_errno_name(f->err, b),
-		 connect_why(f->err));
+	snprintf(buf, len,
+		 "%s connection %s: connect to %s failed with %s (%s)", p, id,
+		 a[0] ? a : "?", st_errno_name(f->err, b), connect_why(f->err));
 }
 
 static void close_wait(const struct st_finding *f, const char *p,

@@ -10,18 +10,24 @@
  * and the JSON "kind"; the scope says what a finding is about.  Words
  * are the outputs' job (finding_text.c); a finding carries figures.
  */
-#define ST_FINDING_TABLE(X)                                          \
-	X(connect_failed, CONN) X(close_wait, CONN)                  \
-	X(server_time_wait, CONN) X(fd_leak, CONN)                   \
-	X(backlog_clipped, CONN) X(accept_queue_full, CONN)          \
+#define ST_FINDING_TABLE(X)        \
+	X(connect_failed, CONN)    \
+	X(close_wait, CONN)        \
+	X(server_time_wait, CONN)  \
+	X(fd_leak, CONN)           \
+	X(backlog_clipped, CONN)   \
+	X(accept_queue_full, CONN) \
 	X(lost_records, PROCESS)
 
+/* the table expands inside the braces: clang-format would indent it */
+/* clang-format off */
 enum st_finding_kind {
 #define ST__F(name, scope) ST_F_##name,
 	ST_FINDING_TABLE(ST__F)
 #undef ST__F
 	ST_F__N
 };
+/* clang-format on */
 enum st_scope { ST_SCOPE_CONN, ST_SCOPE_PROCESS };
 extern const char *const st_finding_name[];
 extern const unsigned char st_finding_scope[];
@@ -29,8 +35,8 @@ extern const unsigned char st_finding_scope[];
 /* How a CLOSE_WAIT ended (close_wait's figure). */
 enum st_cw {
 	ST_CW_CLOSED_LATE, /* closed, NS after the EOF */
-	ST_CW_OPEN,        /* still open NS after the EOF */
-	ST_CW_NEVER,       /* its process ended without closing it */
+	ST_CW_OPEN,	   /* still open NS after the EOF */
+	ST_CW_NEVER,	   /* its process ended without closing it */
 };
 
 struct st_finding {
@@ -39,16 +45,16 @@ struct st_finding {
 	uint64_t conn; /* the connection (0 when about a process) */
 	int file;      /* the process (trace file) it is about */
 	/* figures; which ones a kind sets is said beside each */
-	int err;              /* connect_failed: the errno */
-	struct st_addr peer;  /* connect_failed: where it connected */
-	uint8_t cw;           /* close_wait: enum st_cw */
-	uint64_t ns;          /* close_wait: EOF to close, or to now */
-	uint8_t role;         /* server_time_wait: the end's role */
-	int fd;               /* fd_leak: the fd left open */
-	int32_t backlog;      /* backlog_clipped: asked for */
-	int32_t effective;    /* backlog_clipped: got */
-	int32_t somaxconn;    /* backlog_clipped: the cap */
-	uint32_t queue_max;   /* accept_queue_full: the queue's limit */
+	int err;	     /* connect_failed: the errno */
+	struct st_addr peer; /* connect_failed: where it connected */
+	uint8_t cw;	     /* close_wait: enum st_cw */
+	uint64_t ns;	     /* close_wait: EOF to close, or to now */
+	uint8_t role;	     /* server_time_wait: the end's role */
+	int fd;		     /* fd_leak: the fd left open */
+	int32_t backlog;     /* backlog_clipped: asked for */
+	int32_t effective;   /* backlog_clipped: got */
+	int32_t somaxconn;   /* backlog_clipped: the cap */
+	uint32_t queue_max;  /* accept_queue_full: the queue's limit */
 };
 
 /* An EOF not followed by close within this long is a CLOSE_WAIT finding. */

@@ -21,7 +21,7 @@
 /* How long a lease given to a process the library was loaded into lasts
  * without renewal (a viewer killed with SIGKILL cannot switch recording
  * off: the lease runs out instead). */
-#define LEASE_NS (10ull * 1000000000ull)
+#define LEASE_NS    (10ull * 1000000000ull)
 #define MAX_TARGETS 4096
 /* PID mode looks for new files (exec'd images, children) every this
  * many polls; DIR mode looks whenever the directory changed. */
@@ -29,10 +29,10 @@
 
 struct st_follow_target {
 	pid_t pid;
-	int file;       /* in the trace set; -1 until its file is known */
-	bool injected;  /* we loaded the library (or woke it again) */
-	bool gone;      /* the process exited */
-	uint64_t from;  /* injected: the first record of this attach */
+	int file;	 /* in the trace set; -1 until its file is known */
+	bool injected;	 /* we loaded the library (or woke it again) */
+	bool gone;	 /* the process exited */
+	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
 };
@@ -91,8 +91,7 @@ int st_no_process(const char *cmd, pid_t pid, int err)
 /* The directory the library writes into for PID: -o, its
  * $SOCKTRACE_DIR, or /tmp/socktrace-EUID (its own user: the library
  * refuses a directory that is not). */
-static void target_dir(struct st_follow *f, pid_t pid, char *buf,
-		       size_t len)
+static void target_dir(struct st_follow *f, pid_t pid, char *buf, size_t len)
 {
 	if (f->outdir) {
 		snprintf(buf, len, "%s", f->outdir);
@@ -127,8 +126,8 @@ static void map_lease(struct st_follow_target *t, const char *path)
 
 	if (fd < 0)
 		return;
-	void *m = mmap(NULL, ST_HEADER_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
+	void *m = mmap(NULL, ST_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
 		return;
@@ -159,8 +158,8 @@ static void add_target(struct st_follow *f, pid_t pid)
 		exit(1);
 	}
 	if (!followed(f, pid) && f->ntg < MAX_TARGETS)
-		f->tg[f->ntg++] = (struct st_follow_target){ .pid = pid,
-							     .file = -1 };
+		f->tg[f->ntg++] =
+			(struct st_follow_target){ .pid = pid, .file = -1 };
 }
 
 void st_follow_add(struct st_follow *f, pid_t pid)
@@ -218,8 +217,7 @@ static int load_into(struct st_follow *f, struct st_follow_target *t,
 		return 1;
 	}
 	target_dir(f, t->pid, buf, sizeof(buf));
-	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err,
-				 sizeof(err));
+	int r = st_inject_attach(t->pid, path, buf, LEASE_NS, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "socktrace %s: process %d: %s\n", f->cmd,
 			(int)t->pid, err);
@@ -250,8 +248,8 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	if (!state)
 		return st_no_process(f->cmd, t->pid, ENOENT);
 	if (state == 'Z' || state == 'X') {
-		fprintf(stderr, "socktrace %s: process %d has exited\n",
-			f->cmd, (int)t->pid);
+		fprintf(stderr, "socktrace %s: process %d has exited\n", f->cmd,
+			(int)t->pid);
 		return 1;
 	}
 	int has_lib = st_proc_find(t->pid, "libsocktrace", ".so", &lib);
@@ -266,9 +264,9 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	if (has_lib && has_tr)
 		preloaded = until == 0;
 	else if (has_lib)
-		preloaded = st_proc_env(t->pid, "LD_PRELOAD", buf,
-					sizeof(buf)) &&
-			    strstr(buf, "libsocktrace");
+		preloaded =
+			st_proc_env(t->pid, "LD_PRELOAD", buf, sizeof(buf)) &&
+			strstr(buf, "libsocktrace");
 	if (preloaded) {
 		t->file = -1; /* found by take_file, now or once it exists */
 		return 0;
@@ -351,8 +349,7 @@ int st_follow_dir(struct st_follow *f, const char *dir)
 	return 0;
 }
 
-static void say_attached(struct st_follow *f,
-			 const struct st_follow_target *t)
+static void say_attached(struct st_follow *f, const struct st_follow_target *t)
 {
 	char name[48];
 	const struct st_trace *tr = &f->set.t[t->file];

@@ -40,7 +40,7 @@ struct st_follow_target;
  */
 struct st_follow {
 	const char *cmd;    /* names error messages: "attach", "live" */
-	bool children;      /* also descendants, and children forked later */
+	bool children;	    /* also descendants, and children forked later */
 	const char *outdir; /* where processes the library is loaded into
 			     * write (NULL: their own default) */
 	struct st_follow_ops ops;
@@ -56,7 +56,7 @@ struct st_follow {
 	uint64_t records; /* fed so far */
 	struct timespec dir_mtime;
 	bool dir_retry; /* a file there was not ready: look again */
-	bool begun;     /* history read: what comes now is live */
+	bool begun;	/* history read: what comes now is live */
 	char **refused; /* DIR mode: files that cannot be read, said once */
 	int nrefused;
 };

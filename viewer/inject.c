@@ -240,10 +240,23 @@ struct remote {
 static bool safe_syscall(long nr)
 {
 	static const long ok[] = {
-		SYS_read, SYS_poll, SYS_select, SYS_nanosleep, SYS_accept,
-		SYS_accept4, SYS_recvfrom, SYS_recvmsg, SYS_wait4, SYS_pause,
-		SYS_epoll_wait, SYS_epoll_pwait, SYS_ppoll, SYS_pselect6,
-		SYS_clock_nanosleep, SYS_rt_sigsuspend, SYS_rt_sigtimedwait,
+		SYS_read,
+		SYS_poll,
+		SYS_select,
+		SYS_nanosleep,
+		SYS_accept,
+		SYS_accept4,
+		SYS_recvfrom,
+		SYS_recvmsg,
+		SYS_wait4,
+		SYS_pause,
+		SYS_epoll_wait,
+		SYS_epoll_pwait,
+		SYS_ppoll,
+		SYS_pselect6,
+		SYS_clock_nanosleep,
+		SYS_rt_sigsuspend,
+		SYS_rt_sigtimedwait,
 #ifdef SYS_epoll_pwait2
 		SYS_epoll_pwait2,
 #endif
@@ -352,8 +365,7 @@ static int stop_one(struct remote *r, pid_t pid, pid_t tid, char *err,
 		if (r->npending < 8)
 			r->pending[r->npending++] = WSTOPSIG(status);
 		if (ptrace(PTRACE_CONT, tid, 0, 0) ||
-		    waitpid(tid, &status, __WALL) != tid ||
-		    !WIFSTOPPED(status))
+		    waitpid(tid, &status, __WALL) != tid || !WIFSTOPPED(status))
 			break;
 	}
 	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP) {
@@ -510,8 +522,8 @@ static void get_str(struct remote *r, uint64_t addr, char *buf, size_t n)
 
 /* Loads LIB with the target's own dlopen, unless it is mapped already;
  * its mapping in *LM. */
-static int load(struct remote *r, const char *lib, struct st_map *lm,
-		char *err, size_t len)
+static int load(struct remote *r, const char *lib, struct st_map *lm, char *err,
+		size_t len)
 {
 	struct st_map libc;
 	uint64_t ret;
@@ -532,7 +544,8 @@ static int load(struct remote *r, const char *lib, struct st_map *lm,
 	}
 	if (!dlopen_at)
 		return ERR("no dlopen in its libc (%s): only glibc is "
-			   "supported", libc.path);
+			   "supported",
+			   libc.path);
 	uint64_t path = put_str(r, lib);
 	if (!path)
 		return ERR("cannot write to the process's stack");
@@ -540,11 +553,10 @@ static int load(struct remote *r, const char *lib, struct st_map *lm,
 		return -1;
 	if (!ret) {
 		char why[512] = "";
-		uint64_t dlerror_at = elf_sym(r->pid, libc.path, libc.start,
-					      "dlerror");
+		uint64_t dlerror_at =
+			elf_sym(r->pid, libc.path, libc.start, "dlerror");
 		uint64_t msg;
-		if (dlerror_at &&
-		    !call(r, dlerror_at, 0, 0, &msg, err, len))
+		if (dlerror_at && !call(r, dlerror_at, 0, 0, &msg, err, len))
 			get_str(r, msg, why, sizeof(why));
 		return ERR("its dlopen could not load %s: %s", lib,
 			   why[0] ? why : "(no reason given)");
@@ -601,7 +613,8 @@ int st_inject_detach(pid_t pid, const char *lib, char *err, size_t len)
 	uint64_t fn = elf_sym(pid, lm.path, lm.start, "socktrace_detach");
 	if (!fn)
 		return ERR("%s has no socktrace_detach: it is from another "
-			   "socktrace version", lm.path);
+			   "socktrace version",
+			   lm.path);
 	if (seize(&r, pid, err, len)) {
 		release(&r);
 		return -1;

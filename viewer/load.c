@@ -16,8 +16,7 @@ static bool seen(const struct st_traceset *s, const struct st_trace *t)
 	return false;
 }
 
-int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
-		     char *err)
+int st_traceset_open(struct st_traceset *s, char **paths, int npaths, char *err)
 {
 	char dir[PATH_MAX];
 	char *def[1] = { dir };
@@ -62,8 +61,9 @@ int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 	if (n < 0)
 		return -1;
 	if (s->n == 0) {
-		snprintf(err, ST_ERR_LEN, "none of the %d trace files could be "
-					  "read",
+		snprintf(err, ST_ERR_LEN,
+			 "none of the %d trace files could be "
+			 "read",
 			 s->failed);
 		st_traceset_close(s);
 		return -1;
@@ -105,8 +105,9 @@ int st_traceset_warn(struct st_traceset *s)
 		if (t->warn[0])
 			fprintf(stderr, "socktrace: %s\n", t->warn);
 		if (t->corrupt > 1)
-			fprintf(stderr, "socktrace: %s: %llu corrupt records "
-					"skipped\n",
+			fprintf(stderr,
+				"socktrace: %s: %llu corrupt records "
+				"skipped\n",
 				t->path, (unsigned long long)t->corrupt);
 		char loss[256];
 		if (st_trace_loss(t, false, loss, sizeof(loss)))
@@ -125,12 +126,12 @@ bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
 	const char *why =
 		over && t->hdr.policy == ST_POLICY_RING
 			? " (its ring was full: raise SOCKTRACE_MAX_SIZE)"
-		: over	? " (its file was full: raise SOCKTRACE_MAX_SIZE)"
+		: over ? " (its file was full: raise SOCKTRACE_MAX_SIZE)"
 		: t->hdr.dropped
 			? " (its file could not grow: the file system was "
 			  "full or the directory unreachable)"
 		: t->cut && with_cut ? " (the file is truncated)"
-			 : "";
+				     : "";
 
 	if (!n)
 		return false;

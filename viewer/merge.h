@@ -17,12 +17,12 @@ struct st_merge {
 	struct st_traceset *set;
 	int *heap; /* file indexes, ordered by their next record's end */
 	int n;
-	uint64_t *pos;      /* next record number per file */
+	uint64_t *pos;	    /* next record number per file */
 	struct st_rec *cur; /* next record per file */
 	/* live: wait for a record being written rather than skip it */
 	bool live;
 	unsigned *stall; /* live: resumes spent waiting, per file */
-	int cap;         /* files the arrays hold */
+	int cap;	 /* files the arrays hold */
 };
 
 /* A record still unpublished after this many resumes is skipped (its

@@ -52,8 +52,8 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 {
 	if (c->emitted || !c->done || c->awaiting_join || held(m, c))
 		return;
-	if (c->other && (!c->other->done || c->other->awaiting_join ||
-			 held(m, c->other)))
+	if (c->other &&
+	    (!c->other->done || c->other->awaiting_join || held(m, c->other)))
 		return;
 	c->emitted = true;
 	if (c->other)
@@ -118,8 +118,8 @@ static void fd_drop(struct st_model *m, int file, int fd, uint64_t ts,
  * got the same fd number anew: the fd then already names the new
  * socket, and C lost that ref when it was reused.
  */
-static void fd_close(struct st_model *m, int file, int fd,
-		     struct st_conn *c, uint64_t ts)
+static void fd_close(struct st_model *m, int file, int fd, struct st_conn *c,
+		     uint64_t ts)
 {
 	if (st_conntab_fd_get(&m->tab, file, fd) == c) {
 		fd_drop(m, file, fd, ts, ST_END_CLOSED);
@@ -170,8 +170,7 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	if (s->kind == ST_KIND_TCP)
 		st_tcp_established(s, end);
 	struct st_ev *e = st_conntab_add_ev(&m->tab, s, r, file);
-	if (s->kind == ST_KIND_TCP ||
-	    (s->kind == ST_KIND_UNIX && s->join_pid))
+	if (s->kind == ST_KIND_TCP || (s->kind == ST_KIND_UNIX && s->join_pid))
 		st_stitch_pair(&m->stitch, &m->tab, s);
 	if (e)
 		e->self_to = (uint16_t)s->nst;
@@ -260,11 +259,11 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 	if (c->peer.family &&
 	    (c->kind == ST_KIND_TCP || c->kind == ST_KIND_UNIX)) {
 		bool ours = st_stitch_listened(&m->stitch, c, &c->local);
-		c->role = (c->kind == ST_KIND_TCP && ours) ||
-					  (c->kind == ST_KIND_UNIX &&
-					   c->local.data[0])
-				  ? ST_ROLE_SERVER
-				  : ST_ROLE_CLIENT;
+		c->role =
+			(c->kind == ST_KIND_TCP &&
+			 ours) || (c->kind == ST_KIND_UNIX && c->local.data[0])
+				? ST_ROLE_SERVER
+				: ST_ROLE_CLIENT;
 	}
 	if (c->kind == ST_KIND_TCP)
 		st_tcp_seen(c, p->tcp_state, r->ts);
@@ -286,8 +285,7 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 	 * exited before its parent's fork call returned */
 	if (cf < m->nfiles && m->ended[cf])
 		return;
-	HASH_ITER(hh, m->tab.fds, f, tmp)
-	{
+	HASH_ITER(hh, m->tab.fds, f, tmp) {
 		if (f->key.file == file)
 			st_conntab_fd_add(&m->tab, cf, f->key.fd, f->conn);
 	}
@@ -297,11 +295,11 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 			      const struct st_rec *r, int file)
 {
-	bool range = r->call == ST_CALL_close_range ||
-		     r->call == ST_CALL_closefrom;
+	bool range =
+		r->call == ST_CALL_close_range || r->call == ST_CALL_closefrom;
 
-	c->close_tcp_state = range ? r->u.range.tcp_state
-				   : r->u.close.tcp_state;
+	c->close_tcp_state =
+		range ? r->u.range.tcp_state : r->u.close.tcp_state;
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
@@ -330,14 +328,12 @@ static void do_dup(struct st_model *m, struct st_conn *c,
 /* ---- ending processes ---------------------------------------------- */
 
 /* Ends process FILE: the fds it still holds close as it exits (END). */
-static void end_process(struct st_model *m, int file, uint64_t ts,
-			uint8_t end)
+static void end_process(struct st_model *m, int file, uint64_t ts, uint8_t end)
 {
 	struct st_fdref *f, *tmp;
 
 	m->ended[file] = true;
-	HASH_ITER(hh, m->tab.fds, f, tmp)
-	{
+	HASH_ITER(hh, m->tab.fds, f, tmp) {
 		if (f->key.file == file)
 			fd_drop(m, file, f->key.fd, ts, end);
 	}
@@ -446,8 +442,7 @@ static void end_gone(struct st_model *m, bool final, uint64_t death)
 		uint8_t end = how_ended(m, i);
 		if (end == ST_END_OPEN)
 			continue;
-		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : death,
-			    end);
+		end_process(m, i, t->hdr.exit_ts ? t->hdr.exit_ts : death, end);
 	}
 }
 
@@ -472,9 +467,9 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 		c->kind = kind_of(r->u.sock.domain, r->u.sock.socktype);
 		st_conntab_fd_add(&m->tab, file, r->fd, c);
 		if (r->call == ST_CALL_socketpair) {
-			struct st_conn *d = st_conntab_get(
-				&m->tab, r->u.sock.conn2, file, r->u.sock.fd2,
-				r->ts);
+			struct st_conn *d =
+				st_conntab_get(&m->tab, r->u.sock.conn2, file,
+					       r->u.sock.fd2, r->ts);
 			d->kind = c->kind;
 			c->role = d->role = ST_ROLE_PAIR;
 			st_conntab_fd_add(&m->tab, file, r->u.sock.fd2, d);
@@ -561,8 +556,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 	if (end > m->now)
 		m->now = end;
 	end_exited_before(m, r->ts);
-	if ((r->call == ST_CALL_socket || r->call == ST_CALL_socketpair) &&
-	    !ok)
+	if ((r->call == ST_CALL_socket || r->call == ST_CALL_socketpair) && !ok)
 		return;
 	if (r->call == ST_CALL_fork) {
 		if (ok)
@@ -598,8 +592,7 @@ void st_model_mark_attach(struct st_model *m)
 {
 	struct st_conn *c, *tmp;
 
-	HASH_ITER(hh, m->tab.conns, c, tmp)
-	{
+	HASH_ITER(hh, m->tab.conns, c, tmp) {
 		if (c->done) {
 			c->hidden = true;
 			continue;
@@ -617,8 +610,8 @@ void st_model_mark_attach(struct st_model *m)
 	}
 }
 
-int st_model_init(struct st_model *m, struct st_traceset *set,
-		  st_emit_fn emit, st_finding_fn fnd, void *arg)
+int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
+		  st_finding_fn fnd, void *arg)
 {
 	memset(m, 0, sizeof(*m));
 	m->set = set;
@@ -664,8 +657,7 @@ void st_model_finish(struct st_model *m)
 	size_t n = HASH_COUNT(m->tab.conns), k = 0;
 	struct st_conn **all = st__xcalloc(n ? n : 1, sizeof(*all));
 	struct st_conn *c, *tmp;
-	HASH_ITER(hh, m->tab.conns, c, tmp)
-	{
+	HASH_ITER(hh, m->tab.conns, c, tmp) {
 		c->awaiting_join = false;
 		c->done = true;
 		all[k++] = c;

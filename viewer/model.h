@@ -33,9 +33,9 @@ struct st_model {
 	void *arg;
 	st_alive_fn alive; /* NULL: every process ended is taken as gone */
 	void *alive_arg;
-	uint64_t t0;  /* first record's time */
-	uint64_t now; /* latest record's end time */
-	bool finishing;         /* st_model_finish: emit what fds hold */
+	uint64_t t0;		/* first record's time */
+	uint64_t now;		/* latest record's end time */
+	bool finishing;		/* st_model_finish: emit what fds hold */
 	struct st_conn **ready; /* finished, to be emitted */
 	uint32_t nready, capready;
 	int *exits; /* files that exited, by exit time: ended in order */
@@ -45,8 +45,8 @@ struct st_model {
 	bool set_changed;
 };
 
-int st_model_init(struct st_model *m, struct st_traceset *set,
-		  st_emit_fn emit, st_finding_fn finding, void *arg);
+int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
+		  st_finding_fn finding, void *arg);
 /* How the model learns whether a process without an exit record still
  * runs (live following; a trace read after the fact). */
 void st_model_liveness(struct st_model *m, st_alive_fn fn, void *arg);

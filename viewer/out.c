@@ -77,8 +77,9 @@ void st_out_fmt(struct st_out *o, const char *fmt, ...)
 	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		st_out_mem(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
-							    : sizeof(tmp) - 1);
+		st_out_mem(o, tmp,
+			   (size_t)n < sizeof(tmp) ? (size_t)n
+						   : sizeof(tmp) - 1);
 }
 
 char *st_put_milli1(char *p, uint64_t v)
@@ -144,8 +145,8 @@ char *st_put_json_str(char *p, const char *str, size_t n)
 			*p++ = '\\';
 			*p++ = (char)c;
 		} else if (c == '<') {
-			/* valid JSON either way; escaped, the JSON can sit in an
-			 * HTML script (no "</script" or "<!--" in it) */
+			/* valid JSON either way; escaped, the JSON can sit in
+			 * an HTML script (no "</script" or "<!--" in it) */
 			p = ST_PUT_LIT(p, "\\u003c");
 		} else if (c >= 0x80 && utf8_len(s + i, n - i)) {
 			size_t l = utf8_len(s + i, n - i);

@@ -29,8 +29,8 @@ int st_proc_maps(pid_t pid, bool (*fn)(const struct st_map *m, void *arg),
 	errno = 0;
 	while (fgets(line, sizeof(line), f)) {
 		int name = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64
-				 " %*s %*s %n",
+		if (sscanf(line,
+			   "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %*s %n",
 			   &m.start, &m.end, m.perms, &m.offset, &name) < 4 ||
 		    !name || line[name] != '/')
 			continue;

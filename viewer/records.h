@@ -8,12 +8,15 @@
 #include "out.h"
 #include "socktrace/format.h"
 
+/* the table expands inside the braces: clang-format would indent it */
+/* clang-format off */
 enum st_shape {
 #define ST__S(shape) ST_SHAPE_ID_##shape,
 	ST_SHAPE_LIST(ST__S)
 #undef ST__S
 	ST_SHAPE_COUNT
 };
+/* clang-format on */
 
 extern const char *const st_call_name[ST_CALL_COUNT];
 extern const unsigned char st_call_name_len[ST_CALL_COUNT]; /* at most 16 */

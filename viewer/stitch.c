@@ -38,7 +38,7 @@ struct st_lport {
 /* v4-mapped v6 addresses as plain v4, so both ends key alike. */
 static struct st_addr norm(const struct st_addr *a)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
 	struct st_addr n = *a;
 
@@ -140,8 +140,7 @@ static void reset_queued(struct st_stitch *s, struct st_conntab *ct,
 {
 	struct st_tuple *t, *tmp;
 
-	HASH_ITER(hh, s->tuples, t, tmp)
-	{
+	HASH_ITER(hh, s->tuples, t, tmp) {
 		struct st_addr tk = { .port = t->key[1].port };
 		if (t->key[0].family == KEY_PID)
 			tk = t->key[1];
@@ -274,11 +273,10 @@ void st_stitch_free(struct st_stitch *s)
 	struct st_lport *l, *lt;
 
 	HASH_ITER(hh, s->tuples, t, tt)
-	tuple_free(s, t);
+		tuple_free(s, t);
 	st__spare_free(&s->spare_tuple);
 	st__spare_free(&s->spare_waiter);
-	HASH_ITER(hh, s->lports, l, lt)
-	{
+	HASH_ITER(hh, s->lports, l, lt) {
 		HASH_DEL(s->lports, l);
 		free(l);
 	}

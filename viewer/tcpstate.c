@@ -43,17 +43,26 @@ void st_tcp_established(struct st_conn *c, uint64_t ts)
 uint8_t st_tcp_from_kernel(uint32_t s)
 {
 	switch (s) {
-	case TCP_ESTABLISHED: return ST_ST_ESTABLISHED;
-	case TCP_SYN_SENT: return ST_ST_SYN_SENT;
+	case TCP_ESTABLISHED:
+		return ST_ST_ESTABLISHED;
+	case TCP_SYN_SENT:
+		return ST_ST_SYN_SENT;
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
-	case TCP_CLOSING: return ST_ST_FIN_WAIT;
-	case TCP_TIME_WAIT: return ST_ST_TIME_WAIT;
-	case TCP_CLOSE_WAIT: return ST_ST_CLOSE_WAIT;
-	case TCP_LAST_ACK: return ST_ST_LAST_ACK;
-	case TCP_LISTEN: return ST_ST_LISTEN;
-	case TCP_CLOSE: return ST_ST_CLOSED;
-	default: return ST_ST_NONE;
+	case TCP_CLOSING:
+		return ST_ST_FIN_WAIT;
+	case TCP_TIME_WAIT:
+		return ST_ST_TIME_WAIT;
+	case TCP_CLOSE_WAIT:
+		return ST_ST_CLOSE_WAIT;
+	case TCP_LAST_ACK:
+		return ST_ST_LAST_ACK;
+	case TCP_LISTEN:
+		return ST_ST_LISTEN;
+	case TCP_CLOSE:
+		return ST_ST_CLOSED;
+	default:
+		return ST_ST_NONE;
 	}
 }
 
@@ -110,8 +119,7 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	}
 }
 
-void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r,
-		     uint64_t end)
+void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
 	int how = r->u.how.how;
 

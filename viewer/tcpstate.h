@@ -28,8 +28,7 @@ void st_tcp_sockopt(struct st_conn *c, const struct st_rec *r);
  * completed; a read of 0 is the peer's FIN. */
 void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end);
 /* shutdown R on C, returned at END: SHUT_WR sends our FIN. */
-void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r,
-		     uint64_t end);
+void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end);
 /* The last fd to C went at TS, as END (enum st_end) says: the FIN, who
  * closed first, FIN_WAIT/TIME_WAIT or LAST_ACK, on both ends. */
 void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end);

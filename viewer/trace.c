@@ -117,8 +117,7 @@ static int map_file(struct st_trace *t, const char *path, char *err)
 
 /* Is H the header of a trace this viewer reads?  -1 with a message in
  * ERR saying why not and what to do. */
-static int check_header(const struct st_header *h, const char *path,
-			char *err)
+static int check_header(const struct st_header *h, const char *path, char *err)
 {
 	if (memcmp(h->magic, ST_MAGIC, sizeof(h->magic))) {
 		snprintf(err, ST_ERR_LEN,
@@ -127,8 +126,8 @@ static int check_header(const struct st_header *h, const char *path,
 			 path);
 		return -1;
 	}
-	if (h->version > ST_VERSION && __builtin_bswap32(h->version) <=
-						ST_VERSION) {
+	if (h->version > ST_VERSION &&
+	    __builtin_bswap32(h->version) <= ST_VERSION) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: written on a machine of the other byte order: "
 			 "read it with socktrace on such a machine",
@@ -238,8 +237,7 @@ bool st_trace_ready(const struct st_trace *t, uint64_t n)
 {
 	if (n % t->hdr.capacity >= t->slots)
 		return false;
-	const struct st_rec *s =
-		(const void *)(t->map + st_trace_offset(t, n));
+	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
 	return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == n + 1;
 }
 
@@ -247,8 +245,7 @@ int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 {
 	if (n % t->hdr.capacity >= t->slots)
 		return 0; /* cut off with the file's end: counted in cut */
-	const struct st_rec *s =
-		(const void *)(t->map + st_trace_offset(t, n));
+	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (seq != n + 1) {
 		t->missing++;
@@ -316,8 +313,9 @@ int st_trace_find(char **paths, int npaths, char ***out, char *err)
 		}
 		DIR *d = opendir(paths[i]);
 		if (!d) {
-			snprintf(err, ST_ERR_LEN, "%s: cannot read directory: %s",
-				 paths[i], strerror(errno));
+			snprintf(err, ST_ERR_LEN,
+				 "%s: cannot read directory: %s", paths[i],
+				 strerror(errno));
 			goto fail;
 		}
 		int before = n;

@@ -22,13 +22,13 @@ struct st_trace {
 	const uint8_t *map;
 	size_t size;
 	struct st_header hdr; /* copy, live counters as of the last refresh */
-	uint64_t slots;       /* slots present in the file */
+	uint64_t slots;	      /* slots present in the file */
 	uint64_t first, end;
-	uint64_t lost;    /* overwritten, dropped or cut off by truncation */
-	uint64_t cut;     /* of those, cut off by truncation */
+	uint64_t lost;	  /* overwritten, dropped or cut off by truncation */
+	uint64_t cut;	  /* of those, cut off by truncation */
 	uint64_t missing; /* reserved but never completed (killed, in flight) */
 	uint64_t corrupt; /* slots whose contents make no sense */
-	uint64_t good;    /* records read successfully */
+	uint64_t good;	  /* records read successfully */
 	char warn[ST_ERR_LEN]; /* first problem found in the records */
 };
 

@@ -12,39 +12,39 @@
  * Includers define X, expand the table and undefine X.  New rows go at the
  * end: the enum value of a row is stored in trace files.
  */
-#define ST_CALL_TABLE(X)                                \
-	X(socket, sock, ST_DIR_NONE)                    \
-	X(socketpair, sock, ST_DIR_NONE)                \
-	X(bind, addr, ST_DIR_NONE)                      \
-	X(connect, connect, ST_DIR_NONE)                \
-	X(listen, listen, ST_DIR_NONE)                  \
-	X(accept, accept, ST_DIR_NONE)                  \
-	X(accept4, accept, ST_DIR_NONE)                 \
-	X(getsockopt, sockopt, ST_DIR_NONE)             \
-	X(shutdown, how, ST_DIR_NONE)                   \
-	X(close, close, ST_DIR_NONE)                    \
-	X(read, data, ST_DIR_IN)                        \
-	X(__read_chk, data, ST_DIR_IN)                  \
-	X(readv, data, ST_DIR_IN)                       \
-	X(recv, data, ST_DIR_IN)                        \
-	X(__recv_chk, data, ST_DIR_IN)                  \
-	X(recvfrom, data, ST_DIR_IN)                    \
-	X(__recvfrom_chk, data, ST_DIR_IN)              \
-	X(recvmsg, data, ST_DIR_IN)                     \
-	X(write, data, ST_DIR_OUT)                      \
-	X(writev, data, ST_DIR_OUT)                     \
-	X(send, data, ST_DIR_OUT)                       \
-	X(sendto, data, ST_DIR_OUT)                     \
-	X(sendmsg, data, ST_DIR_OUT)                    \
-	X(sendfile, data, ST_DIR_OUT)                   \
-	X(dup, dup, ST_DIR_NONE)                        \
-	X(dup2, dup, ST_DIR_NONE)                       \
-	X(dup3, dup, ST_DIR_NONE)                       \
-	X(fcntl, dup, ST_DIR_NONE)                      \
-	X(close_range, range, ST_DIR_NONE)              \
-	X(closefrom, range, ST_DIR_NONE)                \
-	X(fclose, close, ST_DIR_NONE)                   \
-	X(fork, none, ST_DIR_NONE)                      \
+#define ST_CALL_TABLE(X)                    \
+	X(socket, sock, ST_DIR_NONE)        \
+	X(socketpair, sock, ST_DIR_NONE)    \
+	X(bind, addr, ST_DIR_NONE)          \
+	X(connect, connect, ST_DIR_NONE)    \
+	X(listen, listen, ST_DIR_NONE)      \
+	X(accept, accept, ST_DIR_NONE)      \
+	X(accept4, accept, ST_DIR_NONE)     \
+	X(getsockopt, sockopt, ST_DIR_NONE) \
+	X(shutdown, how, ST_DIR_NONE)       \
+	X(close, close, ST_DIR_NONE)        \
+	X(read, data, ST_DIR_IN)            \
+	X(__read_chk, data, ST_DIR_IN)      \
+	X(readv, data, ST_DIR_IN)           \
+	X(recv, data, ST_DIR_IN)            \
+	X(__recv_chk, data, ST_DIR_IN)      \
+	X(recvfrom, data, ST_DIR_IN)        \
+	X(__recvfrom_chk, data, ST_DIR_IN)  \
+	X(recvmsg, data, ST_DIR_IN)         \
+	X(write, data, ST_DIR_OUT)          \
+	X(writev, data, ST_DIR_OUT)         \
+	X(send, data, ST_DIR_OUT)           \
+	X(sendto, data, ST_DIR_OUT)         \
+	X(sendmsg, data, ST_DIR_OUT)        \
+	X(sendfile, data, ST_DIR_OUT)       \
+	X(dup, dup, ST_DIR_NONE)            \
+	X(dup2, dup, ST_DIR_NONE)           \
+	X(dup3, dup, ST_DIR_NONE)           \
+	X(fcntl, dup, ST_DIR_NONE)          \
+	X(close_range, range, ST_DIR_NONE)  \
+	X(closefrom, range, ST_DIR_NONE)    \
+	X(fclose, close, ST_DIR_NONE)       \
+	X(fork, none, ST_DIR_NONE)          \
 	X(seen, seen, ST_DIR_NONE)
 
 /*
@@ -52,13 +52,15 @@
  * record order.  The field name is also the JSON key.  Types: i32, u32,
  * u64, addr (struct st_addr), tcpstate (u32 holding a TCP_* state, 0 when
  * unknown), cnum (u32: the number part of a connection id made by the
- * process whose file holds the record, where 64 bits do not fit).  A payload holds at most ST_PAYLOAD_SIZE bytes (checked at
- * compile time).
+ * process whose file holds the record, where 64 bits do not fit).  A
+ * payload holds at most ST_PAYLOAD_SIZE bytes (checked at compile time).
  *
  * What the fields mean is documented in README ("Record fields").  Record
  * header fields common to all kinds (ts, dur, fd, ret, errno, conn, tid)
  * live in struct st_rec.
  */
+/* the fields line up as a table: clang-format would rewrap them */
+/* clang-format off */
 #define ST_SHAPE_none(F)
 #define ST_SHAPE_sock(F)                                \
 	F(i32, domain) F(i32, socktype) F(i32, protocol)    \
@@ -86,5 +88,6 @@
 #define ST_SHAPE_LIST(S)                                                  \
 	S(none) S(sock) S(addr) S(connect) S(listen) S(accept) S(sockopt) \
 	S(how) S(close) S(data) S(dup) S(range) S(seen)
+/* clang-format on */
 
 #endif

@@ -17,13 +17,13 @@
  * All integers are in the byte order of the machine that wrote them; a
  * version that reads right only byte-swapped tells a reader it differs.
  */
-#define ST_MAGIC "SOCKTRC\x01"
-#define ST_VERSION 2
-#define ST_HEADER_SIZE 4096
-#define ST_SLOT_SIZE 128
+#define ST_MAGIC	"SOCKTRC\x01"
+#define ST_VERSION	2
+#define ST_HEADER_SIZE	4096
+#define ST_SLOT_SIZE	128
 #define ST_PAYLOAD_SIZE 72
-#define ST_CHUNK_SLOTS 8192 /* growth step: 1 MiB of slots */
-#define ST_SEQ_BUSY (1ull << 63) /* st_rec.seq: a ring writer owns the slot */
+#define ST_CHUNK_SLOTS	8192	     /* growth step: 1 MiB of slots */
+#define ST_SEQ_BUSY	(1ull << 63) /* st_rec.seq: a ring writer owns the slot */
 
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
@@ -46,15 +46,15 @@ struct st_addr {
 };
 
 /* Payload structs, one per shape: struct st_p_<shape>. */
-#define ST__T_i32 int32_t
-#define ST__T_u32 uint32_t
-#define ST__T_u64 uint64_t
-#define ST__T_addr struct st_addr
-#define ST__T_tcpstate uint32_t
-#define ST__T_cnum uint32_t
+#define ST__T_i32	      int32_t
+#define ST__T_u32	      uint32_t
+#define ST__T_u64	      uint64_t
+#define ST__T_addr	      struct st_addr
+#define ST__T_tcpstate	      uint32_t
+#define ST__T_cnum	      uint32_t
 #define ST__FIELD(type, name) ST__T_##type name;
-#define ST__SHAPE_STRUCT(shape)                      \
-	struct st_p_##shape {                        \
+#define ST__SHAPE_STRUCT(shape)                          \
+	struct st_p_##shape {                            \
 		ST_SHAPE_##shape(ST__FIELD) char end[0]; \
 	};
 ST_SHAPE_LIST(ST__SHAPE_STRUCT)
@@ -62,18 +62,21 @@ ST_SHAPE_LIST(ST__SHAPE_STRUCT)
 #undef ST__FIELD
 
 /* Call kinds: ST_CALL_<name>, in table order, stored as st_rec.call. */
+/* the table expands inside the braces: clang-format would indent it */
+/* clang-format off */
 enum st_call {
 #define ST__ENUM(name, shape, dir) ST_CALL_##name,
 	ST_CALL_TABLE(ST__ENUM)
 #undef ST__ENUM
 	ST_CALL_COUNT
 };
+/* clang-format on */
 
 enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
 
 /* seen records: u.seen.flags */
 #define ST_SEEN_LISTENING 0x1 /* SO_ACCEPTCONN: a listening socket */
-#define ST_SEEN_ATTACH 0x2    /* found open by socktrace attach */
+#define ST_SEEN_ATTACH	  0x2 /* found open by socktrace attach */
 
 /* st_rec.flags */
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */
@@ -91,8 +94,8 @@ struct st_rec {
 	int64_t ret;   /* return value as the program saw it */
 	int32_t tid;
 	int32_t fd;
-	uint16_t call;  /* enum st_call */
-	uint16_t err;   /* errno when flags & ST_REC_ERR */
+	uint16_t call; /* enum st_call */
+	uint16_t err;  /* errno when flags & ST_REC_ERR */
 	uint16_t flags;
 	uint16_t pad;
 	union {
@@ -150,8 +153,8 @@ _Static_assert(offsetof(struct st_rec, u) == ST_SLOT_SIZE - ST_PAYLOAD_SIZE,
 	       "payload offset");
 _Static_assert(sizeof(struct st_header) == ST_HEADER_SIZE, "header size");
 _Static_assert(offsetof(struct st_header, next) % 64 == 0, "next alignment");
-#define ST__FITS(shape)                                                  \
-	_Static_assert(sizeof(struct st_p_##shape) <= ST_PAYLOAD_SIZE,   \
+#define ST__FITS(shape)                                                \
+	_Static_assert(sizeof(struct st_p_##shape) <= ST_PAYLOAD_SIZE, \
 		       "payload of shape " #shape " too large");
 ST_SHAPE_LIST(ST__FITS)
 #undef ST__FITS

@@ -25,8 +25,8 @@ struct out {
 	uint64_t n;
 };
 
-static void open_out(struct out *o, const char *dir, const char *comm,
-		     int pid, uint64_t records)
+static void open_out(struct out *o, const char *dir, const char *comm, int pid,
+		     uint64_t records)
 {
 	char path[4096];
 
@@ -86,7 +86,7 @@ static struct st_rec *rec(struct st_rec *r, enum st_call call, uint64_t ts,
 }
 
 static struct st_rec *tcp_socket(struct st_rec *r, uint64_t ts, int fd,
-				  uint64_t conn)
+				 uint64_t conn)
 {
 	rec(r, ST_CALL_socket, ts, fd, fd, conn);
 	r->u.sock.domain = AF_INET;
@@ -157,13 +157,17 @@ int main(int argc, char **argv)
 		r.u.accept.queue_max = 511;
 		r.u.accept.conn2 = (uint32_t)sc;
 		put(&sv, &r);
-		rec(&r, ST_CALL_write, t + 3000, 3, 100, cc)->u.data.asked = 100;
+		rec(&r, ST_CALL_write, t + 3000, 3, 100, cc)->u.data.asked =
+			100;
 		put(&cl, &r);
-		rec(&r, ST_CALL_read, t + 4000, 4, 100, sc)->u.data.asked = 4096;
+		rec(&r, ST_CALL_read, t + 4000, 4, 100, sc)->u.data.asked =
+			4096;
 		put(&sv, &r);
-		rec(&r, ST_CALL_write, t + 5000, 4, 200, sc)->u.data.asked = 200;
+		rec(&r, ST_CALL_write, t + 5000, 4, 200, sc)->u.data.asked =
+			200;
 		put(&sv, &r);
-		rec(&r, ST_CALL_read, t + 6000, 3, 200, cc)->u.data.asked = 4096;
+		rec(&r, ST_CALL_read, t + 6000, 3, 200, cc)->u.data.asked =
+			4096;
 		put(&cl, &r);
 		rec(&r, ST_CALL_close, t + 7000, 3, 0, cc)->u.close.tcp_state =
 			TCP_ESTABLISHED;

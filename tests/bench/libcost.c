@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 			best = d;
 	}
 	printf("library cost per record, SOCKTRACE_MAX_SIZE=%s: %.0f ns "
-	       "(best of 15 x %ld)\n", size ? size : "64M", best, n);
+	       "(best of 15 x %ld)\n",
+	       size ? size : "64M", best, n);
 	if (size && strcmp(size, "1M"))
 		return 0;
 	/* a pipe: one table lookup, then the (stubbed) real call */

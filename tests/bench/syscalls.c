@@ -29,8 +29,14 @@ static unsigned long long now_ns(void)
 
 static int lsn, srv;
 
-static void ppid(void) { syscall(SYS_getppid); }
-static void stamp(void) { now_ns(); }
+static void ppid(void)
+{
+	syscall(SYS_getppid);
+}
+static void stamp(void)
+{
+	now_ns();
+}
 
 static void local(void)
 {

@@ -32,7 +32,7 @@ static void *run(void *arg)
 	int sv[2];
 	char b = 'x';
 	int tid = gettid();
-	unsigned long long (*t)[4] = calloc(calls, sizeof(*t));
+	unsigned long long(*t)[4] = calloc(calls, sizeof(*t));
 	struct timespec pause = { 0, 50000 };
 
 	(void)arg;
@@ -51,8 +51,8 @@ static void *run(void *arg)
 	}
 	pthread_mutex_lock(&out_lock);
 	for (int i = 0; i < calls; i++)
-		printf("%d write %llu %llu\n%d read %llu %llu\n", tid,
-		       t[i][0], t[i][1], tid, t[i][2], t[i][3]);
+		printf("%d write %llu %llu\n%d read %llu %llu\n", tid, t[i][0],
+		       t[i][1], tid, t[i][2], t[i][3]);
 	pthread_mutex_unlock(&out_lock);
 	close(sv[0]);
 	close(sv[1]);

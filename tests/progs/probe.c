@@ -43,12 +43,12 @@ static void show(const char *what, long ret)
 }
 
 /* T(expr): run expr with errno at the sentinel, print result and errno. */
-#define T(expr)                             \
-	({                                  \
-		errno = SENTINEL;           \
-		long r_ = (long)(expr);     \
-		show(#expr, r_);            \
-		r_;                         \
+#define T(expr)                         \
+	({                              \
+		errno = SENTINEL;       \
+		long r_ = (long)(expr); \
+		show(#expr, r_);        \
+		r_;                     \
 	})
 
 /* An address no mapping covers: the kernel answers EFAULT.  Volatile so
@@ -503,9 +503,9 @@ static void *pair_once(void *arg)
 	char c = 'x';
 
 	(void)arg;
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || write(sp[0], &c, 1) != 1 ||
-	    read(sp[1], &c, 1) != 1 || write(sp[1], &c, 1) != 1 ||
-	    read(sp[0], &c, 1) != 1)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
+	    write(sp[0], &c, 1) != 1 || read(sp[1], &c, 1) != 1 ||
+	    write(sp[1], &c, 1) != 1 || read(sp[0], &c, 1) != 1)
 		abort();
 	close(sp[0]);
 	close(sp[1]);
@@ -623,7 +623,8 @@ static int unix_clients(const char *self)
 	waitpid(u, NULL, 0);
 	for (int i = 0; i < 2; i++) {
 		if (fork() == 0) {
-			/* both connected before either sends: queued together */
+			/* both connected before either sends: queued together
+			 */
 			int a = socket(AF_UNIX, SOCK_STREAM, 0);
 			int b = socket(AF_UNIX, SOCK_STREAM, 0);
 			unix_send(path, a, 10 * (2 * i + 1));
@@ -795,8 +796,8 @@ static void early(int argc, char **argv, char **envp)
 	early_err[2] = errno;
 }
 
-__attribute__((section(".preinit_array"), used)) static void (*early_fn)(
-	int, char **, char **) = early;
+__attribute__((section(".preinit_array"),
+	       used)) static void (*early_fn)(int, char **, char **) = early;
 
 int main(int argc, char **argv)
 {

@@ -33,7 +33,7 @@
 #include "../../preload/internal.h"
 #include "../../viewer/trace.h"
 
-#define THREADS 8
+#define THREADS	   8
 #define PER_THREAD 6000
 /* fd numbers far from real ones, spread over the table's chunks (1,024
  * fds each) so that threads race to make them */
@@ -111,10 +111,8 @@ static int check(const char *scenario, const char *dir)
 			continue;
 		int t = r.u.data.flags, i = (int)r.ret;
 		if (t < 0 || t >= THREADS || i < 0 || i >= PER_THREAD ||
-		    r.call != ST_CALL_write ||
-		    r.u.data.asked != mark(t, i) ||
-		    r.u.data.addr.port != (uint16_t)i ||
-		    r.fd != FD_OF(t, i)) {
+		    r.call != ST_CALL_write || r.u.data.asked != mark(t, i) ||
+		    r.u.data.addr.port != (uint16_t)i || r.fd != FD_OF(t, i)) {
 			torn++;
 			continue;
 		}
@@ -127,9 +125,10 @@ static int check(const char *scenario, const char *dir)
 		/* every socket its own id, the same for all its records */
 		uint64_t *cn = &conn_of[t][i / 50];
 		if (!r.conn || (*cn && *cn != r.conn)) {
-			snprintf(msg, sizeof(msg), "thread %d record %d: "
-				 "connection id %#llx", t, i,
-				 (unsigned long long)r.conn);
+			snprintf(msg, sizeof(msg),
+				 "thread %d record %d: "
+				 "connection id %#llx",
+				 t, i, (unsigned long long)r.conn);
 			break;
 		}
 		*cn = r.conn;
@@ -169,8 +168,8 @@ static int check(const char *scenario, const char *dir)
 				snprintf(msg, sizeof(msg),
 					 "thread %d kept %d, not a prefix", t,
 					 count[t]);
-		if (!msg[0] && (tr.good != cap || tr.missing ||
-				tr.lost != total - cap))
+		if (!msg[0] &&
+		    (tr.good != cap || tr.missing || tr.lost != total - cap))
 			snprintf(msg, sizeof(msg),
 				 "good %llu lost %llu missing %llu",
 				 (unsigned long long)tr.good,
