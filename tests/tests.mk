@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Tests: cmocka unit tests (tests/test_*.c, one per viewer module), test
+# Tests: the house limits (tests/lint.py, make format-check), cmocka unit
+# tests (tests/test_*.c, one per viewer module), test
 # programs run under the preload (tests/progs/*.c) and the integration
 # suite (tests/integration.py) that compares runs with and without it.
 
@@ -47,7 +48,9 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 # Under SANITIZE, a UBSan report fails the test that triggered it.
 test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
 	@export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}; \
-	fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; \
+	fail=0; python3 tests/lint.py || fail=1; \
+	$(MAKE) -s format-check || fail=1; \
+	for t in $(UNIT_BIN); do $$t || fail=1; done; \
 	ST_BUILD=$(B) ST_OUT=$(or $(OUT),.) python3 tests/integration.py $(TESTS) \
 		|| fail=1; exit $$fail
 

@@ -22,8 +22,9 @@
 #define ST_HEADER_SIZE	4096
 #define ST_SLOT_SIZE	128
 #define ST_PAYLOAD_SIZE 72
-#define ST_CHUNK_SLOTS	8192	     /* growth step: 1 MiB of slots */
-#define ST_SEQ_BUSY	(1ull << 63) /* st_rec.seq: a ring writer owns the slot */
+#define ST_CHUNK_SLOTS	8192 /* growth step: 1 MiB of slots */
+/* st_rec.seq: a ring writer owns the slot */
+#define ST_SEQ_BUSY (1ull << 63)
 
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
