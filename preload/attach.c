@@ -11,7 +11,13 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "internal.h"
+#include "attach.h"
+#include "clock.h"
+#include "fdtab.h"
+#include "init.h"
+#include "record.h"
+#include "state.h"
+#include "writer.h"
 
 /*
  * socktrace attach loads this library into a running process with

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "internal.h"
+#include "clock.h"
 
 /*
  * Every record takes two timestamps.  clock_gettime() costs about 25 ns

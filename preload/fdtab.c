@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "internal.h"
+#include "fdtab.h"
+#include "real.h"
+#include "state.h"
 
 /*
  * Two levels so that a process with a few fds touches a few pages, and

@@ -8,7 +8,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "init.h"
+#include "clock.h"
+#include "fdtab.h"
+#include "real.h"
+#include "state.h"
+#include "writer.h"
 
 static void after_fork_child(void)
 {
@@ -73,8 +78,13 @@ bool st__init_slow(void)
 static bool in_global_scope(void)
 {
 	void *prog = dlopen(NULL, RTLD_LAZY);
-	bool in = prog && dlsym(prog, "socktrace_attach_init") ==
-				  (void *)socktrace_attach_init;
+	/* the global scope's socktrace_attach_init is ours if it lies in
+	 * the object this function lies in (asked by address, so that
+	 * start-up does not depend on attach.c) */
+	void *sym = prog ? dlsym(prog, "socktrace_attach_init") : NULL;
+	Dl_info ours, theirs;
+	bool in = sym && dladdr((void *)in_global_scope, &ours) &&
+		  dladdr(sym, &theirs) && ours.dli_fbase == theirs.dli_fbase;
 
 	if (prog)
 		dlclose(prog);

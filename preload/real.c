@@ -8,7 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "real.h"
+#include "state.h"
 
 struct st__real st__real;
 

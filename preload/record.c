@@ -6,7 +6,12 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "internal.h"
+#include "record.h"
+#include "clock.h"
+#include "fdtab.h"
+#include "real.h"
+#include "state.h"
+#include "writer.h"
 
 void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len)
 {

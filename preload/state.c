@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "state.h"
 #include "socktrace/dir.h"
 
 /*
@@ -21,7 +21,7 @@ bool st__attached;
 struct st__config st__cfg;
 int32_t st__pid;
 
-ST_TLS int st__vforked; /* see internal.h */
+ST_TLS int st__vforked; /* see state.h */
 ST_TLS int32_t st__tls_tid;
 
 int32_t st__tid_slow(void)

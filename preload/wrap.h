@@ -5,7 +5,14 @@
 
 #include <limits.h>
 
-#include "internal.h"
+#include "clock.h"
+#include "exports.h"
+#include "fdtab.h"
+#include "init.h"
+#include "real.h"
+#include "record.h"
+#include "state.h"
+#include "writer.h"
 
 /* Wrapped names the headers we include may not declare: the fortified
  * entry points, and glibc 2.34's close_range and closefrom. */

@@ -14,7 +14,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "writer.h"
+#include "clock.h"
+#include "fdtab.h"
+#include "state.h"
 
 /* w.state: no file yet, being made, ready, or failed (until an attach
  * tries again). */

@@ -67,7 +67,8 @@ $(B)/tests/bench/loops: tests/bench/loops.c
 
 # The library's own cost per record: its sources linked in, the real
 # call stubbed (tests/bench/libcost.c).
-$(B)/tests/bench/libcost: tests/bench/libcost.c $(PRELOAD_SRC) preload/internal.h
+$(B)/tests/bench/libcost: tests/bench/libcost.c $(PRELOAD_SRC) \
+		$(wildcard preload/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -Iinclude -Ipreload -fno-stack-protector \
 		-D_FORTIFY_SOURCE=0 $(CFLAGS) $< $(PRELOAD_SRC) -o $@ -ldl -lpthread

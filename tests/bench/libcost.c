@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "real.h"
+#include "state.h"
+#include "writer.h"
 
 static ssize_t stub_write(int fd, const void *b, size_t n)
 {

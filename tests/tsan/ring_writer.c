@@ -30,7 +30,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../preload/internal.h"
+#include "../../preload/clock.h"
+#include "../../preload/fdtab.h"
+#include "../../preload/state.h"
+#include "../../preload/writer.h"
 #include "../../viewer/trace.h"
 
 #define THREADS	   8

@@ -6,9 +6,9 @@
 TSAN_B := build/tsan
 TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 	-fsanitize=thread -fno-omit-frame-pointer
-# What the writer needs: state and configuration, start-up (attach's
-# entry point included), real functions, the fd table and record helpers;
-# not the wrappers.
+# What the writer needs: state and configuration, start-up, real
+# functions, the fd table and record helpers, and attach (whose entry
+# point start-up looks for in the global scope); not the wrappers.
 TSAN_PRELOAD := state writer init real fdtab record attach clock
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
 	$(TSAN_B)/viewer/trace.o

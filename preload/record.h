@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Filling records (record.c): addresses, TCP state, data calls, seen fds. */
+#ifndef ST_PRELOAD_RECORD_H
+#define ST_PRELOAD_RECORD_H
+
+#include "writer.h"
+
+/* These helpers leave errno as they found it. */
+/* Fills A from a kernel-validated sockaddr of LEN bytes. */
+void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len);
+/* A's local (getsockname) or peer (getpeername) address of FD. */
+void st__addr_local(struct st_addr *a, int fd);
+void st__addr_peer(struct st_addr *a, int fd);
+/* Pid of the process that connected a Unix stream socket, 0 if unknown. */
+int32_t st__peer_pid(int fd);
+/* TCP state of FD (TCP_* value), 0 if not known. */
+uint32_t st__tcp_state(int fd);
+/* Accept-queue length and limit of a TCP listener; false if unknown. */
+bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
+
+/* Records the data call CALL on a socket: ASKED bytes requested, FLAGS
+ * and the address SA of SALEN bytes, if any (kept when RET >= 0). */
+void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
+	      uint64_t asked, int flags, const struct sockaddr *sa,
+	      socklen_t salen);
+
+/* Classifies FD as st__fd_classify does and, for a socket, writes a seen
+ * record of what it is now, with FLAGS (ST_SEEN_*) added (record.c).
+ * Returns the fd's new word; errno may change. */
+uint64_t st__fd_seen(int fd, uint32_t flags);
+
+#endif
