@@ -10,6 +10,7 @@ NAME...  Ends with a line 'N passed, N failed'.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -657,6 +658,24 @@ def run_ctrl_c_still_shows_timelines():
               f"exit status of the interrupted command: {p.returncode}")
         check(b"tcp client" in out and b"Findings" in out,
               f"timelines shown after Ctrl-C: {out[:300]}")
+
+
+@test
+def version_usage_and_unknown_command():
+    """--version names the Makefile's version; help goes to stdout with
+    0; no command or an unknown one is a usage error (2) on stderr."""
+    with open(os.path.join(ROOT, "Makefile")) as f:
+        want = re.search(r"^VERSION := (\S+)", f.read(), re.M).group(1)
+    rc, out, err = run([VIEWER, "--version"])
+    check(rc == 0 and out == f"socktrace {want}\n", f"--version: {rc} {out!r}")
+    rc, out, err = run([VIEWER, "--help"])
+    check(rc == 0 and "commands:" in out and "--version" in out and not err,
+          f"--help: {rc} {out!r} {err!r}")
+    for argv in ([], ["bogus"]):
+        rc, out, err = run([VIEWER] + argv)
+        check(rc == 2 and not out and "usage: socktrace" in err,
+              f"{argv}: {rc} {out!r} {err!r}")
+    check("unknown command 'bogus'" in err, err)
 
 
 @test

@@ -48,7 +48,8 @@ static void usage(FILE *f)
 	fprintf(f, "\n"
 		   "Record a program with: LD_PRELOAD=/path/to/libsocktrace.so "
 		   "PROGRAM\n"
-		   "'socktrace COMMAND --help' describes each command.\n");
+		   "'socktrace COMMAND --help' describes each command; "
+		   "'socktrace --version'\nsays which socktrace this is.\n");
 }
 
 int main(int argc, char **argv)
