@@ -80,7 +80,10 @@
 	R(int, setuid, (uid_t u), (u))                                         \
 	R(int, seteuid, (uid_t u), (u))                                        \
 	R(int, setreuid, (uid_t r, uid_t e), (r, e))                           \
-	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))              \
+	R(int, setsockopt,                                                     \
+	  (int fd, int lv, int o, const void *v, socklen_t l),                 \
+	  (fd, lv, o, v, l))
 
 struct st__real {
 #define ST__PTR(ret, name, params, args) ret(*name) params;
@@ -115,7 +118,8 @@ extern struct st__real st__real;
 	X(sendfile) X(sendfile64)					\
 	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64)			\
 	X(fork) ST__VFORK(X) X(_exit) X(_Exit)				\
-	X(setuid) X(seteuid) X(setreuid) X(setresuid)
+	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
+	X(setsockopt)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */
@@ -408,6 +412,10 @@ void st__addr_peer(struct st_addr *a, int fd);
 int32_t st__peer_pid(int fd);
 /* TCP state of FD (TCP_* value), 0 if not known. */
 uint32_t st__tcp_state(int fd);
+/* What closing TCP socket FD will do, asked just before the close: its
+ * state (TCP_*, 0 if not known), and into *UNREAD and *FLAGS
+ * (ST_CLOSE_*) the receive queue's bytes and SO_LINGER. */
+uint32_t st__tcp_close_info(int fd, uint32_t *unread, uint32_t *flags);
 /* Accept-queue length and limit of a TCP listener; false if unknown. */
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
 

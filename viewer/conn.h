@@ -34,6 +34,7 @@ static inline unsigned st__hash(const void *key, size_t len)
 #include <uthash.h>
 
 #include "socktrace/format.h"
+#include "sockopt.h"
 
 enum st_kind { ST_KIND_OTHER, ST_KIND_TCP, ST_KIND_UDP, ST_KIND_UNIX };
 enum st_role {
@@ -122,7 +123,10 @@ struct st_conn {
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
 	uint32_t close_tcp_state;
-	int closed_first; /* 1 this end, -1 the peer, 0 unknown */
+	/* the kernel at the closing record: unread bytes, ST_CLOSE_* */
+	uint32_t close_unread, close_flags;
+	struct st_opts opts; /* options set (setsockopt, F_SETFL) */
+	int closed_first;    /* 1 this end, -1 the peer, 0 unknown */
 
 	/* listeners */
 	int32_t backlog, effective_backlog, somaxconn;

@@ -2,6 +2,7 @@
 /* The model core: records in, finished connections and findings out. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <netinet/tcp.h>
@@ -300,6 +301,9 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 
 	c->close_tcp_state =
 		range ? r->u.range.tcp_state : r->u.close.tcp_state;
+	c->close_unread = range ? r->u.range.unread : r->u.close.unread;
+	c->close_flags =
+		range ? r->u.range.close_flags : r->u.close.close_flags;
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
@@ -532,11 +536,22 @@ static struct st_ev *apply(struct st_model *m, struct st_conn *c,
 	case ST_CALL_close_range:
 	case ST_CALL_closefrom:
 		return c ? do_close(m, c, r, file) : NULL;
+	case ST_CALL_fcntl:
+		if (r->u.dup.cmd == F_SETFL) {
+			if (c)
+				st_opts_apply(&c->opts, r);
+			break;
+		}
+		do_dup(m, c, r, file);
+		break;
 	case ST_CALL_dup:
 	case ST_CALL_dup2:
 	case ST_CALL_dup3:
-	case ST_CALL_fcntl:
 		do_dup(m, c, r, file);
+		break;
+	case ST_CALL_setsockopt:
+		if (c)
+			st_opts_apply(&c->opts, r);
 		break;
 	default:
 		if (c && st_call_dir[r->call] != ST_DIR_NONE)

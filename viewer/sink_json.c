@@ -124,6 +124,36 @@ static char *conn_states(struct st_out *o, char *p, const struct st_conn *c)
 	return p;
 }
 
+/* ,"options":{"SO_LINGER":[1,0],"TCP_NODELAY":1}: the options set. */
+static char *conn_options(char *p, const struct st_conn *c)
+{
+	const struct st_opts *o = &c->opts;
+	bool first = true;
+
+	p = ST_PUT_LIT(p, ",\"options\":{");
+	for (int i = 0; i < ST_OPT__N; i++) {
+		if (!(o->set & (1u << i)))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = false;
+		p = put_name(p, st_opt_name[i]);
+		*p++ = ':';
+		if (i == ST_OPT_SO_LINGER) {
+			*p++ = '[';
+			p = st_put_i64(p, o->val[i]);
+			*p++ = ',';
+			p = st_put_i64(p, o->linger);
+			*p++ = ']';
+		} else {
+			p = st_put_i64(p, o->val[i]);
+		}
+	}
+	*p++ = '}';
+	return PUT_NS(p, "unread_at_close", c->close_flags & ST_CLOSE_UNREAD,
+		      c->close_unread);
+}
+
 /* The figures after the states, to the closing brace and newline. */
 static char *conn_tail(char *p, const struct st_conn *c)
 {
@@ -162,6 +192,7 @@ static char *conn_tail(char *p, const struct st_conn *c)
 		p = ST_PUT_LIT(p, ",\"accepted\":");
 		p = st_put_u64(p, c->accepted);
 	}
+	p = conn_options(p, c);
 	return ST_PUT_LIT(p, "}\n");
 }
 

@@ -115,6 +115,21 @@ static const char *proc(const struct st_render *rd, int file, char buf[48])
 	return st_proc_name(&rd->m->set->t[file], buf);
 }
 
+/* What the kernel said before a close that decides FIN or RST: unread
+ * bytes (when any) and SO_LINGER {1,0}. */
+static void close_describe(struct sbuf *sa, uint32_t unread, uint32_t flags)
+{
+	if ((flags & ST_CLOSE_UNREAD) && unread) {
+		sb_str(sa, "unread ");
+		sb_i64(sa, unread);
+		sb_str(sa, " B");
+	}
+	if (flags & ST_CLOSE_LINGER0)
+		sb_str(sa, (flags & ST_CLOSE_UNREAD) && unread
+				   ? ", SO_LINGER {1,0}"
+				   : "SO_LINGER {1,0}");
+}
+
 void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 			char *buf, size_t len)
 {
@@ -148,6 +163,18 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 		sb_str(&sa, r->u.how.how == 0	? "SHUT_RD"
 			    : r->u.how.how == 1 ? "SHUT_WR"
 						: "SHUT_RDWR");
+		break;
+	case ST_CALL_setsockopt:
+	case ST_CALL_fcntl:
+		st_opt_describe(r, a, sizeof(a));
+		break;
+	case ST_CALL_close:
+	case ST_CALL_fclose:
+		close_describe(&sa, r->u.close.unread, r->u.close.close_flags);
+		break;
+	case ST_CALL_close_range:
+	case ST_CALL_closefrom:
+		close_describe(&sa, r->u.range.unread, r->u.range.close_flags);
 		break;
 	case ST_CALL_getsockopt:
 		sb_str(&sa, "SO_ERROR -> ");
@@ -394,6 +421,29 @@ static void states(struct st_render *rd, const struct st_conn *c, uint32_t from,
 		st_out_chr(rd->o, ')');
 }
 
+/* "  client options: SO_LINGER {1,0}, TCP_NODELAY 1", when C set any. */
+static void options_line(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_opts *o = &c->opts;
+	const char *sep = ": ";
+
+	if (!o->set)
+		return;
+	ST_OUT_CAT(rd->o, "  ", who(c), " options");
+	for (int i = 0; i < ST_OPT__N; i++) {
+		if (!(o->set & (1u << i)))
+			continue;
+		if (i == ST_OPT_SO_LINGER)
+			st_out_fmt(rd->o, "%sSO_LINGER {%d,%d}", sep, o->val[i],
+				   o->linger);
+		else
+			st_out_fmt(rd->o, "%s%s %d", sep, st_opt_name[i],
+				   o->val[i]);
+		sep = ", ";
+	}
+	st_out_chr(rd->o, '\n');
+}
+
 /* A connection (and its joined other end) as a text timeline. */
 static void timeline(struct st_render *rd, const struct st_conn *c)
 {
@@ -404,6 +454,9 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 
 	header(rd, c);
 	st_render_summary(rd, c);
+	options_line(rd, c);
+	if (o)
+		options_line(rd, o);
 	lines_of(ls, c, o);
 	for (size_t i = 0; i < n; i++) {
 		const struct st_ev *e = ls[i].e;
