@@ -205,8 +205,10 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 
 static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
-	if (r->flags & ST_REC_ERR)
+	if (r->flags & ST_REC_ERR) {
+		st_tcp_data_err(c, r, end);
 		return;
+	}
 	st_tcp_data(c, r, end);
 	if (st_call_dir[r->call] == ST_DIR_IN) {
 		if (r->ret > 0 && !c->first_in_ts)

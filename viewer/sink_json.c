@@ -7,6 +7,7 @@
 #include "load.h"
 #include "records.h"
 #include "sink_json.h"
+#include "tcpstate.h"
 
 /* ,"key":V, or null when not SET. */
 static char *put_ns(char *p, const char *key, size_t klen, bool set, uint64_t v)
@@ -81,7 +82,9 @@ static char *conn_head(char *p, const struct st_render *rd,
 	p = ST_PUT_LIT(p, ",\"end\":");
 	p = put_name(p, ends[c->end]);
 	p = ST_PUT_LIT(p, ",\"closed_by\":");
-	if (c->closed_first > 0)
+	if (c->closed_first == 2)
+		p = ST_PUT_LIT(p, "\"both\"");
+	else if (c->closed_first > 0)
 		p = ST_PUT_LIT(p, "\"local\"");
 	else if (c->closed_first < 0)
 		p = ST_PUT_LIT(p, "\"peer\"");
@@ -150,8 +153,19 @@ static char *conn_options(char *p, const struct st_conn *c)
 		}
 	}
 	*p++ = '}';
-	return PUT_NS(p, "unread_at_close", c->close_flags & ST_CLOSE_UNREAD,
-		      c->close_unread);
+	p = PUT_NS(p, "unread_at_close", c->close_flags & ST_CLOSE_UNREAD,
+		   c->close_unread);
+	const char *how = st_tcp_close_how(c);
+	p = ST_PUT_LIT(p, ",\"close_how\":");
+	p = how ? put_name(p, how) : ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"reset_by\":");
+	p = c->reset_by == ST_RST_LOCAL	 ? ST_PUT_LIT(p, "\"local\"")
+	    : c->reset_by == ST_RST_PEER ? ST_PUT_LIT(p, "\"peer\"")
+					 : ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"reset_reason\":");
+	if (c->reset_reason)
+		return put_name(p, st_rst_reason_name[c->reset_reason]);
+	return ST_PUT_LIT(p, "null");
 }
 
 /* The figures after the states, to the closing brace and newline. */

@@ -247,6 +247,21 @@ static void header(struct st_render *rd, const struct st_conn *c)
 	st_out_chr(rd->o, '\n');
 }
 
+/* ", reset by client (RST: linger0)": an RST ended the connection. */
+static void reset_note(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_conn *s = c->reset_by == ST_RST_LOCAL ? c : c->other;
+
+	if (!c->reset_by)
+		return;
+	if (c->reset_by == ST_RST_PEER && (!s || s->reset_by != ST_RST_LOCAL))
+		ST_OUT_CAT(rd->o, ", reset by the peer (RST, ",
+			   st_rst_reason_name[c->reset_reason], ")");
+	else
+		ST_OUT_CAT(rd->o, ", reset by ", who(s), " (RST, ",
+			   st_rst_reason_name[s->reset_reason], ")");
+}
+
 void st_render_summary(struct st_render *rd, const struct st_conn *c)
 {
 	char b[32];
@@ -296,7 +311,11 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			: c->other && c->other->closed_first > 0 ? c->other
 			: c->closed_first < 0 && !c->other	 ? NULL
 								 : NULL;
-		if (first) {
+		if (c->closed_first == 2) {
+			st_out_str(rd->o, ", both closed at once (their FINs "
+					  "crossed: both get TIME_WAIT)");
+			first = NULL;
+		} else if (first) {
 			/* the kernel's own word: ESTABLISHED at close means
 			 * nothing had come from the peer yet */
 			const char *ks =
@@ -307,6 +326,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 					   ")");
 		} else if (c->closed_first < 0)
 			st_out_str(rd->o, ", the peer closed first");
+		reset_note(rd, c);
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
 			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
 			ST_OUT_CAT(rd->o, ", EOF->close ", b);
