@@ -52,3 +52,93 @@ def view_options_and_unread_at_close():
               "setsockopt(4) SO_LINGER {1,0} = 0" in out and
               "close(5) unread 12 B" in out,
               f"the text view shows options and unread bytes: {out}")
+
+
+WIRE = os.path.join(BUILD, "tests/progs/wire")
+
+
+def capture(scenario):
+    """Runs wire SCENARIO traced while tcpdump captures its port: (the
+    run's lines by type, the packets as 'SRCPORT FLAGS' strings)."""
+    port = free_port()
+    with TraceDir() as t:
+        pcap = os.path.join(t.path, "lo.pcap")
+        td = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-n", "-Z", "root",
+                               "-w", pcap,
+                               f"tcp port {port}"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+        try:
+            # it says "listening on lo" once it captures
+            check("listening" in td.stderr.readline().decode(),
+                  "tcpdump did not start")
+            time.sleep(2)  # here it misses packets for a while after
+            rc, by, err = run_json([WIRE, scenario, str(port)], timeout=30)
+            time.sleep(1)
+        finally:
+            td.terminate()  # our own tcpdump, by its pid
+            td.wait(timeout=10)
+        check(rc == 0, f"wire {scenario} exit {rc}: {err}")
+        r = subprocess.run(["tcpdump", "-r", pcap, "-n", "-tt"],
+                           capture_output=True, text=True, timeout=30)
+    pk = []
+    for line in r.stdout.splitlines():
+        # "ts IP 127.0.0.1.A > 127.0.0.1.B: Flags [R.], ..."
+        f = line.split()
+        if len(f) > 6 and f[1] == "IP" and "Flags" in line:
+            src = int(f[2].rsplit(".", 1)[1])
+            flags = line.split("Flags [", 1)[1].split("]", 1)[0]
+            pk.append((src, flags))
+    return port, by, pk
+
+
+def wire_check(scenario, sender):
+    port, by, pk = capture(scenario)
+    if not pk:
+        raise Fail("tcpdump captured nothing on lo")
+    cl, sv = ends(by)
+    cl, sv = cl[0], sv[0]
+    rst = [(s, f) for s, f in pk if "R" in f]
+    fin = [(s, f) for s, f in pk if "F" in f]
+    check(len(rst) == 1 and not fin, f"the wire: one RST, no FIN: {pk}")
+    from_server = rst[0][0] == port
+    check(from_server == (sender == "server"),
+          f"the RST came from the {sender}: {pk}")
+    rs, other = (sv, cl) if sender == "server" else (cl, sv)
+    check(rs["close_how"] == other["close_how"] == "rst" and
+          rs["reset_by"] == "local" and other["reset_by"] == "peer",
+          f"close_how and reset_by match the wire: {rs} {other}")
+    for c in (cl, sv):
+        bad = {"FIN_WAIT", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK"}
+        check(not bad & set(states(c)), f"no FIN states: {states(c)}")
+    kinds = [f["kind"] for f in by["finding"]]
+    check(kinds == ["reset"], f"findings: only reset: {kinds}")
+    return rs
+
+
+@test
+def wire_rst_unread_close():
+    rs = wire_check("unread", "server")
+    check(rs["reset_reason"] == "unread" and rs["unread_at_close"] == 5,
+          f"the reason: 5 unread bytes: {rs}")
+
+
+@test
+def wire_rst_linger0():
+    rs = wire_check("linger0", "client")
+    check(rs["reset_reason"] == "linger0" and
+          rs["options"]["SO_LINGER"] == [1, 0], f"the reason: {rs}")
+
+
+@test
+def wire_fin_close():
+    port, by, pk = capture("fin")
+    check(pk and not [f for s, f in pk if "R" in f] and
+          len([f for s, f in pk if "F" in f]) == 2,
+          f"the wire: two FINs, no RST: {pk}")
+    cl, sv = ends(by)
+    check(cl[0]["close_how"] == sv[0]["close_how"] == "fin" and
+          cl[0]["reset_by"] is None, "close_how fin, no reset")
+    check(states(cl[0])[-2:] == ["TIME_WAIT", "CLOSED"],
+          f"the client, which closed first, in TIME_WAIT: {states(cl[0])}")
+    check(by["finding"] == [], f"no findings: {by['finding']}")
