@@ -291,6 +291,10 @@ static void test_rst_data_after_close(void **state)
 	cl->close_flags = ST_CLOSE_UNREAD | ST_CLOSE_LINGER;
 	st_tcp_closed(cl, 5 * MS, ST_END_CLOSED);
 	cl->done = true;
+	/* a write that started before the close delivered its bytes */
+	struct st_rec w0 = fx_data(ST_CALL_write, 4, 2, 4, 10);
+	st_tcp_data(srv, &w0, 6 * MS);
+	assert_int_equal(cl->reset_by, ST_RST_NONE);
 	struct st_rec w = fx_data(ST_CALL_write, 4, 2, 6, 10);
 	st_tcp_data(srv, &w, 6 * MS);
 	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT CLOSED");
