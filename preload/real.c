@@ -176,6 +176,10 @@ static int fb_setresuid(uid_t r, uid_t e, uid_t s)
 {
 	return st__sys(SYS_setresuid, r, e, s, 0, 0, 0);
 }
+static int fb_setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
+{
+	return st__sys(SYS_setsockopt, fd, lv, o, (long)v, l, 0);
+}
 static int fb_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;

@@ -65,7 +65,10 @@
 	R(int, setuid, (uid_t u), (u))                                         \
 	R(int, seteuid, (uid_t u), (u))                                        \
 	R(int, setreuid, (uid_t r, uid_t e), (r, e))                           \
-	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))              \
+	R(int, setsockopt,                                                     \
+	  (int fd, int lv, int o, const void *v, socklen_t l),                 \
+	  (fd, lv, o, v, l))
 
 struct st__real {
 #define ST__PTR(ret, name, params, args) ret(*name) params;

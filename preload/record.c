@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/un.h>
 
 #include "record.h"
@@ -114,6 +115,60 @@ uint32_t st__tcp_state(int fd)
 	if (!st__cfg.tcp_info)
 		return 0;
 	return tcp_info(fd, &ti) ? ti.tcpi_state : 0;
+}
+
+/* States in which close sends a segment (FIN or RST) the unread bytes
+ * and SO_LINGER decide between; in the others nothing is asked. */
+static bool close_sends(uint32_t state)
+{
+	switch (state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+	case TCP_CLOSE_WAIT:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+uint32_t st__tcp_close_info(int fd, uint32_t *unread, uint32_t *flags)
+{
+	struct tcp_info ti;
+	struct linger lg;
+	socklen_t l = sizeof(lg);
+	int n, e;
+
+	*unread = *flags = 0;
+	if (!st__cfg.tcp_info || !tcp_info(fd, &ti))
+		return 0;
+	if (!close_sends(ti.tcpi_state))
+		return ti.tcpi_state;
+	e = errno;
+	/*
+	 * The unread bytes by FIONREAD (SIOCINQ), not from TCP_INFO:
+	 * tcpi_bytes_received less what the program read would need a
+	 * count of every read of the socket, through any fd or process,
+	 * which the library does not keep; SIOCINQ is the kernel's own
+	 * figure (rcv_nxt - copied_seq, less a FIN), the one tcp_close()
+	 * tests to decide on an RST.  One system call, only here.
+	 */
+	if (ioctl(fd, FIONREAD, &n) == 0 && n >= 0) {
+		*unread = (uint32_t)n;
+		*flags |= ST_CLOSE_UNREAD;
+	}
+	/* SO_LINGER {1, 0}: close aborts the connection with an RST */
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 &&
+	    l >= sizeof(lg)) {
+		*flags |= ST_CLOSE_LINGER;
+		if (lg.l_onoff && !lg.l_linger)
+			*flags |= ST_CLOSE_LINGER0;
+	}
+	errno = e;
+	return ti.tcpi_state;
 }
 
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max)

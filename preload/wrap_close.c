@@ -5,43 +5,59 @@
 
 #include "wrap.h"
 
+/* What the kernel said about a TCP socket just before it was closed. */
+struct at_close {
+	uint32_t state, unread, flags;
+};
+
+/* Fills *K for FD (of word W): all 0 when not TCP. */
+static inline void ask_close(struct at_close *k, int fd, uint64_t w)
+{
+	k->state = k->unread = k->flags = 0;
+	if (st__fd_is_tcp(w))
+		k->state = st__tcp_close_info(fd, &k->unread, &k->flags);
+}
+
 /*
- * Starts a traced close of FD, a socket we know, and reads its TCP state
- * into *STATE: for TCP the state just before closing tells an active
- * close (ESTABLISHED) from a passive one (CLOSE_WAIT).  Traced or not,
- * the fd's entry is cleared before the real call: once the number is
- * free another thread may get it from socket() and set a new entry.
+ * Starts a traced close of FD, a socket we know, and reads into *K its
+ * TCP state (the state just before closing tells an active close,
+ * ESTABLISHED, from a passive one, CLOSE_WAIT), its unread bytes and
+ * SO_LINGER (either makes close send RST).  Traced or not, the fd's
+ * entry is cleared before the real call: once the number is free
+ * another thread may get it from socket() and set a new entry.
  */
-static inline bool enter_close(struct st__call *c, int fd, uint32_t *state)
+static inline bool enter_close(struct st__call *c, int fd, struct at_close *k)
 {
 	if (!st__enter_known(c, fd)) {
 		if (st__fd_get(fd) != ST_FD_UNKNOWN)
 			st__fd_set(fd, ST_FD_UNKNOWN);
 		return false;
 	}
-	*state = st__fd_is_tcp(c->word) ? st__tcp_state(fd) : 0;
+	ask_close(k, fd, c->word);
 	st__fd_set(fd, ST_FD_UNKNOWN);
 	return true;
 }
 
 static inline void rec_close(struct st__call *c, enum st_call call, int ret,
-			     int e, uint32_t state)
+			     int e, const struct at_close *k)
 {
 	struct st_rec *r = st__rec(c, call, ret, e);
 
 	if (!r)
 		return;
-	r->u.close.tcp_state = state;
+	r->u.close.tcp_state = k->state;
+	r->u.close.unread = k->unread;
+	r->u.close.close_flags = k->flags;
 	st__publish(c, r);
 }
 
-/* close(2), recorded with the TCP state it closed in. */
+/* close(2), recorded with what the kernel said before it. */
 ST_EXPORT(close) int close(int fd)
 {
-	uint32_t state;
+	struct at_close k;
 
-	ST_WRAP(enter_close(&c, fd, &state), close, (fd),
-		rec_close(&c, ST_CALL_close, ret, e, state));
+	ST_WRAP(enter_close(&c, fd, &k), close, (fd),
+		rec_close(&c, ST_CALL_close, ret, e, &k));
 }
 
 /* The fd of FP, or -1 when not tracing; errno kept. */
@@ -61,10 +77,10 @@ static inline int fd_of(FILE *fp)
 ST_EXPORT(fclose) int fclose(FILE *fp)
 {
 	int fd = fd_of(fp);
-	uint32_t state;
+	struct at_close k;
 
-	ST_WRAP(fd >= 0 && enter_close(&c, fd, &state), fclose, (fp),
-		rec_close(&c, ST_CALL_fclose, ret, e, state));
+	ST_WRAP(fd >= 0 && enter_close(&c, fd, &k), fclose, (fp),
+		rec_close(&c, ST_CALL_fclose, ret, e, &k));
 }
 
 /*
@@ -80,7 +96,7 @@ struct span {
 	struct {
 		int fd;
 		uint64_t word;
-		uint32_t state;
+		struct at_close k;
 	} socks[SPAN_MAX];
 };
 
@@ -109,8 +125,7 @@ static bool enter_span(struct st__call *c, struct span *s, unsigned first,
 		if (st__fd_state(w) == ST_FD_SOCK && s->n < SPAN_MAX) {
 			s->socks[s->n].fd = (int)fd;
 			s->socks[s->n].word = w;
-			s->socks[s->n].state =
-				st__fd_is_tcp(w) ? st__tcp_state((int)fd) : 0;
+			ask_close(&s->socks[s->n].k, (int)fd, w);
 			s->n++;
 		} else if (st__fd_state(w) == ST_FD_SOCK) {
 			s->more++;
@@ -135,7 +150,9 @@ static void rec_span(struct st__call *c, const struct span *s,
 		r->u.range.first = s->first;
 		r->u.range.last = s->last;
 		r->u.range.flags = s->flags;
-		r->u.range.tcp_state = s->socks[i].state;
+		r->u.range.tcp_state = s->socks[i].k.state;
+		r->u.range.unread = s->socks[i].k.unread;
+		r->u.range.close_flags = s->socks[i].k.flags;
 		st__publish(&k, r);
 	}
 	if (s->more)

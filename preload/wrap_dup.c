@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Wrappers that copy fds: dup, dup2, dup3, fcntl(F_DUPFD*). */
+/* Wrappers that copy fds (dup, dup2, dup3, fcntl(F_DUPFD*)), and
+ * fcntl(F_SETFL), which can make a socket non-blocking. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdarg.h>
@@ -87,11 +88,35 @@ ST_EXPORT(dup3) int dup3(int fd, int nfd, int flags)
 		finish(&c, ST_CALL_dup3, ret, e, flags, old));
 }
 
+/* fcntl(F_SETFL, FLAGS) on a socket: the file status flags (O_NONBLOCK
+ * among them) in u.dup.arg; whether they changed is the viewer's to see,
+ * as asking the old flags would cost a system call. */
+static void rec_setfl(struct st__call *c, int ret, int e, long flags)
+{
+	struct st_rec *r = st__rec(c, ST_CALL_fcntl, ret, e);
+
+	if (!r)
+		return;
+	r->u.dup.cmd = F_SETFL;
+	r->u.dup.new_fd = -1;
+	r->u.dup.arg = (int32_t)flags;
+	st__publish(c, r);
+}
+
+/* Starts tracing fcntl CMD on FD: the copies, and F_SETFL on sockets. */
+static inline bool enter_fcntl(struct st__call *c, int fd, int cmd)
+{
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return enter(c, fd);
+	return cmd == F_SETFL && st__enter_fd(c, fd);
+}
+
 /*
- * fcntl(2); only F_DUPFD and F_DUPFD_CLOEXEC, which copy FD, are traced,
- * and recorded as dup is.  Every command takes an int, a long or a
- * pointer, all passed in one integer register on the ABIs we build for,
- * so one long carries them.
+ * fcntl(2); F_DUPFD and F_DUPFD_CLOEXEC, which copy FD, are recorded as
+ * dup is, F_SETFL on a socket with its flags; other commands are passed
+ * through.  Every command takes an int, a long or a pointer, all passed
+ * in one integer register on the ABIs we build for, so one long carries
+ * them.
  */
 ST_EXPORT(fcntl) int fcntl(int fd, int cmd, ...)
 {
@@ -100,9 +125,9 @@ ST_EXPORT(fcntl) int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	ST_WRAP((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && enter(&c, fd),
-		fcntl, (fd, cmd, arg),
-		finish(&c, ST_CALL_fcntl, ret, e, cmd, 0));
+	ST_WRAP(enter_fcntl(&c, fd, cmd), fcntl, (fd, cmd, arg),
+		cmd == F_SETFL ? rec_setfl(&c, ret, e, arg)
+			       : finish(&c, ST_CALL_fcntl, ret, e, cmd, 0));
 }
 
 /* glibc's name for fcntl with 64-bit locks (the same on 64-bit). */

@@ -115,7 +115,7 @@ def view_shows_good_files_beside_bad_ones():
         bad = {"zero.trace": b"", "cut.trace": good[:100],
                "junk.trace": b"\x7fELF" + bytes(5000),
                "future.trace": bytearray(good)}
-        struct.pack_into("<I", bad["future.trace"], H_VERSION, 3)
+        struct.pack_into("<I", bad["future.trace"], H_VERSION, 9)
         for name, data in bad.items():
             write(os.path.join(t.dir, name), data)
         rc, out, err = viewer(["view", "--json", t.dir])

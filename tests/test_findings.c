@@ -37,6 +37,55 @@ static const struct st_finding *only(const struct st_finding *f, int n,
 	return got;
 }
 
+/* Issue 13: a server end that reset with unread bytes: one reset
+ * finding (who, why, what the client saw), no server_time_wait. */
+static void test_reset(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER), o = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.closed_first = 1;
+	c.reset_by = ST_RST_LOCAL;
+	c.reset_reason = ST_RST_unread;
+	c.close_unread = 12;
+	c.other = &o;
+	o.other = &c;
+	o.reset_by = ST_RST_PEER;
+	o.reset_saw = ST_SAW_ECONNRESET;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_reset);
+	assert_true(x->by_local);
+	assert_int_equal(x->reason, ST_RST_unread);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "12 bytes it never read"));
+	assert_non_null(strstr(text, "saw ECONNRESET"));
+	/* the receiving end tells nothing more */
+	assert_int_equal(st_judge(&o, 0, false, f), 0);
+	fx_set_free(set);
+}
+
+/* Issue 13 item 4: a connect abandoned in SYN_SENT is connect_failed. */
+static void test_connect_abandoned(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.connect_abandoned = true;
+	c.connect_ts = 10 * MS;
+	c.close_ts = 1510 * MS;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_connect_failed);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "abandoned after 1.5 s in SYN_SENT"));
+	fx_set_free(set);
+}
+
 static void test_clean_end_has_none(void **state)
 {
 	(void)state;
@@ -187,7 +236,7 @@ static void test_kind_names(void **state)
 	static const char *const want[] = {
 		"connect_failed", "close_wait",	     "server_time_wait",
 		"fd_leak",	  "backlog_clipped", "accept_queue_full",
-		"lost_records",
+		"lost_records",	  "reset",
 	};
 	assert_int_equal(ST_F__N, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < ST_F__N; i++)
@@ -207,6 +256,8 @@ int main(void)
 		cmocka_unit_test(test_listener_findings),
 		cmocka_unit_test(test_hidden_not_judged),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_connect_abandoned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

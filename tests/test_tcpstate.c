@@ -234,6 +234,136 @@ static void test_closed_while_queued(void **state)
 }
 
 /* Kernel states map onto ours; a socket seen open takes the kernel's. */
+/* Issue 13 item 1: a close with unread bytes (the kernel's count) sends
+ * RST: both ends CLOSED at once, no FIN_WAIT, CLOSE_WAIT or TIME_WAIT. */
+static void test_rst_unread(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	srv->close_flags = ST_CLOSE_UNREAD | ST_CLOSE_LINGER;
+	srv->close_unread = 12;
+	st_tcp_closed(srv, 5 * MS, ST_END_CLOSED);
+	assert_string_equal(states(srv), "ESTABLISHED CLOSED");
+	assert_string_equal(states(cl), "ESTABLISHED CLOSED");
+	assert_int_equal(srv->reset_by, ST_RST_LOCAL);
+	assert_int_equal(cl->reset_by, ST_RST_PEER);
+	assert_int_equal(srv->reset_reason, ST_RST_unread);
+	assert_string_equal(st_tcp_close_how(cl), "rst");
+	/* the client then reads: ECONNRESET is what it saw */
+	struct st_rec r = fx_err(fx_data(ST_CALL_read, 3, 1, 6, 0), ECONNRESET);
+	st_tcp_data_err(cl, &r, 6 * MS);
+	assert_int_equal(cl->reset_saw, ST_SAW_ECONNRESET);
+	st_tcp_closed(cl, 7 * MS, ST_END_CLOSED);
+	assert_string_equal(states(cl), "ESTABLISHED CLOSED");
+	end_free(cl);
+	end_free(srv);
+}
+
+/* SO_LINGER {1,0} by the kernel's word, and the plain close is a FIN. */
+static void test_rst_linger0(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	cl->close_flags = ST_CLOSE_UNREAD | ST_CLOSE_LINGER | ST_CLOSE_LINGER0;
+	st_tcp_closed(cl, 5 * MS, ST_END_CLOSED);
+	assert_int_equal(cl->reset_reason, ST_RST_linger0);
+	assert_string_equal(states(srv), "ESTABLISHED CLOSED");
+	assert_int_equal(cl->closed_first, 1);
+	end_free(cl);
+	end_free(srv);
+	pair(&cl, &srv);
+	cl->close_flags = ST_CLOSE_UNREAD | ST_CLOSE_LINGER;
+	st_tcp_closed(cl, 5 * MS, ST_END_CLOSED);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT");
+	assert_string_equal(st_tcp_close_how(cl), "fin");
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Data written to an end that already closed: its kernel resets. */
+static void test_rst_data_after_close(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	cl->close_flags = ST_CLOSE_UNREAD | ST_CLOSE_LINGER;
+	st_tcp_closed(cl, 5 * MS, ST_END_CLOSED);
+	cl->done = true;
+	/* a write that started before the close delivered its bytes */
+	struct st_rec w0 = fx_data(ST_CALL_write, 4, 2, 4, 10);
+	st_tcp_data(srv, &w0, 6 * MS);
+	assert_int_equal(cl->reset_by, ST_RST_NONE);
+	struct st_rec w = fx_data(ST_CALL_write, 4, 2, 6, 10);
+	st_tcp_data(srv, &w, 6 * MS);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT CLOSED");
+	assert_string_equal(states(srv), "ESTABLISHED CLOSE_WAIT CLOSED");
+	assert_int_equal(cl->reset_reason, ST_RST_data_after_close);
+	/* a read of 0 after it: the RST, not a FIN */
+	struct st_rec r = fx_data(ST_CALL_read, 4, 2, 7, 0);
+	st_tcp_data(srv, &r, 7 * MS);
+	assert_int_equal(srv->reset_saw, ST_SAW_EOF);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* EPIPE after our own SHUT_WR is not an RST; ECONNRESET untraced is. */
+static void test_rst_errors(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	st_tcp_established(c, 1 * MS);
+	struct st_rec sh = fx_shutdown(3, 1, 2, SHUT_WR);
+	st_tcp_shutdown(c, &sh, 2 * MS);
+	struct st_rec w = fx_err(fx_data(ST_CALL_write, 3, 1, 3, 0), EPIPE);
+	st_tcp_data_err(c, &w, 3 * MS);
+	assert_int_equal(c->reset_by, ST_RST_NONE);
+	struct st_rec r = fx_err(fx_data(ST_CALL_read, 3, 1, 4, 0), ECONNRESET);
+	st_tcp_data_err(c, &r, 4 * MS);
+	assert_int_equal(c->reset_by, ST_RST_PEER);
+	assert_int_equal(c->reset_reason, ST_RST_peer);
+	assert_string_equal(states(c), "ESTABLISHED FIN_WAIT CLOSED");
+	end_free(c);
+}
+
+/* Item 3: both closes found ESTABLISHED: the FINs crossed. */
+static void test_simultaneous_close(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	cl->close_tcp_state = TCP_ESTABLISHED;
+	st_tcp_closed(cl, 5 * MS, ST_END_CLOSED);
+	srv->close_tcp_state = TCP_ESTABLISHED;
+	st_tcp_closed(srv, 6 * MS, ST_END_CLOSED);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_string_equal(states(srv), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(cl->closed_first, 2);
+	assert_int_equal(srv->closed_first, 2);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Item 4: SO_ERROR 0 guessed ESTABLISHED; the close said SYN_SENT. */
+static void test_abandoned_connect(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	struct st_rec r = fx_err(fx_connect(3, 1, 10, fx_v4(80), fx_v4(5000)),
+				 EINPROGRESS);
+	st_tcp_connect(c, &r);
+	struct st_rec g = fx_rec(ST_CALL_getsockopt, 3, 1, 1500, 0);
+	st_tcp_sockopt(c, &g);
+	assert_string_equal(states(c), "SYN_SENT ESTABLISHED");
+	c->close_tcp_state = TCP_SYN_SENT;
+	st_tcp_closed(c, 1510 * MS, ST_END_CLOSED);
+	assert_string_equal(states(c), "SYN_SENT CLOSED");
+	assert_true(c->connect_abandoned);
+	assert_int_equal(c->est_ts, 0);
+	end_free(c);
+}
+
 static void test_kernel_states(void **state)
 {
 	(void)state;
@@ -263,6 +393,12 @@ int main(void)
 		cmocka_unit_test(test_accept_queue_wait),
 		cmocka_unit_test(test_closed_while_queued),
 		cmocka_unit_test(test_kernel_states),
+		cmocka_unit_test(test_rst_unread),
+		cmocka_unit_test(test_rst_linger0),
+		cmocka_unit_test(test_rst_data_after_close),
+		cmocka_unit_test(test_rst_errors),
+		cmocka_unit_test(test_simultaneous_close),
+		cmocka_unit_test(test_abandoned_connect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

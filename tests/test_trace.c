@@ -193,11 +193,29 @@ static void older_version(void **state)
 
 	(void)state;
 	make_header(&h, 8, 0, ST_POLICY_RING);
-	h.version = ST_VERSION - 1;
+	h.version = ST_VERSION_MIN - 1;
 	tmp_path(path, "older.trace");
 	write_file(path, &h, sizeof(h), NULL, 0);
 	open_fails(path, err);
 	expect_msg(err, "older socktrace");
+	unlink(path);
+}
+
+/* Version 2 traces still read: version 3 only appended to them. */
+static void oldest_readable_version(void **state)
+{
+	char path[PATH_MAX], err[ST_ERR_LEN] = "";
+	struct st_header h;
+	struct st_trace t;
+
+	(void)state;
+	make_header(&h, 8, 0, ST_POLICY_RING);
+	h.version = ST_VERSION_MIN;
+	tmp_path(path, "oldest.trace");
+	write_file(path, &h, sizeof(h), NULL, 0);
+	if (st_trace_open(&t, path, err))
+		fail_msg("version %d refused: %s", ST_VERSION_MIN, err);
+	st_trace_close(&t);
 	unlink(path);
 }
 
@@ -555,6 +573,7 @@ int main(void)
 		cmocka_unit_test(bad_magic),
 		cmocka_unit_test(newer_version),
 		cmocka_unit_test(older_version),
+		cmocka_unit_test(oldest_readable_version),
 		cmocka_unit_test(other_byte_order),
 		cmocka_unit_test(truncated_body),
 		cmocka_unit_test(corrupt_record),

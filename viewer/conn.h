@@ -34,6 +34,7 @@ static inline unsigned st__hash(const void *key, size_t len)
 #include <uthash.h>
 
 #include "socktrace/format.h"
+#include "sockopt.h"
 
 enum st_kind { ST_KIND_OTHER, ST_KIND_TCP, ST_KIND_UDP, ST_KIND_UNIX };
 enum st_role {
@@ -91,6 +92,25 @@ enum st_end {
 	ST_END_DEATH,  /* still open when its process died (killed) */
 };
 
+/* Who sent the RST that ended a connection, seen from one end. */
+enum st_rst_by { ST_RST_NONE, ST_RST_LOCAL, ST_RST_PEER };
+/* Why it was sent: X(name), the JSON reset_reason. */
+#define ST_RST_REASON_TABLE(X) \
+	X(none)                \
+	X(linger0)             \
+	X(unread)              \
+	X(data_after_close)    \
+	X(peer)                \
+	X(exit_unread)
+enum st_rst_reason {
+#define ST__R(n) ST_RST_##n,
+	ST_RST_REASON_TABLE(ST__R)
+#undef ST__R
+};
+extern const char *const st_rst_reason_name[];
+/* What the end that received an RST saw of it first. */
+enum st_rst_saw { ST_SAW_NOTHING, ST_SAW_ECONNRESET, ST_SAW_EPIPE, ST_SAW_EOF };
+
 struct st_conn {
 	uint64_t id; /* key: connection id from the trace */
 	UT_hash_handle hh;
@@ -117,11 +137,18 @@ struct st_conn {
 	uint64_t connect_ts, est_ts; /* connect started; ESTABLISHED */
 	int connect_err;	     /* errno of a failed connect */
 	bool connect_pending;	     /* EINPROGRESS, not yet completed */
+	bool connect_abandoned;	     /* closed in SYN_SENT (kernel said) */
 	uint64_t accept_ts;	     /* server end: accept returned */
 	uint64_t first_in_ts, first_out_ts;
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
 	uint32_t close_tcp_state;
+	/* the kernel at the closing record: unread bytes, ST_CLOSE_* */
+	uint32_t close_unread, close_flags;
+	struct st_opts opts; /* options set (setsockopt, F_SETFL) */
+	/* an RST ended it: who sent it, why, when, what this end saw */
+	uint8_t reset_by, reset_reason, reset_saw;
+	uint64_t reset_ts;
 	int closed_first; /* 1 this end, -1 the peer, 0 unknown */
 
 	/* listeners */

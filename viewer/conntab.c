@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conntab.h"
 #include "merge.h"
@@ -11,6 +12,18 @@
 const char *const st_kind_name[] = { "other", "tcp", "udp", "unix" };
 const char *const st_role_name[] = { "socket", "listener", "client", "server",
 				     "pair" };
+
+uint8_t st_conn_kind(int domain, int type)
+{
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (domain == AF_UNIX)
+		return ST_KIND_UNIX;
+	if (domain != AF_INET && domain != AF_INET6)
+		return ST_KIND_OTHER;
+	return type == SOCK_STREAM  ? ST_KIND_TCP
+	       : type == SOCK_DGRAM ? ST_KIND_UDP
+				    : ST_KIND_OTHER;
+}
 
 void st__grow(void **p, uint32_t *cap, size_t size)
 {

@@ -26,6 +26,10 @@ struct st_conntab {
 	void *spare_fd;
 };
 
+/* The kind (enum st_kind) of a socket of DOMAIN and TYPE (SOCK_* flags
+ * ignored). */
+uint8_t st_conn_kind(int domain, int type);
+
 /* An empty table keeping up to EV_CAP timeline lines per connection. */
 void st_conntab_init(struct st_conntab *t, uint32_t ev_cap);
 /* Frees every connection, fd and spare object. */

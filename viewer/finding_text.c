@@ -30,6 +30,14 @@ static void connect_failed(const struct st_finding *f, const char *p,
 	char a[64], b[16];
 
 	st_addr_str(&f->peer, a, sizeof(a));
+	if (!f->err) {
+		snprintf(buf, len,
+			 "%s connection %s: connect to %s abandoned after "
+			 "%.1f s in SYN_SENT (no SYN+ACK came back; the "
+			 "kernel's state at close says SYN_SENT)",
+			 p, id, a[0] ? a : "?", f->ns / 1e9);
+		return;
+	}
 	snprintf(buf, len,
 		 "%s connection %s: connect to %s failed with %s (%s)", p, id,
 		 a[0] ? a : "?", st_errno_name(f->err, b), connect_why(f->err));
@@ -53,6 +61,57 @@ static void close_wait(const struct st_finding *f, const char *p,
 		 "socket sits in CLOSE_WAIT until the program closes it; many "
 		 "of these mean it forgets to close",
 		 p, id, how);
+}
+
+/* Why an RST was sent, in words (into W). */
+static void reset_why(const struct st_finding *f, char *w, size_t len)
+{
+	switch (f->reason) {
+	case ST_RST_linger0:
+		snprintf(w, len, "SO_LINGER {1,0} made its close abortive");
+		break;
+	case ST_RST_unread:
+		snprintf(w, len,
+			 "it closed with %u bytes it never read in its "
+			 "receive queue (the kernel's count at close)",
+			 f->unread);
+		break;
+	case ST_RST_data_after_close:
+		snprintf(w, len,
+			 "data arrived after it had closed (the peer wrote "
+			 "to a closed socket)");
+		break;
+	case ST_RST_exit_unread:
+		snprintf(w, len,
+			 "its process exited with bytes the traced peer "
+			 "sent still unread");
+		break;
+	case ST_RST_peer:
+		snprintf(w, len, "why is not known: the peer is not traced");
+		break;
+	default:
+		snprintf(w, len, "why the trace does not show");
+	}
+}
+
+static void reset_text(const struct st_finding *f, const char *p,
+		       const char *id, char *buf, size_t len)
+{
+	static const char *const saw[] = {
+		"no call of it noticed", "ECONNRESET",
+		"EPIPE on a write (SIGPIPE unless ignored)",
+		"a read of 0, which looks like EOF but was the RST"
+	};
+	char w[160];
+
+	reset_why(f, w, sizeof(w));
+	snprintf(buf, len,
+		 "%s %s connection %s was reset (RST, no FIN exchange) by "
+		 "%s: %s; the other side saw %s. No FIN_WAIT, CLOSE_WAIT or "
+		 "TIME_WAIT follows an RST",
+		 p, st_role_name[f->role], id,
+		 f->by_local ? "this end" : "the peer", w,
+		 f->saw < 4 ? saw[f->saw] : "?");
 }
 
 const char *st_finding_text(const struct st_finding *f,
@@ -97,6 +156,9 @@ const char *st_finding_text(const struct st_finding *f,
 			 "(%u): further handshakes are dropped and clients "
 			 "wait (SYN retries) until the program calls accept",
 			 p, id, f->queue_max);
+		break;
+	case ST_F_reset:
+		reset_text(f, p, id, buf, len);
 		break;
 	case ST_F_lost_records:
 		/* the loss as load.c says it, cut as it always was */

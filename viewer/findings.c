@@ -38,11 +38,35 @@ static void close_wait(const struct st_conn *c, uint64_t now, bool open,
 		       : now > c->eof_ts ? now - c->eof_ts
 					 : 0;
 
+	if (c->reset_by) {
+		/* an RST ended the CLOSE_WAIT, if there was one */
+		closed = true;
+		gap = c->reset_ts > c->eof_ts ? c->reset_ts - c->eof_ts : 0;
+	}
+
 	if (!(!closed && !open) && gap <= ST_CLOSE_WAIT_NS)
 		return;
 	struct st_finding *f = add(out, n, ST_F_close_wait, c);
 	f->cw = closed ? ST_CW_CLOSED_LATE : open ? ST_CW_OPEN : ST_CW_NEVER;
 	f->ns = gap;
+}
+
+/* An RST ended the connection: told once, by the end that sent it, or
+ * by the end that received it when the sender was not traced. */
+static void reset(const struct st_conn *c, struct st_finding *out, int *n)
+{
+	const struct st_conn *o = c->other;
+	struct st_finding *f;
+
+	if (!(c->reset_by == ST_RST_LOCAL ||
+	      (c->reset_by == ST_RST_PEER && !o)))
+		return;
+	f = add(out, n, ST_F_reset, c);
+	f->by_local = c->reset_by == ST_RST_LOCAL;
+	f->reason = c->reset_reason;
+	f->saw = o ? o->reset_saw : c->reset_saw;
+	f->unread = c->close_unread;
+	f->role = c->role;
 }
 
 int st_judge(const struct st_conn *c, uint64_t now, bool open,
@@ -53,15 +77,18 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 
 	if (c->hidden)
 		return 0; /* finished before attach: not ours to judge */
-	if (c->connect_err) {
+	if (c->connect_err || c->connect_abandoned) {
 		f = add(out, &n, ST_F_connect_failed, c);
 		f->err = c->connect_err;
 		f->peer = c->peer;
+		f->ns = c->close_ts - c->connect_ts;
 	}
+	if (c->kind == ST_KIND_TCP)
+		reset(c, out, &n);
 	if (c->kind == ST_KIND_TCP && c->eof_ts && c->closed_first <= 0)
 		close_wait(c, now, open, out, &n);
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
-	    c->closed_first > 0) {
+	    c->closed_first > 0 && !c->reset_by) {
 		/* the active closer gets TIME_WAIT */
 		f = add(out, &n, ST_F_server_time_wait, c);
 		f->role = c->role;

@@ -17,7 +17,8 @@
 	X(fd_leak, CONN)           \
 	X(backlog_clipped, CONN)   \
 	X(accept_queue_full, CONN) \
-	X(lost_records, PROCESS)
+	X(lost_records, PROCESS)   \
+	X(reset, CONN)
 
 /* the table expands inside the braces: clang-format would indent it */
 /* clang-format off */
@@ -55,12 +56,18 @@ struct st_finding {
 	int32_t effective;   /* backlog_clipped: got */
 	int32_t somaxconn;   /* backlog_clipped: the cap */
 	uint32_t queue_max;  /* accept_queue_full: the queue's limit */
+	/* reset: why (enum st_rst_reason), by this end (else its peer),
+	 * what the other end saw (enum st_rst_saw), unread bytes */
+	uint8_t reason, saw;
+	bool by_local;
+	uint32_t unread;
+	/* connect_failed with err 0: abandoned in SYN_SENT after ns */
 };
 
 /* An EOF not followed by close within this long is a CLOSE_WAIT finding. */
 #define ST_CLOSE_WAIT_NS (1000000000ull)
 /* Findings one end can give at most (one per connection kind). */
-#define ST_JUDGE_MAX 6
+#define ST_JUDGE_MAX 7
 
 /*
  * The findings about end C, into OUT; returns how many.  A finished end

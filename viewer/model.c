@@ -2,6 +2,7 @@
 /* The model core: records in, finished connections and findings out. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <netinet/tcp.h>
@@ -13,18 +14,6 @@
 #include "model.h"
 #include "records.h"
 #include "tcpstate.h"
-
-static uint8_t kind_of(int domain, int type)
-{
-	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (domain == AF_UNIX)
-		return ST_KIND_UNIX;
-	if (domain != AF_INET && domain != AF_INET6)
-		return ST_KIND_OTHER;
-	return type == SOCK_STREAM  ? ST_KIND_TCP
-	       : type == SOCK_DGRAM ? ST_KIND_UDP
-				    : ST_KIND_OTHER;
-}
 
 /* ---- emitting finished connections --------------------------------- */
 
@@ -204,8 +193,10 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 
 static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
-	if (r->flags & ST_REC_ERR)
+	if (r->flags & ST_REC_ERR) {
+		st_tcp_data_err(c, r, end);
 		return;
+	}
 	st_tcp_data(c, r, end);
 	if (st_call_dir[r->call] == ST_DIR_IN) {
 		if (r->ret > 0 && !c->first_in_ts)
@@ -244,7 +235,7 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 {
 	const struct st_p_seen *p = &r->u.seen;
 
-	c->kind = kind_of(p->domain, p->socktype);
+	c->kind = st_conn_kind(p->domain, p->socktype);
 	c->before_trace = true;
 	c->before_attach = (p->flags & ST_SEEN_ATTACH) != 0;
 	c->local = p->local;
@@ -300,6 +291,9 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 
 	c->close_tcp_state =
 		range ? r->u.range.tcp_state : r->u.close.tcp_state;
+	c->close_unread = range ? r->u.range.unread : r->u.close.unread;
+	c->close_flags =
+		range ? r->u.range.close_flags : r->u.close.close_flags;
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
@@ -464,7 +458,7 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 	case ST_CALL_socket:
 	case ST_CALL_socketpair:
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
-		c->kind = kind_of(r->u.sock.domain, r->u.sock.socktype);
+		c->kind = st_conn_kind(r->u.sock.domain, r->u.sock.socktype);
 		st_conntab_fd_add(&m->tab, file, r->fd, c);
 		if (r->call == ST_CALL_socketpair) {
 			struct st_conn *d =
@@ -532,11 +526,22 @@ static struct st_ev *apply(struct st_model *m, struct st_conn *c,
 	case ST_CALL_close_range:
 	case ST_CALL_closefrom:
 		return c ? do_close(m, c, r, file) : NULL;
+	case ST_CALL_fcntl:
+		if (r->u.dup.cmd == F_SETFL) {
+			if (c)
+				st_opts_apply(&c->opts, r);
+			break;
+		}
+		do_dup(m, c, r, file);
+		break;
 	case ST_CALL_dup:
 	case ST_CALL_dup2:
 	case ST_CALL_dup3:
-	case ST_CALL_fcntl:
 		do_dup(m, c, r, file);
+		break;
+	case ST_CALL_setsockopt:
+		if (c)
+			st_opts_apply(&c->opts, r);
 		break;
 	default:
 		if (c && st_call_dir[r->call] != ST_DIR_NONE)

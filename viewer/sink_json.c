@@ -7,6 +7,7 @@
 #include "load.h"
 #include "records.h"
 #include "sink_json.h"
+#include "tcpstate.h"
 
 /* ,"key":V, or null when not SET. */
 static char *put_ns(char *p, const char *key, size_t klen, bool set, uint64_t v)
@@ -81,7 +82,9 @@ static char *conn_head(char *p, const struct st_render *rd,
 	p = ST_PUT_LIT(p, ",\"end\":");
 	p = put_name(p, ends[c->end]);
 	p = ST_PUT_LIT(p, ",\"closed_by\":");
-	if (c->closed_first > 0)
+	if (c->closed_first == 2)
+		p = ST_PUT_LIT(p, "\"both\"");
+	else if (c->closed_first > 0)
 		p = ST_PUT_LIT(p, "\"local\"");
 	else if (c->closed_first < 0)
 		p = ST_PUT_LIT(p, "\"peer\"");
@@ -124,6 +127,47 @@ static char *conn_states(struct st_out *o, char *p, const struct st_conn *c)
 	return p;
 }
 
+/* ,"options":{"SO_LINGER":[1,0],"TCP_NODELAY":1}: the options set. */
+static char *conn_options(char *p, const struct st_conn *c)
+{
+	const struct st_opts *o = &c->opts;
+	bool first = true;
+
+	p = ST_PUT_LIT(p, ",\"options\":{");
+	for (int i = 0; i < ST_OPT__N; i++) {
+		if (!(o->set & (1u << i)))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = false;
+		p = put_name(p, st_opt_name[i]);
+		*p++ = ':';
+		if (i == ST_OPT_SO_LINGER) {
+			*p++ = '[';
+			p = st_put_i64(p, o->val[i]);
+			*p++ = ',';
+			p = st_put_i64(p, o->linger);
+			*p++ = ']';
+		} else {
+			p = st_put_i64(p, o->val[i]);
+		}
+	}
+	*p++ = '}';
+	p = PUT_NS(p, "unread_at_close", c->close_flags & ST_CLOSE_UNREAD,
+		   c->close_unread);
+	const char *how = st_tcp_close_how(c);
+	p = ST_PUT_LIT(p, ",\"close_how\":");
+	p = how ? put_name(p, how) : ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"reset_by\":");
+	p = c->reset_by == ST_RST_LOCAL	 ? ST_PUT_LIT(p, "\"local\"")
+	    : c->reset_by == ST_RST_PEER ? ST_PUT_LIT(p, "\"peer\"")
+					 : ST_PUT_LIT(p, "null");
+	p = ST_PUT_LIT(p, ",\"reset_reason\":");
+	if (c->reset_reason)
+		return put_name(p, st_rst_reason_name[c->reset_reason]);
+	return ST_PUT_LIT(p, "null");
+}
+
 /* The figures after the states, to the closing brace and newline. */
 static char *conn_tail(char *p, const struct st_conn *c)
 {
@@ -162,6 +206,7 @@ static char *conn_tail(char *p, const struct st_conn *c)
 		p = ST_PUT_LIT(p, ",\"accepted\":");
 		p = st_put_u64(p, c->accepted);
 	}
+	p = conn_options(p, c);
 	return ST_PUT_LIT(p, "}\n");
 }
 

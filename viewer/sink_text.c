@@ -115,22 +115,37 @@ static const char *proc(const struct st_render *rd, int file, char buf[48])
 	return st_proc_name(&rd->m->set->t[file], buf);
 }
 
-void st_render_describe(const struct st_render *rd, const struct st_ev *e,
-			char *buf, size_t len)
+/* What the kernel said before a close that decides FIN or RST: unread
+ * bytes (when any) and SO_LINGER {1,0}. */
+static void close_describe(struct sbuf *sa, uint32_t unread, uint32_t flags)
 {
-	const struct st_rec *r = &e->r;
-	char a[96] = "", b[16];
-	struct sbuf sa = { a, a + sizeof(a) - 1 };
-	struct sbuf s = sb_init(buf, len);
+	if ((flags & ST_CLOSE_UNREAD) && unread) {
+		sb_str(sa, "unread ");
+		sb_i64(sa, unread);
+		sb_str(sa, " B");
+	}
+	if (flags & ST_CLOSE_LINGER0)
+		sb_str(sa, (flags & ST_CLOSE_UNREAD) && unread
+				   ? ", SO_LINGER {1,0}"
+				   : "SO_LINGER {1,0}");
+}
 
+/* The arguments of record R as its timeline line shows them, into A
+ * (empty when none are shown). */
+static void call_args(const struct st_rec *r, char *a, size_t alen)
+{
+	char b[16];
+	struct sbuf sa = { a, a + alen - 1 };
+
+	memset(a, 0, alen);
 	switch (r->call) {
 	case ST_CALL_connect:
 	case ST_CALL_bind:
-		st_addr_str(&r->u.connect.addr, a, sizeof(a));
+		st_addr_str(&r->u.connect.addr, a, alen);
 		break;
 	case ST_CALL_accept:
 	case ST_CALL_accept4:
-		st_addr_str(&r->u.accept.peer, a, sizeof(a));
+		st_addr_str(&r->u.accept.peer, a, alen);
 		if (r->ret >= 0) {
 			sa.p = a + strlen(a);
 			sb_str(&sa, " (queue ");
@@ -149,6 +164,18 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 			    : r->u.how.how == 1 ? "SHUT_WR"
 						: "SHUT_RDWR");
 		break;
+	case ST_CALL_setsockopt:
+	case ST_CALL_fcntl:
+		st_opt_describe(r, a, alen);
+		break;
+	case ST_CALL_close:
+	case ST_CALL_fclose:
+		close_describe(&sa, r->u.close.unread, r->u.close.close_flags);
+		break;
+	case ST_CALL_close_range:
+	case ST_CALL_closefrom:
+		close_describe(&sa, r->u.range.unread, r->u.range.close_flags);
+		break;
 	case ST_CALL_getsockopt:
 		sb_str(&sa, "SO_ERROR -> ");
 		sb_str(&sa, r->u.sockopt.value
@@ -158,6 +185,16 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 	default:
 		break;
 	}
+}
+
+void st_render_describe(const struct st_render *rd, const struct st_ev *e,
+			char *buf, size_t len)
+{
+	const struct st_rec *r = &e->r;
+	char a[96], b[16];
+	struct sbuf s = sb_init(buf, len);
+
+	call_args(r, a, sizeof(a));
 	sb_str(&s, st_call_name[r->call]);
 	if (e->count > 1) {
 		sb_str(&s, " x");
@@ -220,6 +257,21 @@ static void header(struct st_render *rd, const struct st_conn *c)
 	st_out_chr(rd->o, '\n');
 }
 
+/* ", reset by client (RST: linger0)": an RST ended the connection. */
+static void reset_note(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_conn *s = c->reset_by == ST_RST_LOCAL ? c : c->other;
+
+	if (!c->reset_by)
+		return;
+	if (c->reset_by == ST_RST_PEER && (!s || s->reset_by != ST_RST_LOCAL))
+		ST_OUT_CAT(rd->o, ", reset by the peer (RST, ",
+			   st_rst_reason_name[c->reset_reason], ")");
+	else
+		ST_OUT_CAT(rd->o, ", reset by ", who(s), " (RST, ",
+			   st_rst_reason_name[s->reset_reason], ")");
+}
+
 void st_render_summary(struct st_render *rd, const struct st_conn *c)
 {
 	char b[32];
@@ -269,7 +321,11 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 			: c->other && c->other->closed_first > 0 ? c->other
 			: c->closed_first < 0 && !c->other	 ? NULL
 								 : NULL;
-		if (first) {
+		if (c->closed_first == 2) {
+			st_out_str(rd->o, ", both closed at once (their FINs "
+					  "crossed: both get TIME_WAIT)");
+			first = NULL;
+		} else if (first) {
 			/* the kernel's own word: ESTABLISHED at close means
 			 * nothing had come from the peer yet */
 			const char *ks =
@@ -280,6 +336,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 					   ")");
 		} else if (c->closed_first < 0)
 			st_out_str(rd->o, ", the peer closed first");
+		reset_note(rd, c);
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
 			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);
 			ST_OUT_CAT(rd->o, ", EOF->close ", b);
@@ -394,6 +451,29 @@ static void states(struct st_render *rd, const struct st_conn *c, uint32_t from,
 		st_out_chr(rd->o, ')');
 }
 
+/* "  client options: SO_LINGER {1,0}, TCP_NODELAY 1", when C set any. */
+static void options_line(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_opts *o = &c->opts;
+	const char *sep = ": ";
+
+	if (!o->set)
+		return;
+	ST_OUT_CAT(rd->o, "  ", who(c), " options");
+	for (int i = 0; i < ST_OPT__N; i++) {
+		if (!(o->set & (1u << i)))
+			continue;
+		if (i == ST_OPT_SO_LINGER)
+			st_out_fmt(rd->o, "%sSO_LINGER {%d,%d}", sep, o->val[i],
+				   o->linger);
+		else
+			st_out_fmt(rd->o, "%s%s %d", sep, st_opt_name[i],
+				   o->val[i]);
+		sep = ", ";
+	}
+	st_out_chr(rd->o, '\n');
+}
+
 /* A connection (and its joined other end) as a text timeline. */
 static void timeline(struct st_render *rd, const struct st_conn *c)
 {
@@ -404,6 +484,9 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 
 	header(rd, c);
 	st_render_summary(rd, c);
+	options_line(rd, c);
+	if (o)
+		options_line(rd, o);
 	lines_of(ls, c, o);
 	for (size_t i = 0; i < n; i++) {
 		const struct st_ev *e = ls[i].e;

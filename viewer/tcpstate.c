@@ -21,6 +21,64 @@ const unsigned char st_state_name_len[] = {
 #undef ST__S
 };
 
+const char *const st_rst_reason_name[] = {
+#define ST__R(n) #n,
+	ST_RST_REASON_TABLE(ST__R)
+#undef ST__R
+};
+
+/*
+ * Takes back C's latest state, a guess stronger evidence overruled (the
+ * kernel's state at close): lines of either end that showed it show
+ * nothing for it now.
+ */
+static void drop_last_state(struct st_conn *c)
+{
+	struct st_conn *o = c->other;
+	uint16_t n = (uint16_t)--c->nst;
+
+	c->state = n ? c->st[n - 1].state : ST_ST_NONE;
+	for (uint32_t i = 0; i < c->nev; i++)
+		if (c->ev[i].self_to > n)
+			c->ev[i].self_to = c->ev[i].self_from = n;
+	for (uint32_t i = 0; o && i < o->nev; i++)
+		if (o->ev[i].other_to > n)
+			o->ev[i].other_to = o->ev[i].other_from = n;
+}
+
+static void reset_end(struct st_conn *c, uint8_t by, uint8_t reason,
+		      uint64_t ts)
+{
+	c->reset_by = by;
+	c->reset_reason = reason;
+	c->reset_ts = ts;
+	st_tcp_set(c, ST_ST_CLOSED, ts);
+}
+
+void st_tcp_reset(struct st_conn *c, uint8_t by, uint8_t reason, uint64_t ts)
+{
+	struct st_conn *o = c->other;
+
+	if (c->reset_by)
+		return;
+	reset_end(c, by, reason, ts);
+	/* the other end's socket is gone too, at once; the reason is known
+	 * there only when this end's side said it */
+	if (o && !o->reset_by && o->state != ST_ST_CLOSED &&
+	    o->state != ST_ST_NONE)
+		reset_end(o, by == ST_RST_LOCAL ? ST_RST_PEER : ST_RST_LOCAL,
+			  reason == ST_RST_peer ? ST_RST_none : reason, ts);
+}
+
+const char *st_tcp_close_how(const struct st_conn *c)
+{
+	if (c->kind != ST_KIND_TCP)
+		return NULL;
+	if (c->reset_by)
+		return "rst";
+	return c->fin_ts || c->eof_ts ? "fin" : NULL;
+}
+
 void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts)
 {
 	if (c->state == s)
@@ -102,12 +160,24 @@ void st_tcp_sockopt(struct st_conn *c, const struct st_rec *r)
 
 void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
+	struct st_conn *o = c->other;
+
 	/* a non-blocking connect completes at the first successful I/O */
 	if (c->connect_pending)
 		st_tcp_established(c, r->ts);
+	/* data sent after the traced peer's close returned (FIN only):
+	 * its kernel answers with RST.  The write's start counts: one that
+	 * returned after the close may have delivered its bytes before. */
+	if (st_call_dir[r->call] == ST_DIR_OUT && r->ret > 0 && o &&
+	    c->kind == ST_KIND_TCP && o->done && o->end == ST_END_CLOSED &&
+	    o->state == ST_ST_FIN_WAIT && !o->reset_by && r->ts > o->close_ts)
+		st_tcp_reset(o, ST_RST_LOCAL, ST_RST_data_after_close, end);
 	if (st_call_dir[r->call] != ST_DIR_IN || r->ret != 0 ||
 	    c->kind == ST_KIND_UDP)
 		return;
+	/* a read of 0 after an RST came: the reset, not the peer's FIN */
+	if (c->reset_by == ST_RST_PEER && !c->reset_saw && end >= c->reset_ts)
+		c->reset_saw = ST_SAW_EOF;
 	/* a read of 0: the peer's FIN */
 	if (!c->eof_ts)
 		c->eof_ts = end;
@@ -117,6 +187,27 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	} else if (c->state == ST_ST_FIN_WAIT && c->done) {
 		st_tcp_set(c, ST_ST_TIME_WAIT, end);
 	}
+}
+
+void st_tcp_data_err(struct st_conn *c, const struct st_rec *r, uint64_t end)
+{
+	int err = r->err;
+
+	bool connected = c->state == ST_ST_ESTABLISHED ||
+			 c->state == ST_ST_CLOSE_WAIT ||
+			 c->state == ST_ST_FIN_WAIT || c->reset_by;
+
+	if (c->kind != ST_KIND_TCP || !connected ||
+	    (err != ECONNRESET &&
+	     !(err == EPIPE && st_call_dir[r->call] == ST_DIR_OUT &&
+	       !c->fin_ts)))
+		return;
+	/* the call's own result: the peer's RST had come by its return */
+	if (!c->reset_by)
+		st_tcp_reset(c, ST_RST_PEER, ST_RST_peer, end);
+	if (c->reset_by == ST_RST_PEER && !c->reset_saw)
+		c->reset_saw =
+			err == ECONNRESET ? ST_SAW_ECONNRESET : ST_SAW_EPIPE;
 }
 
 void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end)
@@ -175,8 +266,71 @@ static void passive_close(struct st_conn *c, uint64_t ts)
 	}
 }
 
+/*
+ * Why closing C (as END says) sends RST instead of FIN, or 0: the
+ * kernel's word at close (unread bytes, SO_LINGER {1,0}), else the
+ * program's own successful setsockopt; at exit, bytes the traced peer
+ * sent that C never read.
+ */
+static uint8_t rst_reason(const struct st_conn *c, uint8_t end)
+{
+	const struct st_conn *o = c->other;
+
+	if (c->reset_by ||
+	    (c->state != ST_ST_ESTABLISHED && c->state != ST_ST_CLOSE_WAIT &&
+	     c->state != ST_ST_FIN_WAIT))
+		return 0;
+	if (end == ST_END_EXIT)
+		return o && o->bytes_out > c->bytes_in ? ST_RST_exit_unread : 0;
+	if ((c->close_flags & ST_CLOSE_UNREAD) && c->close_unread)
+		return ST_RST_unread;
+	if (c->close_flags & ST_CLOSE_LINGER)
+		return c->close_flags & ST_CLOSE_LINGER0 ? ST_RST_linger0 : 0;
+	return st_opts_linger0(&c->opts) ? ST_RST_linger0 : 0;
+}
+
+/* C's close found it still ESTABLISHED (the kernel's word) though the
+ * peer's close put it in CLOSE_WAIT: both FINs crossed, both closed
+ * first, both go to TIME_WAIT. */
+static bool simultaneous(struct st_conn *c, uint64_t ts)
+{
+	struct st_conn *o = c->other;
+
+	if (c->state != ST_ST_CLOSE_WAIT || c->eof_ts || !o ||
+	    c->close_tcp_state != TCP_ESTABLISHED ||
+	    o->close_tcp_state != TCP_ESTABLISHED ||
+	    o->state != ST_ST_FIN_WAIT ||
+	    c->st[c->nst - 1].state != ST_ST_CLOSE_WAIT)
+		return false;
+	drop_last_state(c);
+	c->closed_first = o->closed_first = 2;
+	c->fin_ts = ts;
+	st_tcp_set(c, ST_ST_FIN_WAIT, ts);
+	st_tcp_set(c, ST_ST_TIME_WAIT, ts);
+	st_tcp_set(o, ST_ST_TIME_WAIT, ts);
+	return true;
+}
+
+/* C's close found it in SYN_SENT (the kernel's word): its connect was
+ * abandoned, whatever SO_ERROR 0 made us guess. */
+static bool abandoned(struct st_conn *c, uint64_t ts)
+{
+	if (c->close_tcp_state != TCP_SYN_SENT || !c->connect_ts)
+		return false;
+	if (c->state == ST_ST_ESTABLISHED && !c->other && c->nst > 1 &&
+	    c->st[c->nst - 1].state == ST_ST_ESTABLISHED)
+		drop_last_state(c);
+	c->est_ts = 0;
+	c->connect_pending = false;
+	c->connect_abandoned = true;
+	st_tcp_set(c, ST_ST_CLOSED, ts);
+	return true;
+}
+
 void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 {
+	uint8_t why;
+
 	c->close_ts = ts;
 	c->end = end;
 	if (end == ST_END_DEATH)
@@ -185,6 +339,16 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 		st_tcp_set(c, ST_ST_CLOSED, ts);
 		return;
 	}
+	if ((why = rst_reason(c, end))) {
+		if (!c->closed_first)
+			c->closed_first = 1;
+		if (c->other && !c->other->closed_first)
+			c->other->closed_first = -1;
+		st_tcp_reset(c, ST_RST_LOCAL, why, ts);
+		return;
+	}
+	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts)))
+		return;
 	switch (c->state) {
 	case ST_ST_ESTABLISHED:
 		active_close(c, ts);

@@ -27,6 +27,15 @@ void st_tcp_sockopt(struct st_conn *c, const struct st_rec *r);
 /* A successful data call R on C that returned at END: a pending connect
  * completed; a read of 0 is the peer's FIN. */
 void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end);
+/* A failed data call R on C that returned at END: ECONNRESET, and EPIPE
+ * on a write this end had not shut down, are the peer's RST. */
+void st_tcp_data_err(struct st_conn *c, const struct st_rec *r, uint64_t end);
+/* An RST ended C and its traced other end at TS: sent by C's side when BY
+ * is ST_RST_LOCAL, by the peer's when ST_RST_PEER, for REASON.  No
+ * FIN_WAIT, CLOSE_WAIT, LAST_ACK or TIME_WAIT after it on either end. */
+void st_tcp_reset(struct st_conn *c, uint8_t by, uint8_t reason, uint64_t ts);
+/* How C's connection ended: "fin", "rst", or NULL when not known. */
+const char *st_tcp_close_how(const struct st_conn *c);
 /* shutdown R on C, returned at END: SHUT_WR sends our FIN. */
 void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end);
 /* The last fd to C went at TS, as END (enum st_end) says: the FIN, who

@@ -141,15 +141,15 @@ static int check_header(const struct st_header *h, const char *path, char *err)
 			 path, h->version, ST_VERSION);
 		return -1;
 	}
-	if (h->version >= 1 && h->version < ST_VERSION) {
+	if (h->version >= 1 && h->version < ST_VERSION_MIN) {
 		snprintf(err, ST_ERR_LEN,
 			 "%s: written by an older socktrace (format version "
-			 "%u; this one reads %d): record it again, or read it "
-			 "with that version",
-			 path, h->version, ST_VERSION);
+			 "%u; this one reads %d to %d): record it again, or "
+			 "read it with that version",
+			 path, h->version, ST_VERSION_MIN, ST_VERSION);
 		return -1;
 	}
-	if (h->version != ST_VERSION || h->header_size != ST_HEADER_SIZE ||
+	if (h->version < ST_VERSION_MIN || h->header_size != ST_HEADER_SIZE ||
 	    h->slot_size != ST_SLOT_SIZE || h->capacity == 0 ||
 	    h->capacity > (UINT64_MAX - ST_HEADER_SIZE) / ST_SLOT_SIZE ||
 	    h->policy > ST_POLICY_STOP) {

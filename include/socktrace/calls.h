@@ -45,7 +45,8 @@
 	X(closefrom, range, ST_DIR_NONE)    \
 	X(fclose, close, ST_DIR_NONE)       \
 	X(fork, none, ST_DIR_NONE)          \
-	X(seen, seen, ST_DIR_NONE)
+	X(seen, seen, ST_DIR_NONE)          \
+	X(setsockopt, setopt, ST_DIR_NONE)
 
 /*
  * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
@@ -75,19 +76,24 @@
 	F(u32, queue_max) F(cnum, conn2) F(i32, peer_pid)
 #define ST_SHAPE_sockopt(F) F(i32, level) F(i32, optname) F(i32, value)
 #define ST_SHAPE_how(F) F(i32, how)
-#define ST_SHAPE_close(F) F(tcpstate, tcp_state)
+#define ST_SHAPE_close(F)                               \
+	F(tcpstate, tcp_state) F(u32, unread) F(u32, close_flags)
 #define ST_SHAPE_data(F) F(u64, asked) F(i32, flags) F(addr, addr)
-#define ST_SHAPE_dup(F) F(i32, cmd) F(i32, new_fd) F(u64, replaced_conn)
+#define ST_SHAPE_dup(F)                                 \
+	F(i32, cmd) F(i32, new_fd) F(u64, replaced_conn) F(i32, arg)
 #define ST_SHAPE_range(F)                               \
-	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state)
+	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state) \
+	F(u32, unread) F(u32, close_flags)
 #define ST_SHAPE_seen(F)                                \
 	F(i32, domain) F(i32, socktype) F(addr, local) F(addr, peer) \
 	F(tcpstate, tcp_state) F(u32, flags)
+#define ST_SHAPE_setopt(F)                              \
+	F(i32, level) F(i32, optname) F(i32, value) F(i32, value2)
 
 /* Every shape, once, so per-shape code can be generated. */
 #define ST_SHAPE_LIST(S)                                                  \
 	S(none) S(sock) S(addr) S(connect) S(listen) S(accept) S(sockopt) \
-	S(how) S(close) S(data) S(dup) S(range) S(seen)
+	S(how) S(close) S(data) S(dup) S(range) S(seen) S(setopt)
 /* clang-format on */
 
 #endif

@@ -17,8 +17,11 @@
  * All integers are in the byte order of the machine that wrote them; a
  * version that reads right only byte-swapped tells a reader it differs.
  */
-#define ST_MAGIC	"SOCKTRC\x01"
-#define ST_VERSION	2
+#define ST_MAGIC   "SOCKTRC\x01"
+#define ST_VERSION 3
+/* Oldest version this format reads: 3 only added call kinds and payload
+ * fields after the old ones, which version 2 writers left zero. */
+#define ST_VERSION_MIN	2
 #define ST_HEADER_SIZE	4096
 #define ST_SLOT_SIZE	128
 #define ST_PAYLOAD_SIZE 72
@@ -78,6 +81,16 @@ enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
 /* seen records: u.seen.flags */
 #define ST_SEEN_LISTENING 0x1 /* SO_ACCEPTCONN: a listening socket */
 #define ST_SEEN_ATTACH	  0x2 /* found open by socktrace attach */
+
+/*
+ * close and range records: u.close.close_flags (u.range.close_flags), what
+ * the kernel said about the socket just before it was closed.  Zero in
+ * version 2 traces and when not asked (not TCP, SOCKTRACE_TCP_INFO=0, a
+ * state in which close sends no segment): nothing known.
+ */
+#define ST_CLOSE_UNREAD	 0x1 /* unread holds the receive queue's bytes */
+#define ST_CLOSE_LINGER	 0x2 /* SO_LINGER was read; LINGER0 says which */
+#define ST_CLOSE_LINGER0 0x4 /* SO_LINGER {1, 0}: close sends RST */
 
 /* st_rec.flags */
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */

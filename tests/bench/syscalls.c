@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -70,6 +71,21 @@ static void info_listener(void)
 	getsockopt(lsn, IPPROTO_TCP, TCP_INFO, &ti, &l);
 }
 
+static void unread(void)
+{
+	int n;
+
+	ioctl(srv, FIONREAD, &n);
+}
+
+static void linger(void)
+{
+	struct linger lg;
+	socklen_t l = sizeof(lg);
+
+	getsockopt(srv, SOL_SOCKET, SO_LINGER, &lg, &l);
+}
+
 static void best(const char *what, void (*fn)(void))
 {
 	double b = 1e18;
@@ -108,5 +124,7 @@ int main(void)
 	best("getpeername (accept into the caller's buffer)", peer);
 	best("getsockopt TCP_INFO, connection (each close)", info_conn);
 	best("getsockopt TCP_INFO, listener (each accept)", info_listener);
+	best("ioctl FIONREAD (close of a connected socket)", unread);
+	best("getsockopt SO_LINGER (close of a connected socket)", linger);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -260,6 +261,45 @@ static int nonblock(void)
 	T(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el));
 	printf("SO_ERROR value %s\n", strerrorname_np(err));
 	T(close(s));
+	return 0;
+}
+
+/*
+ * Options and what close finds: options set (one refused, one from a bad
+ * address), O_NONBLOCK on and off, then a server end closed with bytes
+ * it never read, which makes the kernel reset the connection: the
+ * client's read then fails with ECONNRESET.
+ */
+static int sockopts(void)
+{
+	struct sockaddr_in sa;
+	int one = 1, big = 65536, bad = 12345;
+	struct linger lg = { 1, 0 };
+	char buf[64] = "unread bytes";
+	int l = listener(&sa);
+	int s = T(socket(AF_INET, SOCK_STREAM, 0));
+
+	T(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+	T(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	T(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	T(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big)));
+	T(setsockopt(s, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
+	T(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	T(setsockopt(s, SOL_SOCKET, bad, &one, sizeof(one)));
+	T(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, bad_ptr(), sizeof(one)));
+	T(setsockopt(minus_one, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)));
+	int fl = T(fcntl(s, F_GETFL));
+	T(fcntl(s, F_SETFL, fl | O_NONBLOCK));
+	T(fcntl(s, F_SETFL, fl));
+	T(fcntl(s, F_SETFL, -1L));
+	T(connect(s, (struct sockaddr *)&sa, sizeof(sa)));
+	int a = T(accept(l, NULL, NULL));
+	T(write(s, buf, 12));
+	usleep(100000); /* the bytes reach the server's receive queue */
+	T(close(a));
+	T(read(s, buf, sizeof(buf)));
+	T(close(s));
+	T(close(l));
 	return 0;
 }
 
@@ -819,6 +859,8 @@ int main(int argc, char **argv)
 		rc = echo();
 	else if (!strcmp(s, "nonblock"))
 		rc = nonblock();
+	else if (!strcmp(s, "sockopts"))
+		rc = sockopts();
 	else if (!strcmp(s, "threads"))
 		rc = threads(argc > 2 ? atoi(argv[2]) : 8,
 			     argc > 3 ? atoi(argv[3]) : 10000);
