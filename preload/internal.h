@@ -88,6 +88,7 @@ struct st__real {
 #undef ST__PTR
 	/* variadic, so outside the table */
 	int (*fcntl)(int fd, int cmd, ...);
+	long (*syscall)(long nr, ...);
 };
 extern struct st__real st__real;
 
@@ -104,6 +105,12 @@ extern struct st__real st__real;
 #else
 #define ST__VFORK(X)
 #endif
+/* syscall(3) is wrapped where st__sys can do without it (below) */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define ST__SYSCALL(X) X(syscall) /* wrap_syscall.c */
+#else
+#define ST__SYSCALL(X)
+#endif
 /* clang-format off */
 #define ST_EXPORT_TABLE(X)						\
 	X(socket) X(socketpair) X(bind) X(connect) X(listen)		\
@@ -115,7 +122,8 @@ extern struct st__real st__real;
 	X(sendfile) X(sendfile64)					\
 	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64)			\
 	X(fork) ST__VFORK(X) X(_exit) X(_Exit)				\
-	X(setuid) X(seteuid) X(setreuid) X(setresuid)
+	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
+	ST__SYSCALL(X)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */

@@ -27,3 +27,15 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		getsockopt, (fd, level, name, val, len),
 		rec_sockopt(&c, ret, e, level, name, val, len));
 }
+
+/* syscall(SYS_getsockopt, ...), as getsockopt. */
+ST_SYSCALL(getsockopt)
+{
+	int level = (int)a[1], name = (int)a[2];
+
+	ST_WRAP(level == SOL_SOCKET && name == SO_ERROR &&
+			st__enter_fd(&c, (int)a[0]),
+		syscall, ST_SC_ARGS,
+		rec_sockopt(&c, ret, e, level, name, (const void *)a[3],
+			    (const socklen_t *)a[4]));
+}

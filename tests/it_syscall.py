@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+# syscall(3): socket system calls made without their libc names (libuv,
+# so Node.js, closes every socket that way), traced as the libc calls
+# are, and nothing else changed.  Run by tests/integration.py in its
+# namespace: its helpers and @test.
+
+RAWSYS = os.path.join(BUILD, "tests/progs/rawsys")
+NODE_JS = os.path.join(ROOT, "tests/node/conns.js")
+# Debian's Node (make deps); a node elsewhere on PATH may be another build
+NODE = "/usr/bin/node"
+
+
+@test
+def syscall_same_and_recorded():
+    procs, calls = same_run([RAWSYS])
+    check(len(procs) == 1 and procs[0]["lost"] == 0, "one process, no loss")
+    check(not calls_of(calls, errno="EBADF") and
+          not calls_of(calls, errno="ENOSYS"),
+          "bad fds and numbers pass through unrecorded")
+    socks = calls_of(calls, "socket", errno=None)
+    check(len(socks) == 2, f"two sockets made through syscall(): {socks}")
+    conns = {c["conn"] for c in socks}
+    acc = calls_of(calls, "accept4", errno=None)
+    check(len(acc) == 1 and acc[0]["peer"], f"accept4 and its peer: {acc}")
+    conns.add(acc[0]["conn2"])
+    closes = calls_of(calls, "close", errno=None)
+    closed = {c["conn"] for c in closes}
+    check(conns <= closed, f"every socket's close is seen: made {conns}, "
+          f"closed {closed}")
+    check(len([c for c in closes if c["conn"] == acc[0]["conn2"]]) == 3,
+          "the server end's dup and fcntl copies are closed too")
+    for name in ("bind", "listen", "connect", "write", "read", "writev",
+                 "readv", "sendto", "recvfrom", "dup", "fcntl",
+                 "getsockopt", "shutdown", "socketpair", "close_range"):
+        check(calls_of(calls, name), f"{name} through syscall() recorded")
+    out = sum(c["bytes"] or 0 for c in calls if c.get("dir") == "out")
+    got = sum(c["bytes"] or 0 for c in calls if c.get("dir") == "in")
+    check(out == got == 14, f"bytes out {out}, in {got}: 14 each")
+
+
+def check_node(args, most):
+    """Runs Node's server and client (tests/node/conns.js ARGS) under
+    socktrace run: all the connections Node counted, at most MOST, are
+    in the view, joined, every close seen, and no findings."""
+    if not os.path.exists(NODE):
+        print(f"  (skipped: {NODE} missing: 'make deps' installs nodejs)")
+        return
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--json", "--",
+                            NODE, NODE_JS] + args, timeout=120)
+        check(rc == 0, f"node {args} exited {rc}: {err}")
+        by = {"process": [], "call": [], "conn": [], "finding": []}
+        counted = {}
+        for line in out.splitlines():
+            if line.startswith("{"):
+                o = json.loads(line)
+                if "type" in o:
+                    by[o["type"]].append(o)
+                else:
+                    counted.update(o)
+    check(0 < counted.get("accepted", 0) == counted.get("closed") ==
+          counted.get("opened") <= most,
+          f"Node counted {counted}, 1 to {most} connections wanted")
+    tcp = [c for c in by["conn"] if c["kind"] == "tcp"]
+    servers = [c for c in tcp if c["role"] == "server"]
+    clients = [c for c in tcp if c["role"] == "client"]
+    check(len(servers) == counted["accepted"] and
+          len(clients) == counted["opened"],
+          f"{len(servers)} server and {len(clients)} client ends, Node "
+          f"counted {counted}")
+    for c in tcp:
+        check(c["end"] == "closed" and not c.get("closed_unseen"),
+              f"every close seen: {c['id']} ended {c['end']}")
+        check(c["role"] == "listener" or c["peer_conn"],
+              f"end {c['id']} is joined to its peer")
+    check(by["finding"] == [], f"no findings: {by['finding']}")
+
+
+@test
+def node_http_keepalive_closes_seen():
+    check_node(["http", "20", "keepalive"], 2)
+
+
+@test
+def node_http_no_keepalive_closes_seen():
+    check_node(["http", "20", "close"], 20)
+
+
+@test
+def node_net_closes_seen():
+    check_node(["net", "10"], 10)
