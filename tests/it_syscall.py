@@ -89,3 +89,25 @@ def node_http_no_keepalive_closes_seen():
 @test
 def node_net_closes_seen():
     check_node(["net", "10"], 10)
+
+
+@test
+def view_closed_unseen_when_fd_comes_back():
+    """A close no wrapper sees (the instruction itself) and a new socket
+    on the same fd: the old socket shows as closed unseen, not open
+    beside the new one."""
+    with TraceDir() as t:
+        rc, out, err = run([RAWSYS, "unseen"], trace=t.dir)
+        check(rc == 0 and "same fd again: 1" in out, f"rawsys: {out} {err}")
+        by = view_json(t.dir)
+        rc, text, err = run([VIEWER, "view", t.dir], preload=False)
+    conns = by["conn"]
+    check(len(conns) == 2, f"two sockets: {conns}")
+    old, new = sorted(conns, key=lambda c: c["open_ts"])
+    check(old["end"] == "closed" and old["closed_unseen"] is True and
+          old["fd"] == new["fd"], f"the first closed unseen: {old}")
+    check(new["end"] == "closed" and new["closed_unseen"] is False,
+          f"the second closed as recorded: {new}")
+    check(f"closed unseen: its fd {old['fd']} was reused" in text,
+          f"the text view says so:\n{text}")
+    check(by["finding"] == [], f"no findings: {by['finding']}")

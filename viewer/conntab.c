@@ -131,16 +131,23 @@ void st_conntab_release(struct st_conntab *t, struct st_conn *c)
 	t->spare_conn = c;
 }
 
-void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
-		       struct st_conn *c)
+struct st_conn *st_conntab_fd_add(struct st_conntab *t, int file, int fd,
+				  struct st_conn *c)
 {
 	struct st_fdkey k = { file, fd };
 	struct st_fdref *f;
+	struct st_conn *lost = NULL;
 
 	HASH_FIND(hh, t->fds, &k, sizeof(k), f);
+	if (f && f->conn == c)
+		return NULL; /* the same socket seen again on its fd */
 	if (f) {
 		/* an fd number reused behind our back: the old ref is gone */
-		f->conn->refs--;
+		if (--f->conn->refs <= 0) {
+			lost = f->conn;
+			lost->end_file = file;
+			lost->end_fd = fd;
+		}
 	} else {
 		f = st__spare_get(&t->spare_fd, sizeof(*f));
 		f->key = k;
@@ -148,6 +155,7 @@ void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
 	}
 	f->conn = c;
 	c->refs++;
+	return lost;
 }
 
 struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd)

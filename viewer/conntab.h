@@ -41,10 +41,11 @@ void st_conntab_remove(struct st_conntab *t, struct st_conn *c);
 /* Frees C after it was emitted, keeping it for the next connection. */
 void st_conntab_release(struct st_conntab *t, struct st_conn *c);
 
-/* FD of FILE now names C (an fd number reused behind our back drops its
- * old connection's reference). */
-void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
-		       struct st_conn *c);
+/* FD of FILE now names C.  An fd number reused behind our back drops its
+ * old connection's reference: returns that connection if it was its last
+ * (end_file and end_fd set), else NULL. */
+struct st_conn *st_conntab_fd_add(struct st_conntab *t, int file, int fd,
+				  struct st_conn *c);
 /* The connection FD of FILE names, or NULL. */
 struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd);
 /*

@@ -130,6 +130,37 @@ static void fd_close(struct st_model *m, int file, int fd, struct st_conn *c,
 	}
 }
 
+/* Was C closed unseen lately?  Then a record about it (a close that
+ * lost the race with the call that got its fd number back) is late. */
+static bool unseen_lately(const struct st_model *m, uint64_t id)
+{
+	for (unsigned i = 0; i < m->nunseen && i < ST_UNSEEN_KEEP; i++)
+		if (m->unseen[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * FD of FILE names C from TS on.  If the table still held FD open for
+ * another connection, a call nobody saw closed it (one made inside libc,
+ * io_uring, a raw system call): that connection ends there, "closed
+ * unseen", as of its last call, which is when the close could have come
+ * first; two live connections never share an fd.
+ */
+static void fd_add(struct st_model *m, int file, int fd, struct st_conn *c,
+		   uint64_t ts)
+{
+	struct st_conn *old = st_conntab_fd_add(&m->tab, file, fd, c);
+
+	if (!old || old->done)
+		return;
+	old->closed_unseen = true;
+	old->unseen_ts = ts;
+	m->unseen[m->nunseen++ % ST_UNSEEN_KEEP] = old->id;
+	socket_closed(m, old, old->last_ts ? old->last_ts : old->open_ts,
+		      ST_END_CLOSED);
+}
+
 /* ---- the calls ------------------------------------------------------- */
 
 static void do_accept(struct st_model *m, struct st_conn *l,
@@ -166,7 +197,7 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->last_call = r->call;
 	s->listener = l->id;
 	s->join_pid = p->peer_pid;
-	st_conntab_fd_add(&m->tab, file, (int)r->ret, s);
+	fd_add(m, file, (int)r->ret, s, r->ts);
 	if (s->kind == ST_KIND_TCP)
 		st_tcp_established(s, end);
 	struct st_ev *e = st_conntab_add_ev(&m->tab, s, r, file);
@@ -322,7 +353,7 @@ static void do_dup(struct st_model *m, struct st_conn *c,
 			st_conntab_add_ev(&m->tab, rc, r, file);
 	}
 	if (c)
-		st_conntab_fd_add(&m->tab, file, (int)r->ret, c);
+		fd_add(m, file, (int)r->ret, c, r->ts);
 }
 
 /* ---- ending processes ---------------------------------------------- */
@@ -465,31 +496,31 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 	case ST_CALL_socketpair:
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		c->kind = kind_of(r->u.sock.domain, r->u.sock.socktype);
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 		if (r->call == ST_CALL_socketpair) {
 			struct st_conn *d =
 				st_conntab_get(&m->tab, r->u.sock.conn2, file,
 					       r->u.sock.fd2, r->ts);
 			d->kind = c->kind;
 			c->role = d->role = ST_ROLE_PAIR;
-			st_conntab_fd_add(&m->tab, file, r->u.sock.fd2, d);
+			fd_add(m, file, r->u.sock.fd2, d, r->ts);
 			st_stitch_link(c, d);
 		}
 		return c;
 	case ST_CALL_seen:
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		do_seen(m, c, r);
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 		return c;
 	default:
 		break;
 	}
 	c = st_conntab_find(&m->tab, r->conn);
-	if (!c && r->conn) {
+	if (!c && r->conn && !unseen_lately(m, r->conn)) {
 		/* its creation was lost (ring): start from what we see */
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		c->before_trace = true;
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 	}
 	return c;
 }

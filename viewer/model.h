@@ -24,6 +24,9 @@ typedef bool (*st_alive_fn)(const struct st_trace *t, void *arg);
  * just before.  The stages: conntab.c (connections and fds), stitch.c
  * (joining ends), tcpstate.c (states), findings.c (problems).
  */
+/* Connections closed unseen that a late close record is matched to. */
+#define ST_UNSEEN_KEEP 64
+
 struct st_model {
 	struct st_traceset *set;
 	struct st_conntab tab;
@@ -43,6 +46,9 @@ struct st_model {
 	bool *ended; /* by file: its exit has been handled */
 	int nfiles;  /* files ended[] and exits[] have room for */
 	bool set_changed;
+	/* the latest connections closed unseen (fd_add in model.c) */
+	uint64_t unseen[ST_UNSEEN_KEEP];
+	unsigned nunseen;
 };
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,

@@ -7,7 +7,9 @@
  * not about sockets (getpid, a pipe's read, a bad number, bad fds).
  * Prints every result and errno, and errno after successful calls (which
  * syscall() leaves alone), so that a run under the preload can be held
- * line by line against a run without it.
+ * line by line against a run without it.  rawsys unseen: a socket
+ * closed by a system call no wrapper sees (the instruction itself), and
+ * a new socket that gets its fd number back.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -112,8 +114,40 @@ static void pair(void)
 	SC("pair close_range", SYS_close_range, sv[1], sv[1], 0);
 }
 
-int main(void)
+/* close(2) as the instruction: no library function is called */
+static long invisible_close(long fd)
 {
+#if defined(__x86_64__)
+	long r;
+	__asm__ volatile("syscall"
+			 : "=a"(r)
+			 : "a"((long)SYS_close), "D"(fd)
+			 : "rcx", "r11", "memory");
+	return r;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = SYS_close;
+	register long x0 __asm__("x0") = fd;
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8) : "memory");
+	return x0;
+#else
+	return close((int)fd);
+#endif
+}
+
+static int unseen(void)
+{
+	int a = socket(AF_INET, SOCK_STREAM, 0);
+
+	show("invisible close", invisible_close(a));
+	int b = socket(AF_INET, SOCK_STREAM, 0);
+	printf("same fd again: %d\n", a == b);
+	return close(b);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "unseen"))
+		return unseen();
 	errno = 4242;
 	not_sockets();
 	if (tcp())
