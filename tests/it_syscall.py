@@ -111,3 +111,48 @@ def view_closed_unseen_when_fd_comes_back():
     check(f"closed unseen: its fd {old['fd']} was reused" in text,
           f"the text view says so:\n{text}")
     check(by["finding"] == [], f"no findings: {by['finding']}")
+
+
+@test
+def attach_node_server_closes_seen():
+    """attach redirects a running Node's syscall() like the libc names:
+    the closes libuv makes through it are recorded; after detach the
+    server still answers and records nothing."""
+    if not os.path.exists(NODE):
+        print(f"  (skipped: {NODE} missing: 'make deps' installs nodejs)")
+        return
+    with TraceDir() as t:
+        os.makedirs(t.dir, mode=0o700)
+        port = free_port()
+        srv = subprocess.Popen([NODE, NODE_JS, "serve", str(port)],
+                               env=base_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_port(port, srv)
+            a = Attach(["--json", "-o", t.dir, str(srv.pid)])
+            for _ in range(3):
+                rc, out, err = run(["curl", "-sS", url], preload=False)
+                check(rc == 0 and out == "hello\n", f"curl: {err}")
+            a.wait_closed(3)
+            rc, by, err = a.stop()
+            check(rc == 0, f"attach exit {rc}: {err}")
+            ends = [c for c in by["conn"] if c["role"] == "server"
+                    and not c["before_attach"]]
+            check(len(ends) == 3 and
+                  all(c["end"] == "closed" and not c["closed_unseen"]
+                      for c in ends),
+                  f"3 connections, each close recorded: {ends}")
+            check(all(c["call"] != "close" or c["pid"] == srv.pid
+                      for c in by["call"]), "the closes are Node's")
+            rc, out, err = run([VIEWER, "detach", str(srv.pid)],
+                               preload=False)
+            check(rc == 0, f"detach: {err}")
+            _, calls = dump(t.dir)
+            rc, out, err = run(["curl", "-sS", url], preload=False)
+            check(rc == 0 and out == "hello\n", f"curl after detach: {err}")
+            time.sleep(0.2)
+            _, after = dump(t.dir)
+            check(len(after) == len(calls), "no records after detach")
+        finally:
+            stop_proc(srv)

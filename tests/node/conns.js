@@ -9,6 +9,8 @@
 // for the child's exit and for every socket it accepted to close, then
 // closes and prints what Node itself counted, as one JSON line:
 // {"accepted", "closed", "requests"}; the child prints {"opened"}.
+// node conns.js serve PORT: an http server on PORT until killed, for
+// socktrace attach.
 'use strict';
 const http = require('http');
 const net = require('net');
@@ -95,7 +97,10 @@ function serve(mode, n, ka) {
 }
 
 const a = process.argv.slice(2);
-if (a[0] === 'client')
+if (a[0] === 'serve')
+	http.createServer((req, res) => res.end('hello\n'))
+		.listen(Number(a[1]), '127.0.0.1');
+else if (a[0] === 'client')
 	client(Number(a[1]), a[2], Number(a[3]), a[4]);
 else
 	serve(a[0], Number(a[1]), a[2] || 'close');
