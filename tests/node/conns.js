@@ -5,12 +5,12 @@
 // a child process (traced as well) that makes N requests, two sockets at
 // most, keep-alive on or off.  node conns.js net N: a net echo server and
 // a child that connects N times, one after the other, sends a byte and
-// closes when it comes back; the server closes on the client's FIN.  The server waits
-// for the child's exit and for every socket it accepted to close, then
-// closes and prints what Node itself counted, as one JSON line:
-// {"accepted", "closed", "requests"}; the child prints {"opened"}.
-// node conns.js serve PORT: an http server on PORT until killed, for
-// socktrace attach.
+// closes when it comes back; the server closes on the client's FIN.
+// The server waits for the child's exit and for every socket it
+// accepted to close, then closes and prints what Node itself counted,
+// as one JSON line: {"accepted", "closed", "requests"}; the child
+// prints {"opened"}.  node conns.js serve PORT: an http server on PORT
+// until killed, for socktrace attach.
 'use strict';
 const http = require('http');
 const net = require('net');
@@ -21,9 +21,11 @@ function client(port, mode, n, ka) {
 	const finish = () => console.log(JSON.stringify({ opened }));
 	if (mode === 'net') {
 		const one = () => {
-			const s = net.connect(port, '127.0.0.1', () => s.write('x'));
+			const s = net.connect(port, '127.0.0.1',
+					      () => s.write('x'));
 			opened++;
-			s.on('data', () => s.end()); /* the client closes first */
+			/* the client closes first */
+			s.on('data', () => s.end());
 			s.on('close', () => (++done < n ? one() : finish()));
 		};
 		one();
