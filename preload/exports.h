@@ -18,6 +18,12 @@
 #else
 #define ST__VFORK(X)
 #endif
+/* syscall(3) is wrapped where st__sys can do without it (base.h) */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define ST__SYSCALL(X) X(syscall) /* wrap_syscall.c */
+#else
+#define ST__SYSCALL(X)
+#endif
 /* clang-format off */
 #define ST_EXPORT_TABLE(X)						\
 	X(socket) X(socketpair) X(bind) X(connect) X(listen)		\
@@ -30,7 +36,7 @@
 	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64)			\
 	X(fork) ST__VFORK(X) X(_exit) X(_Exit)				\
 	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
-	X(setsockopt)
+	X(setsockopt) ST__SYSCALL(X)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */

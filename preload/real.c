@@ -188,6 +188,17 @@ static int fb_fcntl(int fd, int cmd, ...)
 	va_end(ap);
 	return st__sys(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
 }
+static long fb_syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return st__sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 /* clang-format off */
 static const struct st__real fallback = {
@@ -195,6 +206,7 @@ static const struct st__real fallback = {
 	ST_REAL_TABLE(ST__FB)
 #undef ST__FB
 	.fcntl = fb_fcntl,
+	.syscall = fb_syscall,
 };
 /* clang-format on */
 
@@ -229,6 +241,7 @@ const struct st__real *st__resolve(void)
 	}
 	ST_REAL_TABLE(ST__RESOLVE)
 	ST__RESOLVE(int, fcntl, , )
+	ST__RESOLVE(long, syscall, , )
 #undef ST__RESOLVE
 	errno = e;
 	resolving = 0;

@@ -4,6 +4,7 @@
 #define ST_PRELOAD_WRAP_H
 
 #include <limits.h>
+#include <sys/syscall.h>
 
 #include "clock.h"
 #include "exports.h"
@@ -104,6 +105,35 @@ static inline bool st__enter(struct st__call *c)
 	return ret
 
 /*
+ * Socket system calls made through syscall(3) (wrap_syscall.c), as libuv
+ * makes close.  Each is recorded exactly as the libc function of the
+ * same name is, by an entry its family defines next to that function:
+ * ST_SYSCALL(name) { ... } is long st__sc_NAME(long nr, const long *a),
+ * A the six argument words syscall() read, and its body an ST_WRAP whose
+ * real function is syscall itself, called with ST_SC_ARGS: the program's
+ * own arguments, so that what the kernel sees is what it asked for.
+ */
+#ifdef SYS_dup2 /* not on aarch64 */
+#define ST__SC_DUP2(X) X(dup2)
+#else
+#define ST__SC_DUP2(X)
+#endif
+/* clang-format off */
+#define ST_SYSCALL_TABLE(X)						\
+	X(socket) X(socketpair) X(bind) X(connect) X(listen)		\
+	X(accept) X(accept4) X(getsockopt) X(setsockopt) X(shutdown)	\
+	X(close) X(close_range)						\
+	X(read) X(readv) X(recvfrom) X(recvmsg)				\
+	X(write) X(writev) X(sendto) X(sendmsg) X(sendfile)		\
+	X(dup) ST__SC_DUP2(X) X(dup3) X(fcntl)
+/* clang-format on */
+#define ST_SYSCALL(name)  long st__sc_##name(long nr, const long *a)
+#define ST__SC_DECL(name) ST_SYSCALL(name);
+ST_SYSCALL_TABLE(ST__SC_DECL)
+#undef ST__SC_DECL
+#define ST_SC_ARGS (nr, a[0], a[1], a[2], a[3], a[4], a[5])
+
+/*
  * Data calls (wrap_recv.c, wrap_send.c).
  */
 
@@ -112,6 +142,12 @@ static inline bool st__enter(struct st__call *c)
  * kind of its own name (ST_CALL_<NAME>). */
 #define ST_WRAP_DATA(name, fd, args, asked, flags) \
 	ST_WRAP(st__enter_fd(&c, fd), name, args,  \
+		st__data(&c, ST_CALL_##name, ret, e, asked, flags, NULL, 0))
+
+/* ST_WRAP_DATA for the syscall(3) entry of NAME (ST_SYSCALL): the fd is
+ * the first argument word. */
+#define ST_WRAP_SC_DATA(name, asked, flags)                       \
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS, \
 		st__data(&c, ST_CALL_##name, ret, e, asked, flags, NULL, 0))
 
 /* Errors after which the kernel never read the caller's buffers. */

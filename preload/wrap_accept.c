@@ -86,3 +86,29 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	ST_WRAP(enter_accept(&c, fd, &a, &l, &own), accept4, (fd, a, l, flags),
 		rec_accept(&c, ST_CALL_accept4, ret, e, addr, &own));
 }
+
+/* syscall(SYS_accept or SYS_accept4, ...), as accept and accept4: our
+ * own address buffer, if we pass one, goes in place of the caller's. */
+static long sc_accept(enum st_call call, long nr, const long *a)
+{
+	struct own_addr own;
+	struct sockaddr *addr = (struct sockaddr *)a[1];
+	struct sockaddr *ad = addr;
+	socklen_t *l = (socklen_t *)a[2];
+
+	ST_WRAP(enter_accept(&c, (int)a[0], &ad, &l, &own), syscall,
+		(nr, a[0], (long)ad, (long)l, a[3], a[4], a[5]),
+		rec_accept(&c, call, ret, e, addr, &own));
+}
+
+/* syscall(SYS_accept, ...), as accept. */
+ST_SYSCALL(accept)
+{
+	return sc_accept(ST_CALL_accept, nr, a);
+}
+
+/* syscall(SYS_accept4, ...), as accept4. */
+ST_SYSCALL(accept4)
+{
+	return sc_accept(ST_CALL_accept4, nr, a);
+}

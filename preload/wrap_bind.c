@@ -21,3 +21,11 @@ ST_EXPORT(bind) int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	ST_WRAP(st__enter_fd(&c, fd), bind, (fd, addr, len),
 		rec_bind(&c, ret, e, addr, len));
 }
+
+/* syscall(SYS_bind, ...), as bind. */
+ST_SYSCALL(bind)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_bind(&c, ret, e, (const struct sockaddr *)a[1],
+			 (socklen_t)a[2]));
+}

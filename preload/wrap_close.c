@@ -60,6 +60,15 @@ ST_EXPORT(close) int close(int fd)
 		rec_close(&c, ST_CALL_close, ret, e, &k));
 }
 
+/* syscall(SYS_close, fd), recorded as close is. */
+ST_SYSCALL(close)
+{
+	struct at_close k;
+
+	ST_WRAP(enter_close(&c, (int)a[0], &k), syscall, ST_SC_ARGS,
+		rec_close(&c, ST_CALL_close, ret, e, &k));
+}
+
 /* The fd of FP, or -1 when not tracing; errno kept. */
 static inline int fd_of(FILE *fp)
 {
@@ -186,4 +195,14 @@ ST_EXPORT(closefrom) void closefrom(int lowfd)
 	int e = errno;
 	rec_span(&c, &s, ST_CALL_closefrom, 0, e);
 	errno = e;
+}
+
+/* syscall(SYS_close_range, first, last, flags), as close_range. */
+ST_SYSCALL(close_range)
+{
+	struct span s;
+
+	ST_WRAP(enter_span(&c, &s, (unsigned)a[0], (unsigned)a[1], (int)a[2]),
+		syscall, ST_SC_ARGS,
+		rec_span(&c, &s, ST_CALL_close_range, ret, e));
 }

@@ -26,3 +26,11 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	ST_WRAP(st__enter_fd(&c, fd), connect, (fd, addr, len),
 		rec_connect(&c, ret, e, addr, len));
 }
+
+/* syscall(SYS_connect, ...), as connect. */
+ST_SYSCALL(connect)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_connect(&c, ret, e, (const struct sockaddr *)a[1],
+			    (socklen_t)a[2]));
+}

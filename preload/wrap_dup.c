@@ -132,3 +132,40 @@ ST_EXPORT(fcntl) int fcntl(int fd, int cmd, ...)
 
 /* glibc's name for fcntl with 64-bit locks (the same on 64-bit). */
 ST_ALIAS(fcntl64, fcntl);
+
+/* syscall(SYS_dup, fd), as dup. */
+ST_SYSCALL(dup)
+{
+	ST_WRAP(enter(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		finish(&c, ST_CALL_dup, ret, e, 0, 0));
+}
+
+#ifdef SYS_dup2
+/* syscall(SYS_dup2, fd, nfd), as dup2. */
+ST_SYSCALL(dup2)
+{
+	uint64_t old;
+
+	ST_WRAP(enter_onto(&c, (int)a[0], (int)a[1], &old), syscall, ST_SC_ARGS,
+		finish(&c, ST_CALL_dup2, ret, e, 0, old));
+}
+#endif
+
+/* syscall(SYS_dup3, fd, nfd, flags), as dup3. */
+ST_SYSCALL(dup3)
+{
+	uint64_t old;
+
+	ST_WRAP(enter_onto(&c, (int)a[0], (int)a[1], &old), syscall, ST_SC_ARGS,
+		finish(&c, ST_CALL_dup3, ret, e, (int)a[2], old));
+}
+
+/* syscall(SYS_fcntl, fd, cmd, arg): F_DUPFD* traced, as fcntl. */
+ST_SYSCALL(fcntl)
+{
+	int cmd = (int)a[1];
+
+	ST_WRAP((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) &&
+			enter(&c, (int)a[0]),
+		syscall, ST_SC_ARGS, finish(&c, ST_CALL_fcntl, ret, e, cmd, 0));
+}

@@ -32,3 +32,10 @@ ST_EXPORT(listen) int listen(int fd, int backlog)
 	ST_WRAP(st__enter_fd(&c, fd), listen, (fd, backlog),
 		rec_listen(&c, ret, e, backlog));
 }
+
+/* syscall(SYS_listen, ...), as listen. */
+ST_SYSCALL(listen)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_listen(&c, ret, e, (int)a[1]));
+}

@@ -89,3 +89,34 @@ ST_EXPORT(recvmsg) ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 	ST_WRAP(st__enter_fd(&c, fd), recvmsg, (fd, m, flags),
 		rec_recvmsg(&c, ret, e, m, flags));
 }
+
+/* syscall(SYS_read, ...), as read. */
+ST_SYSCALL(read)
+{
+	ST_WRAP_SC_DATA(read, (size_t)a[2], 0);
+}
+
+/* syscall(SYS_readv, ...), as readv. */
+ST_SYSCALL(readv)
+{
+	ST_WRAP_SC_DATA(
+		readv,
+		st__iov_len((const struct iovec *)a[1], (int)a[2], ret, e), 0);
+}
+
+/* syscall(SYS_recvfrom, ...), as recvfrom. */
+ST_SYSCALL(recvfrom)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_from(&c, ST_CALL_recvfrom, ret, e, (size_t)a[2], (int)a[3],
+			 (const struct sockaddr *)a[4],
+			 (const socklen_t *)a[5]));
+}
+
+/* syscall(SYS_recvmsg, ...), as recvmsg. */
+ST_SYSCALL(recvmsg)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_recvmsg(&c, ret, e, (const struct msghdr *)a[1],
+			    (int)a[2]));
+}

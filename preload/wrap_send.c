@@ -61,3 +61,40 @@ ST_EXPORT(sendfile) ssize_t sendfile(int out, int in, off_t *off, size_t n)
 
 /* glibc's name for sendfile with 64-bit offsets (the same on 64-bit). */
 ST_ALIAS(sendfile64, sendfile);
+
+/* syscall(SYS_write, ...), as write. */
+ST_SYSCALL(write)
+{
+	ST_WRAP_SC_DATA(write, (size_t)a[2], 0);
+}
+
+/* syscall(SYS_writev, ...), as writev. */
+ST_SYSCALL(writev)
+{
+	ST_WRAP_SC_DATA(
+		writev,
+		st__iov_len((const struct iovec *)a[1], (int)a[2], ret, e), 0);
+}
+
+/* syscall(SYS_sendto, ...), as sendto. */
+ST_SYSCALL(sendto)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		st__data(&c, ST_CALL_sendto, ret, e, (size_t)a[2], (int)a[3],
+			 (const struct sockaddr *)a[4],
+			 st__args_unsafe(ret, e) ? 0 : (socklen_t)a[5]));
+}
+
+/* syscall(SYS_sendmsg, ...), as sendmsg. */
+ST_SYSCALL(sendmsg)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_sendmsg(&c, ret, e, (const struct msghdr *)a[1],
+			    (int)a[2]));
+}
+
+/* syscall(SYS_sendfile, out, in, off, n), as sendfile. */
+ST_SYSCALL(sendfile)
+{
+	ST_WRAP_SC_DATA(sendfile, (size_t)a[3], 0);
+}

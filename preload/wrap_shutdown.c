@@ -19,3 +19,10 @@ ST_EXPORT(shutdown) int shutdown(int fd, int how)
 	ST_WRAP(st__enter_fd(&c, fd), shutdown, (fd, how),
 		rec_shutdown(&c, ret, e, how));
 }
+
+/* syscall(SYS_shutdown, ...), as shutdown. */
+ST_SYSCALL(shutdown)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_shutdown(&c, ret, e, (int)a[1]));
+}

@@ -48,3 +48,22 @@ int socketpair(int domain, int type, int protocol, int sv[2])
 			   protocol, ret == 0 ? sv[0] : -1,
 			   ret == 0 ? sv[1] : -1));
 }
+
+/* syscall(SYS_socket, ...), as socket. */
+ST_SYSCALL(socket)
+{
+	ST_WRAP(st__enter(&c), syscall, ST_SC_ARGS,
+		rec_socket(&c, ST_CALL_socket, ret, e, (int)a[0], (int)a[1],
+			   (int)a[2], ret, -1));
+}
+
+/* syscall(SYS_socketpair, ...), as socketpair. */
+ST_SYSCALL(socketpair)
+{
+	const int *sv = (const int *)a[3];
+
+	ST_WRAP(st__enter(&c), syscall, ST_SC_ARGS,
+		rec_socket(&c, ST_CALL_socketpair, ret, e, (int)a[0], (int)a[1],
+			   (int)a[2], ret == 0 ? sv[0] : -1,
+			   ret == 0 ? sv[1] : -1));
+}

@@ -60,3 +60,23 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	ST_WRAP(st__enter_fd(&c, fd), setsockopt, (fd, level, name, val, len),
 		rec_setopt(&c, ret, e, level, name, val, len));
 }
+
+/* syscall(SYS_getsockopt, ...), as getsockopt. */
+ST_SYSCALL(getsockopt)
+{
+	int level = (int)a[1], name = (int)a[2];
+
+	ST_WRAP(level == SOL_SOCKET && name == SO_ERROR &&
+			st__enter_fd(&c, (int)a[0]),
+		syscall, ST_SC_ARGS,
+		rec_sockopt(&c, ret, e, level, name, (const void *)a[3],
+			    (const socklen_t *)a[4]));
+}
+
+/* syscall(SYS_setsockopt, ...), as setsockopt. */
+ST_SYSCALL(setsockopt)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		rec_setopt(&c, ret, e, (int)a[1], (int)a[2], (const void *)a[3],
+			   (socklen_t)a[4]));
+}

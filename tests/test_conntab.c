@@ -58,8 +58,12 @@ static void test_fd_reuse_drops_old_ref(void **state)
 	struct st_conn *a = st_conntab_get(&t, 1, 0, 3, 0);
 	struct st_conn *b = st_conntab_get(&t, 2, 0, 3, 0);
 
-	st_conntab_fd_add(&t, 0, 3, a);
-	st_conntab_fd_add(&t, 0, 3, b);
+	assert_null(st_conntab_fd_add(&t, 0, 3, a));
+	assert_null(st_conntab_fd_add(&t, 0, 3, a)); /* seen again */
+	assert_int_equal(a->refs, 1);
+	/* A lost its last fd: the caller learns of a close nobody saw */
+	assert_ptr_equal(st_conntab_fd_add(&t, 0, 3, b), a);
+	assert_int_equal(a->end_fd, 3);
 	assert_int_equal(a->refs, 0);
 	assert_int_equal(b->refs, 1);
 	assert_ptr_equal(st_conntab_fd_get(&t, 0, 3), b);

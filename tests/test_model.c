@@ -20,7 +20,8 @@ struct seen_end {
 	uint8_t end, role;
 	int end_file;
 	uint64_t bytes_in, bytes_out, accept_wait;
-	bool joined, before_trace;
+	bool joined, before_trace, closed_unseen;
+	uint64_t close_ts, unseen_ts;
 };
 
 struct log {
@@ -47,6 +48,9 @@ static void keep(struct log *l, const struct st_conn *c)
 	e->accept_wait = c->accept_wait;
 	e->joined = c->other != NULL;
 	e->before_trace = c->before_trace;
+	e->closed_unseen = c->closed_unseen;
+	e->close_ts = c->close_ts;
+	e->unseen_ts = c->unseen_ts;
 	e->states[0] = 0;
 	for (uint32_t i = 0; i < c->nst; i++)
 		n += snprintf(e->states + n, sizeof(e->states) - n, "%s%s",
@@ -281,6 +285,54 @@ static void test_creation_lost(void **state)
 	fx_set_free(set);
 }
 
+/*
+ * The server end's close is not recorded (libuv's syscall(SYS_close)
+ * before the library wrapped it) and accept gets its fd 4 back: the old
+ * end is closed unseen, as of its last call, never open beside the new
+ * one; its close record, late, adds no connection; no finding blames a
+ * close whose time is not known.
+ */
+static void test_fd_reused_closed_unseen(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+	const uint64_t cl2 = st_conn_id(100, 2), sv2 = st_conn_id(101, 3);
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	start(&m);
+	add(&m, fx_close(3, CL, 11, TCP_ESTABLISHED), 0);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 12, 0), 1);
+	add(&m, fx_socket(5, cl2, 14, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_connect(5, cl2, 15, fx_v4(80), fx_v4(5001)), 0);
+	assert_int_equal(l.emits, 0);
+	add(&m, fx_accept(3, LS, 16, 4, 3, fx_v4(5001), fx_v4(80)), 1);
+	assert_int_equal(l.emits, 1);
+	const struct seen_end *s = end_of(&l, SV);
+	assert_true(s->closed_unseen);
+	assert_int_equal(s->end, ST_END_CLOSED);
+	assert_int_equal(s->unseen_ts, 16 * MS);
+	assert_int_equal(s->close_ts, 12 * MS + 1000); /* its EOF read's end */
+	assert_string_equal(s->states,
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_false(end_of(&l, CL)->closed_unseen);
+	/* a late close of the old end: no new connection from it */
+	add(&m, fx_close(4, SV, 17, TCP_CLOSE_WAIT), 1);
+	add(&m, fx_close(5, cl2, 18, TCP_ESTABLISHED), 0);
+	add(&m, fx_data(ST_CALL_read, 4, sv2, 19, 0), 1);
+	add(&m, fx_close(4, sv2, 20, TCP_CLOSE_WAIT), 1);
+	assert_int_equal(l.emits, 2);
+	assert_false(end_of(&l, sv2)->closed_unseen);
+	assert_true(end_of(&l, sv2)->joined);
+	st_model_finish(&m);
+	assert_int_equal(l.emits, 3); /* and the listener */
+	assert_int_equal(l.nends, 5);
+	assert_int_equal(l.nfindings, 0);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
 /* A connect refused: one connect_failed finding, the end CLOSED. */
 static void test_refused(void **state)
 {
@@ -313,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_fork_parent_close),
 		cmocka_unit_test(test_creation_lost),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_fd_reused_closed_unseen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

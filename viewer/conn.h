@@ -124,6 +124,10 @@ struct st_conn {
 	uint64_t open_ts, close_ts;
 	int refs;	      /* fds holding it, in traced processes */
 	int end_file, end_fd; /* the last fd to it: who closed or left it */
+	/* closed by a call nobody saw: its fd came back from a new socket,
+	 * accept or dup at unseen_ts; close_ts is then its last call's */
+	bool closed_unseen;
+	uint64_t unseen_ts;
 
 	struct st_ev *ev;
 	uint32_t nev, capev;

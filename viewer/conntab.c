@@ -144,16 +144,23 @@ void st_conntab_release(struct st_conntab *t, struct st_conn *c)
 	t->spare_conn = c;
 }
 
-void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
-		       struct st_conn *c)
+struct st_conn *st_conntab_fd_add(struct st_conntab *t, int file, int fd,
+				  struct st_conn *c)
 {
 	struct st_fdkey k = { file, fd };
 	struct st_fdref *f;
+	struct st_conn *lost = NULL;
 
 	HASH_FIND(hh, t->fds, &k, sizeof(k), f);
+	if (f && f->conn == c)
+		return NULL; /* the same socket seen again on its fd */
 	if (f) {
 		/* an fd number reused behind our back: the old ref is gone */
-		f->conn->refs--;
+		if (--f->conn->refs <= 0) {
+			lost = f->conn;
+			lost->end_file = file;
+			lost->end_fd = fd;
+		}
 	} else {
 		f = st__spare_get(&t->spare_fd, sizeof(*f));
 		f->key = k;
@@ -161,6 +168,7 @@ void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
 	}
 	f->conn = c;
 	c->refs++;
+	return lost;
 }
 
 struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd)
@@ -227,6 +235,51 @@ struct st_ev *st_conntab_add_ev(struct st_conntab *t, struct st_conn *c,
 	e->end = st_rec_end(r);
 	e->self_from = e->self_to = e->other_from = e->other_to = 0;
 	return e;
+}
+
+void st_conntab_mark_attach(struct st_conntab *t, uint64_t now)
+{
+	struct st_conn *c, *tmp;
+
+	HASH_ITER(hh, t->conns, c, tmp) {
+		if (c->done) {
+			c->hidden = true;
+			continue;
+		}
+		c->before_attach = true;
+		c->nev = 0;
+		c->ev_dropped = 0;
+		c->calls = c->bytes_in = c->bytes_out = 0;
+		if (c->nst) {
+			/* the timeline starts in the state it is in now */
+			c->st[0].state = c->state;
+			c->st[0].ts = now;
+			c->nst = 1;
+		}
+	}
+}
+
+void st_conntab_unseen_note(struct st_conntab *t, uint64_t id)
+{
+	t->unseen[t->nunseen++ % ST_UNSEEN_KEEP] = id;
+}
+
+bool st_conntab_unseen_lately(const struct st_conntab *t, uint64_t id)
+{
+	for (unsigned i = 0; i < t->nunseen && i < ST_UNSEEN_KEEP; i++)
+		if (t->unseen[i] == id)
+			return true;
+	return false;
+}
+
+void st_conntab_fd_copy(struct st_conntab *t, int from, int to)
+{
+	struct st_fdref *f, *tmp;
+
+	HASH_ITER(hh, t->fds, f, tmp) {
+		if (f->key.file == from)
+			st_conntab_fd_add(t, to, f->key.fd, f->conn);
+	}
 }
 
 void st_conntab_free(struct st_conntab *t)

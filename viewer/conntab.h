@@ -16,10 +16,16 @@ struct st_fdref {
 	struct st_conn *conn;
 };
 
+/* Connections closed unseen that a late close record is matched to. */
+#define ST_UNSEEN_KEEP 64
+
 struct st_conntab {
 	struct st_conn *conns; /* open or waiting: uthash by id */
 	struct st_fdref *fds;  /* (file, fd) -> connection */
 	uint32_t ev_cap;       /* timeline lines kept per connection */
+	/* the latest connections closed unseen (st_conntab_unseen_note) */
+	uint64_t unseen[ST_UNSEEN_KEEP];
+	unsigned nunseen;
 	/* freed objects kept for reuse: the model makes and drops several
 	 * per connection, and malloc showed in profiles */
 	struct st_conn *spare_conn;
@@ -45,10 +51,11 @@ void st_conntab_remove(struct st_conntab *t, struct st_conn *c);
 /* Frees C after it was emitted, keeping it for the next connection. */
 void st_conntab_release(struct st_conntab *t, struct st_conn *c);
 
-/* FD of FILE now names C (an fd number reused behind our back drops its
- * old connection's reference). */
-void st_conntab_fd_add(struct st_conntab *t, int file, int fd,
-		       struct st_conn *c);
+/* FD of FILE now names C.  An fd number reused behind our back drops its
+ * old connection's reference: returns that connection if it was its last
+ * (end_file and end_fd set), else NULL. */
+struct st_conn *st_conntab_fd_add(struct st_conntab *t, int file, int fd,
+				  struct st_conn *c);
 /* The connection FD of FILE names, or NULL. */
 struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd);
 /*
@@ -57,6 +64,17 @@ struct st_conn *st_conntab_fd_get(const struct st_conntab *t, int file, int fd);
  * The connection's end_file and end_fd name the last holder.
  */
 struct st_conn *st_conntab_fd_drop(struct st_conntab *t, int file, int fd);
+
+/* Connection ID was closed unseen (its fd number came back). */
+void st_conntab_unseen_note(struct st_conntab *t, uint64_t id);
+/* Was ID closed unseen lately?  Then a record about it (a close that
+ * lost the race with the call that got its fd number back) is late. */
+bool st_conntab_unseen_lately(const struct st_conntab *t, uint64_t id);
+/* The fds of file FROM name the same connections in file TO too (fork). */
+void st_conntab_fd_copy(struct st_conntab *t, int from, int to);
+/* Attach starts here (st_model_mark_attach): open connections start
+ * their timelines afresh at NOW; finished ones are hidden. */
+void st_conntab_mark_attach(struct st_conntab *t, uint64_t now);
 
 /* Adds record R of FILE to C's timeline; like data calls in a row make
  * one line.  Returns the line, or NULL beyond the cap (counted). */

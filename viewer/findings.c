@@ -87,8 +87,9 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 		reset(c, out, &n);
 	if (c->kind == ST_KIND_TCP && c->eof_ts && c->closed_first <= 0)
 		close_wait(c, now, open, out, &n);
+	/* a close nobody saw has no time to say who closed first by */
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
-	    c->closed_first > 0 && !c->reset_by) {
+	    c->closed_first > 0 && !c->reset_by && !c->closed_unseen) {
 		/* the active closer gets TIME_WAIT */
 		f = add(out, &n, ST_F_server_time_wait, c);
 		f->role = c->role;

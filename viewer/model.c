@@ -119,6 +119,27 @@ static void fd_close(struct st_model *m, int file, int fd, struct st_conn *c,
 	}
 }
 
+/*
+ * FD of FILE names C from TS on.  If the table still held FD open for
+ * another connection, a call nobody saw closed it (one made inside libc,
+ * io_uring, a raw system call): that connection ends there, "closed
+ * unseen", as of its last call, which is when the close could have come
+ * first; two live connections never share an fd.
+ */
+static void fd_add(struct st_model *m, int file, int fd, struct st_conn *c,
+		   uint64_t ts)
+{
+	struct st_conn *old = st_conntab_fd_add(&m->tab, file, fd, c);
+
+	if (!old || old->done)
+		return;
+	old->closed_unseen = true;
+	old->unseen_ts = ts;
+	st_conntab_unseen_note(&m->tab, old->id);
+	socket_closed(m, old, old->last_ts ? old->last_ts : old->open_ts,
+		      ST_END_CLOSED);
+}
+
 /* ---- the calls ------------------------------------------------------- */
 
 static void do_accept(struct st_model *m, struct st_conn *l,
@@ -155,7 +176,7 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->last_call = r->call;
 	s->listener = l->id;
 	s->join_pid = p->peer_pid;
-	st_conntab_fd_add(&m->tab, file, (int)r->ret, s);
+	fd_add(m, file, (int)r->ret, s, r->ts);
 	if (s->kind == ST_KIND_TCP)
 		st_tcp_established(s, end);
 	struct st_ev *e = st_conntab_add_ev(&m->tab, s, r, file);
@@ -263,7 +284,6 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 /* Copies a parent's fds to a traced child at fork. */
 static void do_fork(struct st_model *m, int file, pid_t child)
 {
-	struct st_fdref *f, *tmp;
 	int cf = -1;
 
 	for (int i = 0; i < m->set->n; i++)
@@ -276,10 +296,7 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 	 * exited before its parent's fork call returned */
 	if (cf < m->nfiles && m->ended[cf])
 		return;
-	HASH_ITER(hh, m->tab.fds, f, tmp) {
-		if (f->key.file == file)
-			st_conntab_fd_add(&m->tab, cf, f->key.fd, f->conn);
-	}
+	st_conntab_fd_copy(&m->tab, file, cf);
 }
 
 /* A close record (close, fclose, close_range, closefrom) on C. */
@@ -316,7 +333,7 @@ static void do_dup(struct st_model *m, struct st_conn *c,
 			st_conntab_add_ev(&m->tab, rc, r, file);
 	}
 	if (c)
-		st_conntab_fd_add(&m->tab, file, (int)r->ret, c);
+		fd_add(m, file, (int)r->ret, c, r->ts);
 }
 
 /* ---- ending processes ---------------------------------------------- */
@@ -459,31 +476,31 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 	case ST_CALL_socketpair:
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		c->kind = st_conn_kind(r->u.sock.domain, r->u.sock.socktype);
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 		if (r->call == ST_CALL_socketpair) {
 			struct st_conn *d =
 				st_conntab_get(&m->tab, r->u.sock.conn2, file,
 					       r->u.sock.fd2, r->ts);
 			d->kind = c->kind;
 			c->role = d->role = ST_ROLE_PAIR;
-			st_conntab_fd_add(&m->tab, file, r->u.sock.fd2, d);
+			fd_add(m, file, r->u.sock.fd2, d, r->ts);
 			st_stitch_link(c, d);
 		}
 		return c;
 	case ST_CALL_seen:
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		do_seen(m, c, r);
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 		return c;
 	default:
 		break;
 	}
 	c = st_conntab_find(&m->tab, r->conn);
-	if (!c && r->conn) {
+	if (!c && r->conn && !st_conntab_unseen_lately(&m->tab, r->conn)) {
 		/* its creation was lost (ring): start from what we see */
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		c->before_trace = true;
-		st_conntab_fd_add(&m->tab, file, r->fd, c);
+		fd_add(m, file, r->fd, c, r->ts);
 	}
 	return c;
 }
@@ -595,24 +612,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 
 void st_model_mark_attach(struct st_model *m)
 {
-	struct st_conn *c, *tmp;
-
-	HASH_ITER(hh, m->tab.conns, c, tmp) {
-		if (c->done) {
-			c->hidden = true;
-			continue;
-		}
-		c->before_attach = true;
-		c->nev = 0;
-		c->ev_dropped = 0;
-		c->calls = c->bytes_in = c->bytes_out = 0;
-		if (c->nst) {
-			/* the timeline starts in the state it is in now */
-			c->st[0].state = c->state;
-			c->st[0].ts = m->now;
-			c->nst = 1;
-		}
-	}
+	st_conntab_mark_attach(&m->tab, m->now);
 }
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,

@@ -81,6 +81,11 @@ static char *conn_head(char *p, const struct st_render *rd,
 		   c->close_ts);
 	p = ST_PUT_LIT(p, ",\"end\":");
 	p = put_name(p, ends[c->end]);
+	/* added after "end", whose values stay as they were */
+	if (c->closed_unseen)
+		p = ST_PUT_LIT(p, ",\"closed_unseen\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"closed_unseen\":false");
 	p = ST_PUT_LIT(p, ",\"closed_by\":");
 	if (c->closed_first == 2)
 		p = ST_PUT_LIT(p, "\"both\"");

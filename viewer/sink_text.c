@@ -417,6 +417,14 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 			   col(rd, C_RESET));
 		break;
 	default:
+		if (c->closed_unseen) {
+			fmt_time(rd, t, sizeof(t), c->unseen_ts);
+			st_out_fmt(rd->o,
+				   "  %s%s closed unseen: its fd %d was "
+				   "reused at %s, the close not recorded%s\n",
+				   col(rd, C_YELLOW), who(c), c->end_fd, t,
+				   col(rd, C_RESET));
+		}
 		if (c->state == ST_ST_TIME_WAIT) {
 			fmt_time(rd, t, sizeof(t),
 				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
