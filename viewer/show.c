@@ -16,10 +16,8 @@
  * format is a sink_<name>.c and a line here.
  */
 static const struct st_sink_ops *const formats[] = {
-	&st_sink_json,
-	&st_sink_perfetto,
-	&st_sink_html,
-	&st_sink_text,
+	&st_sink_json,	&st_sink_perfetto, &st_sink_html,
+	&st_sink_stats, &st_sink_text,
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
