@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Findings grouped by kind and scope (listener, peer, process), counted. */
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,10 +45,30 @@ static struct st_fscope_key scope_of(const struct st_conn *e)
 	return k;
 }
 
+const char *st_listener_name(const struct st_conn *e,
+			     const struct st_traceset *set, char *buf,
+			     size_t len)
+{
+	char p[48], a[80];
+
+	st_proc_name(&set->t[e->file], p);
+	if (e->local.port || e->local.family == AF_INET ||
+	    e->local.family == AF_INET6) {
+		snprintf(buf, len, "%s :%u", p, e->local.port);
+		return buf;
+	}
+	st_addr_str(&e->local, a, sizeof(a));
+	if (a[0])
+		snprintf(buf, len, "%s %s", p, a);
+	else
+		snprintf(buf, len, "%s listener", p);
+	return buf;
+}
+
 static struct st_fscope *get_scope(struct st_fgroups *g,
 				   const struct st_fscope_key *k,
-				   const struct st_traceset *set, int file,
-				   uint16_t port)
+				   const struct st_traceset *set,
+				   const struct st_conn *e, int file)
 {
 	struct st_fscope *s;
 	char p[48];
@@ -59,7 +80,7 @@ static struct st_fscope *get_scope(struct st_fgroups *g,
 	s->key = *k;
 	st_proc_name(&set->t[file], p);
 	if (k->type == ST_FS_LISTENER)
-		snprintf(s->name, sizeof(s->name), "%s :%u", p, port);
+		st_listener_name(e, set, s->name, sizeof(s->name));
 	else if (k->type == ST_FS_PEER)
 		st_addr_str(&k->addr, s->name, sizeof(s->name));
 	else
@@ -76,7 +97,7 @@ static struct st_fscope *scope_of_end(struct st_fgroups *g,
 {
 	struct st_fscope_key k = scope_of(e);
 
-	return get_scope(g, &k, set, e->file, e->local.port);
+	return get_scope(g, &k, set, e, e->file);
 }
 
 static struct st_fscope *scope_of_process(struct st_fgroups *g, int file,
@@ -87,11 +108,11 @@ static struct st_fscope *scope_of_process(struct st_fgroups *g, int file,
 	memset(&k, 0, sizeof(k));
 	k.type = ST_FS_PROCESS;
 	k.id = (uint64_t)file;
-	return get_scope(g, &k, set, file, 0);
+	return get_scope(g, &k, set, NULL, file);
 }
 
 /* Counts finding F in scope S; SHARE: it is about one of S's conns. */
-static void add(struct st_fgroups *g, const struct st_finding *f,
+static void add(struct st_fgroups *g, const struct st_finding *f, uint64_t seq,
 		struct st_fscope *s, bool share)
 {
 	struct st_fgroup *gr, k;
@@ -106,23 +127,36 @@ static void add(struct st_fgroups *g, const struct st_finding *f,
 		gr->scope = s;
 		gr->first = *f;
 		gr->share = share;
+		gr->seq = seq;
 		HASH_ADD(hh, g->groups, key, sizeof(gr->key), gr);
 	}
 	gr->count++;
 	if (gr->nex < ST_FGROUP_EXAMPLES && f->conn)
 		gr->ex[gr->nex++] = f->conn;
-	g->findings++;
+}
+
+/* Findings still waiting, whose connection was not shown: to their
+ * process. */
+static void flush(struct st_fgroups *g, const struct st_traceset *set)
+{
+	for (size_t j = 0; j < g->npend; j++)
+		add(g, &g->pend[j], g->pend_seq[j],
+		    scope_of_process(g, g->pend[j].file, set), false);
+	g->npend = 0;
 }
 
 void st_fgroups_finding(struct st_fgroups *g, const struct st_finding *f,
 			const struct st_traceset *set)
 {
+	uint64_t seq = g->findings++;
+
 	if (f->scope != ST_SCOPE_CONN || !f->conn) {
-		add(g, f, scope_of_process(g, f->file, set), false);
+		add(g, f, seq, scope_of_process(g, f->file, set), false);
 		return;
 	}
 	if (g->npend == sizeof(g->pend) / sizeof(g->pend[0]))
-		st_fgroups_end(g, set);
+		flush(g, set);
+	g->pend_seq[g->npend] = seq;
 	g->pend[g->npend++] = *f;
 }
 
@@ -141,19 +175,27 @@ void st_fgroups_conn(struct st_fgroups *g, const struct st_conn *c,
 		for (size_t j = 0; j < g->npend; j++) {
 			if (g->pend[j].conn != e->id)
 				continue;
-			add(g, &g->pend[j], s, e->role != ST_ROLE_LISTENER);
-			g->pend[j--] = g->pend[--g->npend];
+			add(g, &g->pend[j], g->pend_seq[j], s,
+			    e->role != ST_ROLE_LISTENER);
+			g->npend--;
+			g->pend_seq[j] = g->pend_seq[g->npend];
+			g->pend[j--] = g->pend[g->npend];
 		}
 	}
-	st_fgroups_end(g, set);
+	flush(g, set);
+}
+
+static int by_seq(struct st_fgroup *a, struct st_fgroup *b)
+{
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 void st_fgroups_end(struct st_fgroups *g, const struct st_traceset *set)
 {
-	for (size_t j = 0; j < g->npend; j++)
-		add(g, &g->pend[j], scope_of_process(g, g->pend[j].file, set),
-		    false);
-	g->npend = 0;
+	flush(g, set);
+	if (!g->sorted)
+		HASH_SORT(g->groups, by_seq);
+	g->sorted = true;
 }
 
 /* 37488 as "37,488". */
@@ -180,7 +222,10 @@ const char *st_fgroup_text(const struct st_fgroup *g,
 		return st_finding_text(&g->first, set, buf, len);
 	thousands(g->count, n);
 	if (g->share && g->scope->conns)
-		snprintf(share, sizeof(share), "%.0f%% of %s's connections",
+		snprintf(share, sizeof(share),
+			 g->scope->key.type == ST_FS_PEER
+				 ? "%.0f%% of the connections to %s"
+				 : "%.0f%% of %s's connections",
 			 100.0 * (double)g->count / (double)g->scope->conns,
 			 g->scope->name);
 	else

@@ -42,7 +42,8 @@ struct st_fgroup {
 	uint64_t count;
 	uint64_t ex[ST_FGROUP_EXAMPLES]; /* the first connection ids */
 	unsigned nex;
-	bool share; /* about connections: a share of scope->conns */
+	bool share;   /* about connections: a share of scope->conns */
+	uint64_t seq; /* the first instance's place among all */
 	struct st_finding first; /* the first instance, for its words */
 };
 
@@ -51,7 +52,9 @@ struct st_fgroups {
 	struct st_fscope *scopes;
 	struct st_fgroup *groups;		  /* in the order first seen */
 	struct st_finding pend[2 * ST_JUDGE_MAX]; /* wait for their conn */
+	uint64_t pend_seq[2 * ST_JUDGE_MAX];
 	size_t npend;
+	bool sorted; /* groups put back in the order of their first finding */
 	uint64_t findings;
 };
 
@@ -61,7 +64,13 @@ void st_fgroups_finding(struct st_fgroups *g, const struct st_finding *f,
 /* Connection C and its other end C->other, as handed to a sink. */
 void st_fgroups_conn(struct st_fgroups *g, const struct st_conn *c,
 		     const struct st_traceset *set);
-/* No more connections: findings still waiting go to their process. */
+/* "nginx[12] :8080" (or the socket's path) for listener end E, into
+ * BUF of LEN; returns BUF. */
+const char *st_listener_name(const struct st_conn *e,
+			     const struct st_traceset *set, char *buf,
+			     size_t len);
+/* No more connections: findings still waiting go to their process, and
+ * the groups are put in the order of their first findings. */
 void st_fgroups_end(struct st_fgroups *g, const struct st_traceset *set);
 /*
  * Group G in words, into BUF of LEN: one instance is its own sentence;

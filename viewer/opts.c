@@ -36,6 +36,7 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		{ "no-color", no_argument, 0, 'N' },
 		{ "html", required_argument, 0, 'H' },
 		{ "perfetto", required_argument, 0, 'F' },
+		{ "findings", required_argument, 0, 'f' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -79,6 +80,11 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		case 'F':
 			vo->perfetto = optarg;
 			break;
+		case 'f':
+			if (strcmp(optarg, "all") && strcmp(optarg, "grouped"))
+				goto bad;
+			vo->findings_all = !strcmp(optarg, "all");
+			break;
 		case 'h':
 			use(stdout);
 			return 1;
@@ -92,6 +98,7 @@ bad:
 	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n",
 		c == 'p'   ? "pid"
 		: c == 'c' ? "conn"
+		: c == 'f' ? "findings"
 			   : "port",
 		optarg);
 	use(stderr);

@@ -136,11 +136,10 @@ static void common(struct st_stats *s, struct st_sgroup *g,
 /* A listener's own end: its queue, against its limit. */
 static void listener_end(struct st_stats *s, const struct st_conn *e)
 {
-	char p[48], name[96];
-
-	st_proc_name(&s->set->t[e->file], p);
-	snprintf(name, sizeof(name), "%s :%u", p, e->local.port);
-	struct st_sgroup *g = group(s, ST_BY_LISTENER, e->id, NULL, name);
+	char name[160];
+	struct st_sgroup *g =
+		group(s, ST_BY_LISTENER, e->id, NULL,
+		      st_listener_name(e, s->set, name, sizeof(name)));
 
 	g->have_listener = true;
 	g->backlog = e->backlog;
@@ -157,10 +156,9 @@ static void listener_end(struct st_stats *s, const struct st_conn *e)
 static void server_end(struct st_stats *s, const struct st_conn *e,
 		       const struct st_conn *cl)
 {
-	char p[48], name[160];
+	char name[160];
 
-	st_proc_name(&s->set->t[e->file], p);
-	snprintf(name, sizeof(name), "%s :%u", p, e->local.port);
+	st_listener_name(e, s->set, name, sizeof(name));
 	struct st_sgroup *g =
 		group(s, ST_BY_LISTENER,
 		      e->listener ? e->listener : e->local.port, NULL, name);
