@@ -172,6 +172,8 @@ void st_fgroups_conn(struct st_fgroups *g, const struct st_conn *c,
 		struct st_fscope *s = scope_of_end(g, e, set);
 		if (e->role != ST_ROLE_LISTENER)
 			s->conns++;
+		else /* its own process's name, not a worker's */
+			st_listener_name(e, set, s->name, sizeof(s->name));
 		for (size_t j = 0; j < g->npend; j++) {
 			if (g->pend[j].conn != e->id)
 				continue;

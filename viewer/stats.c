@@ -141,6 +141,9 @@ static void listener_end(struct st_stats *s, const struct st_conn *e)
 		group(s, ST_BY_LISTENER, e->id, NULL,
 		      st_listener_name(e, s->set, name, sizeof(name)));
 
+	/* named after the listener's own process (nginx's master), not the
+	 * worker whose connection came first */
+	st_listener_name(e, s->set, g->name, sizeof(g->name));
 	g->have_listener = true;
 	g->backlog = e->backlog;
 	g->effective_backlog = e->effective_backlog;
@@ -174,6 +177,9 @@ static void server_end(struct st_stats *s, const struct st_conn *e,
 	a.port = 0;
 	char ip[80];
 	st_addr_str(&a, ip, sizeof(ip));
+	size_t l = strlen(ip);
+	if (l > 2 && !strcmp(ip + l - 2, ":0"))
+		ip[l - 2] = 0; /* no port: any of the client's */
 	snprintf(name, sizeof(name), "clients at %s", ip[0] ? ip : "?");
 	common(s, group(s, ST_BY_PEER, 1, &a, name), e, ts);
 }
