@@ -183,3 +183,35 @@ def check_groups(lines, fgroups):
         check(len(g["examples"]) == min(3, g["count"]) or
               g["kind"] == "lost_records", f"examples: {g}")
     check(per == grouped, f"findings {per}, grouped {grouped}")
+
+
+@test
+def run_stats_summarizes_the_run():
+    """run --stats (and view --stats) print stats' summary of the same
+    trace instead of the timelines: the echo example's one joined
+    connection, its accept-queue wait the one view --json reports."""
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--stats", "--",
+                            os.path.join(EXAMPLES, "echo")])
+        check(rc == 0 and "Listeners" in out and "Findings" in out and
+              "+0." not in out, f"run --stats: {rc} {out} {err}")
+        rc, again, _ = run([VIEWER, "view", "--stats", t.dir],
+                           preload=False)
+        # (after what echo itself printed)
+        check(rc == 0 and out.endswith(again) and "Listeners" in again,
+              f"view --stats says the same: {again}")
+        rc, js, _ = run([VIEWER, "run", "-o", t.path + "/j", "--stats",
+                         "--json", "--", os.path.join(EXAMPLES, "echo")])
+        groups = [json.loads(x) for x in js.splitlines()
+                  if x.startswith("{")]
+        check(rc == 0 and all(g["type"] in ("stats_group", "outlier",
+                                            "finding_group")
+                              for g in groups), f"only stats lines: {js}")
+        lines = view_lines(t.path + "/j")
+        srv = [c for c in lines if c["type"] == "conn" and
+               c["role"] == "server"]
+        lis = [g for g in groups if g["type"] == "stats_group" and
+               g["by"] == "listener"]
+        check(len(srv) == 1 and len(lis) == 1 and lis[0]["conns"] == 1 and
+              lis[0]["accept_queue_wait"]["max"] == srv[0]["accept_wait_ns"],
+              f"one accepted connection: {lis} {srv}")

@@ -17,7 +17,7 @@ struct st_view_opts {
 	int port;
 	const char *html;     /* --html FILE: the HTML report */
 	const char *perfetto; /* --perfetto FILE: Chrome Trace Event JSON */
-	/* stats (and run --stats): the summary instead of timelines */
+	/* stats (and --stats): the summary instead of timelines */
 	const struct st_stats_opts *stats;
 	bool findings_all; /* --findings all: each finding, not grouped */
 };
