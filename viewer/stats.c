@@ -107,6 +107,30 @@ static int ended(const struct st_conn *e)
 	}
 }
 
+/* Counts each errno end E's calls failed with once: errors are
+ * connections that saw them, not calls (a refused connect may fail
+ * again on a retry or a read). */
+static void errors(struct st_sgroup *g, const struct st_conn *e)
+{
+	int seen[ST_STATS_ERRNOS], n = 0;
+
+	if (e->connect_err)
+		seen[n++] = e->connect_err;
+	for (uint32_t i = 0; i < e->nev && n < ST_STATS_ERRNOS; i++) {
+		int err = e->ev[i].r.err, j;
+		/* a non-blocking socket's "not yet" is no error */
+		if (!(e->ev[i].r.flags & ST_REC_ERR) || err == EAGAIN ||
+		    err == EINPROGRESS || err == EINTR || err == EALREADY)
+			continue;
+		for (j = 0; j < n && seen[j] != err; j++)
+			;
+		if (j == n)
+			seen[n++] = err;
+	}
+	for (int j = 0; j < n; j++)
+		count_err(g, seen[j]);
+}
+
 /* What every connection group counts of end E. */
 static void common(struct st_stats *s, struct st_sgroup *g,
 		   const struct st_conn *e, uint64_t ts)
@@ -122,15 +146,7 @@ static void common(struct st_stats *s, struct st_sgroup *g,
 	g->ended[ended(e)]++;
 	if (e->close_ts && e->close_ts >= e->open_ts)
 		metric(s, g, ST_M_LIFE, e->close_ts - e->open_ts, e->id);
-	for (uint32_t i = 0; i < e->nev; i++) {
-		int err = e->ev[i].r.err;
-		/* a non-blocking socket's "not yet" is no error */
-		if ((e->ev[i].r.flags & ST_REC_ERR) && err != EAGAIN &&
-		    err != EINPROGRESS && err != EINTR && err != EALREADY)
-			count_err(g, err);
-	}
-	if (e->connect_err && !e->nev)
-		count_err(g, e->connect_err);
+	errors(g, e);
 }
 
 /* A listener's own end: its queue, against its limit. */
