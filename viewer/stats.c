@@ -33,9 +33,10 @@ void st_stats_init(struct st_stats *s, const struct st_stats_opts *so,
 		s->top[m] = xcalloc(so->top, sizeof(*s->top[m]));
 }
 
-/* The group BY with key ID and ADDR; NAME fills a new one's name. */
+/* The group BY with key ID and ADDR; a new one has an empty name, for
+ * the caller to give (names are made once per group, not per end). */
 static struct st_sgroup *group(struct st_stats *s, unsigned by, uint64_t id,
-			       const struct st_addr *addr, const char *name)
+			       const struct st_addr *addr)
 {
 	struct st_sgroup *g, k;
 
@@ -49,7 +50,6 @@ static struct st_sgroup *group(struct st_stats *s, unsigned by, uint64_t id,
 		return g;
 	g = xcalloc(1, sizeof(*g));
 	g->key = k.key;
-	snprintf(g->name, sizeof(g->name), "%s", name);
 	HASH_ADD(hh, s->groups, key, sizeof(g->key), g);
 	return g;
 }
@@ -152,10 +152,7 @@ static void common(struct st_stats *s, struct st_sgroup *g,
 /* A listener's own end: its queue, against its limit. */
 static void listener_end(struct st_stats *s, const struct st_conn *e)
 {
-	char name[160];
-	struct st_sgroup *g =
-		group(s, ST_BY_LISTENER, e->id, NULL,
-		      st_listener_name(e, s->set, name, sizeof(name)));
+	struct st_sgroup *g = group(s, ST_BY_LISTENER, e->id, NULL);
 
 	/* named after the listener's own process (nginx's master), not the
 	 * worker whose connection came first */
@@ -175,12 +172,11 @@ static void listener_end(struct st_stats *s, const struct st_conn *e)
 static void server_end(struct st_stats *s, const struct st_conn *e,
 		       const struct st_conn *cl)
 {
-	char name[160];
-
-	st_listener_name(e, s->set, name, sizeof(name));
 	struct st_sgroup *g =
 		group(s, ST_BY_LISTENER,
-		      e->listener ? e->listener : e->local.port, NULL, name);
+		      e->listener ? e->listener : e->local.port, NULL);
+	if (!g->name[0])
+		st_listener_name(e, s->set, g->name, sizeof(g->name));
 	uint64_t ts = e->accept_ts ? e->accept_ts : e->open_ts;
 
 	common(s, g, e, ts);
@@ -191,13 +187,17 @@ static void server_end(struct st_stats *s, const struct st_conn *e,
 	/* the client is not traced: its address (not its port) is the peer */
 	struct st_addr a = e->peer;
 	a.port = 0;
-	char ip[80];
-	st_addr_str(&a, ip, sizeof(ip));
-	size_t l = strlen(ip);
-	if (l > 2 && !strcmp(ip + l - 2, ":0"))
-		ip[l - 2] = 0; /* no port: any of the client's */
-	snprintf(name, sizeof(name), "clients at %s", ip[0] ? ip : "?");
-	common(s, group(s, ST_BY_PEER, 1, &a, name), e, ts);
+	g = group(s, ST_BY_PEER, 1, &a);
+	if (!g->name[0]) {
+		char ip[80];
+		st_addr_str(&a, ip, sizeof(ip));
+		size_t l = strlen(ip);
+		if (l > 2 && !strcmp(ip + l - 2, ":0"))
+			ip[l - 2] = 0; /* no port: any of the client's */
+		snprintf(g->name, sizeof(g->name), "clients at %s",
+			 ip[0] ? ip : "?");
+	}
+	common(s, g, e, ts);
 }
 
 /* A client end: counted by where it connected, or, when the server end
@@ -207,22 +207,22 @@ static void client_end(struct st_stats *s, const struct st_conn *e,
 		       const struct st_conn *srv)
 {
 	const char *comm = s->set->t[e->file].hdr.comm;
-	char a[80], name[160];
 	uint64_t id = 0;
+	char a[80];
 
-	st_addr_str(&e->peer, a, sizeof(a));
 	if (srv) {
 		/* the name's hash (FNV-1a) as the key: no pid in it */
 		id = 0xcbf29ce484222325ull;
 		for (size_t i = 0; i < 16 && comm[i]; i++)
 			id = (id ^ (uint8_t)comm[i]) * 0x100000001b3ull;
 		id |= 2;
-		snprintf(name, sizeof(name), "%.16s to %s", comm,
-			 a[0] ? a : "?");
-	} else {
-		snprintf(name, sizeof(name), "%s", a[0] ? a : "?");
 	}
-	struct st_sgroup *g = group(s, ST_BY_PEER, id, &e->peer, name);
+	struct st_sgroup *g = group(s, ST_BY_PEER, id, &e->peer);
+	if (!g->name[0]) {
+		st_addr_str(&e->peer, a, sizeof(a));
+		snprintf(g->name, sizeof(g->name), "%.16s%s%s", srv ? comm : "",
+			 srv ? " to " : "", a[0] ? a : "?");
+	}
 	uint64_t ts = e->connect_ts ? e->connect_ts : e->open_ts;
 
 	common(s, g, e, ts);
@@ -235,12 +235,10 @@ static void client_end(struct st_stats *s, const struct st_conn *e,
 /* Every end counts in its process's group. */
 static void process_end(struct st_stats *s, const struct st_conn *e)
 {
-	char p[48];
+	struct st_sgroup *g = group(s, ST_BY_PROCESS, (uint64_t)e->file, NULL);
 
-	st_proc_name(&s->set->t[e->file], p);
-	struct st_sgroup *g =
-		group(s, ST_BY_PROCESS, (uint64_t)e->file, NULL, p);
-
+	if (!g->name[0])
+		st_proc_name(&s->set->t[e->file], g->name);
 	g->opened++;
 	if (e->end == ST_END_CLOSED)
 		g->closed++;
@@ -276,15 +274,16 @@ void st_stats_finding(struct st_stats *s, const struct st_finding *f)
 
 void st_stats_finish(struct st_stats *s)
 {
-	char p[48];
-
 	st_fgroups_end(&s->fg, s->set);
 	for (int i = 0; i < s->set->n; i++) {
 		const struct st_trace *t = &s->set->t[i];
 		if (!t->lost)
 			continue;
-		st_proc_name(t, p);
-		group(s, ST_BY_PROCESS, (uint64_t)i, NULL, p)->lost = t->lost;
+		struct st_sgroup *g =
+			group(s, ST_BY_PROCESS, (uint64_t)i, NULL);
+		if (!g->name[0])
+			st_proc_name(t, g->name);
+		g->lost = t->lost;
 	}
 }
 
