@@ -215,3 +215,49 @@ def run_stats_summarizes_the_run():
         check(len(srv) == 1 and len(lis) == 1 and lis[0]["conns"] == 1 and
               lis[0]["accept_queue_wait"]["max"] == srv[0]["accept_wait_ns"],
               f"one accepted connection: {lis} {srv}")
+
+
+@test
+def stats_redis_benchmark_against_info():
+    """redis-server and redis-benchmark (a new connection per request)
+    both traced: the listener's count is redis's own
+    total_connections_received; connect and TTFB percentiles are the
+    exact ones from view --json within 1%."""
+    server, bench, cli = need("redis-server"), need("redis-benchmark"), \
+        need("redis-cli")
+    n = 1500
+    with TraceDir() as t:
+        port = free_port()
+        data = os.path.join(t.path, "data")
+        os.makedirs(data)
+        with Server([server, "--port", str(port), "--bind", "127.0.0.1",
+                     "--save", "", "--appendonly", "no", "--dir", data,
+                     "--daemonize", "no"], t.dir, port):
+            rc, out, err = run([bench, "-p", str(port), "-n", str(n), "-c",
+                                "4", "-k", "0", "-t", "ping", "--csv"],
+                               trace=t.dir)
+            check(rc == 0, f"redis-benchmark exited {rc}: {err}")
+            info = run([cli, "-p", str(port), "INFO", "stats"],
+                       preload=False)[1]
+            got = dict(x.split(":", 1) for x in info.split() if ":" in x)
+        groups, outliers, fgroups = stats_json(t.dir)
+        lis = [g for g in groups if g["by"] == "listener" and
+               g["name"].startswith("redis-server")]
+        total = int(got["total_connections_received"])
+        check(len(lis) == 1 and lis[0]["conns"] == total,
+              f"stats {lis}, redis counted {total}")
+        check(total >= n, f"one connection per request: {total}")
+        lines = view_lines(t.dir)
+        cl = [c for c in lines if c["type"] == "conn" and
+              c["role"] == "client" and c["comm"] == "redis-benchmark" and
+              c["peer"] == f"127.0.0.1:{port}"]
+        peer = [g for g in groups if g["by"] == "peer" and
+                g["name"] == f"redis-benchmark to 127.0.0.1:{port}"]
+        check(len(peer) == 1 and peer[0]["conns"] == len(cl),
+              f"redis-benchmark's {len(cl)} connections: {peer}")
+        check_pcts(peer[0]["connect"], [c["connect_ns"] for c in cl
+                                        if c["connect_ns"] is not None],
+                   "connect")
+        check_pcts(peer[0]["ttfb"], [c["ttfb_ns"] for c in cl
+                                     if c["ttfb_ns"] is not None], "ttfb")
+        check_groups(lines, fgroups)
