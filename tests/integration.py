@@ -471,7 +471,7 @@ def run_json(argv, timeout=60):
         for line in out.splitlines():
             if line.startswith("{"):
                 o = json.loads(line)
-                by[o["type"]].append(o)
+                by.setdefault(o["type"], []).append(o)
         return rc, by, err
 
 

@@ -94,7 +94,7 @@ class Attach:
         for line in self.out:
             if line.startswith("{"):
                 o = json.loads(line)
-                by[o["type"]].append(o)
+                by.setdefault(o["type"], []).append(o)
             else:
                 text.append(line)
         by["text"] = "".join(text)

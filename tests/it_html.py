@@ -91,7 +91,7 @@ def view_json(trace):
     by = {"process": [], "call": [], "conn": [], "finding": []}
     for line in out.splitlines():
         o = json.loads(line)
-        by[o["type"]].append(o)
+        by.setdefault(o["type"], []).append(o)
     return by
 
 

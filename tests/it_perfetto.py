@@ -166,7 +166,7 @@ def perfetto_of(trace, *opts):
     by = {"process": [], "call": [], "conn": [], "finding": []}
     for line in text.splitlines():
         o = json.loads(line)
-        by[o["type"]].append(o)
+        by.setdefault(o["type"], []).append(o)
     return doc, by
 
 

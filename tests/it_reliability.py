@@ -13,7 +13,7 @@ def view_json(path):
     for line in out.splitlines():
         if line.startswith("{"):
             o = json.loads(line)
-            by[o["type"]].append(o)
+            by.setdefault(o["type"], []).append(o)
     return by
 
 

@@ -29,8 +29,8 @@ static void usage(FILE *f)
 		"them.\n"
 		"  -o DIR     trace directory (default: a new one under /tmp)\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --html FILE,\n"
-		"--perfetto FILE, --pid, --conn, --port, -t, --color, "
-		"--no-color.\n"
+		"--perfetto FILE, --stats, --findings all, --pid, --conn, "
+		"--port, -t,\n--color, --no-color.\n"
 		"Finds libsocktrace.so next to socktrace, in ../lib, or at "
 		"$SOCKTRACE_LIB.\n");
 }

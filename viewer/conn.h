@@ -153,7 +153,7 @@ struct st_conn {
 	/* an RST ended it: who sent it, why, when, what this end saw */
 	uint8_t reset_by, reset_reason, reset_saw;
 	uint64_t reset_ts;
-	int closed_first; /* 1 this end, -1 the peer, 0 unknown */
+	int closed_first; /* 1 this end, -1 the peer, 2 both, 0 unknown */
 
 	/* listeners */
 	int32_t backlog, effective_backlog, somaxconn;

@@ -171,3 +171,25 @@ const char *st_finding_text(const struct st_finding *f,
 	}
 	return buf;
 }
+
+const char *st_finding_gist(unsigned kind)
+{
+	switch (kind) {
+	case ST_F_connect_failed:
+		return "connects failed (the handshake did not complete; see "
+		       "each connection for its errno)";
+	case ST_F_close_wait:
+		return "read EOF (the peer closed) but closed late or never: "
+		       "the sockets sat in CLOSE_WAIT; many of these mean the "
+		       "program forgets to close";
+	case ST_F_server_time_wait:
+		return "the server closes first: the active closer gets "
+		       "TIME_WAIT (60 s), so it is held on the server; let "
+		       "clients close first, or use keep-alive";
+	case ST_F_fd_leak:
+		return "still open when the process exited: the program "
+		       "never closed them (the kernel did at exit)";
+	default:
+		return NULL;
+	}
+}

@@ -14,4 +14,9 @@ const char *st_finding_text(const struct st_finding *f,
 			    const struct st_traceset *set, char *buf,
 			    size_t len);
 
+/* What many findings of KIND mean, as one sentence about them all (for
+ * grouped findings); NULL when the kind has none (each instance's own
+ * sentence is used then). */
+const char *st_finding_gist(unsigned kind);
+
 #endif

@@ -24,6 +24,10 @@ static const struct command {
 	  "findings\n"
 	  "    --html FILE, --perfetto FILE: as a web page, or for "
 	  "ui.perfetto.dev\n" },
+	{ "stats", st_cmd_stats,
+	  "stats [OPTIONS] [PATH...] the summary: per listener, peer, "
+	  "process;\n"
+	  "    percentiles, outliers, grouped findings\n" },
 	{ "dump", st_cmd_dump,
 	  "dump [--json] [PATH...]   every recorded call, in time order\n" },
 	{ "attach", st_cmd_attach,

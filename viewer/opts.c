@@ -7,6 +7,18 @@
 
 #include "opts.h"
 #include "socktrace/format.h"
+#include "stats.h"
+
+/* --stats: what stats shows by default, as text or as JSON lines. */
+static const struct st_stats_opts stats_text = {
+	.by = ST_BY_LISTENER | ST_BY_PEER | ST_BY_PROCESS,
+	.top = 10,
+};
+static const struct st_stats_opts stats_json = {
+	.by = ST_BY_LISTENER | ST_BY_PEER | ST_BY_PROCESS,
+	.top = 10,
+	.json = true,
+};
 
 /* Parses "PID:N" (a connection id as printed). */
 static bool parse_conn(const char *s, uint64_t *out)
@@ -23,22 +35,26 @@ static bool parse_conn(const char *s, uint64_t *out)
 	return true;
 }
 
+/* view's options (run and attach take them too) */
+static const struct option opts[] = {
+	{ "json", no_argument, 0, 'j' },
+	{ "pid", required_argument, 0, 'p' },
+	{ "conn", required_argument, 0, 'c' },
+	{ "port", required_argument, 0, 'P' },
+	{ "wall", no_argument, 0, 't' },
+	{ "color", no_argument, 0, 'C' },
+	{ "no-color", no_argument, 0, 'N' },
+	{ "html", required_argument, 0, 'H' },
+	{ "perfetto", required_argument, 0, 'F' },
+	{ "findings", required_argument, 0, 'f' },
+	{ "stats", no_argument, 0, 'S' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 },
+};
+
 int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		  void (*use)(FILE *))
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, 0, 'j' },
-		{ "pid", required_argument, 0, 'p' },
-		{ "conn", required_argument, 0, 'c' },
-		{ "port", required_argument, 0, 'P' },
-		{ "wall", no_argument, 0, 't' },
-		{ "color", no_argument, 0, 'C' },
-		{ "no-color", no_argument, 0, 'N' },
-		{ "html", required_argument, 0, 'H' },
-		{ "perfetto", required_argument, 0, 'F' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
 	int c;
 	char *e;
 
@@ -79,6 +95,14 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		case 'F':
 			vo->perfetto = optarg;
 			break;
+		case 'f':
+			if (strcmp(optarg, "all") && strcmp(optarg, "grouped"))
+				goto bad;
+			vo->findings_all = !strcmp(optarg, "all");
+			break;
+		case 'S':
+			vo->stats = &stats_text;
+			break;
 		case 'h':
 			use(stdout);
 			return 1;
@@ -87,11 +111,16 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 			return -1;
 		}
 	}
+	if (vo->stats && vo->json) { /* stats' own JSON lines */
+		vo->stats = &stats_json;
+		vo->json = false;
+	}
 	return 0;
 bad:
 	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n",
 		c == 'p'   ? "pid"
 		: c == 'c' ? "conn"
+		: c == 'f' ? "findings"
 			   : "port",
 		optarg);
 	use(stderr);

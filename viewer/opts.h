@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct st_stats_opts;
+
 /* What view shows and how (run and attach take the same options). */
 struct st_view_opts {
 	bool json, wall, color;
@@ -15,6 +17,9 @@ struct st_view_opts {
 	int port;
 	const char *html;     /* --html FILE: the HTML report */
 	const char *perfetto; /* --perfetto FILE: Chrome Trace Event JSON */
+	/* stats (and --stats): the summary instead of timelines */
+	const struct st_stats_opts *stats;
+	bool findings_all; /* --findings all: each finding, not grouped */
 };
 
 /*

@@ -15,12 +15,15 @@
  * the text view last (it is the fallback, when no other began).  A new
  * format is a sink_<name>.c and a line here.
  */
+/* clang-format off */
 static const struct st_sink_ops *const formats[] = {
 	&st_sink_json,
 	&st_sink_perfetto,
 	&st_sink_html,
+	&st_sink_stats, /* stats and --stats: instead of the text view */
 	&st_sink_text,
 };
+/* clang-format on */
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 /* A format that began, and its state. */

@@ -73,6 +73,7 @@ extern const struct st_sink_ops st_sink_json;
 extern const struct st_sink_ops st_sink_text;
 extern const struct st_sink_ops st_sink_perfetto;
 extern const struct st_sink_ops st_sink_html;
+extern const struct st_sink_ops st_sink_stats;
 
 /* What sinks share (sink.c). */
 /* Opens output file PATH for writing; NULL after saying why. */

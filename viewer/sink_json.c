@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fgroup.h"
 #include "finding_text.h"
 #include "load.h"
 #include "records.h"
@@ -241,6 +242,7 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 /* The JSON sink (--json): one object per line on stdout. */
 struct json {
 	struct st_render rd;
+	struct st_fgroups fg; /* for a finding_group line per group */
 };
 
 static int json_begin(void **state, const struct st_sink_env *env,
@@ -279,6 +281,7 @@ static void json_conn(void *state, const struct st_conn *c)
 {
 	struct json *j = state;
 
+	st_fgroups_conn(&j->fg, c, j->rd.m->set);
 	st_render_json(&j->rd, c);
 	if (c->other)
 		st_render_json(&j->rd, c->other);
@@ -288,16 +291,29 @@ static void json_finding(void *state, const struct st_finding *f)
 {
 	struct json *j = state;
 
+	st_fgroups_finding(&j->fg, f, j->rd.m->set);
 	st_render_finding_json(&j->rd, f);
 }
 
 static int json_end(void *state)
 {
 	struct json *j = state;
+
+	st_fgroups_end(&j->fg, j->rd.m->set);
+	st_fgroups_json(&j->fg, j->rd.o, j->rd.m->set);
 	int rc = st_sink_stdout_end(j->rd.o);
 
+	st_fgroups_free(&j->fg);
 	free(j);
 	return rc;
+}
+
+static void json_drop(void *state)
+{
+	struct json *j = state;
+
+	st_fgroups_free(&j->fg);
+	free(j);
 }
 
 const struct st_sink_ops st_sink_json = {
@@ -307,5 +323,5 @@ const struct st_sink_ops st_sink_json = {
 	.conn = json_conn,
 	.finding = json_finding,
 	.end = json_end,
-	.drop = free,
+	.drop = json_drop,
 };

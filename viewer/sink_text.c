@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fgroup.h"
 #include "finding_text.h"
 #include "load.h"
 #include "records.h"
@@ -547,6 +548,16 @@ static void finding_line(struct st_render *rd, const struct st_finding *f)
 		   st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 }
 
+/* Findings of one kind in one scope: one line (fgroup.c). */
+static void group_line(struct st_render *rd, const struct st_fgroup *g)
+{
+	char msg[768];
+
+	st_out_fmt(rd->o, "  %s%s%s: %s\n", col(rd, C_YELLOW),
+		   st_finding_name[g->first.kind], col(rd, C_RESET),
+		   st_fgroup_text(g, rd->m->set, msg, sizeof(msg)));
+}
+
 /* The text sink: the default, when no other output is asked for. */
 struct text {
 	struct st_render rd;
@@ -554,6 +565,8 @@ struct text {
 	/* findings wait for the end, after the timelines; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
+	bool all;	      /* --findings all: each one, not grouped */
+	struct st_fgroups fg; /* or grouped by kind and scope */
 };
 
 #define MAX_FOUND 10000
@@ -563,13 +576,14 @@ static int text_begin(void **state, const struct st_sink_env *env,
 {
 	struct text *t;
 
-	(void)vo; /* begun when no other format is (see .fallback) */
+	/* begun when no other format is (see .fallback) */
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		fprintf(stderr, "socktrace: out of memory\n");
 		return -1;
 	}
 	t->rd = env->rd;
+	t->all = vo->findings_all;
 	*state = t;
 	return 0;
 }
@@ -578,6 +592,8 @@ static void text_conn(void *state, const struct st_conn *c)
 {
 	struct text *t = state;
 
+	if (!t->all)
+		st_fgroups_conn(&t->fg, c, t->rd.m->set);
 	t->shown++;
 	timeline(&t->rd, c);
 }
@@ -586,6 +602,10 @@ static void text_finding(void *state, const struct st_finding *f)
 {
 	struct text *t = state;
 
+	if (!t->all) {
+		st_fgroups_finding(&t->fg, f, t->rd.m->set);
+		return;
+	}
 	if (t->nfound >= MAX_FOUND) {
 		t->more_found++;
 		return;
@@ -608,6 +628,7 @@ static void text_drop(void *state)
 	struct text *t = state;
 
 	free(t->found);
+	st_fgroups_free(&t->fg);
 	free(t);
 }
 
@@ -620,12 +641,15 @@ static int text_end(void *state)
 		st_out_str(o, "no connections match\n");
 	st_out_fmt(o, "%sFindings%s\n", col(&t->rd, C_BOLD),
 		   col(&t->rd, C_RESET));
+	st_fgroups_end(&t->fg, t->rd.m->set);
+	for (const struct st_fgroup *g = t->fg.groups; g; g = g->hh.next)
+		group_line(&t->rd, g);
 	for (size_t i = 0; i < t->nfound; i++)
 		finding_line(&t->rd, &t->found[i]);
 	if (t->more_found)
 		st_out_fmt(o, "  (%zu more findings not shown)\n",
 			   t->more_found);
-	if (!t->nfound)
+	if (!t->nfound && !t->fg.groups)
 		st_out_str(o, "  none\n");
 	int rc = st_sink_stdout_end(o);
 	text_drop(t);

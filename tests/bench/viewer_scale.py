@@ -3,9 +3,9 @@
 """Viewer at scale: 'socktrace view' on a generated N-connection trace.
 
 Usage: viewer_scale.py GEN_TRACE SOCKTRACE [CONNECTIONS]  (make bench-viewer)
-Prints, for 'view --json' and text 'view': seconds, records per second
-and the viewer's peak resident memory, and checks that every connection
-came out joined.
+Prints, for 'view --json', text 'view' and 'stats': seconds, records per
+second and the viewer's peak resident memory, and checks that every
+connection came out joined and that stats counted every one.
 """
 import json
 import os
@@ -52,6 +52,15 @@ def main():
                           subprocess.DEVNULL)
         print(f"view (text): {el:.2f} s, {records / el / 1e6:.2f} M "
               f"records/s, peak RSS {rss} MiB")
+        with tempfile.TemporaryFile() as out:
+            el, rss = measure([viewer, "stats", "--json", d], out)
+            out.seek(0)
+            lis = [json.loads(x) for x in out
+                   if b'"by":"listener"' in x]
+        print(f"stats: {el:.2f} s, {records / el / 1e6:.2f} M "
+              f"records/s, peak RSS {rss} MiB (bounded by groups)")
+        if len(lis) != 1 or lis[0]["conns"] != n:
+            sys.exit(f"stats counted {lis}, not {n} connections")
     finally:
         shutil.rmtree(d)
 
