@@ -36,7 +36,8 @@
 	X(dup) X(dup2) X(dup3) X(fcntl) X(fcntl64)			\
 	X(fork) ST__VFORK(X) X(_exit) X(_Exit)				\
 	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
-	X(setsockopt) ST__SYSCALL(X)
+	X(setsockopt) ST__SYSCALL(X)					\
+	X(sendmmsg) X(recvmmsg)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */

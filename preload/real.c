@@ -180,6 +180,15 @@ static int fb_setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
 {
 	return st__sys(SYS_setsockopt, fd, lv, o, (long)v, l, 0);
 }
+static int fb_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int f)
+{
+	return st__sys(SYS_sendmmsg, fd, (long)v, n, f, 0, 0);
+}
+static int fb_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int f,
+		       struct timespec *t)
+{
+	return st__sys(SYS_recvmmsg, fd, (long)v, n, f, (long)t, 0);
+}
 static int fb_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;

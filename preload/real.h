@@ -68,7 +68,12 @@
 	R(int, setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))              \
 	R(int, setsockopt,                                                     \
 	  (int fd, int lv, int o, const void *v, socklen_t l),                 \
-	  (fd, lv, o, v, l))
+	  (fd, lv, o, v, l))                                                   \
+	R(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned n, int f),       \
+	  (fd, v, n, f))                                                       \
+	R(int, recvmmsg,                                                       \
+	  (int fd, struct mmsghdr *v, unsigned n, int f, struct timespec *t),  \
+	  (fd, v, n, f, t))
 
 struct st__real {
 #define ST__PTR(ret, name, params, args) ret(*name) params;

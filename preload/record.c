@@ -199,6 +199,23 @@ void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
 	st__publish(c, r);
 }
 
+void st__mmsg(struct st__call *c, enum st_call call, int ret, int err,
+	      const struct mmsghdr *v, unsigned n, int flags)
+{
+	uint64_t moved = 0;
+
+	/* only entries the kernel wrote: the rest may not even be mapped */
+	for (unsigned i = 0; ret > 0 && i < (unsigned)ret && i < n; i++)
+		moved += v[i].msg_len;
+	struct st_rec *r = st__rec(c, call, ret, err);
+	if (!r)
+		return;
+	r->u.mmsg.moved = moved;
+	r->u.mmsg.vlen = n;
+	r->u.mmsg.flags = flags;
+	st__publish(c, r);
+}
+
 uint64_t st__fd_seen(int fd, uint32_t flags)
 {
 	int domain, type;

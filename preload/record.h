@@ -28,6 +28,12 @@ void st__data(struct st__call *c, enum st_call call, ssize_t ret, int err,
 	      uint64_t asked, int flags, const struct sockaddr *sa,
 	      socklen_t salen);
 
+/* Records sendmmsg or recvmmsg (CALL) on a socket: RET messages moved
+ * of the N offered in V, with FLAGS; the bytes are the sum of the msg_len
+ * the kernel wrote into the first RET entries (it wrote no others). */
+void st__mmsg(struct st__call *c, enum st_call call, int ret, int err,
+	      const struct mmsghdr *v, unsigned n, int flags);
+
 /* Classifies FD as st__fd_classify does and, for a socket, writes a seen
  * record of what it is now, with FLAGS (ST_SEEN_*) added (record.c).
  * Returns the fd's new word; errno may change. */

@@ -82,7 +82,7 @@ static inline bool st__enter(struct st__call *c)
 }
 
 /*
- * The body of every wrapper (STYLE.md rule 5): call the real function,
+ * The body of every wrapper (HACKING.md, house style): call the real function,
  * save errno, record, restore errno, return the real result.
  *
  * It declares c, the call (struct st__call).  TRACED is an expression
@@ -125,7 +125,8 @@ static inline bool st__enter(struct st__call *c)
 	X(close) X(close_range)						\
 	X(read) X(readv) X(recvfrom) X(recvmsg)				\
 	X(write) X(writev) X(sendto) X(sendmsg) X(sendfile)		\
-	X(dup) ST__SC_DUP2(X) X(dup3) X(fcntl)
+	X(dup) ST__SC_DUP2(X) X(dup3) X(fcntl)				\
+	X(sendmmsg) X(recvmmsg)
 /* clang-format on */
 #define ST_SYSCALL(name)  long st__sc_##name(long nr, const long *a)
 #define ST__SC_DECL(name) ST_SYSCALL(name);

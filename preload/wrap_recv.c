@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Wrappers that receive data: read, readv, recv, recvfrom, recvmsg (+_chk). */
+/* Wrappers that receive data: read(v), recv, recvfrom, recv(m)msg (+_chk). */
 #define _GNU_SOURCE
 #include "wrap.h"
 
@@ -90,6 +90,15 @@ ST_EXPORT(recvmsg) ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 		rec_recvmsg(&c, ret, e, m, flags));
 }
 
+/* recvmmsg(2): the messages received and their bytes (msg_len). */
+ST_EXPORT(recvmmsg)
+int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+	     struct timespec *t)
+{
+	ST_WRAP(st__enter_fd(&c, fd), recvmmsg, (fd, v, n, flags, t),
+		st__mmsg(&c, ST_CALL_recvmmsg, ret, e, v, n, flags));
+}
+
 /* syscall(SYS_read, ...), as read. */
 ST_SYSCALL(read)
 {
@@ -119,4 +128,13 @@ ST_SYSCALL(recvmsg)
 	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
 		rec_recvmsg(&c, ret, e, (const struct msghdr *)a[1],
 			    (int)a[2]));
+}
+
+/* syscall(SYS_recvmmsg, fd, v, n, flags, timeout), as recvmmsg. */
+ST_SYSCALL(recvmmsg)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		st__mmsg(&c, ST_CALL_recvmmsg, (int)ret, e,
+			 (const struct mmsghdr *)a[1], (unsigned)a[2],
+			 (int)a[3]));
 }

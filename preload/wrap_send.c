@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Wrappers that send data: write, writev, send, sendto, sendmsg, sendfile. */
+/* Wrappers that send data: write(v), send(to), send(m)msg, sendfile. */
 #define _GNU_SOURCE
 #include <sys/sendfile.h>
 
@@ -53,6 +53,14 @@ ST_EXPORT(sendmsg) ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 		rec_sendmsg(&c, ret, e, m, flags));
 }
 
+/* sendmmsg(2): the messages sent and their bytes (msg_len). */
+ST_EXPORT(sendmmsg)
+int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	ST_WRAP(st__enter_fd(&c, fd), sendmmsg, (fd, v, n, flags),
+		st__mmsg(&c, ST_CALL_sendmmsg, ret, e, v, n, flags));
+}
+
 /* sendfile(2) on a socket OUT: N bytes offered. */
 ST_EXPORT(sendfile) ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
@@ -97,4 +105,13 @@ ST_SYSCALL(sendmsg)
 ST_SYSCALL(sendfile)
 {
 	ST_WRAP_SC_DATA(sendfile, (size_t)a[3], 0);
+}
+
+/* syscall(SYS_sendmmsg, fd, v, n, flags), as sendmmsg. */
+ST_SYSCALL(sendmmsg)
+{
+	ST_WRAP(st__enter_fd(&c, (int)a[0]), syscall, ST_SC_ARGS,
+		st__mmsg(&c, ST_CALL_sendmmsg, (int)ret, e,
+			 (const struct mmsghdr *)a[1], (unsigned)a[2],
+			 (int)a[3]));
 }

@@ -203,16 +203,16 @@ struct st_conn *st_conntab_fd_drop(struct st_conntab *t, int file, int fd)
 static bool extends(const struct st_ev *l, const struct st_rec *r, int file)
 {
 	return st_call_dir[r->call] != ST_DIR_NONE && l->r.call == r->call &&
-	       l->file == file && !(r->flags & ST_REC_ERR) && r->ret > 0 &&
-	       !(l->r.flags & ST_REC_ERR) && l->r.ret > 0 &&
-	       l->self_from == l->self_to && l->other_from == l->other_to;
+	       l->file == file && st_rec_bytes(r) > 0 &&
+	       st_rec_bytes(&l->r) > 0 && l->self_from == l->self_to &&
+	       l->other_from == l->other_to;
 }
 
 struct st_ev *st_conntab_add_ev(struct st_conntab *t, struct st_conn *c,
 				const struct st_rec *r, int file)
 {
-	uint64_t bytes =
-		st_call_dir[r->call] && r->ret > 0 ? (uint64_t)r->ret : 0;
+	int64_t n = st_call_dir[r->call] ? st_rec_bytes(r) : 0;
+	uint64_t bytes = n > 0 ? (uint64_t)n : 0;
 	c->calls++;
 	if (c->nev && extends(&c->ev[c->nev - 1], r, file)) {
 		struct st_ev *l = &c->ev[c->nev - 1];

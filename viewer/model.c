@@ -219,14 +219,16 @@ static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 		return;
 	}
 	st_tcp_data(c, r, end);
+	/* not ret: sendmmsg and recvmmsg return a count of messages */
+	int64_t n = st_rec_bytes(r) > 0 ? st_rec_bytes(r) : 0;
 	if (st_call_dir[r->call] == ST_DIR_IN) {
-		if (r->ret > 0 && !c->first_in_ts)
+		if (n > 0 && !c->first_in_ts)
 			c->first_in_ts = end;
-		c->bytes_in += r->ret;
+		c->bytes_in += n;
 	} else {
-		if (r->ret > 0 && !c->first_out_ts)
+		if (n > 0 && !c->first_out_ts)
 			c->first_out_ts = r->ts;
-		c->bytes_out += r->ret;
+		c->bytes_out += n;
 	}
 }
 

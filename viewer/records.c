@@ -470,8 +470,8 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 			p = ST_PUT_LIT(p, ",\"dir\":\"in\",\"bytes\":");
 		else
 			p = ST_PUT_LIT(p, ",\"dir\":\"out\",\"bytes\":");
-		if (r->ret >= 0)
-			p = st_put_i64(p, r->ret);
+		if (st_rec_bytes(r) >= 0)
+			p = st_put_i64(p, st_rec_bytes(r));
 		else
 			p = ST_PUT_LIT(p, "null");
 	}
@@ -528,7 +528,7 @@ void st_call_text(struct st_out *o, const struct st_rec *r,
 		*p++ = ' ';
 		memcpy(p, e, k);
 		p += k;
-	} else if (st_call_dir[r->call] == ST_DIR_IN && r->ret == 0) {
+	} else if (st_call_dir[r->call] == ST_DIR_IN && st_rec_eof(r)) {
 		p = ST_PUT_LIT(p, " EOF");
 	}
 	p = st_put_rec_text_fields(p, r, t->hdr.pid);

@@ -215,7 +215,7 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 		sb_str(&s, col(rd, C_RESET));
 	} else if (st_call_dir[r->call] != ST_DIR_NONE) {
 		char by[24];
-		if (r->ret == 0 && st_call_dir[r->call] == ST_DIR_IN) {
+		if (st_rec_eof(r) && st_call_dir[r->call] == ST_DIR_IN) {
 			sb_str(&s, " = 0 (EOF)");
 		} else {
 			st_fmt_bytes(by, sizeof(by), e->bytes);

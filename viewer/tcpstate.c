@@ -168,11 +168,11 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	/* data sent after the traced peer's close returned (FIN only):
 	 * its kernel answers with RST.  The write's start counts: one that
 	 * returned after the close may have delivered its bytes before. */
-	if (st_call_dir[r->call] == ST_DIR_OUT && r->ret > 0 && o &&
+	if (st_call_dir[r->call] == ST_DIR_OUT && st_rec_bytes(r) > 0 && o &&
 	    c->kind == ST_KIND_TCP && o->done && o->end == ST_END_CLOSED &&
 	    o->state == ST_ST_FIN_WAIT && !o->reset_by && r->ts > o->close_ts)
 		st_tcp_reset(o, ST_RST_LOCAL, ST_RST_data_after_close, end);
-	if (st_call_dir[r->call] != ST_DIR_IN || r->ret != 0 ||
+	if (st_call_dir[r->call] != ST_DIR_IN || !st_rec_eof(r) ||
 	    c->kind == ST_KIND_UDP)
 		return;
 	/* a read of 0 after an RST came: the reset, not the peer's FIN */

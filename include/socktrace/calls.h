@@ -46,7 +46,9 @@
 	X(fclose, close, ST_DIR_NONE)       \
 	X(fork, none, ST_DIR_NONE)          \
 	X(seen, seen, ST_DIR_NONE)          \
-	X(setsockopt, setopt, ST_DIR_NONE)
+	X(setsockopt, setopt, ST_DIR_NONE)  \
+	X(sendmmsg, mmsg, ST_DIR_OUT)       \
+	X(recvmmsg, mmsg, ST_DIR_IN)
 
 /*
  * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
@@ -89,11 +91,15 @@
 	F(tcpstate, tcp_state) F(u32, flags)
 #define ST_SHAPE_setopt(F)                              \
 	F(i32, level) F(i32, optname) F(i32, value) F(i32, value2)
+/* ret is the messages moved; moved their bytes (the sum of msg_len) */
+#define ST_SHAPE_mmsg(F)                                \
+	F(u64, moved) F(u32, vlen) F(i32, flags)
 
 /* Every shape, once, so per-shape code can be generated. */
 #define ST_SHAPE_LIST(S)                                                  \
 	S(none) S(sock) S(addr) S(connect) S(listen) S(accept) S(sockopt) \
-	S(how) S(close) S(data) S(dup) S(range) S(seen) S(setopt)
+	S(how) S(close) S(data) S(dup) S(range) S(seen) S(setopt) \
+	S(mmsg)
 /* clang-format on */
 
 #endif

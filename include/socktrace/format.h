@@ -3,6 +3,7 @@
 #ifndef SOCKTRACE_FORMAT_H
 #define SOCKTRACE_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -190,6 +191,27 @@ static inline uint64_t st_cnum_conn(int32_t pid, uint32_t n)
 static inline uint64_t st_rec_end(const struct st_rec *r)
 {
 	return r->ts + r->dur;
+}
+
+/* Bytes a data call (st_call_dir not ST_DIR_NONE) moved, -1 when ret is
+ * (callers test ST_REC_ERR).  ret says it for all but sendmmsg and
+ * recvmmsg, whose ret is a count of messages: their bytes are
+ * u.mmsg.moved. */
+static inline int64_t st_rec_bytes(const struct st_rec *r)
+{
+	if (r->ret < 0)
+		return -1;
+	if (r->call == ST_CALL_sendmmsg || r->call == ST_CALL_recvmmsg)
+		return (int64_t)r->u.mmsg.moved;
+	return r->ret;
+}
+
+/* Did input call R read end of file (0 bytes)?  A recvmmsg did when it
+ * returned messages (at EOF each one is empty), not when asked for none. */
+static inline bool st_rec_eof(const struct st_rec *r)
+{
+	return st_rec_bytes(r) == 0 &&
+	       (r->call != ST_CALL_recvmmsg || r->ret > 0);
 }
 
 #endif
