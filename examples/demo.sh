@@ -5,7 +5,8 @@ set -eu
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d "${TMPDIR:-/tmp}/socktrace-demo.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-for ex in echo backlog close_wait server_close refused nonblock; do
+for ex in echo backlog close_wait server_close refused nonblock rst_close \
+	half_close; do
 	bin=build/examples/$ex
 	[ -x "$bin" ] || continue
 	echo "=================== socktrace run -- $bin"

@@ -59,7 +59,14 @@ WIRE = os.path.join(BUILD, "tests/progs/wire")
 
 def capture(scenario):
     """Runs wire SCENARIO traced while tcpdump captures its port: (the
-    run's lines by type, the packets as 'SRCPORT FLAGS' strings)."""
+    port, the run's lines by type, the packets as (SRCPORT, FLAGS))."""
+    port, by, pk = capture_full(scenario)
+    return port, by, [(p["src"], p["flags"]) for p in pk]
+
+
+def capture_full(scenario):
+    """capture, with each packet a dict: src, dst, flags, seq (the last
+    byte's relative sequence number, FIN counted), ack."""
     port = free_port()
     with TraceDir() as t:
         pcap = os.path.join(t.path, "lo.pcap")
@@ -86,9 +93,15 @@ def capture(scenario):
         # "ts IP 127.0.0.1.A > 127.0.0.1.B: Flags [R.], ..."
         f = line.split()
         if len(f) > 6 and f[1] == "IP" and "Flags" in line:
-            src = int(f[2].rsplit(".", 1)[1])
-            flags = line.split("Flags [", 1)[1].split("]", 1)[0]
-            pk.append((src, flags))
+            p = {"src": int(f[2].rsplit(".", 1)[1]),
+                 "dst": int(f[4].rstrip(":").rsplit(".", 1)[1]),
+                 "flags": line.split("Flags [", 1)[1].split("]", 1)[0],
+                 "seq": None, "ack": None}
+            for k in ("seq", "ack"):
+                if f" {k} " in line:
+                    v = line.split(f" {k} ", 1)[1].split(",", 1)[0]
+                    p[k] = int(v.split(":")[-1])
+            pk.append(p)
     return port, by, pk
 
 
@@ -124,6 +137,92 @@ def wire_rst_unread_close():
 
 
 @test
+def wire_econnreset_seen_by_peer():
+    port, by, pk = capture("unread")
+    rst = [s for s, f in pk if "R" in f]
+    check(rst == [port], f"the wire: one RST, from the server: {pk}")
+    cl, sv = ends(by)
+    got = calls_of(by["call"], "read", errno="ECONNRESET")
+    check(len(got) == 1 and got[0]["pid"] == cl[0]["pid"],
+          f"the client's read got ECONNRESET: {got}")
+    msg = [f["message"] for f in by["finding"] if f["kind"] == "reset"]
+    check(len(msg) == 1 and "the other side saw ECONNRESET" in msg[0],
+          f"the reset finding says the client saw ECONNRESET: {msg}")
+    check(cl[0]["reset_by"] == "peer" and states(cl[0])[-1] == "CLOSED"
+          and "CLOSE_WAIT" not in states(cl[0]),
+          f"the client: reset by the peer, no CLOSE_WAIT: {cl[0]}")
+
+
+@test
+def wire_half_close():
+    port, by, pk = capture_full("half")
+    fin = [p["src"] for p in pk if "F" in p["flags"]]
+    cl, sv = ends(by)
+    cl, sv = cl[0], sv[0]
+    check(len(fin) == 2 and fin[0] != port and fin[1] == port and
+          not [p for p in pk if "R" in p["flags"]],
+          f"the wire: the client's FIN (its shutdown), then the "
+          f"server's, no RST: {pk}")
+    check(cl["closed_by"] == "local" and sv["closed_by"] == "peer",
+          f"closed_by: the client: {cl['closed_by']} {sv['closed_by']}")
+    st = dict((s, ts) for s, ts in cl["states"])
+    sst = dict((s, ts) for s, ts in sv["states"])
+    check(states(cl)[-3:] == ["FIN_WAIT", "TIME_WAIT", "CLOSED"] and
+          st["TIME_WAIT"] == sst["LAST_ACK"] < cl["close_ts"],
+          f"the client's TIME_WAIT starts at the server's FIN (its "
+          f"close), before its own close, and stands: {cl['states']}")
+    check(states(sv)[-3:] == ["CLOSE_WAIT", "LAST_ACK", "CLOSED"],
+          f"the server: CLOSE_WAIT, LAST_ACK: {sv['states']}")
+    check(by["finding"] == [], f"no findings: {by['finding']}")
+
+
+@test
+def wire_simultaneous_close():
+    port, by, pk = capture_full("simul")
+    fin = [p for p in pk if "F" in p["flags"]]
+    check(len(fin) == 2 and not [p for p in pk if "R" in p["flags"]],
+          f"the wire: two FINs, no RST: {pk}")
+    # crossed FINs: the second does not acknowledge the first
+    crossed = fin[1]["ack"] is None or fin[1]["ack"] <= fin[0]["seq"]
+    cl, sv = ends(by)
+    cl, sv = cl[0], sv[0]
+    both = cl["closed_by"] == sv["closed_by"] == "both"
+    check(both == crossed,
+          f"closed_by both ({both}) exactly when the FINs crossed on the "
+          f"wire ({crossed}): {fin} {cl['closed_by']} {sv['closed_by']}")
+    first, second = (cl, sv) if fin[0]["src"] != port else (sv, cl)
+    if both:
+        for c in (cl, sv):
+            check(states(c)[-2:] == ["TIME_WAIT", "CLOSED"],
+                  f"both ends in TIME_WAIT: {states(c)}")
+    else:
+        check(first["closed_by"] == "local" and
+              states(first)[-2:] == ["TIME_WAIT", "CLOSED"] and
+              "TIME_WAIT" not in states(second),
+              f"the end whose FIN went first closed first and alone "
+              f"gets TIME_WAIT: {first} {second}")
+
+
+@test
+def wire_abandoned_connect():
+    port, by, pk = capture_full("abandon")
+    cl = [c for c in by["conn"] if c["role"] == "client" and
+          "ESTABLISHED" not in states(c)]
+    check(len(cl) == 1, f"one client never established: {by['conn']}")
+    me = int(cl[0]["local"].rsplit(":", 1)[1])
+    mine = [p for p in pk if me in (p["src"], p["dst"])]
+    check(len(mine) >= 2 and all(p["src"] == me and p["flags"] == "S"
+                                 for p in mine),
+          f"the wire: only its SYNs (retransmitted), no answer: {mine}")
+    check(states(cl[0]) == ["SYN_SENT", "CLOSED"],
+          f"socktrace: SYN_SENT, then CLOSED: {states(cl[0])}")
+    f = [f for f in by["finding"] if f["kind"] == "connect_failed" and
+         f["conn"] == cl[0]["id"]]
+    check(len(f) == 1 and "abandoned after 1.5 s in SYN_SENT" in
+          f[0]["message"], f"connect_failed says abandoned: {f}")
+
+
+@test
 def wire_rst_linger0():
     rs = wire_check("linger0", "client")
     check(rs["reset_reason"] == "linger0" and
@@ -141,4 +240,27 @@ def wire_fin_close():
           cl[0]["reset_by"] is None, "close_how fin, no reset")
     check(states(cl[0])[-2:] == ["TIME_WAIT", "CLOSED"],
           f"the client, which closed first, in TIME_WAIT: {states(cl[0])}")
+    check(by["finding"] == [], f"no findings: {by['finding']}")
+
+
+@test
+def example_rst_close():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "rst_close")])
+    check(rc == 0, f"rst_close exit {rc}: {err}")
+    cl, sv = ends(by)
+    check(sv[0]["close_how"] == "rst" and sv[0]["reset_by"] == "local" and
+          sv[0]["reset_reason"] == "unread" and
+          sv[0]["unread_at_close"] == 6, f"the server reset: {sv[0]}")
+    check([f["kind"] for f in by["finding"]] == ["reset"],
+          f"findings: reset only: {by['finding']}")
+
+
+@test
+def example_half_close():
+    rc, by, err = run_json([os.path.join(EXAMPLES, "half_close")])
+    check(rc == 0, f"half_close exit {rc}: {err}")
+    cl, sv = ends(by)
+    check(states(cl[0])[-3:] == ["FIN_WAIT", "TIME_WAIT", "CLOSED"] and
+          cl[0]["closed_by"] == "local",
+          f"the client closed first and stays in TIME_WAIT: {cl[0]}")
     check(by["finding"] == [], f"no findings: {by['finding']}")

@@ -23,6 +23,23 @@ static struct st_conn end(uint8_t role)
 	return c;
 }
 
+/* C was in CLOSE_WAIT from FROM to TO (0: still), shown by BY: its
+ * state list, in ST[3]. */
+static void in_cw(struct st_conn *c, struct st_stchange st[3], uint64_t from,
+		  uint64_t to, uint8_t by)
+{
+	st[0] = (struct st_stchange){ ST_ST_ESTABLISHED, 1 * MS };
+	st[1] = (struct st_stchange){ ST_ST_CLOSE_WAIT, from };
+	st[2] = (struct st_stchange){ ST_ST_LAST_ACK, to };
+	c->st = st;
+	c->nst = to ? 3 : 2;
+	c->state = st[c->nst - 1].state;
+	c->closed_first = -1;
+	c->cw_by = by;
+	if (by & ST_CW_BY_EOF)
+		c->eof_ts = from;
+}
+
 /* The one finding of kind K in F[0..N), or fail. */
 static const struct st_finding *only(const struct st_finding *f, int n,
 				     uint8_t k)
@@ -125,11 +142,11 @@ static void test_close_wait_threshold(void **state)
 	struct st_finding f[ST_JUDGE_MAX];
 	struct st_conn c = end(ST_ROLE_SERVER);
 
-	c.closed_first = -1;
-	c.eof_ts = 100 * MS;
-	c.fin_ts = 100 * MS + ST_CLOSE_WAIT_NS;
+	struct st_stchange st[3];
+
+	in_cw(&c, st, 100 * MS, 100 * MS + ST_CLOSE_WAIT_NS, ST_CW_BY_EOF);
 	assert_int_equal(st_judge(&c, 0, false, f), 0);
-	c.fin_ts = 2100 * MS;
+	st[2].ts = 2100 * MS;
 	const struct st_finding *x =
 		only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
 	assert_int_equal(x->cw, ST_CW_CLOSED_LATE);
@@ -145,9 +162,10 @@ static void test_close_wait_open_and_never(void **state)
 	struct st_traceset *set = fx_set(1);
 	char text[512];
 
+	struct st_stchange st[3];
+
 	c.end = ST_END_OPEN;
-	c.closed_first = -1;
-	c.eof_ts = 100 * MS;
+	in_cw(&c, st, 100 * MS, 0, ST_CW_BY_EOF);
 	assert_int_equal(st_judge(&c, 600 * MS, true, f), 0);
 	const struct st_finding *x =
 		only(f, st_judge(&c, 3100 * MS, true, f), ST_F_close_wait);
@@ -157,6 +175,66 @@ static void test_close_wait_open_and_never(void **state)
 	c.end = ST_END_DEATH;
 	x = only(f, st_judge(&c, 100 * MS, false, f), ST_F_close_wait);
 	assert_int_equal(x->cw, ST_CW_NEVER);
+	fx_set_free(set);
+}
+
+/* Issue 13 item 2: lighttpd's lingering close, shutdown(SHUT_WR) in
+ * CLOSE_WAIT and then reading to EOF: the EOF came after the CLOSE_WAIT
+ * ended, so the gap is CLOSE_WAIT's own (it was 2^64 - 0.1 s). */
+static void test_close_wait_shutdown_before_eof(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+	struct st_stchange st[3];
+
+	in_cw(&c, st, 1000 * MS, 1100 * MS, ST_CW_BY_PEER);
+	c.fin_ts = 1100 * MS;
+	c.eof_ts = 1200 * MS; /* read after its shutdown */
+	c.cw_by |= ST_CW_BY_EOF;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	st[2].ts = c.fin_ts = 3000 * MS;
+	c.eof_ts = 3100 * MS;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
+	assert_int_equal(x->ns, 2000 * MS);
+}
+
+/* Issue 13 item 7: CLOSE_WAIT shown by the traced peer's close or by the
+ * kernel at close, with no EOF read: raised over 1 s, and it says which
+ * evidence; a process that ended in it too. */
+static void test_close_wait_without_eof(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_SERVER);
+	struct st_traceset *set = fx_set(1);
+	struct st_stchange st[3];
+	char text[512];
+
+	in_cw(&c, st, 100 * MS, 900 * MS, ST_CW_BY_PEER);
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	st[2].ts = 3100 * MS;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
+	assert_int_equal(x->ns, 3000 * MS);
+	assert_int_equal(x->cw_by, ST_CW_BY_PEER);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "shown by the traced peer's close"));
+	assert_non_null(strstr(text, "closed it only 3.0 s later"));
+	c.cw_by = ST_CW_BY_KERNEL;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "the kernel's state at its close"));
+	/* killed in CLOSE_WAIT: from the peer's close to its death */
+	in_cw(&c, st, 100 * MS, 0, ST_CW_BY_PEER);
+	c.end = ST_END_DEATH;
+	c.close_ts = 600 * MS;
+	assert_int_equal(st_judge(&c, 9000 * MS, false, f), 0);
+	c.close_ts = 2600 * MS;
+	x = only(f, st_judge(&c, 9000 * MS, false, f), ST_F_close_wait);
+	assert_int_equal(x->cw, ST_CW_NEVER);
+	assert_int_equal(x->ns, 2500 * MS);
 	fx_set_free(set);
 }
 
@@ -251,6 +329,8 @@ int main(void)
 		cmocka_unit_test(test_connect_failed),
 		cmocka_unit_test(test_close_wait_threshold),
 		cmocka_unit_test(test_close_wait_open_and_never),
+		cmocka_unit_test(test_close_wait_shutdown_before_eof),
+		cmocka_unit_test(test_close_wait_without_eof),
 		cmocka_unit_test(test_server_time_wait),
 		cmocka_unit_test(test_fd_leak),
 		cmocka_unit_test(test_listener_findings),

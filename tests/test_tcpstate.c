@@ -179,6 +179,90 @@ static void test_shutdown(void **state)
 	end_free(srv);
 }
 
+/* Item 2: shutdown(SHUT_WR), untraced peer: the EOF read is the peer's
+ * FIN, TIME_WAIT starts there, and the later close does not end it. */
+static void test_half_close_alone(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	struct st_rec wr = fx_shutdown(3, 1, 20, SHUT_WR);
+	struct st_rec rd = fx_data(ST_CALL_read, 3, 1, 25, 0);
+
+	st_tcp_established(c, 1 * MS);
+	st_tcp_shutdown(c, &wr, 20 * MS);
+	st_tcp_data(c, &rd, 25 * MS);
+	assert_string_equal(states(c), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(c->st[2].ts, 25 * MS);
+	st_tcp_closed(c, 30 * MS, ST_END_CLOSED);
+	assert_string_equal(states(c), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(c->closed_first, 1);
+	end_free(c);
+}
+
+/* Item 2: shutdown(SHUT_WR) with the peer traced: its close (its FIN)
+ * starts our TIME_WAIT; our EOF read and close keep it. */
+static void test_half_close_traced(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	struct st_rec wr = fx_shutdown(3, 1, 20, SHUT_WR);
+	struct st_rec srd = fx_data(ST_CALL_read, 4, 2, 21, 0);
+	struct st_rec crd = fx_data(ST_CALL_read, 3, 1, 23, 0);
+
+	st_tcp_shutdown(cl, &wr, 20 * MS);
+	st_tcp_data(srv, &srd, 21 * MS);
+	st_tcp_closed(srv, 22 * MS, ST_END_CLOSED);
+	st_tcp_data(cl, &crd, 23 * MS);
+	st_tcp_closed(cl, 24 * MS, ST_END_CLOSED);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_int_equal(cl->st[2].ts, 22 * MS);
+	assert_string_equal(states(srv),
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_int_equal(srv->cw_by, ST_CW_BY_PEER | ST_CW_BY_EOF);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Item 2: after shutdown(SHUT_RD) a read of 0 is ours, not the peer's
+ * FIN: no CLOSE_WAIT, and the close is the active one. */
+static void test_shut_rd_eof(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	pair(&cl, &srv);
+	struct st_rec shrd = fx_shutdown(4, 2, 20, SHUT_RD);
+	struct st_rec rd = fx_data(ST_CALL_read, 4, 2, 21, 0);
+
+	st_tcp_shutdown(srv, &shrd, 20 * MS);
+	st_tcp_data(srv, &rd, 21 * MS);
+	assert_string_equal(states(srv), "ESTABLISHED");
+	assert_int_equal(srv->eof_ts, 0);
+	st_tcp_closed(srv, 22 * MS, ST_END_CLOSED);
+	assert_string_equal(states(srv), "ESTABLISHED FIN_WAIT");
+	assert_int_equal(srv->closed_first, 1);
+	assert_string_equal(states(cl), "ESTABLISHED CLOSE_WAIT");
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Item 7: the close record says CLOSE_WAIT, no EOF was read and the peer
+ * is not traced: the kernel's word makes it a passive close. */
+static void test_kernel_close_wait(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_SERVER);
+
+	st_tcp_established(c, 1 * MS);
+	c->close_tcp_state = TCP_CLOSE_WAIT;
+	st_tcp_closed(c, 30 * MS, ST_END_CLOSED);
+	assert_string_equal(states(c),
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_int_equal(c->closed_first, -1);
+	assert_int_equal(c->cw_by, ST_CW_BY_KERNEL);
+	end_free(c);
+}
+
 /* A killed process: what the kernel did is not known, no state drawn. */
 static void test_death_draws_nothing(void **state)
 {
@@ -390,6 +474,10 @@ int main(void)
 		cmocka_unit_test(test_server_closes_first),
 		cmocka_unit_test(test_shutdown),
 		cmocka_unit_test(test_death_draws_nothing),
+		cmocka_unit_test(test_half_close_alone),
+		cmocka_unit_test(test_half_close_traced),
+		cmocka_unit_test(test_shut_rd_eof),
+		cmocka_unit_test(test_kernel_close_wait),
 		cmocka_unit_test(test_accept_queue_wait),
 		cmocka_unit_test(test_closed_while_queued),
 		cmocka_unit_test(test_kernel_states),

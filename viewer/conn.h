@@ -108,6 +108,12 @@ enum st_rst_reason {
 #undef ST__R
 };
 extern const char *const st_rst_reason_name[];
+/* What showed an end was in CLOSE_WAIT (bits of st_conn.cw_by). */
+enum st_cw_by {
+	ST_CW_BY_EOF = 1,    /* its read of 0 (the call's result) */
+	ST_CW_BY_PEER = 2,   /* the traced peer's close or shutdown */
+	ST_CW_BY_KERNEL = 4, /* the close record's tcp_state */
+};
 /* What the end that received an RST saw of it first. */
 enum st_rst_saw { ST_SAW_NOTHING, ST_SAW_ECONNRESET, ST_SAW_EPIPE, ST_SAW_EOF };
 
@@ -146,6 +152,8 @@ struct st_conn {
 	uint64_t first_in_ts, first_out_ts;
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
+	bool shut_rd;	 /* shutdown(SHUT_RD): a read of 0 is ours */
+	uint8_t cw_by;	 /* CLOSE_WAIT's evidence: enum st_cw_by bits */
 	uint32_t close_tcp_state;
 	/* the kernel at the closing record: unread bytes, ST_CLOSE_* */
 	uint32_t close_unread, close_flags;

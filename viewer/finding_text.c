@@ -56,6 +56,20 @@ static void close_wait(const struct st_finding *f, const char *p,
 			 f->ns / 1e9);
 	else
 		snprintf(how, sizeof(how), "never closed it");
+	if (!(f->cw_by & ST_CW_BY_EOF)) {
+		snprintf(buf, len,
+			 "%s connection %s was in CLOSE_WAIT (the peer closed; "
+			 "shown by %s; it never read EOF) and %s: the socket "
+			 "sits in CLOSE_WAIT until the program closes it",
+			 p, id,
+			 f->cw_by == ST_CW_BY_PEER ? "the traced peer's close"
+			 : f->cw_by == ST_CW_BY_KERNEL
+				 ? "the kernel's state at its close"
+				 : "the traced peer's close and the kernel's "
+				   "state at its close",
+			 how);
+		return;
+	}
 	snprintf(buf, len,
 		 "%s connection %s read EOF (the peer closed) but %s: the "
 		 "socket sits in CLOSE_WAIT until the program closes it; many "

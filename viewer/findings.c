@@ -28,27 +28,48 @@ static struct st_finding *add(struct st_finding *out, int *n, uint8_t kind,
 	return f;
 }
 
-/* A read of 0 (the peer's FIN) that the program did not answer with a
- * close soon: CLOSE_WAIT. */
+/* When C's CLOSE_WAIT began (*FROM) and ended (*TO: its next state, else
+ * its process's end); false if it never was in CLOSE_WAIT. */
+static bool cw_span(const struct st_conn *c, uint64_t *from, uint64_t *to)
+{
+	for (uint32_t i = 0; i < c->nst; i++) {
+		if (c->st[i].state != ST_ST_CLOSE_WAIT)
+			continue;
+		*from = c->st[i].ts;
+		*to = i + 1 < c->nst ? c->st[i + 1].ts : c->close_ts;
+		/* the EOF read is the call's own word: measured from it
+		 * when it came in the CLOSE_WAIT, not after a shutdown */
+		if ((c->cw_by & ST_CW_BY_EOF) && c->eof_ts >= *from &&
+		    (c->eof_ts <= *to || i + 1 == c->nst))
+			*from = c->eof_ts;
+		return true;
+	}
+	return false;
+}
+
+/* C sat in CLOSE_WAIT (the peer's FIN came, shown by an EOF read, the
+ * traced peer's close or the kernel at close) and the program did not
+ * close soon. */
 static void close_wait(const struct st_conn *c, uint64_t now, bool open,
 		       struct st_finding *out, int *n)
 {
-	bool closed = c->end == ST_END_CLOSED;
-	uint64_t gap = closed		 ? c->fin_ts - c->eof_ts
-		       : now > c->eof_ts ? now - c->eof_ts
-					 : 0;
+	bool closed = c->end == ST_END_CLOSED || c->reset_by;
+	uint64_t from, to, gap;
 
-	if (c->reset_by) {
-		/* an RST ended the CLOSE_WAIT, if there was one */
-		closed = true;
-		gap = c->reset_ts > c->eof_ts ? c->reset_ts - c->eof_ts : 0;
-	}
-
-	if (!(!closed && !open) && gap <= ST_CLOSE_WAIT_NS)
+	if (!cw_span(c, &from, &to))
+		return;
+	if ((open && !closed) || to < from)
+		to = now; /* still in CLOSE_WAIT */
+	gap = to > from ? to - from : 0;
+	/* an EOF read and a process that ended without closing: told
+	 * however short (it always was); otherwise only over 1 s */
+	if ((closed || open || !(c->cw_by & ST_CW_BY_EOF)) &&
+	    gap <= ST_CLOSE_WAIT_NS)
 		return;
 	struct st_finding *f = add(out, n, ST_F_close_wait, c);
 	f->cw = closed ? ST_CW_CLOSED_LATE : open ? ST_CW_OPEN : ST_CW_NEVER;
 	f->ns = gap;
+	f->cw_by = c->cw_by;
 }
 
 /* An RST ended the connection: told once, by the end that sent it, or
@@ -85,7 +106,7 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	}
 	if (c->kind == ST_KIND_TCP)
 		reset(c, out, &n);
-	if (c->kind == ST_KIND_TCP && c->eof_ts && c->closed_first <= 0)
+	if (c->kind == ST_KIND_TCP)
 		close_wait(c, now, open, out, &n);
 	/* a close nobody saw has no time to say who closed first by */
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&

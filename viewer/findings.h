@@ -50,6 +50,7 @@ struct st_finding {
 	struct st_addr peer; /* connect_failed: where it connected */
 	uint8_t cw;	     /* close_wait: enum st_cw */
 	uint64_t ns;	     /* close_wait: EOF to close, or to now */
+	uint8_t cw_by;	     /* close_wait: its evidence, enum st_cw_by */
 	uint8_t role;	     /* server_time_wait: the end's role */
 	int fd;		     /* fd_leak: the fd left open */
 	int32_t backlog;     /* backlog_clipped: asked for */

@@ -225,6 +225,26 @@ void st_render_json(struct st_render *rd, const struct st_conn *c)
 	st_out_end(o, conn_tail(p, c));
 }
 
+/* close_wait's "evidence": what showed the CLOSE_WAIT, strongest first. */
+static void put_cw_by(struct st_out *o, uint8_t by)
+{
+	static const char *const name[] = { "\"eof\"", "\"kernel\"",
+					    "\"peer\"" };
+	static const uint8_t bit[] = { ST_CW_BY_EOF, ST_CW_BY_KERNEL,
+				       ST_CW_BY_PEER };
+	const char *sep = "";
+
+	st_out_str(o, ",\"evidence\":[");
+	for (int i = 0; i < 3; i++) {
+		if (!(by & bit[i]))
+			continue;
+		st_out_str(o, sep);
+		st_out_str(o, name[i]);
+		sep = ",";
+	}
+	st_out_str(o, "]");
+}
+
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 {
 	struct st_out *o = rd->o;
@@ -236,6 +256,8 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 	st_out_ki(o, "pid", rd->m->set->t[f->file].hdr.pid);
 	st_out_ks(o, "message",
 		  st_finding_text(f, rd->m->set, msg, sizeof(msg)));
+	if (f->kind == ST_F_close_wait)
+		put_cw_by(o, f->cw_by);
 	st_out_str(o, "}\n");
 }
 

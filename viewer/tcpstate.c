@@ -91,6 +91,14 @@ void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts)
 	c->nst++;
 }
 
+/* The peer's FIN reached C, ESTABLISHED, at TS: BY (enum st_cw_by) saw it. */
+static void close_wait(struct st_conn *c, uint8_t by, uint64_t ts)
+{
+	c->closed_first = -1;
+	c->cw_by |= by;
+	st_tcp_set(c, ST_ST_CLOSE_WAIT, ts);
+}
+
 void st_tcp_established(struct st_conn *c, uint64_t ts)
 {
 	c->est_ts = ts;
@@ -172,8 +180,10 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	    c->kind == ST_KIND_TCP && o->done && o->end == ST_END_CLOSED &&
 	    o->state == ST_ST_FIN_WAIT && !o->reset_by && r->ts > o->close_ts)
 		st_tcp_reset(o, ST_RST_LOCAL, ST_RST_data_after_close, end);
+	/* after shutdown(SHUT_RD) a read of 0 is the local shutdown, not
+	 * the peer's FIN */
 	if (st_call_dir[r->call] != ST_DIR_IN || !st_rec_eof(r) ||
-	    c->kind == ST_KIND_UDP)
+	    c->kind == ST_KIND_UDP || c->shut_rd)
 		return;
 	/* a read of 0 after an RST came: the reset, not the peer's FIN */
 	if (c->reset_by == ST_RST_PEER && !c->reset_saw && end >= c->reset_ts)
@@ -181,12 +191,14 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	/* a read of 0: the peer's FIN */
 	if (!c->eof_ts)
 		c->eof_ts = end;
-	if (c->state == ST_ST_ESTABLISHED) {
-		c->closed_first = -1;
-		st_tcp_set(c, ST_ST_CLOSE_WAIT, end);
-	} else if (c->state == ST_ST_FIN_WAIT && c->done) {
+	if (c->state == ST_ST_ESTABLISHED)
+		close_wait(c, ST_CW_BY_EOF, end);
+	else if (c->state == ST_ST_CLOSE_WAIT)
+		c->cw_by |= ST_CW_BY_EOF;
+	else if (c->state == ST_ST_FIN_WAIT)
+		/* our FIN went first (close, or shutdown(SHUT_WR) with the
+		 * fd still open): the peer's FIN starts TIME_WAIT */
 		st_tcp_set(c, ST_ST_TIME_WAIT, end);
-	}
 }
 
 void st_tcp_data_err(struct st_conn *c, const struct st_rec *r, uint64_t end)
@@ -214,18 +226,19 @@ void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
 	int how = r->u.how.how;
 
-	if ((r->flags & ST_REC_ERR) || c->kind != ST_KIND_TCP ||
-	    (how != SHUT_WR && how != SHUT_RDWR))
+	if ((r->flags & ST_REC_ERR) || c->kind != ST_KIND_TCP)
+		return;
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		c->shut_rd = true;
+	if (how != SHUT_WR && how != SHUT_RDWR)
 		return;
 	if (c->state == ST_ST_ESTABLISHED) {
 		/* a half-close: our FIN goes out, we may still read */
 		c->closed_first = 1;
 		c->fin_ts = end;
 		st_tcp_set(c, ST_ST_FIN_WAIT, end);
-		if (c->other && c->other->state == ST_ST_ESTABLISHED) {
-			c->other->closed_first = -1;
-			st_tcp_set(c->other, ST_ST_CLOSE_WAIT, end);
-		}
+		if (c->other && c->other->state == ST_ST_ESTABLISHED)
+			close_wait(c->other, ST_CW_BY_PEER, end);
 	} else if (c->state == ST_ST_CLOSE_WAIT) {
 		c->fin_ts = end;
 		st_tcp_set(c, ST_ST_LAST_ACK, end);
@@ -241,8 +254,7 @@ static void active_close(struct st_conn *c, uint64_t ts)
 	c->fin_ts = ts;
 	st_tcp_set(c, ST_ST_FIN_WAIT, ts);
 	if (o && o->state == ST_ST_ESTABLISHED) {
-		o->closed_first = -1;
-		st_tcp_set(o, ST_ST_CLOSE_WAIT, ts);
+		close_wait(o, ST_CW_BY_PEER, ts);
 	} else if (o && o->closed_first < 0 && o->fin_ts) {
 		/* the peer saw our FIN and closed before this close was
 		 * recorded (records are stamped when calls return): both
@@ -349,12 +361,18 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 	}
 	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts)))
 		return;
+	if (end == ST_END_CLOSED && c->close_tcp_state == TCP_CLOSE_WAIT &&
+	    (c->state == ST_ST_ESTABLISHED || c->state == ST_ST_CLOSE_WAIT))
+		/* the kernel's word: the peer's FIN had come, read or not */
+		close_wait(c, ST_CW_BY_KERNEL, ts);
 	switch (c->state) {
 	case ST_ST_ESTABLISHED:
 		active_close(c, ts);
 		break;
 	case ST_ST_FIN_WAIT:
 		break; /* after shutdown: FIN already sent */
+	case ST_ST_TIME_WAIT:
+		break; /* after shutdown, the peer's FIN came: it stands */
 	case ST_ST_CLOSE_WAIT:
 		passive_close(c, ts);
 		break;
@@ -381,8 +399,7 @@ void st_tcp_joined(struct st_conn *cl, struct st_conn *srv)
 	if (cl->done && cl->closed_first > 0 &&
 	    srv->state == ST_ST_ESTABLISHED) {
 		/* the client closed while queued: the server finds FIN */
-		srv->closed_first = -1;
-		st_tcp_set(srv, ST_ST_CLOSE_WAIT,
+		close_wait(srv, ST_CW_BY_PEER,
 			   cl->close_ts > srv->accept_ts ? cl->close_ts
 							 : srv->accept_ts);
 	}
@@ -398,6 +415,7 @@ void st_tcp_seen(struct st_conn *c, uint32_t tcp_state, uint64_t ts)
 		st_tcp_set(c, st, ts);
 	if (st == ST_ST_CLOSE_WAIT) {
 		c->closed_first = -1;
+		c->cw_by |= ST_CW_BY_KERNEL;
 		c->eof_ts = ts;
 	} else if (st == ST_ST_FIN_WAIT) {
 		c->closed_first = 1;
