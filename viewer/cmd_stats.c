@@ -114,20 +114,10 @@ int st_cmd_stats(int argc, char **argv)
 {
 	struct st_view_opts vo;
 	struct st_stats_opts so;
-	struct st_traceset set;
-	char err[ST_ERR_LEN];
 
 	optind = 1;
 	int p = parse(argc, argv, &vo, &so);
 	if (p)
 		return p < 0 ? 2 : 0;
-	if (st_traceset_open(&set, argv + optind, argc - optind, err)) {
-		fprintf(stderr, "socktrace stats: %s\n", err);
-		return 1;
-	}
-	int rc = st_show(&set, &vo);
-	if (st_traceset_warn(&set) || set.failed)
-		rc = 1;
-	st_traceset_close(&set);
-	return rc;
+	return st_show_paths("stats", argv + optind, argc - optind, &vo);
 }

@@ -44,20 +44,10 @@ static void usage(FILE *f)
 int st_cmd_view(int argc, char **argv)
 {
 	struct st_view_opts vo;
-	struct st_traceset set;
-	char err[ST_ERR_LEN];
 
 	optind = 1;
 	int p = st_view_parse(argc, argv, &vo, usage);
 	if (p)
 		return p < 0 ? 2 : 0;
-	if (st_traceset_open(&set, argv + optind, argc - optind, err)) {
-		fprintf(stderr, "socktrace view: %s\n", err);
-		return 1;
-	}
-	int rc = st_show(&set, &vo);
-	if (st_traceset_warn(&set) || set.failed)
-		rc = 1;
-	st_traceset_close(&set);
-	return rc;
+	return st_show_paths("view", argv + optind, argc - optind, &vo);
 }

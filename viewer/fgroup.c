@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fgroup.h"
+#include "units.h"
 #include "finding_text.h"
 #include "records.h"
 
@@ -200,20 +201,6 @@ void st_fgroups_end(struct st_fgroups *g, const struct st_traceset *set)
 	g->sorted = true;
 }
 
-/* 37488 as "37,488". */
-static void thousands(uint64_t v, char buf[32])
-{
-	char t[24];
-	int n = snprintf(t, sizeof(t), "%llu", (unsigned long long)v), o = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = t[i];
-	}
-	buf[o] = 0;
-}
-
 const char *st_fgroup_text(const struct st_fgroup *g,
 			   const struct st_traceset *set, char *buf, size_t len)
 {
@@ -222,7 +209,7 @@ const char *st_fgroup_text(const struct st_fgroup *g,
 
 	if (g->count == 1)
 		return st_finding_text(&g->first, set, buf, len);
-	thousands(g->count, n);
+	st_fmt_thousands(n, g->count);
 	if (g->share && g->scope->conns)
 		snprintf(share, sizeof(share),
 			 g->scope->key.type == ST_FS_PEER

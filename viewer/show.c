@@ -250,3 +250,20 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	st_merge_free(&mg);
 	return rc;
 }
+
+int st_show_paths(const char *cmd, char **paths, int npaths,
+		  const struct st_view_opts *vo)
+{
+	struct st_traceset set;
+	char err[ST_ERR_LEN];
+
+	if (st_traceset_open(&set, paths, npaths, err)) {
+		fprintf(stderr, "socktrace %s: %s\n", cmd, err);
+		return 1;
+	}
+	int rc = st_show(&set, vo);
+	if (st_traceset_warn(&set) || set.failed)
+		rc = 1;
+	st_traceset_close(&set);
+	return rc;
+}

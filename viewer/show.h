@@ -12,6 +12,12 @@
  * --perfetto, filtered); returns an exit code: 0, or 1 when an output
  * failed. */
 int st_show(struct st_traceset *set, const struct st_view_opts *vo);
+/* Opens the trace files under PATHS (NPATHS of them; none: the trace
+ * directory) and shows them; returns an exit code: 1 also when nothing
+ * could be opened (said on stderr as "socktrace CMD: ...") or a file is
+ * damaged. */
+int st_show_paths(const char *cmd, char **paths, int npaths,
+		  const struct st_view_opts *vo);
 
 /*
  * The same, a record at a time (attach follows files as they grow):

@@ -19,21 +19,6 @@ static int by_index(unsigned by)
 	return by == ST_BY_LISTENER ? 0 : by == ST_BY_PEER ? 1 : 2;
 }
 
-/* 37488 as "37,488". */
-static const char *thou(char buf[32], uint64_t v)
-{
-	char t[24];
-	int n = snprintf(t, sizeof(t), "%llu", (unsigned long long)v), o = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = t[i];
-	}
-	buf[o] = 0;
-	return buf;
-}
-
 static double rate(const struct st_sgroup *g)
 {
 	if (g->conns < 2 || g->last_ts <= g->first_ts)
@@ -68,9 +53,9 @@ static void errs_line(struct st_out *o, const char *what,
 	st_out_fmt(o, "    %-19s", what);
 	for (int i = 0; i < ST_STATS_ERRNOS && g->err[i].n; i++)
 		st_out_fmt(o, " %s %s", st_errno_name(g->err[i].err, b),
-			   thou(n, g->err[i].n));
+			   st_fmt_thousands(n, g->err[i].n));
 	if (g->err_other)
-		st_out_fmt(o, " others %s", thou(n, g->err_other));
+		st_out_fmt(o, " others %s", st_fmt_thousands(n, g->err_other));
 	st_out_chr(o, '\n');
 }
 
@@ -85,8 +70,8 @@ static void conn_lines(struct st_out *o, const struct st_sgroup *g,
 {
 	char n[32], a[32], b[32];
 
-	st_out_fmt(o, "  %s: %s connection%s", g->name, thou(n, g->conns),
-		   g->conns == 1 ? "" : "s");
+	st_out_fmt(o, "  %s: %s connection%s", g->name,
+		   st_fmt_thousands(n, g->conns), g->conns == 1 ? "" : "s");
 	if (rate(g) > 0) {
 		st_fmt_dur(a, sizeof(a), g->last_ts - g->first_ts);
 		st_out_fmt(o, ", %.1f/s over %s", rate(g), a);
@@ -102,7 +87,7 @@ static void conn_lines(struct st_out *o, const struct st_sgroup *g,
 	for (int e = 0; e < ST_ENDED__N; e++)
 		if (g->ended[e] || e != ST_ENDED_RST)
 			st_out_fmt(o, " %s %s", st_ended_name[e],
-				   thou(n, g->ended[e]));
+				   st_fmt_thousands(n, g->ended[e]));
 	st_out_chr(o, '\n');
 	st_fmt_bytes(a, sizeof(a), g->bytes_in);
 	st_fmt_bytes(b, sizeof(b), g->bytes_out);
@@ -140,9 +125,12 @@ static void process_text(struct st_out *o, const struct st_sgroup *g)
 	st_out_fmt(o,
 		   "  %s: sockets %s opened, %s closed, %s still open,\n"
 		   "    %s open at exit, %s killed; %s records lost\n",
-		   g->name, thou(a, g->opened), thou(b, g->closed),
-		   thou(c, g->still_open), thou(d, g->ended[ST_ENDED_EXIT]),
-		   thou(e, g->ended[ST_ENDED_KILLED]), thou(f, g->lost));
+		   g->name, st_fmt_thousands(a, g->opened),
+		   st_fmt_thousands(b, g->closed),
+		   st_fmt_thousands(c, g->still_open),
+		   st_fmt_thousands(d, g->ended[ST_ENDED_EXIT]),
+		   st_fmt_thousands(e, g->ended[ST_ENDED_KILLED]),
+		   st_fmt_thousands(f, g->lost));
 }
 
 /* H as bcc's tcprtt draws it: power-of-two ranges of microseconds, a
@@ -225,7 +213,7 @@ void st_stats_text(const struct st_stats *s, struct st_render *rd)
 	char n[32];
 
 	st_out_fmt(o, "%s connection ends in %d trace files\n",
-		   thou(n, s->conns), s->set->n);
+		   st_fmt_thousands(n, s->conns), s->set->n);
 	for (unsigned by = ST_BY_LISTENER; by <= ST_BY_PROCESS; by <<= 1) {
 		bool head = false;
 		if (!(s->so.by & by))

@@ -83,3 +83,17 @@ void st_fmt_bytes_col(char *buf, size_t len, uint64_t b)
 	}
 	snprintf(buf, len, x < 9.95 ? "%.1f%c" : "%.0f%c", x, unit[u]);
 }
+
+const char *st_fmt_thousands(char buf[32], uint64_t v)
+{
+	char t[24];
+	int n = snprintf(t, sizeof(t), "%llu", (unsigned long long)v), o = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = t[i];
+	}
+	buf[o] = 0;
+	return buf;
+}

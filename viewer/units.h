@@ -16,4 +16,7 @@ void st_fmt_dur_col(char *buf, size_t len, uint64_t ns);
  * of 1024). */
 void st_fmt_bytes_col(char *buf, size_t len, uint64_t b);
 
+/* V with a comma every three digits ("37,488") into BUF; returns BUF. */
+const char *st_fmt_thousands(char buf[32], uint64_t v);
+
 #endif
