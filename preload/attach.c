@@ -285,10 +285,12 @@ int socktrace_attach_init(const char *dir, uint64_t lease_ns)
 
 /* Called by socktrace detach: recording stops and every GOT entry we
  * changed (and that still points at us) gets its original value back.
- * Returns 0, or -EEXIST when preloaded (nothing to undo). */
+ * Returns 0, -EEXIST when preloaded (nothing to undo), or -EALREADY when
+ * no entry pointed at us any more (detached already). */
 int socktrace_detach(void)
 {
 	int e = errno;
+	size_t restored = 0;
 
 	if (!st__injected)
 		return -EEXIST; /* preloaded: it records until it exits */
@@ -299,7 +301,8 @@ int socktrace_detach(void)
 		if (__atomic_load_n(p->slot, __ATOMIC_ACQUIRE) != p->mine)
 			continue;
 		store(p->slot, p->orig, p->relro);
+		restored++;
 	}
 	errno = e;
-	return 0;
+	return restored ? 0 : -EALREADY;
 }

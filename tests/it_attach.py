@@ -265,6 +265,11 @@ def attach_loads_library_detach_and_again():
             rc, out, err = run([VIEWER, "detach", str(srv.pid)],
                                preload=False)
             check(rc == 0, f"detach exit {rc}: {err}")
+            # a second detach: loaded by attach, but no longer attached
+            rc, out, err = run([VIEWER, "detach", str(srv.pid)],
+                               preload=False)
+            check(rc == 1 and "not attached" in err and
+                  "detached already" in err, f"second detach: {rc} {err}")
             check(echo(port, n) == n, "answered after detach")
             check(held.send(b"x") == 1 and held.recv(1) == b"x",
                   "the held connection still works")

@@ -624,6 +624,11 @@ int st_inject_detach(pid_t pid, const char *lib, char *err, size_t len)
 	if (!rc && (int)ret == -EEXIST)
 		rc = ERR("it was started with libsocktrace.so preloaded: it "
 			 "records until it exits; there is nothing to detach");
+	else if (!rc && (int)ret == -EALREADY)
+		rc = ERR("it is not attached (detached already): there is "
+			 "nothing to detach; 'socktrace attach %d' traces it "
+			 "again",
+			 (int)pid);
 	return rc;
 }
 
