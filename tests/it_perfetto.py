@@ -159,6 +159,9 @@ def perfetto_of(trace, *opts):
     rc, _, err = run([VIEWER, "view", "--perfetto", out, *opts, trace])
     check(rc == 0, f"view --perfetto exited {rc}: {err}")
     check(f"wrote {out}" in err, f"says where it wrote: {err}")
+    m = re.search(r"\((\d+) connection(s?)\)", err)
+    check(m and (m.group(2) == "") == (m.group(1) == "1"),
+          f"the count agrees with its noun: {err}")
     with open(out) as f:
         doc = json.load(f)
     rc, text, err = run([VIEWER, "view", "--json", *opts, trace])
@@ -272,6 +275,18 @@ def perfetto_filters_and_errors():
         check(len(by["X"]) == len(one["call"]), "as many as view --json")
         check(not by.get("s") and not by.get("f"),
               "no flow to a slice that is not in the file")
+    with TraceDir() as t:
+        # one connection: "wrote FILE (1 connection)"
+        trace_examples(t, ["refused"])
+        _, js = perfetto_of(t.dir)
+        cid = js["conn"][0]["id"]
+        out = os.path.join(t.path, "one.json")
+        rc, _, err = run([VIEWER, "view", "--perfetto", out, "--conn", cid,
+                          t.dir])
+        check(rc == 0 and f"wrote {out} (1 connection)\n" in err,
+              f"singular: {rc} {err}")
+    with TraceDir() as t:
+        trace_examples(t, ["echo"])
         bad = os.path.join(t.path, "no", "such", "dir", "x.json")
         rc, out, err = run([VIEWER, "view", "--perfetto", bad, t.dir])
         check(rc == 1 and "cannot write" in err and bad in err,

@@ -79,6 +79,11 @@ static void test_reset(void **state)
 	st_finding_text(x, set, text, sizeof(text));
 	assert_non_null(strstr(text, "12 bytes it never read"));
 	assert_non_null(strstr(text, "saw ECONNRESET"));
+	/* the count agrees with its noun */
+	c.close_unread = 1;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_reset);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "with 1 byte it never read"));
 	/* the receiving end tells nothing more */
 	assert_int_equal(st_judge(&o, 0, false, f), 0);
 	fx_set_free(set);

@@ -9,6 +9,7 @@
 #include "load.h"
 #include "out.h"
 #include "records.h"
+#include "units.h"
 
 struct item {
 	struct st_rec r;
@@ -94,9 +95,10 @@ static void print(struct st_out *o, const struct st_traceset *s,
 		else
 			st_out_fmt(o,
 				   "# process %s[%d] ppid %d exe %s: "
-				   "%llu records, %llu lost (%s)\n",
+				   "%llu record%s, %llu lost (%s)\n",
 				   t->hdr.comm, t->hdr.pid, t->hdr.ppid,
 				   t->hdr.exe, (unsigned long long)t->good,
+				   st_plural(t->good),
 				   (unsigned long long)(t->lost + t->missing),
 				   t->path);
 	}

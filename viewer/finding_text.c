@@ -5,6 +5,7 @@
 
 #include "finding_text.h"
 #include "records.h"
+#include "units.h"
 
 /* What a failed connect's errno means on the wire. */
 static const char *connect_why(int err)
@@ -86,9 +87,9 @@ static void reset_why(const struct st_finding *f, char *w, size_t len)
 		break;
 	case ST_RST_unread:
 		snprintf(w, len,
-			 "it closed with %u bytes it never read in its "
+			 "it closed with %u byte%s it never read in its "
 			 "receive queue (the kernel's count at close)",
-			 f->unread);
+			 f->unread, st_plural(f->unread));
 		break;
 	case ST_RST_data_after_close:
 		snprintf(w, len,

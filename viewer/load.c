@@ -6,6 +6,7 @@
 
 #include "load.h"
 #include "socktrace/dir.h"
+#include "units.h"
 
 /* Is T's file one of those already open in S? */
 static bool seen(const struct st_traceset *s, const struct st_trace *t)
@@ -136,9 +137,10 @@ bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
 	if (!n)
 		return false;
 	snprintf(buf, len,
-		 "%.16s[%d] lost %llu records%s: its timelines may be "
+		 "%.16s[%d] lost %llu record%s%s: its timelines may be "
 		 "incomplete",
-		 t->hdr.comm, t->hdr.pid, (unsigned long long)n, why);
+		 t->hdr.comm, t->hdr.pid, (unsigned long long)n, st_plural(n),
+		 why);
 	return true;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sink.h"
+#include "units.h"
 
 FILE *st_sink_file_open(const char *path)
 {
@@ -21,8 +22,8 @@ int st_sink_file_close(FILE *f, const char *path, int rc, uint64_t conns)
 		fprintf(stderr, "socktrace: write error on %s\n", path);
 		return -1;
 	}
-	fprintf(stderr, "socktrace: wrote %s (%llu connections)\n", path,
-		(unsigned long long)conns);
+	fprintf(stderr, "socktrace: wrote %s (%llu connection%s)\n", path,
+		(unsigned long long)conns, st_plural(conns));
 	return 0;
 }
 

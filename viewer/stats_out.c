@@ -124,13 +124,13 @@ static void process_text(struct st_out *o, const struct st_sgroup *g)
 
 	st_out_fmt(o,
 		   "  %s: sockets %s opened, %s closed, %s still open,\n"
-		   "    %s open at exit, %s killed; %s records lost\n",
+		   "    %s open at exit, %s killed; %s record%s lost\n",
 		   g->name, st_fmt_thousands(a, g->opened),
 		   st_fmt_thousands(b, g->closed),
 		   st_fmt_thousands(c, g->still_open),
 		   st_fmt_thousands(d, g->ended[ST_ENDED_EXIT]),
 		   st_fmt_thousands(e, g->ended[ST_ENDED_KILLED]),
-		   st_fmt_thousands(f, g->lost));
+		   st_fmt_thousands(f, g->lost), st_plural(g->lost));
 }
 
 /* H as bcc's tcprtt draws it: power-of-two ranges of microseconds, a

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "trace.h"
+#include "units.h"
 
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
 {
@@ -193,11 +194,11 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	if (t->slots < want)
 		snprintf(t->warn, sizeof(t->warn),
 			 "%s: truncated at offset %zu (the writer had %llu "
-			 "bytes): %llu records lost, the rest are shown",
+			 "bytes): %llu record%s lost, the rest are shown",
 			 path, t->size,
 			 (unsigned long long)(ST_HEADER_SIZE +
 					      want * ST_SLOT_SIZE),
-			 (unsigned long long)t->cut);
+			 (unsigned long long)t->cut, st_plural(t->cut));
 	return 0;
 }
 

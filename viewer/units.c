@@ -97,3 +97,8 @@ const char *st_fmt_thousands(char buf[32], uint64_t v)
 	buf[o] = 0;
 	return buf;
 }
+
+const char *st_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}

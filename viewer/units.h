@@ -18,5 +18,8 @@ void st_fmt_bytes_col(char *buf, size_t len, uint64_t b);
 
 /* V with a comma every three digits ("37,488") into BUF; returns BUF. */
 const char *st_fmt_thousands(char buf[32], uint64_t v);
+/* The plural ending for a count of N: "" for 1, "s" otherwise, so that a
+ * message says "1 connection" and "2 connections". */
+const char *st_plural(uint64_t n);
 
 #endif
