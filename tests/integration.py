@@ -629,6 +629,12 @@ def run_passes_exit_status_and_refuses_static():
         rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", "sh", "-c",
                             "exit 3"])
         check(rc == 3, f"exit status passed through: {rc}")
+        # no socket calls: says what happened, never "use run"
+        rc, out, err = run([VIEWER, "run", "-o", t.dir + "2", "--", "sh",
+                            "-c", "exit 4"])
+        check(rc == 4 and "made no socket calls" in err and
+              "holds no trace file" in err and "socktrace run'" not in err,
+              f"no socket calls: {rc} {err}")
         rc, out, err = run([VIEWER, "run", "--", os.path.join(
             BUILD, "tests/progs/static_hello")])
         check(rc == 1 and "statically linked" in err and out == "",

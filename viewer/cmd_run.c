@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,19 @@ static int run_traced(const char *exe, char **cmd, const char *lib,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* True when DIR holds at least one trace file. */
+static bool has_traces(char *dir)
+{
+	char err[ST_ERR_LEN], **files;
+	int n = st_trace_find(&dir, 1, &files, err);
+
+	for (int i = 0; i < n; i++)
+		free(files[i]);
+	if (n >= 0)
+		free(files);
+	return n != 0; /* an error is said when the set is opened */
+}
+
 /* Shows what NAME wrote into DIR (an output's failure does not change
  * run's exit status: that is CMD's). */
 static void show_dir(char *dir, const char *name, const struct st_view_opts *vo)
@@ -162,11 +176,18 @@ static void show_dir(char *dir, const char *name, const struct st_view_opts *vo)
 	char *paths[1] = { dir };
 
 	fflush(stdout);
-	if (st_traceset_open(&set, paths, 1, err)) {
+	if (!has_traces(dir)) {
+		/* not the loader's advice to use 'socktrace run': it was */
 		fprintf(stderr,
 			"socktrace run: %s made no socket calls that "
-			"LD_PRELOAD can see (%s)\n",
-			name, err);
+			"LD_PRELOAD can see: %s holds no trace file.\nIt made "
+			"none, or it reaches the kernel without libc; strace "
+			"-f -e trace=network can see such calls.\n",
+			name, dir);
+		return;
+	}
+	if (st_traceset_open(&set, paths, 1, err)) {
+		fprintf(stderr, "socktrace run: %s\n", err);
 		return;
 	}
 	st_show(&set, vo);
