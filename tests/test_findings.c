@@ -137,6 +137,23 @@ static void test_connect_failed(void **state)
 	assert_non_null(strstr(text, "127.0.0.1:9"));
 	assert_non_null(strstr(text, "ECONNREFUSED"));
 	assert_non_null(strstr(text, "nothing listens there"));
+	assert_non_null(strstr(text, "SYN"));
+	/* a Unix socket has a path, no SYN and no handshake */
+	c.peer = fx_unix("/run/x.sock");
+	c.connect_err = ECONNREFUSED;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_connect_failed);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "/run/x.sock"));
+	assert_non_null(strstr(text, "no process listens on it"));
+	assert_null(strstr(text, "SYN"));
+	for (int e = 0; e < 134; e++) {
+		c.connect_err = e ? e : EIO;
+		x = only(f, st_judge(&c, 0, false, f), ST_F_connect_failed);
+		st_finding_text(x, set, text, sizeof(text));
+		/* the words; an errno name may hold SYN (EL2NSYNC) */
+		if (strstr(text, "handshake") || strstr(text, "the SYN"))
+			fail_msg("%s", text);
+	}
 	fx_set_free(set);
 }
 

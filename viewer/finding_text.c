@@ -2,6 +2,7 @@
 /* Findings in words, for the outputs that show them as text. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "finding_text.h"
 #include "records.h"
@@ -25,6 +26,31 @@ static const char *connect_why(int err)
 	}
 }
 
+/* What a failed connect's errno means for a Unix socket: a path, no
+ * SYN and no handshake. */
+static const char *unix_connect_why(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "nothing listens there: the socket file exists but no "
+		       "process listens on it (a stale file?)";
+	case ENOENT:
+		return "no socket file at that path";
+	case EAGAIN:
+		return "the listener's backlog was full (a non-blocking "
+		       "connect to a Unix socket does not wait)";
+	case EACCES:
+	case EPERM:
+		return "no permission to write the socket file or to search "
+		       "its directory";
+	case EPROTOTYPE:
+		return "the socket there is of another type (stream or "
+		       "datagram)";
+	default:
+		return "the listener did not take the connection";
+	}
+}
+
 static void connect_failed(const struct st_finding *f, const char *p,
 			   const char *id, char *buf, size_t len)
 {
@@ -41,7 +67,9 @@ static void connect_failed(const struct st_finding *f, const char *p,
 	}
 	snprintf(buf, len,
 		 "%s connection %s: connect to %s failed with %s (%s)", p, id,
-		 a[0] ? a : "?", st_errno_name(f->err, b), connect_why(f->err));
+		 a[0] ? a : "?", st_errno_name(f->err, b),
+		 f->peer.family == AF_UNIX ? unix_connect_why(f->err)
+					   : connect_why(f->err));
 }
 
 static void close_wait(const struct st_finding *f, const char *p,
@@ -191,8 +219,8 @@ const char *st_finding_gist(unsigned kind)
 {
 	switch (kind) {
 	case ST_F_connect_failed:
-		return "connects failed (the handshake did not complete; see "
-		       "each connection for its errno)";
+		return "connects failed (no connection was made; see each "
+		       "connection for its errno and what it means)";
 	case ST_F_close_wait:
 		return "read EOF (the peer closed) but closed late or never: "
 		       "the sockets sat in CLOSE_WAIT; many of these mean the "
