@@ -273,21 +273,45 @@ static void test_server_time_wait(void **state)
 	assert_int_equal(st_judge(&c, 0, false, f), 0);
 }
 
-/* A process that exits holding a socket leaks it: named by its fd, in
- * the process that held it last. */
+/* A socket open at a clean exit was closed by the exit: no finding.  A
+ * leak is one unused long before the exit, named by its fd in the
+ * process that held it last; one whose peer closed first is a
+ * close_wait, and a listener is open until exit by design. */
 static void test_fd_leak(void **state)
 {
 	(void)state;
 	struct st_finding f[ST_JUDGE_MAX];
 	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(3);
+	struct st_stchange st[3];
+	char text[512];
 
 	c.end = ST_END_EXIT;
 	c.end_file = 2;
 	c.end_fd = 7;
+	c.last_ts = 5 * MS;
+	c.close_ts = c.last_ts + ST_LEAK_IDLE_NS; /* used until just now */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.close_ts += 1; /* unused longer than that */
 	const struct st_finding *x =
 		only(f, st_judge(&c, 0, false, f), ST_F_fd_leak);
 	assert_int_equal(x->file, 2);
 	assert_int_equal(x->fd, 7);
+	assert_true(x->ns == ST_LEAK_IDLE_NS + 1);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "(fd 7) still open and unused for 60 s"));
+	/* the peer closed first: a close_wait (here the peer's close), no
+	 * leak */
+	c.closed_first = -1;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	in_cw(&c, st, 6 * MS, 0, ST_CW_BY_EOF); /* EOF read, never closed */
+	only(f, st_judge(&c, 0, false, f), ST_F_close_wait);
+	/* a listener open at exit is normal, however idle */
+	c = end(ST_ROLE_LISTENER);
+	c.end = ST_END_EXIT;
+	c.close_ts = 2 * ST_LEAK_IDLE_NS;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	fx_set_free(set);
 }
 
 /* Fact 2: the accept queue is min(backlog, somaxconn). */

@@ -182,10 +182,10 @@ const char *st_finding_text(const struct st_finding *f,
 		break;
 	case ST_F_fd_leak:
 		snprintf(buf, len,
-			 "%s exited with connection %s (fd %d) still open: "
-			 "the program never closed it (the kernel did at "
-			 "exit)",
-			 p, id, f->fd);
+			 "%s exited with connection %s (fd %d) still open "
+			 "and unused for %.0f s: the program forgot it (the "
+			 "kernel closed it at exit)",
+			 p, id, f->fd, f->ns / 1e9);
 		break;
 	case ST_F_backlog_clipped:
 		snprintf(buf, len,
@@ -230,8 +230,9 @@ const char *st_finding_gist(unsigned kind)
 		       "TIME_WAIT (60 s), so it is held on the server; let "
 		       "clients close first, or use keep-alive";
 	case ST_F_fd_leak:
-		return "still open when the process exited: the program "
-		       "never closed them (the kernel did at exit)";
+		return "unused long before the process exited, and still "
+		       "open then: the program forgot them (the kernel "
+		       "closed them at exit)";
 	default:
 		return NULL;
 	}

@@ -90,6 +90,25 @@ static void reset(const struct st_conn *c, struct st_finding *out, int *n)
 	f->role = c->role;
 }
 
+/* A socket open at a clean exit was closed by the exit, which is normal
+ * (a listener, a backend leaving its client socket to the kernel). It
+ * leaked only when it sat unused long before the exit; if its peer had
+ * closed first it is a close_wait (CW: said already), not a leak. */
+static void fd_leak(const struct st_conn *c, bool cw, struct st_finding *out,
+		    int *n)
+{
+	if (c->end != ST_END_EXIT || cw || c->eof_ts || c->closed_first == -1 ||
+	    c->role == ST_ROLE_LISTENER)
+		return;
+	uint64_t idle = c->close_ts > c->last_ts ? c->close_ts - c->last_ts : 0;
+	if (idle <= ST_LEAK_IDLE_NS)
+		return;
+	struct st_finding *f = add(out, n, ST_F_fd_leak, c);
+	f->file = c->end_file;
+	f->fd = c->end_fd;
+	f->ns = idle;
+}
+
 int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	     struct st_finding out[ST_JUDGE_MAX])
 {
@@ -106,8 +125,10 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	}
 	if (c->kind == ST_KIND_TCP)
 		reset(c, out, &n);
+	int before_cw = n;
 	if (c->kind == ST_KIND_TCP)
 		close_wait(c, now, open, out, &n);
+	bool cw = n > before_cw;
 	/* a close nobody saw has no time to say who closed first by */
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
 	    c->closed_first > 0 && !c->reset_by && !c->closed_unseen) {
@@ -115,11 +136,7 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 		f = add(out, &n, ST_F_server_time_wait, c);
 		f->role = c->role;
 	}
-	if (c->end == ST_END_EXIT) {
-		f = add(out, &n, ST_F_fd_leak, c);
-		f->file = c->end_file;
-		f->fd = c->end_fd;
-	}
+	fd_leak(c, cw, out, &n);
 	if (c->role == ST_ROLE_LISTENER && c->backlog > 0 &&
 	    c->effective_backlog > 0 && c->effective_backlog < c->backlog) {
 		f = add(out, &n, ST_F_backlog_clipped, c);

@@ -49,7 +49,8 @@ struct st_finding {
 	int err;	     /* connect_failed: the errno */
 	struct st_addr peer; /* connect_failed: where it connected */
 	uint8_t cw;	     /* close_wait: enum st_cw */
-	uint64_t ns;	     /* close_wait: EOF to close, or to now */
+	uint64_t ns;	     /* close_wait: EOF to close, or to now;
+			      * fd_leak: last use to the exit */
 	uint8_t cw_by;	     /* close_wait: its evidence, enum st_cw_by */
 	uint8_t role;	     /* server_time_wait: the end's role */
 	int fd;		     /* fd_leak: the fd left open */
@@ -67,6 +68,9 @@ struct st_finding {
 
 /* An EOF not followed by close within this long is a CLOSE_WAIT finding. */
 #define ST_CLOSE_WAIT_NS (1000000000ull)
+/* A socket left unused this long before a clean exit that closed it is a
+ * leak (fd_leak); closed by the exit sooner, it is fine. */
+#define ST_LEAK_IDLE_NS (60000000000ull)
 /* Findings one end can give at most (one per connection kind). */
 #define ST_JUDGE_MAX 7
 

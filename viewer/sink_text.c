@@ -408,9 +408,9 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 		break;
 	case ST_END_EXIT:
 		st_out_fmt(rd->o,
-			   "  %s%s never closed: open when %s exited%s\n",
-			   col(rd, C_YELLOW), who(c), proc(rd, c->end_file, pn),
-			   col(rd, C_RESET));
+			   "  %s closed by exit: open when %s exited (the "
+			   "kernel closed it)\n",
+			   who(c), proc(rd, c->end_file, pn));
 		break;
 	case ST_END_DEATH:
 		st_out_fmt(rd->o, "  %s%s open at death: %s was killed%s\n",

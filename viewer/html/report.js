@@ -330,8 +330,8 @@ function laneHeader(e, k) {
 	var l2 = el('span', 'l2', e.proc + ' fd ' + c.fd + ' \u00b7 conn ' + c.id +
 		(c.before_trace ? ' (opened before tracing)' : ''));
 	if (c.end === 'exit' || c.end === 'death')
-		l2.appendChild(el('span', 'bad', c.end === 'exit' ?
-			' never closed' : ' open at death'));
+		l2.appendChild(el('span', c.end === 'exit' ? '' : 'bad',
+			c.end === 'exit' ? ' closed by exit' : ' open at death'));
 	lbl.appendChild(l1);
 	lbl.appendChild(l2);
 	lbl.setAttribute('data-end', k);
@@ -397,7 +397,7 @@ function drawEnd(row, e, k, W) {
 		trk.appendChild(m);
 	}
 	if (e.c.end !== 'closed' && e.stop >= v0 && e.stop <= v1) {
-		var n = el('div', 'note', e.c.end === 'exit' ? 'never closed' :
+		var n = el('div', 'note', e.c.end === 'exit' ? 'closed by exit' :
 			e.c.end === 'death' ? 'open at death' : 'still open');
 		n.style.left = x(e.stop) + 'px';
 		trk.appendChild(n);
