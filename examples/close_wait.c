@@ -65,7 +65,7 @@ int main(void)
 	       "1.2 s, and the\n"
 	       "process exits with the fd still open.  Look for: server read "
 	       "0 (EOF) and no\n"
-	       "close after it.  Findings: close_wait, fd_leak.\n");
+	       "close after it.  Finding: close_wait (not also fd_leak).\n");
 	run_pair(client, server);
 	return 0;
 }
