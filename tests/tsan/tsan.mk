@@ -11,7 +11,7 @@ TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 # point start-up looks for in the global scope); not the wrappers.
 TSAN_PRELOAD := state writer init real fdtab record attach clock
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
-	$(TSAN_B)/viewer/trace.o
+	$(TSAN_B)/viewer/trace.o $(TSAN_B)/viewer/units.o
 
 $(TSAN_B)/%.o: %.c
 	@mkdir -p $(@D)
