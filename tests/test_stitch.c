@@ -177,6 +177,22 @@ static void test_relink_parts_old(void **state)
 	assert_false(st_stitch_link(&a, &a));
 }
 
+/* An end queued for emission keeps its partner: emitting the pair must
+ * not emit an end twice (a fuzzed trace did) or drop one. */
+static void test_queued_end_not_relinked(void **state)
+{
+	(void)state;
+	struct st_conn a = { .id = 1 }, b = { .id = 2 }, c = { .id = 3 };
+
+	assert_true(st_stitch_link(&a, &b));
+	a.emitted = b.emitted = true;
+	assert_false(st_stitch_link(&c, &a));
+	assert_false(st_stitch_link(&b, &c));
+	assert_ptr_equal(a.other, &b);
+	assert_ptr_equal(b.other, &a);
+	assert_null(c.other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_awaits_listener),
 		cmocka_unit_test(test_unix_by_pid_in_order),
 		cmocka_unit_test(test_relink_parts_old),
+		cmocka_unit_test(test_queued_end_not_relinked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,7 +186,9 @@ bool st_stitch_listened(const struct st_stitch *s, const struct st_conn *c,
 
 bool st_stitch_link(struct st_conn *a, struct st_conn *b)
 {
-	if (a == b)
+	/* an end queued for emission goes out with the other end it has:
+	 * relinking it would emit one end twice and another never */
+	if (a == b || a->emitted || b->emitted)
 		return false;
 	if (a->other && a->other != b)
 		a->other->other = NULL;

@@ -45,7 +45,9 @@ bool st_stitch_listened(const struct st_stitch *s, const struct st_conn *c,
  * Makes A and B each other's other end.  An end is joined once; records
  * that would join it again (a trace file given twice, a damaged file)
  * first part it from its old partner, so that no end is left pointing
- * at one that is emitted and freed without it.  False if A is B.
+ * at one that is emitted and freed without it.  False if A is B, or if
+ * either is queued for emission already (it goes out with the end it
+ * has).
  */
 bool st_stitch_link(struct st_conn *a, struct st_conn *b);
 
