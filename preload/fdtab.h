@@ -57,6 +57,20 @@ static inline bool st__fd_is_unix_stream(uint64_t w)
 	return ((w >> 4) & 3) == ST_TYPE_STREAM &&
 	       ((w >> 2) & 3) == ST_FAM_UNIX;
 }
+/* What a record says of the socket with word W (st_rec.sock): the
+ * classes above are numbered as format.h's ST_SOCK_* values. */
+static inline uint16_t st__fd_sock(uint64_t w)
+{
+	if (st__fd_state(w) != ST_FD_SOCK)
+		return 0;
+	return (uint16_t)(ST_SOCK_KNOWN | ((w >> 2) & 3) | ((w >> 4) & 3) << 4);
+}
+_Static_assert(ST_FAM_INET == ST_SOCK_INET && ST_FAM_INET6 == ST_SOCK_INET6 &&
+		       ST_FAM_UNIX == ST_SOCK_UNIX &&
+		       ST_TYPE_STREAM == ST_SOCK_STREAM &&
+		       ST_TYPE_DGRAM == ST_SOCK_DGRAM,
+	       "fd table classes are the record's");
+
 /* The word of a socket of DOMAIN and TYPE on connection CONN. */
 uint64_t st__fd_word(uint64_t conn, int domain, int type);
 

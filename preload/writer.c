@@ -486,7 +486,7 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 	r->call = (uint16_t)call;
 	r->flags = ret < 0 ? ST_REC_ERR : 0;
 	r->err = ret < 0 ? (uint16_t)err : 0;
-	r->pad = 0;
+	r->sock = st__fd_sock(c->word);
 	memset(&r->u, 0, sizeof(r->u));
 	return r;
 }

@@ -54,14 +54,16 @@ class Server:
     """A server started with the preload in trace directory TRACE, on a
     loopback PORT; stopped by SIG (and waited for) on exit."""
 
-    def __init__(self, argv, trace, port, sig=signal.SIGTERM, preload=True):
+    def __init__(self, argv, trace, port, sig=signal.SIGTERM, preload=True,
+                 env=None):
         self.argv, self.trace, self.port, self.sig = argv, trace, port, sig
-        self.preload = preload
+        self.preload, self.env = preload, env or {}
 
     def __enter__(self):
         env = base_env()
         if self.preload:
             env.update(SOCKTRACE_DIR=self.trace, LD_PRELOAD=LIB)
+        env.update(self.env)
         self.p = subprocess.Popen(self.argv, env=env,
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.DEVNULL,
@@ -243,6 +245,58 @@ def nginx_and_wrk_all_joined():
         resp = len("hello\n" * 100)
         check(sum(c["bytes_in"] for c in cl) >= reqs * resp,
               f"{reqs} responses' bytes reached wrk")
+
+
+@test
+def ring_wrapped_still_joined():
+    """One nginx process and wrk, each in a 1 MiB ring that wraps many
+    times: nginx's listener's socket, bind and listen records are
+    overwritten.  Every wrk connection opened inside nginx's kept window
+    is still joined to the end nginx accepted (before: none was, their
+    server ends were of kind 'other'), and the loss is said."""
+    wrk = need("wrk")
+    small = {"SOCKTRACE_MAX_SIZE": "1M"}
+    with TraceDir() as t:
+        argv, port = nginx_site(t.path, {"p.txt": "x" * 100})
+        conf = f"{t.path}/nginx.conf"
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:  # one process holds the listener
+            f.write(text.replace("master_process on", "master_process off"))
+        with Server(argv, t.dir, port, sig=signal.SIGQUIT, env=small):
+            rc, out, err = run([wrk, "-t", "1", "-c", "4", "-d", "2", "-H",
+                                "Connection: close",
+                                f"http://127.0.0.1:{port}/p.txt"],
+                               trace=t.dir, env=small)
+        check(rc == 0 and "Socket errors" not in out, f"wrk: {out} {err}")
+        rc, vout, verr = run([VIEWER, "view", "--json", t.dir], preload=False)
+        check(rc == 0, f"view: {verr}")
+        by = {"process": [], "conn": []}
+        for line in vout.splitlines():
+            o = json.loads(line)
+            by.setdefault(o["type"], []).append(o)
+        procs = {p["comm"]: p for p in by["process"]}
+        check(procs["nginx"]["lost"] > 0 and procs["wrk"]["lost"] > 0,
+              f"both rings wrapped: {by['process']}")
+        check("ring was full" in verr, f"the loss is said: {verr}")
+        # the kept window of nginx's ring: its oldest record's end
+        _, calls = dump(t.dir)
+        ng_pid = procs["nginx"]["pid"]
+        first = min(c["ts"] + c["dur"] for c in calls if c["pid"] == ng_pid)
+        conns = by["conn"]
+        sv = [c for c in conns if c["comm"] == "nginx" and
+              c["role"] == "server"]
+        check(sv and all(c["kind"] == "tcp" for c in sv),
+              f"nginx's accepted ends are TCP: "
+              f"{set(c['kind'] for c in sv)}")
+        cl = [c for c in conns if c["comm"] == "wrk" and
+              c["role"] == "client" and not c["start_lost"] and
+              c["open_ts"] > first]
+        check(len(cl) > 100, f"wrk connections inside the window: {len(cl)}")
+        all_joined(conns, cl, exact=False)
+        lost = [c for c in conns if c["start_lost"]]
+        check(lost and all(c["before_trace"] for c in lost),
+              "ends cut by the wrap say their start was lost")
 
 
 # --- many processes, many threads, vfork ----------------------------------

@@ -20,7 +20,8 @@ struct seen_end {
 	uint8_t end, role;
 	int end_file;
 	uint64_t bytes_in, bytes_out, accept_wait;
-	bool joined, before_trace, closed_unseen;
+	bool joined, before_trace, closed_unseen, start_lost;
+	uint8_t kind;
 	uint64_t close_ts, unseen_ts;
 };
 
@@ -48,6 +49,8 @@ static void keep(struct log *l, const struct st_conn *c)
 	e->accept_wait = c->accept_wait;
 	e->joined = c->other != NULL;
 	e->before_trace = c->before_trace;
+	e->start_lost = c->start_lost;
+	e->kind = c->kind;
 	e->closed_unseen = c->closed_unseen;
 	e->close_ts = c->close_ts;
 	e->unseen_ts = c->unseen_ts;
@@ -287,6 +290,46 @@ static void test_creation_lost(void **state)
 }
 
 /*
+ * A ring kept only the newest records: the listener's socket, bind and
+ * listen are gone, and so is the client's socket().  What each record
+ * says of its socket (st_rec.sock) still makes both ends TCP, so the
+ * accepted end joins its client; both say their start was lost.
+ */
+static void test_ring_wrapped_join(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+	uint16_t tcp = ST_SOCK_KNOWN | ST_SOCK_INET | ST_SOCK_STREAM << 4;
+	struct st_rec r[] = {
+		fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)),
+		fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)),
+		fx_data(ST_CALL_write, 3, CL, 7, 10),
+		fx_data(ST_CALL_read, 4, SV, 8, 10),
+		fx_close(3, CL, 11, TCP_ESTABLISHED),
+		fx_close(4, SV, 13, TCP_CLOSE_WAIT),
+	};
+	int file[] = { 0, 1, 0, 1, 0, 1 };
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		r[i].sock = tcp;
+		add(&m, r[i], file[i]);
+	}
+	st_model_finish(&m);
+	const struct seen_end *c = end_of(&l, CL), *s = end_of(&l, SV);
+	assert_true(c->joined);
+	assert_true(s->joined);
+	assert_int_equal(s->kind, ST_KIND_TCP);
+	assert_true(c->start_lost);
+	assert_false(s->start_lost); /* its accept is in the window */
+	assert_int_equal(s->bytes_in, 10);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/*
  * The server end's close is not recorded (libuv's syscall(SYS_close)
  * before the library wrapped it) and accept gets its fd 4 back: the old
  * end is closed unseen, as of its last call, never open beside the new
@@ -365,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_exit_closes_it),
 		cmocka_unit_test(test_fork_parent_close),
 		cmocka_unit_test(test_creation_lost),
+		cmocka_unit_test(test_ring_wrapped_join),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_fd_reused_closed_unseen),
 	};

@@ -230,7 +230,7 @@ static void make_rec(struct st_rec *r, unsigned call, struct want *w)
 	r->call = (uint16_t)call;
 	r->err = ECONNREFUSED;
 	r->flags = ST_REC_ERR;
-	r->pad = 0x5a5a; /* readers must not care what padding holds */
+	r->sock = ST_SOCK_KNOWN | ST_SOCK_INET | ST_SOCK_STREAM << 4;
 	cases[call].fill(r, call, w);
 }
 

@@ -124,6 +124,7 @@ struct st_conn {
 	int fd;
 	uint8_t kind, role, state, end;
 	bool before_trace;  /* opened before tracing ("seen") */
+	bool start_lost;    /* its first records were lost (a ring wrapped) */
 	bool before_attach; /* open when socktrace attach started */
 	bool hidden;	    /* finished before attach: not to be shown */
 	struct st_addr local, peer;

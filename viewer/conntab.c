@@ -25,6 +25,18 @@ uint8_t st_conn_kind(int domain, int type)
 				    : ST_KIND_OTHER;
 }
 
+uint8_t st_rec_kind(const struct st_rec *r)
+{
+	static const int dom[] = { 0, AF_INET, AF_INET6, AF_UNIX };
+	static const int type[] = { 0, SOCK_STREAM, SOCK_DGRAM, 0 };
+
+	if (!(r->sock & ST_SOCK_KNOWN) || ST_SOCK_FAM(r->sock) > 3 ||
+	    ST_SOCK_TYPE(r->sock) > 3)
+		return ST_KIND_OTHER;
+	return st_conn_kind(dom[ST_SOCK_FAM(r->sock)],
+			    type[ST_SOCK_TYPE(r->sock)]);
+}
+
 void st__grow(void **p, uint32_t *cap, size_t size)
 {
 	uint32_t n = *cap ? *cap * 2 : 8;

@@ -36,6 +36,10 @@ struct st_conntab {
  * ignored). */
 uint8_t st_conn_kind(int domain, int type);
 
+/* The kind of the socket record R is about, from its st_rec.sock;
+ * ST_KIND_OTHER when the record does not say. */
+uint8_t st_rec_kind(const struct st_rec *r);
+
 /* An empty table keeping up to EV_CAP timeline lines per connection. */
 void st_conntab_init(struct st_conntab *t, uint32_t ev_cap);
 /* Frees every connection, fd and spare object. */

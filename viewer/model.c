@@ -149,6 +149,10 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 
 	if (l->role == ST_ROLE_NONE)
 		l->role = ST_ROLE_LISTENER;
+	/* its bind and listen were lost (ring): it listens where it
+	 * accepted, which names its port (or Unix path) for joins */
+	if (!l->local.family && r->ret >= 0)
+		l->local = p->local;
 	if (l->role == ST_ROLE_LISTENER)
 		st_stitch_listen(&m->stitch, l);
 	if (p->queue_max)
@@ -499,9 +503,12 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 	}
 	c = st_conntab_find(&m->tab, r->conn);
 	if (!c && r->conn && !st_conntab_unseen_lately(&m->tab, r->conn)) {
-		/* its creation was lost (ring): start from what we see */
+		/* its creation was lost (ring): start from what we see;
+		 * every record says what kind of socket it is about */
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		c->before_trace = true;
+		c->start_lost = true;
+		c->kind = st_rec_kind(r);
 		fd_add(m, file, r->fd, c, r->ts);
 	}
 	return c;

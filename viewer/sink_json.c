@@ -71,6 +71,10 @@ static char *conn_head(char *p, const struct st_render *rd,
 		p = ST_PUT_LIT(p, ",\"before_trace\":true");
 	else
 		p = ST_PUT_LIT(p, ",\"before_trace\":false");
+	if (c->start_lost)
+		p = ST_PUT_LIT(p, ",\"start_lost\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"start_lost\":false");
 	if (c->before_attach)
 		p = ST_PUT_LIT(p, ",\"before_attach\":true");
 	else

@@ -246,6 +246,8 @@ static void header(struct st_render *rd, const struct st_conn *c)
 		   col(rd, C_RESET), "  ", proc(rd, c->file, pn), " fd ",
 		   st_dec(fd, c->fd), "  conn ", id,
 		   c->before_attach  ? " (opened before attach)"
+		   : c->start_lost   ? " (its start was lost: the trace kept "
+				       "only its newest records)"
 		   : c->before_trace ? " (opened before tracing)"
 				     : "");
 	if (c->other) {

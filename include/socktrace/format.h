@@ -97,6 +97,22 @@ enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */
 
 /*
+ * st_rec.sock: the kind of socket the record's fd was when the call was
+ * made, from the library's fd table (no system call).  Every record of a
+ * socket carries it, so a connection whose socket() record a ring
+ * overwrote still says what it is.  0 in version 2 and 3 traces before
+ * this field, and for records about no socket.
+ */
+#define ST_SOCK_KNOWN	0x100
+#define ST_SOCK_FAM(s)	((s)&0xf)	   /* ST_SOCK_INET... */
+#define ST_SOCK_TYPE(s) (((s) >> 4) & 0xf) /* ST_SOCK_STREAM... */
+#define ST_SOCK_INET	1
+#define ST_SOCK_INET6	2
+#define ST_SOCK_UNIX	3
+#define ST_SOCK_STREAM	1
+#define ST_SOCK_DGRAM	2
+
+/*
  * One record slot.  seq is written last, with release order, and read
  * first by readers (acquire), so a reader that sees seq == n + 1 sees the
  * whole record n.
@@ -112,7 +128,7 @@ struct st_rec {
 	uint16_t call; /* enum st_call */
 	uint16_t err;  /* errno when flags & ST_REC_ERR */
 	uint16_t flags;
-	uint16_t pad;
+	uint16_t sock; /* ST_SOCK_*: what the fd was at the call, 0 unknown */
 	union {
 		uint8_t raw[ST_PAYLOAD_SIZE];
 #define ST__UNION(shape) struct st_p_##shape shape;
