@@ -269,6 +269,53 @@ static void test_fork_parent_close(void **state)
 	fx_set_free(set);
 }
 
+/*
+ * A forking server as PostgreSQL runs: the parent closes its copy with a
+ * request still unread (its close record says so: no RST, the socket
+ * lives on in the child), the child serves and exits holding it, and
+ * the client's close, after the exit time, still found ESTABLISHED: the
+ * child's kernel closed the socket after the client's close.  The
+ * client closed first; the server gets no TIME_WAIT and no finding.
+ */
+static void test_fork_child_exit_after_client_close(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(3);
+	struct log l = { 0 };
+	struct st_model m;
+	struct st_rec pc = fx_close(4, SV, 8, TCP_ESTABLISHED);
+
+	pc.u.close.unread = 10;
+	pc.u.close.close_flags = ST_CLOSE_UNREAD;
+	set->t[2].hdr.pid = 102;
+	set->t[2].hdr.ppid = 101;
+	set->t[2].hdr.exit_ts = 12 * MS;
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	add(&m, fx_socket(3, LS, 1, AF_INET, SOCK_STREAM), 1);
+	add(&m, fx_listen(3, LS, 2, fx_v4(80), 128, 128), 1);
+	add(&m, fx_socket(3, CL, 3, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)), 0);
+	add(&m, fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)), 1);
+	add(&m, fx_data(ST_CALL_write, 3, CL, 6, 10), 0);
+	add(&m, fx_rec(ST_CALL_fork, -1, 0, 7, 102), 1);
+	add(&m, pc, 1);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 9, 10), 2);
+	add(&m, fx_data(ST_CALL_write, 4, SV, 10, 5), 2);
+	add(&m, fx_data(ST_CALL_read, 3, CL, 11, 5), 0);
+	add(&m, fx_close(3, CL, 13, TCP_ESTABLISHED), 0);
+	st_model_finish(&m);
+	const struct seen_end *c = end_of(&l, CL), *s = end_of(&l, SV);
+	assert_int_equal(s->end, ST_END_EXIT);
+	assert_string_equal(c->states,
+			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
+	assert_string_equal(s->states,
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	for (int i = 0; i < l.nfindings; i++)
+		assert_true(l.finding_conn[i] != SV && l.finding_conn[i] != CL);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
 /* A record of a connection whose creation was lost (a wrapped ring):
  * the connection starts there, marked as opened before the trace. */
 static void test_creation_lost(void **state)
@@ -407,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_liveness_from_callback),
 		cmocka_unit_test(test_exit_closes_it),
 		cmocka_unit_test(test_fork_parent_close),
+		cmocka_unit_test(test_fork_child_exit_after_client_close),
 		cmocka_unit_test(test_creation_lost),
 		cmocka_unit_test(test_ring_wrapped_join),
 		cmocka_unit_test(test_refused),

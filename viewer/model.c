@@ -309,14 +309,11 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 			      const struct st_rec *r, int file)
 {
-	bool range =
-		r->call == ST_CALL_close_range || r->call == ST_CALL_closefrom;
-
-	c->close_tcp_state =
-		range ? r->u.range.tcp_state : r->u.close.tcp_state;
-	c->close_unread = range ? r->u.range.unread : r->u.close.unread;
-	c->close_flags =
-		range ? r->u.range.close_flags : r->u.close.close_flags;
+	/* what the kernel said at close is the socket's close only when
+	 * this fd was the last: a forking server's parent closing its copy
+	 * sends nothing, and the state it read is the child's to change */
+	if (st_conntab_fd_get(&m->tab, file, r->fd) != c || c->refs <= 1)
+		st_tcp_close_record(c, r);
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);

@@ -323,6 +323,31 @@ static bool simultaneous(struct st_conn *c, uint64_t ts)
 	return true;
 }
 
+/*
+ * C's close found it still ESTABLISHED (the kernel's word) though the
+ * peer's exit put it in CLOSE_WAIT: the exit time is when the process
+ * began to exit, and its kernel closed the socket later, after C's
+ * close.  C closed first; the peer's FIN answered it.
+ */
+static bool exit_closed_later(struct st_conn *c, uint64_t ts)
+{
+	struct st_conn *o = c->other;
+
+	if (c->state != ST_ST_CLOSE_WAIT || c->eof_ts || !o ||
+	    c->close_tcp_state != TCP_ESTABLISHED || o->end != ST_END_EXIT ||
+	    o->state != ST_ST_FIN_WAIT || o->eof_ts ||
+	    c->st[c->nst - 1].state != ST_ST_CLOSE_WAIT ||
+	    o->st[o->nst - 1].state != ST_ST_FIN_WAIT)
+		return false;
+	drop_last_state(c);
+	drop_last_state(o);
+	c->cw_by = 0;
+	o->fin_ts = 0;
+	active_close(c, ts);
+	passive_close(o, ts);
+	return true;
+}
+
 /* C's close found it in SYN_SENT (the kernel's word): its connect was
  * abandoned, whatever SO_ERROR 0 made us guess. */
 static bool abandoned(struct st_conn *c, uint64_t ts)
@@ -337,6 +362,18 @@ static bool abandoned(struct st_conn *c, uint64_t ts)
 	c->connect_abandoned = true;
 	st_tcp_set(c, ST_ST_CLOSED, ts);
 	return true;
+}
+
+void st_tcp_close_record(struct st_conn *c, const struct st_rec *r)
+{
+	bool range =
+		r->call == ST_CALL_close_range || r->call == ST_CALL_closefrom;
+
+	c->close_tcp_state =
+		range ? r->u.range.tcp_state : r->u.close.tcp_state;
+	c->close_unread = range ? r->u.range.unread : r->u.close.unread;
+	c->close_flags =
+		range ? r->u.range.close_flags : r->u.close.close_flags;
 }
 
 void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
@@ -359,7 +396,8 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 		st_tcp_reset(c, ST_RST_LOCAL, why, ts);
 		return;
 	}
-	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts)))
+	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts) ||
+				     exit_closed_later(c, ts)))
 		return;
 	if (end == ST_END_CLOSED && c->close_tcp_state == TCP_CLOSE_WAIT &&
 	    (c->state == ST_ST_ESTABLISHED || c->state == ST_ST_CLOSE_WAIT))

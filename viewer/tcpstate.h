@@ -38,6 +38,9 @@ void st_tcp_reset(struct st_conn *c, uint8_t by, uint8_t reason, uint64_t ts);
 const char *st_tcp_close_how(const struct st_conn *c);
 /* shutdown R on C, returned at END: SHUT_WR sends our FIN. */
 void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end);
+/* The kernel's word in close record R (state, unread bytes, SO_LINGER)
+ * as C's close-time evidence: only for the close of its last fd. */
+void st_tcp_close_record(struct st_conn *c, const struct st_rec *r);
 /* The last fd to C went at TS, as END (enum st_end) says: the FIN, who
  * closed first, FIN_WAIT/TIME_WAIT or LAST_ACK, on both ends. */
 void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end);
