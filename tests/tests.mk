@@ -6,6 +6,7 @@
 
 # Debian packages the tests need beyond the build's.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
+	postgresql \
 	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs
 
 UNIT_SRC := $(wildcard tests/test_*.c)

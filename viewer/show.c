@@ -38,10 +38,19 @@ struct filter {
 	int port;      /* -1: any */
 };
 
+/* A connection a call of the --pid process was about. */
+struct touched {
+	uint64_t id;
+	UT_hash_handle hh;
+};
+
 struct st_show {
 	struct st_model m;
 	struct st_out *o; /* stdout */
 	struct filter f;
+	/* with --pid: connections made elsewhere that the process used (a
+	 * forked child serves what its parent accepted), until emitted */
+	struct touched *touched;
 	struct st_sink sinks[NFORMATS];
 	size_t nsinks;
 	bool calls; /* a sink takes calls: filter each record for it */
@@ -57,11 +66,40 @@ struct st_show {
 						       __VA_ARGS__);         \
 	} while (0)
 
+/* Did a call of the --pid process use connection ID, made elsewhere? */
+static struct touched *touched(const struct st_show *s, uint64_t id)
+{
+	struct touched *t;
+
+	HASH_FIND(hh, s->touched, &id, sizeof(id), t);
+	return t;
+}
+
+static void touch(struct st_show *s, uint64_t id)
+{
+	if (touched(s, id))
+		return;
+	struct touched *t = st__xcalloc(1, sizeof(*t));
+	t->id = id;
+	HASH_ADD(hh, s->touched, id, sizeof(t->id), t);
+}
+
+static void untouch(struct st_show *s, const struct st_conn *c)
+{
+	struct touched *t = c ? touched(s, c->id) : NULL;
+
+	if (t) {
+		HASH_DEL(s->touched, t);
+		free(t);
+	}
+}
+
 static bool conn_match(const struct st_show *s, const struct st_conn *c)
 {
 	const struct st_traceset *set = s->m.set;
 
-	if (s->f.pid && set->t[c->file].hdr.pid != s->f.pid)
+	if (s->f.pid && set->t[c->file].hdr.pid != s->f.pid &&
+	    !touched(s, c->id))
 		return false;
 	if (s->f.conn && c->id != s->f.conn)
 		return false;
@@ -102,6 +140,8 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 
 	if (match)
 		EACH_SINK(s, conn, c);
+	untouch(s, o);
+	untouch(s, c);
 	st_conn_free(m, o);
 	st_conn_free(m, c);
 }
@@ -127,6 +167,11 @@ static void show_free(struct st_show *s)
 	for (size_t i = 0; i < s->nsinks; i++)
 		if (s->sinks[i].ops->drop)
 			s->sinks[i].ops->drop(s->sinks[i].state);
+	struct touched *t, *tmp;
+	HASH_ITER(hh, s->touched, t, tmp) {
+		HASH_DEL(s->touched, t);
+		free(t);
+	}
 	st_model_free(&s->m);
 	free(s->o);
 	free(s);
@@ -206,6 +251,9 @@ void st_show_record(struct st_show *s, const struct st_rec *r, int file)
 {
 	if (!s->quiet && s->calls && call_match(r, file, s))
 		EACH_SINK(s, call, r, file);
+	if (s->f.pid && r->conn && s->m.set->t[file].hdr.pid == s->f.pid &&
+	    (uint32_t)(r->conn >> 32) != (uint32_t)s->f.pid)
+		touch(s, r->conn);
 	st_model_add(&s->m, r, file);
 }
 

@@ -183,7 +183,7 @@ static void end(struct st_html *h, const struct st_conn *c)
 	scratch_str(h);
 	st_out_ku(o, "dropped", c->ev_dropped);
 	/* timeline lines: [start, dur, end, call, kind, failed, what,
-	 * fields, tid, count, states after], times in ns from t0 */
+	 * fields, tid, count, states after, pid], times in ns from t0 */
 	st_out_str(o, ",\"ev\":[");
 	for (uint32_t i = 0; i < c->nev; i++) {
 		const struct st_ev *e = &c->ev[i];
@@ -228,7 +228,11 @@ static void end(struct st_html *h, const struct st_conn *c)
 			st_out_str(o, st_state_name[c->st[k].state]);
 			st_out_chr(o, '"');
 		}
-		st_out_str(o, "]]");
+		/* the pid that made the call (a forked child serving
+		 * what its parent accepted) */
+		st_out_str(o, "],");
+		st_out_i64(o, pid);
+		st_out_chr(o, ']');
 	}
 	st_out_str(o, "]}");
 }

@@ -485,13 +485,29 @@ static void options_line(struct st_render *rd, const struct st_conn *c)
 	st_out_chr(rd->o, '\n');
 }
 
+/* Who made a timeline line of end X, into BUF (72 bytes): the process
+ * (JOINED: the end's role, and the process where it is not the one that
+ * made the end, e.g. a forked child serving what its parent accepted). */
+static const char *line_who(const struct st_render *rd, const struct st_conn *x,
+			    bool joined, int file, char *buf)
+{
+	char pn[48];
+
+	if (!joined)
+		return strcpy(buf, proc(rd, file, pn));
+	if (file == x->file)
+		return who(x);
+	snprintf(buf, 72, "%s %s", who(x), proc(rd, file, pn));
+	return buf;
+}
+
 /* A connection (and its joined other end) as a text timeline. */
 static void timeline(struct st_render *rd, const struct st_conn *c)
 {
 	const struct st_conn *o = c->other;
 	size_t n = c->nev + (o ? o->nev : 0);
 	struct line *ls = calloc(n ? n : 1, sizeof(*ls));
-	char t[40], d[160], pn[48];
+	char t[40], d[160];
 
 	header(rd, c);
 	st_render_summary(rd, c);
@@ -512,7 +528,8 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 			snprintf(d + k, sizeof(d) - k, " [%s]", w);
 		}
 		/* "  %s  %-7s %-44s" */
-		const char *w = o ? who(x) : proc(rd, x->file, pn);
+		char wb[72];
+		const char *w = line_who(rd, x, o != NULL, e->file, wb);
 		size_t wl = strlen(w), dl = strlen(d);
 		char *p = st_out_room(rd->o, 64 + wl + dl + 44);
 		p = ST_PUT_LIT(p, "  ");

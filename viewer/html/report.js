@@ -132,7 +132,10 @@ function makeLane(d) {
 		e.bands.forEach(function (b) { L.states[b.s] = true; });
 		words.push(c.id, c.kind, c.role, c.local || '', c.peer || '', e.proc,
 			c.connect_errno || '');
-		e.ev.forEach(function (v) { words.push(v[3]); });
+		e.ev.forEach(function (v) {
+			words.push(v[3]);
+			L.pids[v[11]] = true; /* a child serving it */
+		});
 	});
 	L.text = words.join(' ').toLowerCase();
 	L.listener = L.ends[0].c.role === 'listener';
@@ -537,6 +540,17 @@ function laneText(L) {
 	return out.join('\n');
 }
 
+/* The process that made a call: the end's own, or (a forked child
+ * serving what its parent accepted) the one with pid PID. */
+function procName(pid, e) {
+	if (pid === e.c.pid)
+		return e.proc;
+	for (var i = 0; i < procs.length; i++)
+		if (procs[i].pid === pid)
+			return procs[i].comm + '[' + pid + ']';
+	return '[' + pid + ']';
+}
+
 function describe(node) {
 	var w = endOf(node);
 	if (!w)
@@ -546,7 +560,8 @@ function describe(node) {
 		return laneText(w.L);
 	if (node.classList.contains('call')) {
 		var v = e.ev[+node.getAttribute('data-ev')];
-		var s = v[6] + '\n' + e.proc + ' thread ' + v[8] + '  ' + e.c.role +
+		var s = v[6] + '\n' + procName(v[11], e) + ' thread ' + v[8] +
+			'  ' + e.c.role +
 			' conn ' + e.c.id + '\n';
 		if (v[9] > 1)
 			s += v[9] + ' calls from ' + fmtT(v[0]) + ' to ' + fmtT(v[2]);

@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+# Fork-per-connection servers as users run them: PostgreSQL's postmaster
+# accepts, forks a backend per connection and closes its copy; the
+# backend serves and exits.  The timelines are checked against
+# PostgreSQL's own account (log_connections, with each backend's pid).
+# Run by tests/integration.py in its namespace: its helpers and @test.
+
+import glob
+import pwd
+
+PG_BIN = "/usr/lib/postgresql/*/bin"
+
+
+def pg_bin(name):
+    found = sorted(glob.glob(f"{PG_BIN}/{name}"))
+    if not found:
+        raise Fail("PostgreSQL is not installed: run 'make deps'")
+    return found[-1]
+
+
+def as_postgres(argv, env=None, timeout=120):
+    """Runs ARGV as user postgres (PostgreSQL refuses root), with ENV
+    given to the program alone, not to runuser."""
+    e = [f"{k}={v}" for k, v in (env or {}).items()]
+    return run(["runuser", "-u", "postgres", "--", "env"] + e + argv,
+               preload=False, timeout=timeout)
+
+
+class Postgres:
+    """A PostgreSQL cluster in D (made with initdb), preloaded into
+    TRACE, on a loopback PORT and a Unix socket in D/sock; every
+    connection and its backend's pid logged.  Stopped, and its
+    processes gone, on exit."""
+
+    def __init__(self, d, trace):
+        self.d, self.trace = d, trace
+        self.data, self.sock = f"{d}/data", f"{d}/sock"
+        self.port = free_port()
+
+    def __enter__(self):
+        pg = pwd.getpwnam("postgres")
+        for p in (self.d, self.trace, self.sock):
+            os.makedirs(p, exist_ok=True)
+            os.chown(p, pg.pw_uid, pg.pw_gid)
+        rc, out, err = as_postgres([pg_bin("initdb"), "-D", self.data,
+                                    "-A", "trust", "--no-sync"])
+        check(rc == 0, f"initdb: {err}")
+        self.log = f"{self.d}/log"
+        rc, out, err = as_postgres(
+            [pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w",
+             "-o", f"-p {self.port} -k {self.sock} "
+             "-c listen_addresses=127.0.0.1 -c log_connections=on "
+             "-c log_line_prefix='%p '", "start"],
+            env={"LD_PRELOAD": LIB, "SOCKTRACE_DIR": self.trace})
+        check(rc == 0, f"pg_ctl start: {out} {err}")
+        return self
+
+    def __exit__(self, *a):
+        as_postgres([pg_bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w",
+                     "stop"])
+        pidfile = f"{self.data}/postmaster.pid"
+        if os.path.exists(pidfile):  # stop failed: end it by its pid
+            with open(pidfile) as f:
+                try:
+                    os.kill(int(f.readline()), signal.SIGKILL)
+                except (ValueError, ProcessLookupError):
+                    pass
+
+    def backends(self):
+        """PostgreSQL's own account: (backend pid, client port or
+        'local') of every connection it received."""
+        got = []
+        with open(self.log) as f:
+            for line in f:
+                m = re.match(r"(\d+) LOG:  connection received: "
+                             r"host=(\S+)(?: port=(\d+))?", line)
+                if m:
+                    got.append((int(m.group(1)),
+                                int(m.group(3)) if m.group(3) else "local"))
+        return got
+
+
+@test
+def postgres_pgbench_psql_joined():
+    """pgbench -C (a connection per transaction) and psql over TCP and the
+    Unix socket, both sides traced: one server end per connection
+    PostgreSQL logged, each served by the backend that logged it, every
+    traced client joined with bytes mirrored, and no false finding
+    (the postmaster's close of its copy is not the connection's close;
+    a backend's exit closes it)."""
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        with Postgres(t.path, t.dir) as pg:
+            env = {"LD_PRELOAD": LIB, "SOCKTRACE_DIR": t.dir}
+            tcp = ["-h", "127.0.0.1", "-p", str(pg.port)]
+            rc, out, err = as_postgres([pg_bin("pgbench"), "-i", "-q"] +
+                                       tcp + ["postgres"], env=env)
+            check(rc == 0, f"pgbench -i: {err}")
+            rc, out, err = as_postgres([pg_bin("pgbench"), "-C", "-c", "2",
+                                        "-t", "10"] + tcp + ["postgres"],
+                                       env=env)
+            check(rc == 0 and "processed: 20/20" in out,
+                  f"pgbench: {out} {err}")
+            for host in ("127.0.0.1", pg.sock):
+                rc, out, err = as_postgres(
+                    ["psql", "-X", "-At", "-h", host, "-p", str(pg.port),
+                     "-c", "select 41 + 1", "postgres"], env=env)
+                check(rc == 0 and out.strip() == "42", f"psql: {out} {err}")
+            # the kernel's word on who closed first: a server-side
+            # TIME_WAIT (60 s) for each connection the backend ended
+            rc, ss, err = run(["ss", "-Htn", "state", "time-wait",
+                               f"sport = :{pg.port}"], preload=False)
+            check(rc == 0, f"ss: {err}")
+        server_tw = sorted(int(line.split()[-1].rsplit(":", 1)[1])
+                           for line in ss.splitlines() if line.strip())
+        backends = pg.backends()
+        rc, out, err = run([VIEWER, "view", "--json", t.dir], preload=False)
+        check(rc == 0, f"view: {err}")
+        by = {"conn": [], "finding": []}
+        for line in out.splitlines():
+            o = json.loads(line)
+            by.setdefault(o["type"], []).append(o)
+        conns = by["conn"]
+        sv = [c for c in conns if c["role"] == "server"]
+        tcp_ports = sorted(int(c["peer"].rsplit(":", 1)[1]) for c in sv
+                           if c["kind"] == "tcp")
+        check(tcp_ports == sorted(p for _, p in backends if p != "local"),
+              f"one server end per TCP connection PostgreSQL logged: "
+              f"{tcp_ports} against {backends}")
+        check(len([c for c in sv if c["kind"] == "unix"]) ==
+              len([p for _, p in backends if p == "local"]),
+              "one server end per Unix connection PostgreSQL logged")
+        cl = [c for c in conns if c["role"] == "client"]
+        check(len(cl) >= 23, f"pgbench's and psql's connections: {len(cl)}")
+        all_joined(conns, cl)
+        bad = [f for f in by["finding"] if f["kind"] in
+               ("fd_leak", "close_wait")]
+        check(not bad, f"no false finding: {bad}")
+        # a backend may exit before its client's close (a race of the
+        # Terminate message): who closed first must agree with the kernel
+        first = sorted(int(c["peer"].rsplit(":", 1)[1]) for c in sv
+                       if c["kind"] == "tcp" and c["closed_by"] in
+                       ("local", "both"))
+        check(first == server_tw, f"server ends that closed first {first} "
+              f"are the server-side TIME_WAITs ss shows {server_tw}")
+        stw = {f["conn"] for f in by["finding"]
+               if f["kind"] == "server_time_wait"}
+        check(stw <= {c["id"] for c in sv if c["closed_by"] in
+                      ("local", "both")},
+              f"server_time_wait only where the server closed first: {stw}")
+        # the backend that logged a port serves that connection: --pid
+        # shows it, its calls labelled with the backend
+        pid, port = next((b, p) for b, p in backends if p != "local")
+        rc, out, err = run([VIEWER, "view", "--json", "--pid", str(pid),
+                            t.dir], preload=False)
+        mine = [json.loads(line) for line in out.splitlines()
+                if '"type":"conn"' in line]
+        check(rc == 0 and any(c["peer"] == f"127.0.0.1:{port}"
+                              for c in mine),
+              f"view --pid {pid} shows its connection from port {port}: "
+              f"{mine} {err}")
+        rc, out, err = run([VIEWER, "view", "--pid", str(pid), t.dir],
+                           preload=False)
+        check(f"server postgres[{pid}] recv(" in out,
+              f"the backend's calls are labelled with its pid: {out}")
