@@ -221,6 +221,7 @@ int st_cmd_attach(int argc, char **argv)
 		st_follow_free(&a.fw);
 		return 1;
 	}
+	st_model_following(st_show_model(a.show));
 	fprintf(stderr, "socktrace: following %d process%s; Ctrl-C to stop\n",
 		a.fw.ntg, a.fw.ntg == 1 ? "" : "es");
 	follow(&a);

@@ -131,6 +131,7 @@ struct st_conn {
 	uint64_t open_ts, close_ts;
 	int refs;	      /* fds holding it, in traced processes */
 	int end_file, end_fd; /* the last fd to it: who closed or left it */
+	int32_t end_child;    /* or an untraced child it was forked to */
 	/* closed by a call nobody saw: its fd came back from a new socket,
 	 * accept or dup at unseen_ts; close_ts is then its last call's */
 	bool closed_unseen;

@@ -213,6 +213,7 @@ void st__live_model_init(struct st_live *l)
 {
 	st_model_init(&l->m, &l->fw.set, on_conn, on_finding, l);
 	st_model_liveness(&l->m, st_proc_alive, NULL);
+	st_model_following(&l->m);
 	/* timelines are not drawn here: keep no lines of them */
 	l->m.tab.ev_cap = 0;
 }

@@ -296,8 +296,10 @@ static void do_fork(struct st_model *m, int file, pid_t child)
 		if (m->set->t[i].hdr.pid == child &&
 		    m->set->t[i].hdr.ppid == m->set->t[file].hdr.pid)
 			cf = i;
+	if (cf < 0 && m->following)
+		st_forks_hold(&m->forks, &m->tab, m->set, file, child);
 	if (cf < 0)
-		return; /* an untraced child: no calls, no file */
+		return; /* an untraced child (no calls, no file), or not yet */
 	/* records are in order of their end: a short-lived child can have
 	 * exited before its parent's fork call returned */
 	if (cf < m->nfiles && m->ended[cf])
@@ -460,9 +462,35 @@ static void end_gone(struct st_model *m, bool final, uint64_t death)
 	}
 }
 
+/* Is the forked child PID, named COMM, still running? */
+static bool child_alive(int32_t pid, const char *comm, void *arg)
+{
+	struct st_model *m = arg;
+	static struct st_trace t; /* large: the alive callback reads hdr */
+
+	t.hdr.pid = pid;
+	memcpy(t.hdr.comm, comm, sizeof(t.hdr.comm));
+	return m->alive && m->alive(&t, m->alive_arg);
+}
+
+/* The child a connection was held for is gone, no trace of its own. */
+static void child_closed(struct st_conn *c, int32_t child, void *arg)
+{
+	struct st_model *m = arg;
+
+	c->end_child = child;
+	socket_closed(m, c, m->now, ST_END_EXIT);
+}
+
 void st_model_reap(struct st_model *m, uint64_t now)
 {
+	st_forks_release(&m->forks, child_alive, child_closed, m);
 	end_gone(m, false, now > m->now ? now : m->now);
+}
+
+void st_model_following(struct st_model *m)
+{
+	m->following = true;
 }
 
 /* ---- records in ------------------------------------------------------ */
@@ -583,6 +611,8 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		m->t0 = r->ts;
 	if (end > m->now)
 		m->now = end;
+	if (m->forks.n)
+		st_forks_resolve(&m->forks, &m->tab, m->set);
 	end_exited_before(m, r->ts);
 	if ((r->call == ST_CALL_socket || r->call == ST_CALL_socketpair) && !ok)
 		return;
@@ -661,6 +691,7 @@ static int by_open(const void *a, const void *b)
 
 void st_model_finish(struct st_model *m)
 {
+	st_forks_release(&m->forks, NULL, child_closed, m);
 	end_gone(m, true, m->now);
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
@@ -687,6 +718,7 @@ void st_conn_free(struct st_model *m, struct st_conn *c)
 
 void st_model_free(struct st_model *m)
 {
+	st_forks_free(&m->forks);
 	st_conntab_free(&m->tab);
 	st_stitch_free(&m->stitch);
 	free(m->ready);

@@ -5,6 +5,7 @@
 
 #include "conntab.h"
 #include "findings.h"
+#include "forks.h"
 #include "load.h"
 #include "stitch.h"
 
@@ -43,6 +44,8 @@ struct st_model {
 	bool *ended; /* by file: its exit has been handled */
 	int nfiles;  /* files ended[] and exits[] have room for */
 	bool set_changed;
+	bool following;	       /* files may appear later (live, attach) */
+	struct st_forks forks; /* children whose file is not seen yet */
 };
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
@@ -58,6 +61,9 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file);
  * and start their timelines afresh; finished ones are hidden.
  */
 void st_model_mark_attach(struct st_model *m);
+/* Files may appear later (live following): a fork's child not seen yet
+ * holds its parent's fds until its file appears or it is gone. */
+void st_model_following(struct st_model *m);
 /* The set's files were refreshed or added to (live following): exit
  * times are looked at again. */
 void st_model_set_changed(struct st_model *m);

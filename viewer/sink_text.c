@@ -409,6 +409,14 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 			   proc(rd, c->file, pn), st_state_name[c->state]);
 		break;
 	case ST_END_EXIT:
+		if (c->end_child) {
+			st_out_fmt(rd->o,
+				   "  %s closed by exit: held last by the "
+				   "untraced child [%d] %s forked\n",
+				   who(c), c->end_child,
+				   proc(rd, c->end_file, pn));
+			break;
+		}
 		st_out_fmt(rd->o,
 			   "  %s closed by exit: open when %s exited (the "
 			   "kernel closed it)\n",

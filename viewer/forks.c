@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Forked children not seen yet (live following): the fds they hold. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "forks.h"
+
+void st_forks_hold(struct st_forks *f, struct st_conntab *t,
+		   const struct st_traceset *set, int file, int32_t child)
+{
+	struct st_fdref *r, *tmp;
+	struct st_fork_hold h = { .parent = set->t[file].hdr.pid,
+				  .child = child };
+	uint32_t cap = 0;
+
+	memcpy(h.comm, set->t[file].hdr.comm, sizeof(h.comm));
+	HASH_ITER(hh, t->fds, r, tmp) {
+		if (r->key.file != file)
+			continue;
+		if (h.n == cap)
+			st__grow((void **)&h.fds, &cap, sizeof(*h.fds));
+		h.fds[h.n++] = (struct st_fork_fd){ r->key.fd, r->conn };
+		r->conn->refs++; /* the child's copy, until it is known */
+	}
+	if (!h.n)
+		return;
+	if (f->n == f->cap)
+		st__grow((void **)&f->h, &f->cap, sizeof(*f->h));
+	f->h[f->n++] = h;
+}
+
+/* Drops hold I (its fds given away or let go of already). */
+static void drop(struct st_forks *f, uint32_t i)
+{
+	free(f->h[i].fds);
+	f->h[i] = f->h[--f->n];
+}
+
+void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
+		      const struct st_traceset *set)
+{
+	if (set->n == f->files)
+		return;
+	f->files = set->n;
+	for (uint32_t i = 0; i < f->n;) {
+		const struct st_fork_hold *h = &f->h[i];
+		int cf = -1;
+		for (int j = 0; j < set->n; j++)
+			if (set->t[j].hdr.pid == h->child &&
+			    set->t[j].hdr.ppid == h->parent)
+				cf = j;
+		if (cf < 0) {
+			i++;
+			continue;
+		}
+		/* the hold becomes the child's fd: the count stays */
+		for (uint32_t k = 0; k < h->n; k++) {
+			st_conntab_fd_add(t, cf, h->fds[k].fd, h->fds[k].c);
+			h->fds[k].c->refs--;
+		}
+		drop(f, i);
+	}
+}
+
+void st_forks_release(struct st_forks *f, st_fork_alive_fn alive,
+		      st_fork_closed_fn closed, void *arg)
+{
+	for (uint32_t i = 0; i < f->n;) {
+		const struct st_fork_hold *h = &f->h[i];
+		if (alive && alive(h->child, h->comm, arg)) {
+			i++;
+			continue;
+		}
+		for (uint32_t k = 0; k < h->n; k++) {
+			struct st_conn *c = h->fds[k].c;
+			if (--c->refs <= 0 && !c->done)
+				closed(c, h->child, arg);
+		}
+		drop(f, i);
+	}
+}
+
+void st_forks_free(struct st_forks *f)
+{
+	for (uint32_t i = 0; i < f->n; i++)
+		free(f->h[i].fds);
+	free(f->h);
+	memset(f, 0, sizeof(*f));
+}
