@@ -32,8 +32,8 @@ class Postgres:
     connection and its backend's pid logged.  Stopped, and its
     processes gone, on exit."""
 
-    def __init__(self, d, trace):
-        self.d, self.trace = d, trace
+    def __init__(self, d, trace, preload=True):
+        self.d, self.trace, self.preload = d, trace, preload
         self.data, self.sock = f"{d}/data", f"{d}/sock"
         self.port = free_port()
 
@@ -51,7 +51,8 @@ class Postgres:
              "-o", f"-p {self.port} -k {self.sock} "
              "-c listen_addresses=127.0.0.1 -c log_connections=on "
              "-c log_line_prefix='%p '", "start"],
-            env={"LD_PRELOAD": LIB, "SOCKTRACE_DIR": self.trace})
+            env={"LD_PRELOAD": LIB, "SOCKTRACE_DIR": self.trace}
+            if self.preload else {})
         check(rc == 0, f"pg_ctl start: {out} {err}")
         return self
 
@@ -66,11 +67,17 @@ class Postgres:
                 except (ValueError, ProcessLookupError):
                     pass
 
-    def backends(self):
+    def postmaster(self):
+        with open(f"{self.data}/postmaster.pid") as f:
+            return int(f.readline())
+
+    def backends(self, since=0):
         """PostgreSQL's own account: (backend pid, client port or
-        'local') of every connection it received."""
+        'local') of every connection it received (after byte SINCE of
+        its log)."""
         got = []
         with open(self.log) as f:
+            f.seek(since)
             for line in f:
                 m = re.match(r"(\d+) LOG:  connection received: "
                              r"host=(\S+)(?: port=(\d+))?", line)
@@ -163,3 +170,56 @@ def postgres_pgbench_psql_joined():
                            preload=False)
         check(f"server postgres[{pid}] recv(" in out,
               f"the backend's calls are labelled with its pid: {out}")
+
+
+@test
+def postgres_attach_children_once():
+    """attach --children to a PostgreSQL started without the preload:
+    each connection PostgreSQL logged during the attach is shown once,
+    served by its backend, though the postmaster closed its copy before
+    the backend's trace file appeared (before: twice, one copy an
+    unaddressed end)."""
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        with Postgres(t.path, t.dir, preload=False) as pg:
+            pm = pg.postmaster()
+            rc, out, err = as_postgres([pg_bin("pgbench"), "-i", "-q", "-h",
+                                        "127.0.0.1", "-p", str(pg.port),
+                                        "postgres"])
+            check(rc == 0, f"pgbench -i: {err}")
+            a = Attach(["--json", "--children", "-o", t.dir, str(pm)],
+                       wait=0)
+            try:
+                a.wait_for(f"attached to postgres[{pm}]")
+                since = os.path.getsize(pg.log)
+                rc, out, err = as_postgres(
+                    [pg_bin("pgbench"), "-C", "-c", "2", "-t", "5", "-h",
+                     "127.0.0.1", "-p", str(pg.port), "postgres"])
+                check(rc == 0 and "processed: 10/10" in out,
+                      f"pgbench: {out} {err}")
+                logged = pg.backends(since)
+                end = time.time() + 60
+                while time.time() < end:  # each shown when its backend ends
+                    with a.lock:
+                        n = sum('"role":"server"' in x and
+                                '"before_attach":false' in x for x in a.out)
+                    if n >= len(logged):
+                        break
+                    time.sleep(0.2)
+            finally:
+                rc, by, err = a.stop()
+        check(rc == 0, f"attach: {rc} {err}")
+        sv = [c for c in by["conn"] if c["role"] == "server" and
+              not c["before_attach"]]
+        ports = sorted(int(c["peer"].rsplit(":", 1)[1]) for c in sv)
+        check(ports == sorted(p for _, p in logged),
+              f"each connection PostgreSQL logged shown once: {ports} "
+              f"against {logged}")
+        pids = {b: p for b, p in logged}
+        for c in sv:
+            port = int(c["peer"].rsplit(":", 1)[1])
+            backend = next(b for b, p in pids.items() if p == port)
+            check(c["end"] == "exit" and c["bytes_in"] > 0,
+                  f"served by backend {backend} until it exited: {c}")
+        stray = [c for c in by["conn"] if c["role"] == "socket"]
+        check(not stray, f"no unaddressed copy of a connection: {stray}")

@@ -110,6 +110,10 @@ static int follow(struct attach *a)
 	st_follow_begin(&a->fw);
 	while (!stop) {
 		long n = st_follow_poll(&a->fw);
+		/* a process that exited ends its connections now, not at the
+		 * next record of another (a forked child's last connection) */
+		if (a->fw.begun)
+			st_model_reap(st_show_model(a->show), st_now_ns());
 		if (st_show_flush(a->show))
 			break; /* output closed (a pipe's reader went away) */
 		if (n < 0 || (end && st_now_ns() >= end))

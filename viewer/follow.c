@@ -274,9 +274,16 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	return load_into(f, t, has_lib ? lib.path : NULL, has_tr, next);
 }
 
+static bool gone_now(pid_t pid)
+{
+	char st = st_proc_state(pid, NULL);
+
+	return !st || st == 'Z' || st == 'X';
+}
+
 int st_follow_prepare(struct st_follow *f)
 {
-	int rc = 0;
+	int rc = 0, named = f->ntg;
 
 	if (f->children) {
 		pid_t kids[MAX_TARGETS];
@@ -288,8 +295,19 @@ int st_follow_prepare(struct st_follow *f)
 			add_target(f, kids[i]);
 	}
 	f->start = st_now_ns();
-	for (int i = 0; i < f->ntg && !rc; i++)
+	for (int i = 0; i < f->ntg && !rc; i++) {
+		/* a descendant may exit while we list them (a backend of a
+		 * forking server): it is no longer ours to follow */
+		if (i >= named && gone_now(f->tg[i].pid)) {
+			f->tg[i].gone = true;
+			continue;
+		}
 		rc = prepare(f, &f->tg[i]);
+		if (rc && i >= named && gone_now(f->tg[i].pid)) {
+			f->tg[i].gone = true;
+			rc = 0;
+		}
+	}
 	if (rc) {
 		/* the ones already woken stop recording at once */
 		for (int i = 0; i < f->ntg; i++) {
@@ -580,8 +598,13 @@ long st_follow_poll(struct st_follow *f)
 	}
 	if (!any)
 		return -1;
+	int files = f->set.n;
 	if (f->dir || ++f->ticks % SCAN_TICKS == 0)
 		scan_new(f);
+	/* a new file's records are read now: a caller that ends exited
+	 * processes after the poll ends them after their records */
+	if (f->set.n > files)
+		n += drain(f);
 	return n;
 }
 

@@ -62,12 +62,17 @@ void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
 	}
 }
 
-void st_forks_release(struct st_forks *f, st_fork_alive_fn alive,
+void st_forks_release(struct st_forks *f, uint64_t now, st_fork_alive_fn alive,
 		      st_fork_closed_fn closed, void *arg)
 {
 	for (uint32_t i = 0; i < f->n;) {
-		const struct st_fork_hold *h = &f->h[i];
-		if (alive && alive(h->child, h->comm, arg)) {
+		struct st_fork_hold *h = &f->h[i];
+		if (alive && alive(h->child, h->comm, arg))
+			h->gone_at = 0;
+		else if (alive && !h->gone_at)
+			h->gone_at = now ? now : 1;
+		if (alive &&
+		    (!h->gone_at || now < h->gone_at + ST_FORK_GRACE_NS)) {
 			i++;
 			continue;
 		}

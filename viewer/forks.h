@@ -25,7 +25,13 @@ struct st_fork_hold {
 	char comm[16]; /* the parent's: the child's until it execs */
 	struct st_fork_fd *fds;
 	uint32_t n;
+	uint64_t gone_at; /* when it was first found gone, 0 while alive */
 };
+
+/* A child found gone is let go of only this long after: its trace file,
+ * written before it exited, may not have been found yet (a following
+ * viewer looks for new files every half second). */
+#define ST_FORK_GRACE_NS (2ull * 1000000000ull)
 
 struct st_forks {
 	struct st_fork_hold *h;
@@ -44,9 +50,10 @@ void st_forks_hold(struct st_forks *f, struct st_conntab *t,
 /* Gives each held child whose trace file has appeared in SET its fds. */
 void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
 		      const struct st_traceset *set);
-/* Lets go of the holds of children ALIVE says are gone (all, when ALIVE
- * is NULL); CLOSED gets each connection no fd holds any more. */
-void st_forks_release(struct st_forks *f, st_fork_alive_fn alive,
+/* Lets go of the holds of children ALIVE has said are gone since
+ * ST_FORK_GRACE_NS before NOW (all, when ALIVE is NULL); CLOSED gets
+ * each connection no fd holds any more. */
+void st_forks_release(struct st_forks *f, uint64_t now, st_fork_alive_fn alive,
 		      st_fork_closed_fn closed, void *arg);
 void st_forks_free(struct st_forks *f);
 

@@ -484,7 +484,10 @@ static void child_closed(struct st_conn *c, int32_t child, void *arg)
 
 void st_model_reap(struct st_model *m, uint64_t now)
 {
-	st_forks_release(&m->forks, child_alive, child_closed, m);
+	/* a child whose file appeared gets its fds before its exit ends
+	 * them, and before it is taken as gone without a file */
+	st_forks_resolve(&m->forks, &m->tab, m->set);
+	st_forks_release(&m->forks, now, child_alive, child_closed, m);
 	end_gone(m, false, now > m->now ? now : m->now);
 }
 
@@ -613,7 +616,10 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		m->now = end;
 	if (m->forks.n)
 		st_forks_resolve(&m->forks, &m->tab, m->set);
-	end_exited_before(m, r->ts);
+	/* following, a new file's records come late: exits wait for
+	 * st_model_reap, when what was written so far has been fed */
+	if (!m->following)
+		end_exited_before(m, r->ts);
 	if ((r->call == ST_CALL_socket || r->call == ST_CALL_socketpair) && !ok)
 		return;
 	if (r->call == ST_CALL_fork) {
@@ -691,7 +697,7 @@ static int by_open(const void *a, const void *b)
 
 void st_model_finish(struct st_model *m)
 {
-	st_forks_release(&m->forks, NULL, child_closed, m);
+	st_forks_release(&m->forks, m->now, NULL, child_closed, m);
 	end_gone(m, true, m->now);
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */

@@ -62,7 +62,9 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file);
  */
 void st_model_mark_attach(struct st_model *m);
 /* Files may appear later (live following): a fork's child not seen yet
- * holds its parent's fds until its file appears or it is gone. */
+ * holds its parent's fds until its file appears or it is gone, and
+ * processes end at st_model_reap, not at the first later record of
+ * another (a new file's records are read late). */
 void st_model_following(struct st_model *m);
 /* The set's files were refreshed or added to (live following): exit
  * times are looked at again. */
