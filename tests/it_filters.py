@@ -308,3 +308,52 @@ def filters_in_live_in_tmux():
             b.close()
             tm.close()
             stop_proc(srv)
+
+
+def gen_view(t, n, *opts):
+    """view's text over gen_trace's N connections."""
+    if not os.path.exists(t.dir):
+        os.makedirs(t.dir)
+        rc, _, err = run([GEN_TRACE, t.dir, str(n)], preload=False)
+        check(rc == 0, f"gen_trace: {err}")
+    rc, out, err = run([VIEWER, "view", "--no-color", *opts, t.dir],
+                       preload=False)
+    check(rc == 0, f"view {opts}: {rc} {err}")
+    return out
+
+
+@test
+def view_of_many_connections_starts_with_the_summary():
+    """Over 300 connections, view's text starts with the stats summary
+    and says how to narrow down; fewer (also once filtered) do not."""
+    with TraceDir() as t:
+        out = gen_view(t, 1000)
+        by = json_by_type([VIEWER, "view", "--json", t.dir])
+        n = len(Conns(by).conns)
+        check(n == 1001, f"1,000 joined connections and the listener: {n}")
+        first = out.index("tcp client ")
+        head = out[:first]
+        check(head.startswith("2,001 connection ends") and
+              "Listeners" in head and "Outliers" in head and
+              "Findings" in head, f"the summary first: {head[:300]}")
+        check(f"{n:,} connections: the summary above" in head and
+              "--state S" in head and "--conn ID" in head,
+              f"how to narrow down: {head[-400:]}")
+        check(out.count("tcp client ") == 1000 and
+              out.count("\nFindings\n") == 2,
+              "then every timeline, and the findings after them")
+        # narrowed below the limit: timelines alone; --until 2ms keeps
+        # the connections opened in the first 2 ms (20 us apart)
+        opened = sorted(g[0]["open_ts"] for g in Conns(by).conns)
+        keep = sum(1 for ts in opened if ts - Conns(by).t0 <= 2 * 10**6)
+        out = gen_view(t, 1000, "--until", "2ms")
+        check(0 < keep < 300 and not out.startswith("2,001") and
+              "the summary above" not in out and
+              out.count("tcp client ") == keep - 1,
+              f"{keep} connections (the listener one): no summary")
+        check("Listeners" not in gen_view(t, 1000, "--json"),
+              "JSON lines are not summed up")
+    with TraceDir() as t:
+        out = gen_view(t, 250)
+        check(out.startswith("tcp ") and "summary above" not in out,
+              f"250 connections: timelines only: {out[:200]}")

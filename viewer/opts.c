@@ -17,7 +17,7 @@
 #include "stats.h"
 
 /* --stats: what stats shows by default, as text or as JSON lines. */
-static const struct st_stats_opts stats_text = {
+const struct st_stats_opts st_stats_text_opts = {
 	.by = ST_BY_LISTENER | ST_BY_PEER | ST_BY_PROCESS,
 	.top = 10,
 };
@@ -399,7 +399,7 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 			vo->findings_all = !strcmp(optarg, "all");
 			break;
 		case 'S':
-			vo->stats = &stats_text;
+			vo->stats = &st_stats_text_opts;
 			break;
 		case 'h':
 			use(stdout);

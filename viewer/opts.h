@@ -41,6 +41,9 @@ struct st_filter_opts {
 	struct st_addr_pat peer, listener;
 };
 
+/* What stats shows by default as text (view --stats). */
+extern const struct st_stats_opts st_stats_text_opts;
+
 /* What view shows and how (run and attach take the same options). */
 struct st_view_opts {
 	bool json, wall, color;
@@ -53,6 +56,8 @@ struct st_view_opts {
 	const struct st_stats_opts *stats;
 	bool findings_all; /* --findings all: each finding, not grouped */
 	struct st_filter_opts flt;
+	FILE *out;	  /* where the text and JSON lines go; NULL: stdout */
+	uint64_t *nshown; /* when set: the connections shown, counted */
 };
 
 /* getopt values of the filter options (above any character). */

@@ -12,6 +12,7 @@
 #include "records.h"
 #include "show.h"
 #include "sink.h"
+#include "units.h"
 
 /*
  * The output formats, in the order they are begun, fed and ended: JSON
@@ -44,6 +45,7 @@ struct st_show {
 	size_t nsinks;
 	bool calls; /* a sink takes calls: filter each record for it */
 	bool quiet; /* apply records to the model, show nothing */
+	uint64_t shown, *nshown; /* connections shown; where to say so */
 };
 
 /* Calls OP of every sink that has it, with the arguments that follow. */
@@ -341,8 +343,10 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 	st_conn_ends(&c, &o);
 	if (st_filter_conn(&s->f, c, o,
 			   !s->quiet && !(c->hidden && (!o || o->hidden)),
-			   show_finding, s))
+			   show_finding, s)) {
+		s->shown++;
 		EACH_SINK(s, conn, c);
+	}
 	st_conn_free(m, o);
 	st_conn_free(m, c);
 }
@@ -409,7 +413,8 @@ struct st_show *st_show_open(struct st_traceset *set,
 		free(o);
 		return NULL;
 	}
-	st_out_init(o, stdout);
+	st_out_init(o, vo->out ? vo->out : stdout);
+	s->nshown = vo->nshown;
 	s->o = o;
 	st_filter_init(&s->f, vo, &s->m);
 	st_model_init(&s->m, set, on_conn, on_finding, s);
@@ -459,11 +464,14 @@ int st_show_close(struct st_show *s)
 		if (s->sinks[i].ops->end(s->sinks[i].state))
 			rc = 1;
 	s->nsinks = 0; /* ended: nothing left to drop */
+	if (s->nshown)
+		*s->nshown = s->shown;
 	show_free(s);
 	return rc;
 }
 
-int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+/* Shows SET once as VO asks; an exit code. */
+static int show_once(struct st_traceset *set, const struct st_view_opts *vo)
 {
 	struct st_merge mg;
 	struct st_rec r;
@@ -484,6 +492,96 @@ int st_show(struct st_traceset *set, const struct st_view_opts *vo)
 	int rc = st_show_close(s);
 	st_merge_free(&mg);
 	return rc;
+}
+
+/* What reading a trace counts: saved before a pass that only looks,
+ * put back after, so that the real pass counts each record once. */
+struct read_counts {
+	uint64_t missing, corrupt, good;
+	char warn[ST_ERR_LEN];
+};
+
+/*
+ * The stats summary of SET, filtered as VO asks, into *BUF (*LEN
+ * bytes; free it); returns how many connections it covers, or 0 when it
+ * could not be made.
+ */
+static uint64_t summary_of(struct st_traceset *set,
+			   const struct st_view_opts *vo, char **buf,
+			   size_t *len)
+{
+	struct st_view_opts so = *vo;
+	struct read_counts *rc = calloc((size_t)set->n, sizeof(*rc));
+	uint64_t n = 0;
+
+	*buf = NULL;
+	so.out = open_memstream(buf, len);
+	so.stats = &st_stats_text_opts;
+	so.nshown = &n;
+	if (!rc || !so.out) {
+		free(rc);
+		if (so.out)
+			fclose(so.out);
+		free(*buf);
+		return 0;
+	}
+	for (int i = 0; i < set->n; i++) {
+		const struct st_trace *t = &set->t[i];
+		rc[i].missing = t->missing;
+		rc[i].corrupt = t->corrupt;
+		rc[i].good = t->good;
+		memcpy(rc[i].warn, t->warn, sizeof(t->warn));
+	}
+	if (show_once(set, &so))
+		n = 0;
+	for (int i = 0; i < set->n; i++) {
+		struct st_trace *t = &set->t[i];
+		t->missing = rc[i].missing;
+		t->corrupt = rc[i].corrupt;
+		t->good = rc[i].good;
+		memcpy(t->warn, rc[i].warn, sizeof(t->warn));
+	}
+	free(rc);
+	fclose(so.out);
+	return n;
+}
+
+/* The summary of a view too long to read whole, then how to narrow it
+ * down; true when it was shown.  A view of fewer records than
+ * ST_VIEW_SUMMARY_MIN has fewer connections: it is not looked at twice. */
+static bool show_summary(struct st_traceset *set, const struct st_view_opts *vo)
+{
+	uint64_t records = 0, n;
+	char *buf, num[32];
+	size_t len;
+
+	for (int i = 0; i < set->n; i++)
+		records += set->t[i].end - set->t[i].first;
+	if (records <= ST_VIEW_SUMMARY_MIN)
+		return false;
+	n = summary_of(set, vo, &buf, &len);
+	if (n > ST_VIEW_SUMMARY_MIN) {
+		fwrite(buf, 1, len, stdout);
+		printf("\n%s connections: the summary above sums them up; "
+		       "their timelines follow.\n"
+		       "Narrow them down with --state S, --finding KIND, "
+		       "--since T, --until T,\n"
+		       "--min-duration D, --peer ADDR, --listener ADDR, --pid "
+		       "PID or --port PORT;\n"
+		       "'socktrace view --conn ID' shows one (the outliers "
+		       "above name some).\n\n",
+		       st_fmt_thousands(num, n));
+	}
+	free(buf);
+	return n > ST_VIEW_SUMMARY_MIN;
+}
+
+int st_show(struct st_traceset *set, const struct st_view_opts *vo)
+{
+	/* the text timelines only: the other outputs are for programs */
+	if (!vo->json && !vo->html && !vo->perfetto && !vo->stats && !vo->out)
+		show_summary(set, vo);
+	return show_once(set, vo);
 }
 
 int st_show_paths(const char *cmd, char **paths, int npaths,

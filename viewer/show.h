@@ -61,9 +61,14 @@ bool st_filter_conn(struct st_filter *f, const struct st_conn *c,
 		    const struct st_conn *o, bool shown,
 		    void (*fn)(const struct st_finding *, void *), void *arg);
 
+/* Connections shown above which the text view starts with the stats
+ * summary and says how to narrow them down. */
+#define ST_VIEW_SUMMARY_MIN 300
+
 /* Shows the timelines of SET as VO asks (text, --json, --html,
  * --perfetto, filtered); returns an exit code: 0, or 1 when an output
- * failed. */
+ * failed.  A text view of more than ST_VIEW_SUMMARY_MIN connections
+ * starts with the stats summary (the trace is read twice). */
 int st_show(struct st_traceset *set, const struct st_view_opts *vo);
 /* Opens the trace files under PATHS (NPATHS of them; none: the trace
  * directory) and shows them; returns an exit code: 1 also when nothing
