@@ -7,6 +7,7 @@ VERSION := 0.4.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -92,6 +93,25 @@ $(B)/examples/%: examples/%.c examples/common.c examples/common.h
 
 examples: $(EXAMPLE_BIN)
 
+# The man pages, each from its one source (docs/mkman.py): socktrace(1)
+# from the viewer's own --help texts, libsocktrace(7) from README's table
+# of environment variables.
+MAN_PAGES := $(B)/man/socktrace.1 $(B)/man/libsocktrace.7
+
+$(B)/man/socktrace.1: $(OUT)socktrace docs/mkman.py
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)python3 docs/mkman.py socktrace.1 ./$(OUT)socktrace > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(B)/man/libsocktrace.7: README.md docs/mkman.py
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)python3 docs/mkman.py libsocktrace.7 README.md $(LIBDIR) > $@.tmp
+	$(Q)mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
 include tests/tests.mk
 
 deps:
@@ -109,12 +129,18 @@ deps:
 demo: all examples
 	$(Q)./examples/demo.sh
 
-install: all
+install: all man
 	install -D -m 755 socktrace $(DESTDIR)$(BINDIR)/socktrace
 	install -D -m 644 libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	install -D -m 644 $(B)/man/socktrace.1 \
+		$(DESTDIR)$(MANDIR)/man1/socktrace.1
+	install -D -m 644 $(B)/man/libsocktrace.7 \
+		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
+		$(DESTDIR)$(MANDIR)/man1/socktrace.1 \
+		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7
 
 # The house style (HACKING.md): kernel formatting by .clang-format, and
 # the limits tests/lint.py checks.  make test runs both checks.
@@ -134,7 +160,7 @@ lint:
 clean:
 	rm -rf build libsocktrace.so socktrace
 
-.PHONY: all examples deps demo install uninstall clean test bench format \
-	format-check lint
+.PHONY: all examples man deps demo install uninstall clean test bench \
+	format format-check lint
 
 -include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)

@@ -46,7 +46,7 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
 # Under SANITIZE, a UBSan report fails the test that triggered it.
-test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
+test: all examples man $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
 	@export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}; \
 	fail=0; python3 tests/lint.py || fail=1; \
 	$(MAKE) -s format-check || fail=1; \

@@ -322,7 +322,8 @@ void st_filter_usage(FILE *f)
 		"  --peer ADDR     an end's peer is ADDR (IP:PORT, :PORT, IP, "
 		"or a Unix\n"
 		"                  socket path)\n"
-		"  --listener ADDR the listener on ADDR and the connections it "
+		"  --listener ADDR  the listener on ADDR and the connections "
+		"it "
 		"accepted\n");
 }
 

@@ -71,16 +71,16 @@ enum {
 	ST_OPT_LISTENER,
 };
 /* The filter options' rows of a getopt_long table. */
-#define ST_FILTER_LONGOPTS                                                \
-	{ "state", required_argument, 0, ST_OPT_STATE },                  \
-		{ "finding", required_argument, 0, ST_OPT_FINDING },      \
-		{ "since", required_argument, 0, ST_OPT_SINCE },          \
-		{ "until", required_argument, 0, ST_OPT_UNTIL },          \
-		{ "min-duration", required_argument, 0, ST_OPT_MIN_DUR }, \
-		{ "peer", required_argument, 0, ST_OPT_PEER },            \
-	{                                                                 \
-		"listener", required_argument, 0, ST_OPT_LISTENER         \
-	}
+/* clang-format off */
+#define ST_FILTER_LONGOPTS                                              \
+	{ "state", required_argument, 0, ST_OPT_STATE },                \
+	{ "finding", required_argument, 0, ST_OPT_FINDING },            \
+	{ "since", required_argument, 0, ST_OPT_SINCE },                \
+	{ "until", required_argument, 0, ST_OPT_UNTIL },                \
+	{ "min-duration", required_argument, 0, ST_OPT_MIN_DUR },       \
+	{ "peer", required_argument, 0, ST_OPT_PEER },                  \
+	{ "listener", required_argument, 0, ST_OPT_LISTENER }
+/* clang-format on */
 
 /*
  * A filter option C (ST_OPT_*) with ARG into F.  Returns 0, or -1 after
