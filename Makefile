@@ -8,6 +8,8 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
+# where bash-completion looks for a command's completion
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -136,11 +138,14 @@ install: all man
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1
 	install -D -m 644 $(B)/man/libsocktrace.7 \
 		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7
+	install -D -m 644 completion/socktrace.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/socktrace
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1 \
-		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7
+		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7 \
+		$(DESTDIR)$(BASHCOMPDIR)/socktrace
 
 # The house style (HACKING.md): kernel formatting by .clang-format, and
 # the limits tests/lint.py checks.  make test runs both checks.

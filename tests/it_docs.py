@@ -2,7 +2,8 @@
 # The man pages socktrace(1) and libsocktrace(7): man renders them without
 # a warning, they hold every option each command's --help lists (and no
 # other), every environment variable the code reads, and make install
-# puts them where man finds them.
+# puts them where man finds them.  Bash completion, sourced into bash as
+# bash-completion would: the commands, each command's options, values.
 # Runs inside tests/integration.py (its helpers and @test).
 import glob
 
@@ -115,7 +116,7 @@ def man_pages_name_every_environment_variable():
 
 
 @test
-def make_install_puts_man_pages_where_man_finds_them():
+def make_install_puts_man_pages_and_completion_in_place():
     if os.path.realpath(OUT) != os.path.realpath(ROOT):
         return  # a sanitized build's products are not the installed ones
     with TraceDir() as t:
@@ -133,3 +134,78 @@ def make_install_puts_man_pages_where_man_finds_them():
             where = r.stdout.decode().strip()
             check(r.returncode == 0 and where.startswith(man),
                   f"man -w {sect} {name}: {where} {r.stderr.decode()}")
+        comp = os.path.join(dest, "usr", "share", "bash-completion",
+                            "completions", "socktrace")
+        check(os.path.exists(comp), "the bash completion, where "
+              "bash-completion loads it for socktrace")
+        p = subprocess.run(["make", "-s", "-C", ROOT, "uninstall",
+                            f"DESTDIR={dest}", "PREFIX=/usr"],
+                           capture_output=True, timeout=300)
+        left = [os.path.join(d, f) for d, _, fs in os.walk(dest)
+                for f in fs]
+        check(p.returncode == 0 and not left,
+              f"make uninstall leaves {left}")
+
+
+COMPLETION = os.path.join(ROOT, "completion", "socktrace.bash")
+
+
+def complete(*words, cwd=None):
+    """What bash completes for the words typed (the last one the word
+    being completed), through the function the script registers for
+    socktrace, with VIEWER as the socktrace typed."""
+    script = (f"source {COMPLETION}\n"
+              "spec=$(complete -p socktrace) || exit 3\n"
+              'fn=${spec#*-F }; fn=${fn%% *}\n'
+              'COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))\n'
+              'COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}\n'
+              '"$fn" socktrace "${COMP_WORDS[COMP_CWORD]}" '
+              '"${COMP_WORDS[COMP_CWORD-1]}"\n'
+              'printf "%s\\n" "${COMPREPLY[@]}"\n')
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script,
+                        "bash", VIEWER, *words], capture_output=True,
+                       cwd=cwd, env=base_env(), timeout=60)
+    check(p.returncode == 0, f"completing {words}: {p.stderr.decode()}")
+    return [w for w in p.stdout.decode().split("\n") if w]
+
+
+@test
+def bash_completes_commands_options_and_values():
+    check(complete("vi") == ["view"], f"socktrace vi<TAB>: {complete('vi')}")
+    names = command_names()
+    check(sorted(complete("")) == sorted(names + ["--help", "--version"]),
+          f"socktrace <TAB>: {complete('')}")
+    for name in names:
+        want = {o for o in OPTION.findall(help_of(name))
+                if o.startswith("--")}
+        got = set(complete(name, "--"))
+        check(got == want, f"socktrace {name} --<TAB>: {sorted(got)}, "
+              f"its --help: {sorted(want)}")
+    check(complete("stats", "--min") == ["--min-duration"],
+          f"stats --min<TAB>: {complete('stats', '--min')}")
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        for cmd, opt, n in (("view", "--state", 8), ("stats", "--finding", 8),
+                            ("stats", "--by", 3), ("view", "--findings", 2),
+                            ("live", "--sort", 4)):
+            vals = complete(cmd, opt, "")
+            check(len(vals) == n, f"{cmd} {opt} <TAB>: {vals}")
+            for v in vals:  # each is a value the command takes (live
+                # then refuses a non-terminal, after its options)
+                rc, _, err = run([VIEWER, cmd, opt, v, t.dir],
+                                 preload=False)
+                check(rc != 2 or (cmd == "live" and "bad value" not in err
+                                  and "not a terminal" in err),
+                      f"{cmd} {opt} {v}: refused: {err}")
+        check(complete("view", "--finding", "res") == ["reset"],
+              "--finding res<TAB>: reset")
+        with open(os.path.join(t.path, "report.html"), "w"):
+            pass
+        check(complete("view", "--html", "rep", cwd=t.path) ==
+              ["report.html"], "--html completes file names")
+        check(complete("view", "--since", "", cwd=t.path) == [],
+              "a time only the user knows: nothing offered")
+        check(str(os.getpid()) in complete("detach", ""),
+              "detach completes process ids")
+        check("true" in complete("run", "--", "tru"),
+              "run -- completes the command to run")
