@@ -41,9 +41,9 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
 VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
-# Debian packages the build and the tests need (make deps).
-DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd \
-	libncurses-dev clang-format
+# Debian packages building, installing and the demo need (make deps);
+# the tests' own are TEST_DEPS (tests/tests.mk), which make test installs.
+DEPS := gcc make uthash-dev pkg-config python3 xxd libncurses-dev
 
 all: $(OUT)libsocktrace.so $(OUT)socktrace
 
@@ -116,8 +116,12 @@ man: $(MAN_PAGES)
 
 include tests/tests.mk
 
-deps:
-	@missing=""; for p in $(DEPS) $(TEST_DEPS); do \
+# Installs the packages of PKGS that are missing (apt-get, with sudo when
+# not root); says so when none is.
+deps: PKGS = $(DEPS)
+test-deps: PKGS = $(DEPS) $(TEST_DEPS)
+deps test-deps:
+	@missing=""; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -126,7 +130,7 @@ deps:
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
-	else echo "deps: all present"; fi
+	else echo "$@: all present"; fi
 
 demo: all examples
 	$(Q)./examples/demo.sh
@@ -165,7 +169,7 @@ lint:
 clean:
 	rm -rf build libsocktrace.so socktrace
 
-.PHONY: all examples man deps demo install uninstall clean test bench \
+.PHONY: all examples man deps test-deps demo install uninstall clean test bench \
 	format format-check lint
 
 -include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)
