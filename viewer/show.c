@@ -204,7 +204,7 @@ static bool flt_match(struct st_filter *f, const struct st_conn *c,
 			lo = e[i]->open_ts;
 		if (end > hi)
 			hi = end;
-		if (end - e[i]->open_ts > dur)
+		if (end > e[i]->open_ts && end - e[i]->open_ts > dur)
 			dur = end - e[i]->open_ts;
 		st = st || passed(e[i], x->states);
 		fi = fi || has_finding(f, e[i]);
