@@ -51,7 +51,9 @@ static void usage(FILE *f)
 		"                  /tmp/socktrace-UID); it must belong to the "
 		"process's user\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --pid, --conn, "
-		"--port,\n-t, --color, --no-color.\n"
+		"--port,\n-t, --color, --no-color, and the filters --state, "
+		"--finding, --since,\n--until, --min-duration, --peer, "
+		"--listener.\n"
 		"When it stops, recording in the processes it loaded the "
 		"library into is\nswitched off; 'socktrace detach PID' also "
 		"puts their calls back as they\nwere.\n");

@@ -31,7 +31,9 @@ static void usage(FILE *f)
 		"  -o DIR     trace directory (default: a new one under /tmp)\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --html FILE,\n"
 		"--perfetto FILE, --stats, --findings all, --pid, --conn, "
-		"--port, -t,\n--color, --no-color.\n"
+		"--port, -t,\n--color, --no-color, and the filters --state, "
+		"--finding, --since,\n--until, --min-duration, --peer, "
+		"--listener.\n"
 		"Finds libsocktrace.so next to socktrace, in ../lib, or at "
 		"$SOCKTRACE_LIB.\n");
 }
