@@ -45,6 +45,10 @@ struct st_model {
 	bool set_changed;
 };
 
+/* Internal to the model (model_exits.c): (re)builds m->exits, the
+ * exits not yet handled, by exit time. */
+void st__model_exits_scan(struct st_model *m);
+
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
 		  st_finding_fn finding, void *arg);
 /* How the model learns whether a process without an exit record still
