@@ -222,7 +222,7 @@ def perfetto_follows_the_format_and_the_trace():
                   f"one slice for the whole of {c['id']}: {top}")
             states = [s[0] for s in slices if s[3] == 1 and
                       not s[0].startswith("finding: ")]
-            expect = [s for s, ts in c["states"]
+            expect = [s for s, ts, *_ in c["states"]
                       if s not in ("NONE", "CLOSED")]
             check(states == expect,
                   f"{c['id']} states {states}, view --json says {expect}")

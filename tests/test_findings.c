@@ -28,9 +28,9 @@ static struct st_conn end(uint8_t role)
 static void in_cw(struct st_conn *c, struct st_stchange st[3], uint64_t from,
 		  uint64_t to, uint8_t by)
 {
-	st[0] = (struct st_stchange){ ST_ST_ESTABLISHED, 1 * MS };
-	st[1] = (struct st_stchange){ ST_ST_CLOSE_WAIT, from };
-	st[2] = (struct st_stchange){ ST_ST_LAST_ACK, to };
+	st[0] = (struct st_stchange){ ST_ST_ESTABLISHED, 1 * MS, ST_SRC_call };
+	st[1] = (struct st_stchange){ ST_ST_CLOSE_WAIT, from, ST_SRC_call };
+	st[2] = (struct st_stchange){ ST_ST_LAST_ACK, to, ST_SRC_call };
 	c->st = st;
 	c->nst = to ? 3 : 2;
 	c->state = st[c->nst - 1].state;

@@ -242,7 +242,7 @@ static void do_listen(struct st_model *m, struct st_conn *c,
 	c->queue_max = (uint32_t)c->effective_backlog;
 	if (r->u.listen.local.family)
 		c->local = r->u.listen.local;
-	st_tcp_set(c, ST_ST_LISTEN, st_rec_end(r));
+	st_tcp_set(c, ST_ST_LISTEN, st_rec_end(r), ST_SRC_call);
 	st_stitch_listen(&m->stitch, c);
 }
 
@@ -266,7 +266,7 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 	if ((p->flags & ST_SEEN_LISTENING) ||
 	    (c->kind == ST_KIND_TCP && p->tcp_state == TCP_LISTEN)) {
 		c->role = ST_ROLE_LISTENER;
-		st_tcp_set(c, ST_ST_LISTEN, r->ts);
+		st_tcp_set(c, ST_ST_LISTEN, r->ts, ST_SRC_kernel);
 		st_stitch_listen(&m->stitch, c);
 		return;
 	}

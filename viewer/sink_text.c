@@ -397,6 +397,25 @@ static void lines_of(struct line *ls, const struct st_conn *c,
 	}
 }
 
+/* "client in TIME_WAIT until +60.0", or ended early by a reuse. */
+static void tw_note(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_stchange *l = c->nst ? &c->st[c->nst - 1] : NULL;
+	char t[40], id[24];
+
+	if (c->tw_reused_by) {
+		st_conn_str(c->tw_reused_by, id);
+		fmt_time(rd, t, sizeof(t), l->ts);
+		ST_OUT_CAT(rd->o, "  ", who(c), " TIME_WAIT ended at ", t,
+			   ": 4-tuple reused by conn ", id, "\n");
+	} else if (c->state == ST_ST_TIME_WAIT) {
+		fmt_time(rd, t, sizeof(t), l->ts + ST_TIME_WAIT_NS);
+		ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT",
+			   l->src == ST_SRC_inferred ? "?" : "", " until ", t,
+			   "\n");
+	}
+}
+
 void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 {
 	char t[40], pn[48];
@@ -426,12 +445,7 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 				   col(rd, C_YELLOW), who(c), c->end_fd, t,
 				   col(rd, C_RESET));
 		}
-		if (c->state == ST_ST_TIME_WAIT) {
-			fmt_time(rd, t, sizeof(t),
-				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-			ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT until ",
-				   t, "\n");
-		}
+		tw_note(rd, c);
 	}
 	if (c->ev_dropped)
 		st_out_fmt(rd->o, "  (%llu more lines of %s not shown)\n",
@@ -453,6 +467,9 @@ static void states(struct st_render *rd, const struct st_conn *c, uint32_t from,
 		p = ST_PUT_LIT(p, " -> ");
 		p = stpcpy(p, state_col(rd, s));
 		p = st_put_short(p, st_state_name[s], st_state_name_len[s]);
+		/* a guess is shown as one (see guess_note) */
+		if (c->st[i].src == ST_SRC_inferred)
+			*p++ = '?';
 		p = stpcpy(p, col(rd, C_RESET));
 		st_out_end(rd->o, p);
 	}
@@ -539,6 +556,16 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
+/* Whether C or its other end shows a guessed state. */
+static bool has_guess(const struct st_conn *c)
+{
+	for (int k = 0; c && k < 2; k++, c = c->other)
+		for (uint32_t i = 0; i < c->nst; i++)
+			if (c->st[i].src == ST_SRC_inferred)
+				return true;
+	return false;
+}
+
 static void finding_line(struct st_render *rd, const struct st_finding *f)
 {
 	char msg[512];
@@ -562,6 +589,7 @@ static void group_line(struct st_render *rd, const struct st_fgroup *g)
 struct text {
 	struct st_render rd;
 	uint64_t shown;
+	bool guessed; /* a timeline showed a guessed state */
 	/* findings wait for the end, after the timelines; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
@@ -595,6 +623,7 @@ static void text_conn(void *state, const struct st_conn *c)
 	if (!t->all)
 		st_fgroups_conn(&t->fg, c, t->rd.m->set);
 	t->shown++;
+	t->guessed |= has_guess(c);
 	timeline(&t->rd, c);
 }
 
@@ -639,6 +668,11 @@ static int text_end(void *state)
 
 	if (t->shown == 0)
 		st_out_str(o, "no connections match\n");
+	if (t->guessed) /* what "STATE?" means, said once */
+		st_out_str(o, "STATE? is a guess: no call, kernel query or "
+			      "traced peer showed it, a rule of TCP did (the "
+			      "peer is not traced; --json: each state's "
+			      "source)\n\n");
 	st_out_fmt(o, "%sFindings%s\n", col(&t->rd, C_BOLD),
 		   col(&t->rd, C_RESET));
 	st_fgroups_end(&t->fg, t->rd.m->set);
