@@ -34,6 +34,15 @@ static bool held(const struct st_model *m, const struct st_conn *c)
 	return c->refs > 0 && !m->finishing;
 }
 
+static void ready_add(struct st_conn *c, void *arg)
+{
+	struct st_model *m = arg;
+
+	if (m->nready == m->capready)
+		st__grow((void **)&m->ready, &m->capready, sizeof(*m->ready));
+	m->ready[m->nready++] = c;
+}
+
 /* Queues C (with its other end) for emission once everything about it
  * is known; st_model_add emits after it is done with the record, so no
  * connection is freed while a record is being applied to it. */
@@ -47,9 +56,10 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 	c->emitted = true;
 	if (c->other)
 		c->other->emitted = true;
-	if (m->nready == m->capready)
-		st__grow((void **)&m->ready, &m->capready, sizeof(*m->ready));
-	m->ready[m->nready++] = c;
+	st_tcp_untraced_peer(c);
+	if (!m->hold_tw || m->finishing ||
+	    !st_twhold_add(&m->tw, c, ready_add, m))
+		ready_add(c, m);
 }
 
 static void released(struct st_conn *c, void *arg)
@@ -177,6 +187,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->listener = l->id;
 	s->join_pid = p->peer_pid;
 	fd_add(m, file, (int)r->ret, s, r->ts);
+	if (s->kind == ST_KIND_TCP) /* the SYN came by accept's return */
+		st_twhold_reuse(&m->tw, s, end, file, ready_add, m);
 	if (s->kind == ST_KIND_TCP)
 		st_tcp_established(s, end);
 	struct st_ev *e = st_conntab_add_ev(&m->tab, s, r, file);
@@ -208,8 +220,10 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 		return;
 	}
 	st_tcp_connect(c, r);
-	if (!err || err == EINPROGRESS)
+	if (!err || err == EINPROGRESS) {
+		st_twhold_reuse(&m->tw, c, r->ts, file, ready_add, m);
 		st_stitch_pair(&m->stitch, &m->tab, c);
+	}
 }
 
 static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
@@ -570,6 +584,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 			e->other_to = (uint16_t)c->other->nst;
 		}
 	}
+	st_twhold_expire(&m->tw, m->now, ready_add, m);
 	flush(m);
 }
 
@@ -624,6 +639,7 @@ void st_model_finish(struct st_model *m)
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
 	m->finishing = true;
+	st_twhold_all(&m->tw, ready_add, m);
 	size_t n = HASH_COUNT(m->tab.conns), k = 0;
 	struct st_conn **all = st__xcalloc(n ? n : 1, sizeof(*all));
 	struct st_conn *c, *tmp;
@@ -648,6 +664,7 @@ void st_model_free(struct st_model *m)
 {
 	st_conntab_free(&m->tab);
 	st_stitch_free(&m->stitch);
+	st_twhold_free(&m->tw);
 	free(m->ready);
 	free(m->exits);
 	free(m->ended);
