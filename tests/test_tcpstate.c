@@ -583,6 +583,32 @@ static void test_time_wait_reused(void **state)
 	end_free(c);
 }
 
+/* An unreachable connect: with no source port chosen the route lookup
+ * failed before any SYN (no SYN_SENT); with one, a SYN was tried. */
+static void test_unreachable_connect(void **state)
+{
+	(void)state;
+	struct st_conn *route = end_new(ST_ROLE_CLIENT);
+	struct st_conn *icmp = end_new(ST_ROLE_CLIENT);
+	struct st_addr any = { .family = AF_INET }, port = any;
+	struct st_rec r =
+		fx_err(fx_connect(3, 1, 10, fx_v4(80), any), EHOSTUNREACH);
+
+	st_tcp_connect(route, &r);
+	assert_string_equal(sources(route), "CLOSED:call");
+	assert_int_equal(route->connect_syn, -1);
+	assert_int_equal(route->connect_fail_ts, 10 * MS + 1000);
+	port.port = 40000;
+	r.u.connect.local = port;
+	r.dur = 3000 * MS;
+	st_tcp_connect(icmp, &r);
+	assert_string_equal(states(icmp), "SYN_SENT CLOSED");
+	assert_int_equal(icmp->connect_syn, 1);
+	assert_int_equal(icmp->connect_fail_ts, 3010 * MS);
+	end_free(route);
+	end_free(icmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_sources_kernel),
 		cmocka_unit_test(test_untraced_peer_guess),
 		cmocka_unit_test(test_time_wait_reused),
+		cmocka_unit_test(test_unreachable_connect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

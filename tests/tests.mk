@@ -6,7 +6,8 @@
 
 # Debian packages the tests need beyond the build's.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
-	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs
+	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs \
+	iproute2 iptables
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)

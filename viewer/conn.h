@@ -167,9 +167,16 @@ struct st_conn {
 	uint64_t connect_ts, est_ts; /* connect started; ESTABLISHED */
 	int connect_err;	     /* errno of a failed connect */
 	uint64_t connect_fail_ts;    /* when the failure was known */
-	bool connect_pending;	     /* EINPROGRESS, not yet completed */
-	bool connect_abandoned;	     /* closed in SYN_SENT (kernel said) */
-	uint64_t accept_ts;	     /* server end: accept returned */
+	/* a SYN was tried (1: a source port was chosen), not (-1: the
+	 * route lookup failed first), or unknown (0); connect_async: it
+	 * went EINPROGRESS (the failure came later) */
+	int8_t connect_syn;
+	bool connect_async;
+	uint32_t udp_refused;	/* UDP calls failed ECONNREFUSED (ICMP port
+				 * unreachable) */
+	bool connect_pending;	/* EINPROGRESS, not yet completed */
+	bool connect_abandoned; /* closed in SYN_SENT (kernel said) */
+	uint64_t accept_ts;	/* server end: accept returned */
 	uint64_t first_in_ts, first_out_ts;
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */

@@ -207,7 +207,8 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 		c->role = ST_ROLE_CLIENT;
 	if (r->u.connect.addr.family)
 		c->peer = r->u.connect.addr;
-	if (r->u.connect.local.family)
+	/* after an unreachable error: the port SYNs came from, if any */
+	if (r->u.connect.local.family && (!err || r->u.connect.local.port))
 		c->local = r->u.connect.local;
 	if (c->kind != ST_KIND_TCP) {
 		if (err && err != EINPROGRESS)
@@ -229,6 +230,9 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
 	if (r->flags & ST_REC_ERR) {
+		/* UDP: the peer's ICMP port unreachable, on a later call */
+		if (c->kind == ST_KIND_UDP && r->err == ECONNREFUSED)
+			c->udp_refused++;
 		st_tcp_data_err(c, r, end);
 		return;
 	}

@@ -263,6 +263,8 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 		  st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 	if (f->kind == ST_F_close_wait)
 		put_cw_by(o, f->cw_by);
+	if (f->kind == ST_F_connect_failed && f->cause)
+		st_out_ks(o, "cause", st_unreach_name[f->cause]);
 	st_out_str(o, "}\n");
 }
 

@@ -149,7 +149,17 @@ void st_tcp_connect(struct st_conn *c, const struct st_rec *r)
 	int err = r->flags & ST_REC_ERR ? r->err : 0;
 
 	c->connect_ts = r->ts;
-	st_tcp_set(c, ST_ST_SYN_SENT, r->ts, ST_SRC_call);
+	/* the local port says whether a SYN was tried: none is chosen when
+	 * the route lookup fails first (recorded after unreachable) */
+	if (r->u.connect.local.port)
+		c->connect_syn = 1;
+	else if (r->u.connect.local.family &&
+		 (err == EHOSTUNREACH || err == ENETUNREACH))
+		c->connect_syn = -1;
+	if (err == EINPROGRESS)
+		c->connect_async = true;
+	if (c->connect_syn >= 0)
+		st_tcp_set(c, ST_ST_SYN_SENT, r->ts, ST_SRC_call);
 	if (!err) {
 		/* connect returns once SYN+ACK came back */
 		st_tcp_established(c, st_rec_end(r));
