@@ -13,6 +13,7 @@ struct st_twent {
 	UT_hash_handle hh;
 	struct st_conn *c; /* NULL once let go of (the slot waits in q) */
 	uint64_t until;	   /* when its last TIME_WAIT ends by itself */
+	uint32_t lines;	   /* its timeline lines, both ends */
 };
 
 static bool wants(const struct st_conn *c)
@@ -46,6 +47,7 @@ static void let_go(struct st_twhold *h, struct st_twent *e, st_twhold_fn fn,
 	HASH_DEL(h->by_tuple, e);
 	e->c = NULL;
 	h->live--;
+	h->lines -= e->lines;
 	fn(c, arg);
 }
 
@@ -75,13 +77,16 @@ bool st_twhold_add(struct st_twhold *h, struct st_conn *c, st_twhold_fn fn,
 	HASH_FIND(hh, h->by_tuple, e->key, sizeof(e->key), old);
 	if (old) /* the same tuple again, its reuse unseen: it goes first */
 		let_go(h, old, fn, arg);
-	if (h->live >= ST_TWHOLD_MAX) {
+	e->lines = c->nev + (c->other ? c->other->nev : 0);
+	while (h->live && (h->live >= ST_TWHOLD_MAX ||
+			   h->lines + e->lines > ST_TWHOLD_LINES)) {
 		trim(h);
 		let_go(h, h->q[h->head], fn, arg);
 	}
 	trim(h);
 	e->c = c;
 	e->until = tw_until(c);
+	h->lines += e->lines;
 	HASH_ADD(hh, h->by_tuple, key, sizeof(e->key), e);
 	if (h->n == h->cap)
 		st__grow((void **)&h->q, &h->cap, sizeof(*h->q));

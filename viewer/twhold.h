@@ -10,14 +10,19 @@
  * outputs: a new connection on the same 4-tuple ends that TIME_WAIT
  * early.  The model holds such connections (both ends) here, oldest
  * first, until the trace passes their 60 s, a reuse ends them, the hold
- * is full (ST_TWHOLD_MAX: memory stays bounded) or the trace ends.
+ * is full (ST_TWHOLD_MAX connections or ST_TWHOLD_LINES lines: memory
+ * stays bounded) or the trace ends.
  */
 #define ST_TWHOLD_MAX 4096
+/* ... and at most this many timeline lines in all (a long connection
+ * holds up to 10,000). */
+#define ST_TWHOLD_LINES 262144
 
 struct st_twhold {
 	struct st_twent *by_tuple; /* uthash by 4-tuple */
 	struct st_twent **q;	   /* in the order held; NULL: released */
 	uint32_t head, n, cap, live;
+	uint64_t lines; /* timeline lines of the connections held */
 };
 
 /* Called for each connection the hold lets go of, to be emitted. */
