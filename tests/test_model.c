@@ -369,12 +369,18 @@ static void test_time_wait_reuse(void **state)
 
 	st_model_init(&m, set, on_emit, on_finding, &l);
 	m.hold_tw = true;
-	start(&m);
+	add(&m, fx_socket(3, LS, 1, AF_INET, SOCK_STREAM), 1);
+	add(&m, fx_listen(3, LS, 2, fx_v4(80), 128, 128), 1);
+	add(&m, fx_socket(3, CL, 3, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_bind(3, CL, 3, fx_v4(5000)), 0); /* a port of its own */
+	add(&m, fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)), 0);
+	add(&m, fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)), 1);
 	add(&m, fx_close(3, CL, 11, TCP_ESTABLISHED), 0);
 	add(&m, fx_data(ST_CALL_read, 4, SV, 12, 0), 1);
 	add(&m, fx_close(4, SV, 13, TCP_CLOSE_WAIT), 1);
 	assert_int_equal(l.emits, 0); /* held: the client is in TIME_WAIT */
 	add(&m, fx_socket(3, cl2, 20, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_bind(3, cl2, 20, fx_v4(5000)), 0);
 	add(&m, fx_connect(3, cl2, 21, fx_v4(80), fx_v4(5000)), 0);
 	assert_int_equal(l.emits, 1);
 	assert_string_equal(end_of(&l, CL)->states,

@@ -36,6 +36,7 @@ static struct st_conn *tw_end(uint16_t port, uint64_t tw_ms)
 	c->kind = ST_KIND_TCP;
 	c->role = ST_ROLE_CLIENT;
 	c->local = fx_v4(port);
+	c->bound_port = true;
 	c->peer = fx_v4(80);
 	st_tcp_established(c, 1 * MS);
 	st_tcp_set(c, ST_ST_FIN_WAIT, tw_ms * MS, ST_SRC_call);
@@ -49,8 +50,8 @@ static void end_free(struct st_conn *c)
 	free(c);
 }
 
-/* Not in TIME_WAIT: not held.  A new end on the tuple ends it; another
- * waits out its 60 s. */
+/* Not in TIME_WAIT, or on an ephemeral port: not held.  A new end on the tuple
+ * ends it; another waits out its 60 s. */
 static void test_reuse_and_expiry(void **state)
 {
 	(void)state;
@@ -60,6 +61,9 @@ static void test_reuse_and_expiry(void **state)
 	struct st_conn *n = tw_end(5000, 0), *est = tw_end(6000, 5);
 
 	est->state = ST_ST_ESTABLISHED;
+	assert_false(st_twhold_add(&h, est, let_go, &g));
+	est->state = ST_ST_TIME_WAIT;
+	est->bound_port = false; /* an ephemeral port: not waited for */
 	assert_false(st_twhold_add(&h, est, let_go, &g));
 	assert_true(st_twhold_add(&h, a, let_go, &g));
 	assert_true(st_twhold_add(&h, b, let_go, &g));

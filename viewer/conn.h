@@ -192,6 +192,7 @@ struct st_conn {
 	int closed_first;      /* 1 this end, -1 the peer, 2 both, 0 unknown */
 	uint64_t tw_reused_by; /* the connection whose 4-tuple ended its
 				* TIME_WAIT early, or 0 */
+	bool bound_port;       /* bind gave it a port of its own */
 
 	/* listeners */
 	int32_t backlog, effective_backlog, somaxconn;

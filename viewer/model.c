@@ -497,8 +497,10 @@ static struct st_ev *apply(struct st_model *m, struct st_conn *c,
 
 	switch (r->call) {
 	case ST_CALL_bind:
-		if (ok && c)
+		if (ok && c) {
 			c->local = r->u.addr.addr;
+			c->bound_port = c->local.port != 0;
+		}
 		break;
 	case ST_CALL_listen:
 		if (ok && c)

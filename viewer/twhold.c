@@ -16,9 +16,18 @@ struct st_twent {
 	uint32_t lines;	   /* its timeline lines, both ends */
 };
 
+/*
+ * Whether C waits for a reuse: an end in TIME_WAIT, and a client that
+ * bound its port itself (SO_REUSEADDR), the way a program takes the same
+ * 4-tuple again at once.  Ephemeral ports are not held for: holding every
+ * connection cost the view twice its time (memory gone cold in the hold).
+ */
 static bool wants(const struct st_conn *c)
 {
-	return c->kind == ST_KIND_TCP &&
+	const struct st_conn *cl = c->role == ST_ROLE_CLIENT ? c : c->other;
+
+	return c->kind == ST_KIND_TCP && cl && cl->role == ST_ROLE_CLIENT &&
+	       cl->bound_port &&
 	       (c->state == ST_ST_TIME_WAIT ||
 		(c->other && c->other->state == ST_ST_TIME_WAIT));
 }
