@@ -8,7 +8,8 @@
 /*
  * A connection whose end is in TIME_WAIT is not finished for the
  * outputs: a new connection on the same 4-tuple ends that TIME_WAIT
- * early.  The model holds such connections (both ends) here, oldest
+ * early.  The model holds such connections (both ends; those whose
+ * client bound its own port, see twhold.c) here, oldest
  * first, until the trace passes their 60 s, a reuse ends them, the hold
  * is full (ST_TWHOLD_MAX connections or ST_TWHOLD_LINES lines: memory
  * stays bounded) or the trace ends.
