@@ -7,7 +7,7 @@
 # Debian packages the tests, benchmarks, fuzzing and TSan need beyond the
 # build's: make test (and bench, fuzz, tsan) installs those missing.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
-	postgresql \
+	postgresql iproute2 iptables \
 	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs \
 	libcmocka-dev clang-format man-db golang-go
 

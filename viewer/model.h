@@ -7,6 +7,7 @@
 #include "findings.h"
 #include "load.h"
 #include "stitch.h"
+#include "twhold.h"
 
 struct st_model;
 typedef void (*st_emit_fn)(struct st_model *m, struct st_conn *c, void *arg);
@@ -43,7 +44,15 @@ struct st_model {
 	bool *ended; /* by file: its exit has been handled */
 	int nfiles;  /* files ended[] and exits[] have room for */
 	bool set_changed;
+	/* TIME_WAIT ends wait for their 60 s or a reuse of their 4-tuple
+	 * (a trace read after the fact: live output would lag) */
+	bool hold_tw;
+	struct st_twhold tw;
 };
+
+/* Internal to the model (model_exits.c): (re)builds m->exits, the
+ * exits not yet handled, by exit time. */
+void st__model_exits_scan(struct st_model *m);
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
 		  st_finding_fn finding, void *arg);

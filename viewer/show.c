@@ -519,6 +519,8 @@ static int show_once(struct st_traceset *set, const struct st_view_opts *vo)
 
 	if (!s)
 		return 1;
+	/* after the fact: a connection may wait for its TIME_WAIT's end */
+	st_show_model(s)->hold_tw = true;
 	if (st_merge_init(&mg, set)) {
 		fprintf(stderr, "socktrace: out of memory\n");
 		st_show_close(s);
