@@ -7,6 +7,9 @@ VERSION := 0.4.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+# where bash-completion looks for a command's completion
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
 CC ?= cc
@@ -38,9 +41,9 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
 VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
-# Debian packages the build and the tests need (make deps).
-DEPS := gcc make uthash-dev libcmocka-dev pkg-config python3 curl xxd \
-	libncurses-dev clang-format
+# Debian packages building, installing and the demo need (make deps);
+# the tests' own are TEST_DEPS (tests/tests.mk), which make test installs.
+DEPS := gcc make uthash-dev pkg-config python3 xxd libncurses-dev
 
 all: $(OUT)libsocktrace.so $(OUT)socktrace
 
@@ -92,10 +95,33 @@ $(B)/examples/%: examples/%.c examples/common.c examples/common.h
 
 examples: $(EXAMPLE_BIN)
 
+# The man pages, each from its one source (docs/mkman.py): socktrace(1)
+# from the viewer's own --help texts, libsocktrace(7) from README's table
+# of environment variables.
+MAN_PAGES := $(B)/man/socktrace.1 $(B)/man/libsocktrace.7
+
+$(B)/man/socktrace.1: $(OUT)socktrace docs/mkman.py
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)python3 docs/mkman.py socktrace.1 ./$(OUT)socktrace > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(B)/man/libsocktrace.7: README.md docs/mkman.py
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)python3 docs/mkman.py libsocktrace.7 README.md $(LIBDIR) > $@.tmp
+	$(Q)mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
 include tests/tests.mk
 
-deps:
-	@missing=""; for p in $(DEPS) $(TEST_DEPS); do \
+# Installs the packages of PKGS that are missing (apt-get, with sudo when
+# not root); says so when none is.
+deps: PKGS = $(DEPS)
+test-deps: PKGS = $(DEPS) $(TEST_DEPS)
+deps test-deps:
+	@missing=""; for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 			grep -q '^install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -104,17 +130,26 @@ deps:
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
-	else echo "deps: all present"; fi
+	else echo "$@: all present"; fi
 
 demo: all examples
 	$(Q)./examples/demo.sh
 
-install: all
+install: all man
 	install -D -m 755 socktrace $(DESTDIR)$(BINDIR)/socktrace
 	install -D -m 644 libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	install -D -m 644 $(B)/man/socktrace.1 \
+		$(DESTDIR)$(MANDIR)/man1/socktrace.1
+	install -D -m 644 $(B)/man/libsocktrace.7 \
+		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7
+	install -D -m 644 completion/socktrace.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/socktrace
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
+		$(DESTDIR)$(MANDIR)/man1/socktrace.1 \
+		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7 \
+		$(DESTDIR)$(BASHCOMPDIR)/socktrace
 
 # The house style (HACKING.md): kernel formatting by .clang-format, and
 # the limits tests/lint.py checks.  make test runs both checks.
@@ -134,7 +169,7 @@ lint:
 clean:
 	rm -rf build libsocktrace.so socktrace
 
-.PHONY: all examples deps demo install uninstall clean test bench format \
-	format-check lint
+.PHONY: all examples man deps test-deps demo install uninstall clean test bench \
+	format format-check lint
 
 -include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)

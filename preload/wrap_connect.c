@@ -13,8 +13,11 @@ static inline void rec_connect(struct st__call *c, int ret, int e,
 	if (!st__args_unsafe(ret, e))
 		st__addr_set(&r->u.connect.addr, addr, len);
 	/* the local address joins this end to the peer's accept; a
-	 * non-blocking connect has it already while in progress */
-	if (ret == 0 || e == EINPROGRESS)
+	 * non-blocking connect has it already while in progress.  After
+	 * an unreachable error its port tells whether a SYN was tried (a
+	 * port chosen) or the route lookup failed first (port 0). */
+	if (ret == 0 || e == EINPROGRESS || e == EHOSTUNREACH ||
+	    e == ENETUNREACH)
 		st__addr_local(&r->u.connect.local, c->fd);
 	st__publish(c, r);
 }

@@ -180,6 +180,10 @@ def trace_examples(t, names):
         check(rc == 0, f"{name} exited {rc}: {err}")
 
 
+STATE_NAMES = ("SYN_SENT", "ESTABLISHED", "LISTEN", "FIN_WAIT",
+               "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK")
+
+
 @test
 def perfetto_follows_the_format_and_the_trace():
     with TraceDir() as t:
@@ -222,10 +226,18 @@ def perfetto_follows_the_format_and_the_trace():
                   f"one slice for the whole of {c['id']}: {top}")
             states = [s[0] for s in slices if s[3] == 1 and
                       not s[0].startswith("finding: ")]
-            expect = [s for s, ts in c["states"]
+            expect = [s for s, ts, *_ in c["states"]
                       if s not in ("NONE", "CLOSED")]
             check(states == expect,
                   f"{c['id']} states {states}, view --json says {expect}")
+            # each state's args: what showed it, as view --json says
+            srcs = [e["args"]["source"] for e in by["*"]
+                    if e.get("id") == key[1] and e["ph"] in "bn" and
+                    e["name"] in STATE_NAMES]
+            expect = [src for s, ts, src in c["states"]
+                      if s not in ("NONE", "CLOSED")]
+            check(srcs == expect,
+                  f"{c['id']} state sources {srcs}, view --json {expect}")
             if c["role"] == "server" and c["peer_conn"] and \
                     c["accept_wait_ns"]:
                 q = [s for s in slices if s[0] == "accept queue"]

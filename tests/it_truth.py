@@ -165,8 +165,8 @@ def wire_half_close():
           f"server's, no RST: {pk}")
     check(cl["closed_by"] == "local" and sv["closed_by"] == "peer",
           f"closed_by: the client: {cl['closed_by']} {sv['closed_by']}")
-    st = dict((s, ts) for s, ts in cl["states"])
-    sst = dict((s, ts) for s, ts in sv["states"])
+    st = dict((s, ts) for s, ts, *_ in cl["states"])
+    sst = dict((s, ts) for s, ts, *_ in sv["states"])
     check(states(cl)[-3:] == ["FIN_WAIT", "TIME_WAIT", "CLOSED"] and
           st["TIME_WAIT"] == sst["LAST_ACK"] < cl["close_ts"],
           f"the client's TIME_WAIT starts at the server's FIN (its "

@@ -113,6 +113,15 @@ static inline struct st_rec fx_connect(int fd, uint64_t conn, uint64_t ts,
 	return r;
 }
 
+static inline struct st_rec fx_bind(int fd, uint64_t conn, uint64_t ts,
+				    struct st_addr local)
+{
+	struct st_rec r = fx_rec(ST_CALL_bind, fd, conn, ts, 0);
+
+	r.u.addr.addr = local;
+	return r;
+}
+
 static inline struct st_rec fx_listen(int fd, uint64_t conn, uint64_t ts,
 				      struct st_addr local, int backlog,
 				      int effective)

@@ -28,9 +28,9 @@ static struct st_conn end(uint8_t role)
 static void in_cw(struct st_conn *c, struct st_stchange st[3], uint64_t from,
 		  uint64_t to, uint8_t by)
 {
-	st[0] = (struct st_stchange){ ST_ST_ESTABLISHED, 1 * MS };
-	st[1] = (struct st_stchange){ ST_ST_CLOSE_WAIT, from };
-	st[2] = (struct st_stchange){ ST_ST_LAST_ACK, to };
+	st[0] = (struct st_stchange){ ST_ST_ESTABLISHED, 1 * MS, ST_SRC_call };
+	st[1] = (struct st_stchange){ ST_ST_CLOSE_WAIT, from, ST_SRC_call };
+	st[2] = (struct st_stchange){ ST_ST_LAST_ACK, to, ST_SRC_call };
 	c->st = st;
 	c->nst = to ? 3 : 2;
 	c->state = st[c->nst - 1].state;
@@ -360,12 +360,85 @@ static void test_kind_names(void **state)
 	static const char *const want[] = {
 		"connect_failed", "close_wait",	     "server_time_wait",
 		"fd_leak",	  "backlog_clipped", "accept_queue_full",
-		"lost_records",	  "reset",
+		"lost_records",	  "reset",	     "udp_refused",
 	};
 	assert_int_equal(ST_F__N, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < ST_F__N; i++)
 		assert_string_equal(st_finding_name[i], want[i]);
 	assert_int_equal(st_finding_scope[ST_F_lost_records], ST_SCOPE_PROCESS);
+}
+
+/* Item 8: EHOSTUNREACH's three causes, told by whether a SYN was tried
+ * (a source port chosen) and how long the failure took. */
+static void test_unreachable_causes(void **state)
+{
+	(void)state;
+	static const struct {
+		int8_t syn;
+		bool async;
+		uint64_t fail_us; /* connect to failure */
+		int err;
+		uint8_t cause;
+		const char *words;
+	} cases[] = {
+		{ -1, false, 10, EHOSTUNREACH, ST_UNREACH_route,
+		  "routing table" },
+		{ 0, false, 10, EHOSTUNREACH, ST_UNREACH_route,
+		  "before any SYN" },
+		{ 1, false, 3000000, EHOSTUNREACH, ST_UNREACH_neighbour,
+		  "no answer to ARP/ND" },
+		{ 1, true, 3000000, EHOSTUNREACH, ST_UNREACH_neighbour, "ARP" },
+		{ 1, false, 1020000, EHOSTUNREACH, ST_UNREACH_icmp,
+		  "ICMP unreachable" },
+		{ 0, true, 10, EHOSTUNREACH, ST_UNREACH_icmp, "reject rule" },
+		{ 1, false, 3000000, ENETUNREACH, ST_UNREACH_icmp, "ICMP" },
+		{ 1, false, 3000000, ECONNREFUSED, ST_UNREACH_none, "RST" },
+	};
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct st_finding f[ST_JUDGE_MAX];
+		struct st_conn c = end(ST_ROLE_CLIENT);
+		c.peer = fx_v4(80);
+		c.connect_err = cases[i].err;
+		c.connect_syn = cases[i].syn;
+		c.connect_async = cases[i].async;
+		c.connect_ts = 10 * MS;
+		c.connect_fail_ts = c.connect_ts + cases[i].fail_us * 1000;
+		c.close_ts = 9000 * MS;
+		const struct st_finding *x =
+			only(f, st_judge(&c, 0, false, f), ST_F_connect_failed);
+		assert_int_equal(x->cause, cases[i].cause);
+		st_finding_text(x, set, text, sizeof(text));
+		if (!strstr(text, cases[i].words))
+			fail_msg("case %zu: '%s' lacks '%s'", i, text,
+				 cases[i].words);
+	}
+	fx_set_free(set);
+}
+
+/* A UDP ECONNREFUSED (ICMP port unreachable): its own finding. */
+static void test_udp_refused(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.kind = ST_KIND_UDP;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.peer = fx_v4(53);
+	c.udp_refused = 2;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_udp_refused);
+	assert_int_equal(x->count, 2);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "2 calls failed with ECONNREFUSED"));
+	assert_non_null(strstr(text, "127.0.0.1:53 answered"));
+	assert_non_null(strstr(text, "ICMP port unreachable"));
+	fx_set_free(set);
 }
 
 int main(void)
@@ -384,6 +457,8 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_connect_abandoned),
+		cmocka_unit_test(test_unreachable_causes),
+		cmocka_unit_test(test_udp_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -446,6 +446,49 @@ static void test_refused(void **state)
 	fx_set_free(set);
 }
 
+/* Item 9: held in TIME_WAIT, a pair comes out when a new connection
+ * takes its 4-tuple (its TIME_WAIT ended then), or when the trace passes
+ * its 60 s. */
+static void test_time_wait_reuse(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+	uint64_t cl2 = st_conn_id(100, 2), cl3 = st_conn_id(100, 3);
+
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	m.hold_tw = true;
+	add(&m, fx_socket(3, LS, 1, AF_INET, SOCK_STREAM), 1);
+	add(&m, fx_listen(3, LS, 2, fx_v4(80), 128, 128), 1);
+	add(&m, fx_socket(3, CL, 3, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_bind(3, CL, 3, fx_v4(5000)), 0); /* a port of its own */
+	add(&m, fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)), 0);
+	add(&m, fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)), 1);
+	add(&m, fx_close(3, CL, 11, TCP_ESTABLISHED), 0);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 12, 0), 1);
+	add(&m, fx_close(4, SV, 13, TCP_CLOSE_WAIT), 1);
+	assert_int_equal(l.emits, 0); /* held: the client is in TIME_WAIT */
+	add(&m, fx_socket(3, cl2, 20, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_bind(3, cl2, 20, fx_v4(5000)), 0);
+	add(&m, fx_connect(3, cl2, 21, fx_v4(80), fx_v4(5000)), 0);
+	assert_int_equal(l.emits, 1);
+	assert_string_equal(end_of(&l, CL)->states,
+			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT CLOSED");
+	/* another port: the second pair waits out its 60 s */
+	add(&m, fx_accept(3, LS, 22, 4, 3, fx_v4(5000), fx_v4(80)), 1);
+	add(&m, fx_close(4, st_conn_id(101, 3), 23, TCP_ESTABLISHED), 1);
+	add(&m, fx_close(3, cl2, 24, TCP_CLOSE_WAIT), 0);
+	assert_int_equal(l.emits, 1);
+	add(&m, fx_socket(3, cl3, 24 + 60000, AF_INET, SOCK_STREAM), 0);
+	assert_int_equal(l.emits, 2);
+	assert_string_equal(end_of(&l, st_conn_id(101, 3))->states,
+			    "ESTABLISHED FIN_WAIT TIME_WAIT");
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_ring_wrapped_join),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_fd_reused_closed_unseen),
+		cmocka_unit_test(test_time_wait_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

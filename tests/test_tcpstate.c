@@ -26,6 +26,20 @@ static const char *states(const struct st_conn *c)
 	return buf;
 }
 
+/* The states END went through with what showed each: "A:call B:peer". */
+static const char *sources(const struct st_conn *c)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < c->nst; i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s:%s", i ? " " : "",
+			      st_state_name[c->st[i].state],
+			      st_src_name[c->st[i].src]);
+	return buf;
+}
+
 static struct st_conn *end_new(uint8_t role)
 {
 	struct st_conn *c = calloc(1, sizeof(*c));
@@ -463,6 +477,138 @@ static void test_kernel_states(void **state)
 	end_free(c);
 }
 
+/* Every state says what showed it: the calls, the traced peer. */
+static void test_sources_orderly_close(void **state)
+{
+	(void)state;
+	struct st_conn *cl = end_new(ST_ROLE_CLIENT);
+	struct st_conn *srv = end_new(ST_ROLE_SERVER);
+	struct st_rec r = fx_connect(3, 1, 1, fx_v4(80), fx_v4(5000));
+	struct st_rec eof = fx_data(ST_CALL_read, 4, 2, 12, 0);
+
+	st_tcp_connect(cl, &r);
+	st_tcp_established(srv, 2 * MS);
+	cl->other = srv;
+	srv->other = cl;
+	st_tcp_joined(cl, srv);
+	st_tcp_closed(cl, 11 * MS, ST_END_CLOSED);
+	st_tcp_data(srv, &eof, 12 * MS);
+	st_tcp_closed(srv, 13 * MS, ST_END_CLOSED);
+	assert_string_equal(sources(cl), "SYN_SENT:call ESTABLISHED:call "
+					 "FIN_WAIT:call TIME_WAIT:peer");
+	/* ESTABLISHED from the client's connect; CLOSED once the traced
+	 * peer's ACK came */
+	assert_string_equal(sources(srv), "ESTABLISHED:peer CLOSE_WAIT:peer "
+					  "LAST_ACK:call CLOSED:peer");
+	end_free(cl);
+	end_free(srv);
+}
+
+/* The kernel's word (the close record's tcp_state, TCP_INFO of a socket
+ * found open) is "kernel"; no TCP_INFO leaves a guess. */
+static void test_sources_kernel(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_SERVER);
+	struct st_conn *seen = end_new(ST_ROLE_CLIENT);
+	struct st_conn *blind = end_new(ST_ROLE_CLIENT);
+
+	st_tcp_established(c, 1 * MS);
+	c->close_tcp_state = TCP_CLOSE_WAIT;
+	st_tcp_closed(c, 5 * MS, ST_END_CLOSED);
+	assert_string_equal(sources(c), "ESTABLISHED:call CLOSE_WAIT:kernel "
+					"LAST_ACK:call CLOSED:inferred");
+	st_tcp_seen(seen, TCP_FIN_WAIT2, 1 * MS);
+	assert_string_equal(sources(seen), "FIN_WAIT:kernel");
+	blind->peer = fx_v4(80);
+	st_tcp_seen(blind, 0, 1 * MS);
+	assert_string_equal(sources(blind), "ESTABLISHED:inferred");
+	end_free(c);
+	end_free(seen);
+	end_free(blind);
+}
+
+/* Item 10: an active closer whose peer is not traced: its TIME_WAIT is a
+ * guess, shown on its close line; a traced pair, an RST or a passive
+ * close get none. */
+static void test_untraced_peer_guess(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+	struct st_conn *cl, *srv;
+	struct st_ev ev = { .self_from = 1, .self_to = 2 };
+
+	st_tcp_established(c, 1 * MS);
+	st_tcp_closed(c, 10 * MS, ST_END_CLOSED);
+	c->ev = &ev;
+	c->nev = 1;
+	st_tcp_untraced_peer(c);
+	assert_string_equal(sources(c), "ESTABLISHED:call FIN_WAIT:call "
+					"TIME_WAIT:inferred");
+	assert_int_equal(c->st[2].ts, 10 * MS);
+	assert_int_equal(ev.self_to, 3); /* the close line shows it */
+	c->ev = NULL;
+	end_free(c);
+	pair(&cl, &srv);
+	st_tcp_closed(cl, 10 * MS, ST_END_CLOSED);
+	st_tcp_untraced_peer(cl);
+	assert_string_equal(states(cl), "ESTABLISHED FIN_WAIT");
+	end_free(cl);
+	end_free(srv);
+	c = end_new(ST_ROLE_CLIENT);
+	st_tcp_established(c, 1 * MS);
+	c->opts.set = 0;
+	st_tcp_reset(c, ST_RST_PEER, ST_RST_peer, 5 * MS, ST_SRC_call);
+	st_tcp_untraced_peer(c);
+	assert_string_equal(sources(c), "ESTABLISHED:call CLOSED:call");
+	end_free(c);
+}
+
+/* Item 9: a new connection on the 4-tuple ends TIME_WAIT early. */
+static void test_time_wait_reused(void **state)
+{
+	(void)state;
+	struct st_conn *c = end_new(ST_ROLE_CLIENT);
+
+	st_tcp_established(c, 1 * MS);
+	st_tcp_set(c, ST_ST_FIN_WAIT, 2 * MS, ST_SRC_call);
+	st_tcp_set(c, ST_ST_TIME_WAIT, 3 * MS, ST_SRC_peer);
+	st_tcp_tw_reused(c, 3 * MS + ST_TIME_WAIT_NS, ST_SRC_call, 77);
+	assert_int_equal(c->state, ST_ST_TIME_WAIT); /* over by itself */
+	st_tcp_tw_reused(c, 1500 * MS, ST_SRC_call, 77);
+	assert_string_equal(sources(c), "ESTABLISHED:call FIN_WAIT:call "
+					"TIME_WAIT:peer CLOSED:call");
+	assert_int_equal(c->st[3].ts, 1500 * MS);
+	assert_int_equal(c->tw_reused_by, 77);
+	end_free(c);
+}
+
+/* An unreachable connect: with no source port chosen the route lookup
+ * failed before any SYN (no SYN_SENT); with one, a SYN was tried. */
+static void test_unreachable_connect(void **state)
+{
+	(void)state;
+	struct st_conn *route = end_new(ST_ROLE_CLIENT);
+	struct st_conn *icmp = end_new(ST_ROLE_CLIENT);
+	struct st_addr any = { .family = AF_INET }, port = any;
+	struct st_rec r =
+		fx_err(fx_connect(3, 1, 10, fx_v4(80), any), EHOSTUNREACH);
+
+	st_tcp_connect(route, &r);
+	assert_string_equal(sources(route), "CLOSED:call");
+	assert_int_equal(route->connect_syn, -1);
+	assert_int_equal(route->connect_fail_ts, 10 * MS + 1000);
+	port.port = 40000;
+	r.u.connect.local = port;
+	r.dur = 3000 * MS;
+	st_tcp_connect(icmp, &r);
+	assert_string_equal(states(icmp), "SYN_SENT CLOSED");
+	assert_int_equal(icmp->connect_syn, 1);
+	assert_int_equal(icmp->connect_fail_ts, 3010 * MS);
+	end_free(route);
+	end_free(icmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +633,11 @@ int main(void)
 		cmocka_unit_test(test_rst_errors),
 		cmocka_unit_test(test_simultaneous_close),
 		cmocka_unit_test(test_abandoned_connect),
+		cmocka_unit_test(test_sources_orderly_close),
+		cmocka_unit_test(test_sources_kernel),
+		cmocka_unit_test(test_untraced_peer_guess),
+		cmocka_unit_test(test_time_wait_reused),
+		cmocka_unit_test(test_unreachable_connect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,10 +4,12 @@
 # programs run under the preload (tests/progs/*.c) and the integration
 # suite (tests/integration.py) that compares runs with and without it.
 
-# Debian packages the tests need beyond the build's.
+# Debian packages the tests, benchmarks, fuzzing and TSan need beyond the
+# build's: make test (and bench, fuzz, tsan) installs those missing.
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
-	postgresql \
-	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs
+	postgresql iproute2 iptables \
+	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs \
+	libcmocka-dev clang-format man-db golang-go
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
@@ -16,7 +18,7 @@ PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%) \
 	$(B)/tests/progs/probe_fortify $(B)/tests/progs/static_hello \
 	$(B)/tests/progs/go_hello
 
-$(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ)
+$(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ) | test-deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) -Iviewer $(CFLAGS) $^ -o $@ $(LDFLAGS) -lcmocka \
@@ -47,7 +49,7 @@ $(B)/tests/progs/go_hello: $(B)/tests/progs/hello
 		.note.go.buildid=$@.note $< $@ && rm -f $@.note
 
 # Under SANITIZE, a UBSan report fails the test that triggered it.
-test: all examples $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
+test: test-deps all examples man $(UNIT_BIN) $(PROG_BIN) $(B)/tests/bench/gen_trace
 	@export UBSAN_OPTIONS=$${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}; \
 	fail=0; python3 tests/lint.py || fail=1; \
 	$(MAKE) -s format-check || fail=1; \
@@ -81,7 +83,7 @@ $(B)/tests/bench/syscalls: tests/bench/syscalls.c
 BENCH_BIN := $(B)/tests/bench/loops $(B)/tests/bench/gen_trace
 
 # BENCH=--quick: a few small rounds, only to check the record counts.
-bench: all $(BENCH_BIN)
+bench: test-deps all $(BENCH_BIN)
 	python3 tests/bench/bench.py $(BENCH) $(B) $(or $(OUT),./)socktrace \
 		$(or $(OUT),./)libsocktrace.so
 
@@ -103,3 +105,6 @@ bench-costs: $(B)/tests/bench/libcost $(B)/tests/bench/syscalls
 .PHONY: bench bench-viewer bench-costs
 include tests/fuzz/fuzz.mk
 include tests/tsan/tsan.mk
+
+# fuzzing and TSan are built with clang and its runtimes
+$(FUZZ_B)/fuzz_trace $(TSAN_B)/ring_writer: | test-deps

@@ -51,7 +51,9 @@ static void usage(FILE *f)
 		"                  /tmp/socktrace-UID); it must belong to the "
 		"process's user\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --pid, --conn, "
-		"--port,\n-t, --color, --no-color.\n"
+		"--port,\n-t, --color, --no-color, and the filters --state, "
+		"--finding, --since,\n--until, --min-duration, --peer, "
+		"--listener.\n"
 		"When it stops, recording in the processes it loaded the "
 		"library into is\nswitched off; 'socktrace detach PID' also "
 		"puts their calls back as they\nwere.\n");
@@ -225,7 +227,7 @@ int st_cmd_attach(int argc, char **argv)
 		st_follow_free(&a.fw);
 		return 1;
 	}
-	st_model_following(st_show_model(a.show));
+	st_show_model(a.show)->following = true;
 	fprintf(stderr, "socktrace: following %d process%s; Ctrl-C to stop\n",
 		a.fw.ntg, a.fw.ntg == 1 ? "" : "es");
 	follow(&a);

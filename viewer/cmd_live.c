@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"p pause,\n? help.  Needs a terminal of 80x24 or more; for a "
 		"stream of timelines use\n'socktrace attach', for JSON lines "
 		"'socktrace view --json'.\n");
+	st_filter_usage(f);
 }
 
 /* What the command allocates: the model's rings and the screen over
@@ -81,6 +82,7 @@ static int parse_opts(struct live_cmd *lc, int argc, char **argv)
 		{ "sort", required_argument, 0, 's' },
 		{ "filter", required_argument, 0, 'f' },
 		{ "no-color", no_argument, 0, 'N' },
+		ST_FILTER_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -116,6 +118,10 @@ static int parse_opts(struct live_cmd *lc, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return -1;
+		case ST_OPT_STATE ... ST_OPT_LISTENER:
+			if (st_filter_opt(&l->vo.flt, c, optarg, "live"))
+				return 2;
+			break;
 		default:
 			return 2;
 		}
@@ -184,6 +190,7 @@ static int follow_and_show(struct live_cmd *lc, const char *dir)
 		st__live_model_init(l);
 		rc = st__live_run(&lc->v);
 		st_model_free(&l->m);
+		st_filter_free(&l->flt);
 	}
 	return rc;
 }
@@ -199,6 +206,7 @@ int st_cmd_live(int argc, char **argv)
 	}
 	lc->v.live = &lc->l;
 	lc->v.color = true;
+	lc->l.vo.port = -1;
 	st__live_init(&lc->l);
 	rc = parse_opts(lc, argc, argv);
 	if (rc < 0) { /* --help */

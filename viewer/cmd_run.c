@@ -29,9 +29,14 @@ static void usage(FILE *f)
 		"status is passed through;\nCtrl-C stops CMD and still shows "
 		"them.\n"
 		"  -o DIR     trace directory (default: a new one under /tmp)\n"
+		"  --force    run CMD traced even when its socket calls cannot "
+		"be seen\n             (a static or Go program): say so, and "
+		"go on\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --html FILE,\n"
 		"--perfetto FILE, --stats, --findings all, --pid, --conn, "
-		"--port, -t,\n--color, --no-color.\n"
+		"--port, -t,\n--color, --no-color, and the filters --state, "
+		"--finding, --since,\n--until, --min-duration, --peer, "
+		"--listener.\n"
 		"Finds libsocktrace.so next to socktrace, in ../lib, or at "
 		"$SOCKTRACE_LIB.\n");
 }
@@ -70,6 +75,20 @@ static const char *take_outdir(int *argc, char **argv)
 		}
 	}
 	return NULL;
+}
+
+/* Takes "--force" out of ARGV (before "--"); true when given. */
+static bool take_force(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--force")) {
+			memmove(&argv[i], &argv[i + 1],
+				(*argc - i) * sizeof(char *));
+			(*argc)--;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Whether the reports VO asks for can be written: a report that cannot
@@ -200,6 +219,7 @@ int st_cmd_run(int argc, char **argv)
 	struct st_view_opts vo;
 	char lib[PATH_MAX], exe[PATH_MAX], dir[PATH_MAX] = "";
 	const char *outdir = take_outdir(&argc, argv);
+	bool force = take_force(&argc, argv);
 
 	optind = 1;
 	int p = st_view_parse(argc, argv, &vo, usage);
@@ -216,15 +236,22 @@ int st_cmd_run(int argc, char **argv)
 			cmd[0]);
 		return 1;
 	}
-	const char *why = st_invisible(exe);
-	if (why) {
+	const char *partly, *why = st_invisible(exe, &partly);
+	if (why && !force) {
 		fprintf(stderr,
 			"socktrace run: cannot trace %s: %s.\nIts socket calls "
 			"would not be seen; strace -f -e trace=network, or "
-			"bcc's tcplife, can see them.\n",
+			"bcc's tcplife, can see them (--force runs it "
+			"anyway).\n",
 			exe, why);
 		return 1;
 	}
+	if (why || partly)
+		fprintf(stderr, "socktrace run: %s: %s%s\n", exe,
+			why ? why : partly,
+			why ? " (run with --force: what is seen may be "
+			      "nothing)"
+			    : "");
 	if (st_find_lib(lib, sizeof(lib), "run") || check_outputs(&vo) ||
 	    make_dir(outdir, dir, sizeof(dir)))
 		return 1;

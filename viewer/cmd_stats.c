@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"finding_group\n"
 		"  --pid PID       only connections of process PID\n"
 		"  --port PORT     only connections with PORT at either end\n");
+	st_filter_usage(f);
 }
 
 /* Parses stats' options into VO and SO; like st_view_parse. */
@@ -47,6 +48,7 @@ static int parse(int argc, char **argv, struct st_view_opts *vo,
 		{ "json", no_argument, 0, 'j' },
 		{ "pid", required_argument, 0, 'p' },
 		{ "port", required_argument, 0, 'P' },
+		ST_FILTER_LONGOPTS,
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -92,6 +94,12 @@ static int parse(int argc, char **argv, struct st_view_opts *vo,
 		case 'h':
 			usage(stdout);
 			return 1;
+		case ST_OPT_STATE ... ST_OPT_LISTENER:
+			if (st_filter_opt(&vo->flt, c, optarg, "stats")) {
+				usage(stderr);
+				return -1;
+			}
+			break;
 		default:
 			usage(stderr);
 			return -1;

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"the first call\n"
 		"  --color, --no-color   colour (default: when stdout is a "
 		"terminal)\n");
+	st_filter_usage(f);
 }
 
 int st_cmd_view(int argc, char **argv)

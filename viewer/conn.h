@@ -79,9 +79,29 @@ struct st_ev {
 	uint16_t self_from, self_to, other_from, other_to;
 };
 
+/*
+ * What showed a state, strongest first (DESIGN.md's Evidence): X(name),
+ * the JSON "source".  call: the call's own result; kernel: TCP_INFO or
+ * the close record's tcp_state; peer: the traced other end's records;
+ * inferred: a rule's guess (an untraced peer, TIME_WAIT's 60 s).
+ */
+#define ST_SRC_TABLE(X) \
+	X(call)         \
+	X(kernel)       \
+	X(peer)         \
+	X(inferred)
+enum st_src {
+#define ST__E(n) ST_SRC_##n,
+	ST_SRC_TABLE(ST__E)
+#undef ST__E
+};
+extern const char *const st_src_name[];
+
 struct st_stchange {
 	uint8_t state;
 	uint64_t ts;
+	uint8_t src; /* enum st_src: what showed it (last: { state, ts }
+		      * initialisers stay as they were) */
 };
 
 /* What ends a connection's life as far as the trace can tell. */
@@ -148,9 +168,17 @@ struct st_conn {
 	uint16_t last_call;	     /* which call that was (ST_CALL_*) */
 	uint64_t connect_ts, est_ts; /* connect started; ESTABLISHED */
 	int connect_err;	     /* errno of a failed connect */
-	bool connect_pending;	     /* EINPROGRESS, not yet completed */
-	bool connect_abandoned;	     /* closed in SYN_SENT (kernel said) */
-	uint64_t accept_ts;	     /* server end: accept returned */
+	uint64_t connect_fail_ts;    /* when the failure was known */
+	/* a SYN was tried (1: a source port was chosen), not (-1: the
+	 * route lookup failed first), or unknown (0); connect_async: it
+	 * went EINPROGRESS (the failure came later) */
+	int8_t connect_syn;
+	bool connect_async;
+	uint32_t udp_refused;	/* UDP calls failed ECONNREFUSED (ICMP port
+				 * unreachable) */
+	bool connect_pending;	/* EINPROGRESS, not yet completed */
+	bool connect_abandoned; /* closed in SYN_SENT (kernel said) */
+	uint64_t accept_ts;	/* server end: accept returned */
 	uint64_t first_in_ts, first_out_ts;
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
@@ -163,7 +191,10 @@ struct st_conn {
 	/* an RST ended it: who sent it, why, when, what this end saw */
 	uint8_t reset_by, reset_reason, reset_saw;
 	uint64_t reset_ts;
-	int closed_first; /* 1 this end, -1 the peer, 2 both, 0 unknown */
+	int closed_first;      /* 1 this end, -1 the peer, 2 both, 0 unknown */
+	uint64_t tw_reused_by; /* the connection whose 4-tuple ended its
+				* TIME_WAIT early, or 0 */
+	bool bound_port;       /* bind gave it a port of its own */
 
 	/* listeners */
 	int32_t backlog, effective_backlog, somaxconn;

@@ -51,10 +51,30 @@ static const char *unix_connect_why(int err)
 	}
 }
 
+/* Why an unreachable connect failed, by its likely cause. */
+static const char *unreach_why(const struct st_finding *f)
+{
+	switch (f->cause) {
+	case ST_UNREACH_route:
+		return "likely the local routing table: the route lookup "
+		       "failed in the call, before any SYN was sent (an "
+		       "unreachable or missing route; see ip route get)";
+	case ST_UNREACH_neighbour:
+		return "likely no answer to ARP/ND for the host: the kernel "
+		       "gives up after 3 tries 1 s apart, here or at the last "
+		       "router (which then sends ICMP host unreachable); is "
+		       "the host up and on that subnet?";
+	default:
+		return "likely an ICMP unreachable: a router or a firewall "
+		       "(a reject rule) answered the SYN; its duration is a "
+		       "round trip or a SYN retransmission, not ARP's 3 s";
+	}
+}
+
 static void connect_failed(const struct st_finding *f, const char *p,
 			   const char *id, char *buf, size_t len)
 {
-	char a[64], b[16];
+	char a[64], b[16], d[32];
 
 	st_addr_str(&f->peer, a, sizeof(a));
 	if (!f->err) {
@@ -65,11 +85,35 @@ static void connect_failed(const struct st_finding *f, const char *p,
 			 p, id, a[0] ? a : "?", f->ns / 1e9);
 		return;
 	}
+	if (f->cause) {
+		st_fmt_dur(d, sizeof(d), f->ns);
+		snprintf(buf, len,
+			 "%s connection %s: connect to %s failed with %s after "
+			 "%s (%s)",
+			 p, id, a[0] ? a : "?", st_errno_name(f->err, b), d,
+			 unreach_why(f));
+		return;
+	}
 	snprintf(buf, len,
 		 "%s connection %s: connect to %s failed with %s (%s)", p, id,
 		 a[0] ? a : "?", st_errno_name(f->err, b),
 		 f->peer.family == AF_UNIX ? unix_connect_why(f->err)
 					   : connect_why(f->err));
+}
+
+/* A connected UDP socket's call failed with ECONNREFUSED. */
+static void udp_refused(const struct st_finding *f, const char *p,
+			const char *id, char *buf, size_t len)
+{
+	char a[64];
+
+	st_addr_str(&f->peer, a, sizeof(a));
+	snprintf(buf, len,
+		 "%s UDP connection %s: %u call%s failed with ECONNREFUSED: "
+		 "%s answered an earlier datagram with ICMP port unreachable "
+		 "(nothing listens on that UDP port, or a firewall rejects "
+		 "it); the error comes on the socket's next send or recv",
+		 p, id, f->count, st_plural(f->count), a[0] ? a : "the peer");
 }
 
 static void close_wait(const struct st_finding *f, const char *p,
@@ -202,6 +246,9 @@ const char *st_finding_text(const struct st_finding *f,
 		break;
 	case ST_F_reset:
 		reset_text(f, p, id, buf, len);
+		break;
+	case ST_F_udp_refused:
+		udp_refused(f, p, id, buf, len);
 		break;
 	case ST_F_lost_records:
 		/* the loss as load.c says it, cut as it always was */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Findings: the problems a trace shows, as data (kind, scope, figures). */
+#include <errno.h>
 #include <string.h>
 
 #include "findings.h"
@@ -8,6 +9,11 @@ const char *const st_finding_name[] = {
 #define ST__F(name, scope) #name,
 	ST_FINDING_TABLE(ST__F)
 #undef ST__F
+};
+const char *const st_unreach_name[] = {
+#define ST__U(n) #n,
+	ST_UNREACH_TABLE(ST__U)
+#undef ST__U
 };
 const unsigned char st_finding_scope[] = {
 #define ST__F(name, scope) ST_SCOPE_##scope,
@@ -109,6 +115,40 @@ static void fd_leak(const struct st_conn *c, bool cw, struct st_finding *out,
 	f->ns = idle;
 }
 
+/*
+ * An unreachable connect's likely cause, from its errno, whether a SYN
+ * was tried and how long it took: the route lookup fails in the call,
+ * before a source port is chosen; no ARP/ND answer fails after about
+ * 3 s; an ICMP unreachable comes back within a round trip or a SYN
+ * retransmission.
+ */
+static uint8_t unreach_cause(const struct st_conn *c, uint64_t ns)
+{
+	if (c->kind != ST_KIND_TCP ||
+	    (c->connect_err != EHOSTUNREACH && c->connect_err != ENETUNREACH))
+		return ST_UNREACH_none;
+	if (c->connect_syn < 0 ||
+	    (!c->connect_syn && !c->connect_async && ns < ST_ROUTE_FAIL_NS))
+		return ST_UNREACH_route;
+	if (c->connect_err == EHOSTUNREACH && ns >= ST_NEIGH_FAIL_NS)
+		return ST_UNREACH_neighbour;
+	return ST_UNREACH_icmp;
+}
+
+/* A connect that failed, or was abandoned in SYN_SENT. */
+static void connect_failed(const struct st_conn *c, struct st_finding *out,
+			   int *n)
+{
+	struct st_finding *f = add(out, n, ST_F_connect_failed, c);
+
+	f->err = c->connect_err;
+	f->peer = c->peer;
+	f->ns = c->close_ts - c->connect_ts;
+	if (c->connect_err && c->connect_fail_ts >= c->connect_ts)
+		f->ns = c->connect_fail_ts - c->connect_ts;
+	f->cause = unreach_cause(c, f->ns);
+}
+
 int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	     struct st_finding out[ST_JUDGE_MAX])
 {
@@ -117,11 +157,13 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 
 	if (c->hidden)
 		return 0; /* finished before attach: not ours to judge */
-	if (c->connect_err || c->connect_abandoned) {
-		f = add(out, &n, ST_F_connect_failed, c);
-		f->err = c->connect_err;
+	if (c->connect_err || c->connect_abandoned)
+		connect_failed(c, out, &n);
+	if (c->kind == ST_KIND_UDP && c->udp_refused) {
+		f = add(out, &n, ST_F_udp_refused, c);
+		f->err = ECONNREFUSED;
 		f->peer = c->peer;
-		f->ns = c->close_ts - c->connect_ts;
+		f->count = c->udp_refused;
 	}
 	if (c->kind == ST_KIND_TCP)
 		reset(c, out, &n);

@@ -18,7 +18,8 @@
 	X(backlog_clipped, CONN)   \
 	X(accept_queue_full, CONN) \
 	X(lost_records, PROCESS)   \
-	X(reset, CONN)
+	X(reset, CONN)             \
+	X(udp_refused, CONN)
 
 /* the table expands inside the braces: clang-format would indent it */
 /* clang-format off */
@@ -32,6 +33,26 @@ enum st_finding_kind {
 enum st_scope { ST_SCOPE_CONN, ST_SCOPE_PROCESS };
 extern const char *const st_finding_name[];
 extern const unsigned char st_finding_scope[];
+
+/* Which of its three causes likely made a connect unreachable
+ * (EHOSTUNREACH, ENETUNREACH): connect_failed's figure.  X(name), the
+ * finding's JSON "cause". */
+#define ST_UNREACH_TABLE(X) \
+	X(none)             \
+	X(route)            \
+	X(neighbour)        \
+	X(icmp)
+enum st_unreach {
+#define ST__U(n) ST_UNREACH_##n,
+	ST_UNREACH_TABLE(ST__U)
+#undef ST__U
+};
+extern const char *const st_unreach_name[];
+/* An unreachable connect that failed after this long had no answer to
+ * ARP/ND (3 solicitations 1 s apart by default); sooner, an ICMP. */
+#define ST_NEIGH_FAIL_NS (2500000000ull)
+/* Failed in the call this fast with no port recorded: the route. */
+#define ST_ROUTE_FAIL_NS (1000000ull)
 
 /* How a CLOSE_WAIT ended (close_wait's figure). */
 enum st_cw {
@@ -63,7 +84,11 @@ struct st_finding {
 	uint8_t reason, saw;
 	bool by_local;
 	uint32_t unread;
-	/* connect_failed with err 0: abandoned in SYN_SENT after ns */
+	/* connect_failed with err 0: abandoned in SYN_SENT after ns;
+	 * with an error: its failure came ns after the connect began,
+	 * and an unreachable one's likely cause (enum st_unreach) */
+	uint8_t cause;
+	uint32_t count; /* udp_refused: calls that failed so (err, peer) */
 };
 
 /* An EOF not followed by close within this long is a CLOSE_WAIT finding. */
@@ -72,7 +97,7 @@ struct st_finding {
  * leak (fd_leak); closed by the exit sooner, it is fine. */
 #define ST_LEAK_IDLE_NS (60000000000ull)
 /* Findings one end can give at most (one per connection kind). */
-#define ST_JUDGE_MAX 7
+#define ST_JUDGE_MAX 8
 
 /*
  * The findings about end C, into OUT; returns how many.  A finished end

@@ -177,7 +177,7 @@ static const char *unseeable(pid_t pid, char exe[PATH_MAX])
 	snprintf(buf, sizeof(buf), "/proc/%d/exe", (int)pid);
 	ssize_t n = readlink(buf, exe, PATH_MAX - 1);
 	exe[n > 0 ? n : 0] = 0;
-	const char *why = n > 0 ? st_invisible(buf) : NULL;
+	const char *partly, *why = n > 0 ? st_invisible(buf, &partly) : NULL;
 	if (!why && st_proc_find(pid, "libc.so", "", &libc) <= 0 &&
 	    st_proc_find(pid, "libc-", ".so", &libc) <= 0)
 		why = "it has no dynamic libc (glibc) loaded, so there are "

@@ -5,6 +5,17 @@
 
 #include "forks.h"
 
+int st_forks_child_file(const struct st_traceset *set, int32_t parent,
+			int32_t child)
+{
+	int cf = -1;
+
+	for (int i = 0; i < set->n; i++)
+		if (set->t[i].hdr.pid == child && set->t[i].hdr.ppid == parent)
+			cf = i; /* the newest, after an exec */
+	return cf;
+}
+
 void st_forks_hold(struct st_forks *f, struct st_conntab *t,
 		   const struct st_traceset *set, int file, int32_t child)
 {
@@ -44,11 +55,7 @@ void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
 	f->files = set->n;
 	for (uint32_t i = 0; i < f->n;) {
 		const struct st_fork_hold *h = &f->h[i];
-		int cf = -1;
-		for (int j = 0; j < set->n; j++)
-			if (set->t[j].hdr.pid == h->child &&
-			    set->t[j].hdr.ppid == h->parent)
-				cf = j;
+		int cf = st_forks_child_file(set, h->parent, h->child);
 		if (cf < 0) {
 			i++;
 			continue;
@@ -62,17 +69,31 @@ void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
 	}
 }
 
-void st_forks_release(struct st_forks *f, uint64_t now, st_fork_alive_fn alive,
-		      st_fork_closed_fn closed, void *arg)
+/* Is the forked child of hold H still running? */
+static bool child_alive(const struct st_fork_hold *h, st_fork_alive_fn alive,
+			void *arg)
 {
+	static struct st_trace t; /* large: the callback reads its hdr */
+
+	t.hdr.pid = h->child;
+	memcpy(t.hdr.comm, h->comm, sizeof(t.hdr.comm));
+	return alive(&t, arg);
+}
+
+void st_forks_reap(struct st_forks *f, struct st_conntab *t,
+		   const struct st_traceset *set, uint64_t now,
+		   st_fork_alive_fn alive, void *alive_arg,
+		   st_fork_closed_fn closed, void *arg)
+{
+	st_forks_resolve(f, t, set);
 	for (uint32_t i = 0; i < f->n;) {
 		struct st_fork_hold *h = &f->h[i];
-		if (alive && alive(h->child, h->comm, arg))
-			h->gone_at = 0;
-		else if (alive && !h->gone_at)
+		bool up = alive && child_alive(h, alive, alive_arg);
+		if (alive && !up && !h->gone_at)
 			h->gone_at = now ? now : 1;
-		if (alive &&
-		    (!h->gone_at || now < h->gone_at + ST_FORK_GRACE_NS)) {
+		if (up)
+			h->gone_at = 0;
+		if (alive && (up || now < h->gone_at + ST_FORK_GRACE_NS)) {
 			i++;
 			continue;
 		}

@@ -41,20 +41,28 @@ struct st_forks {
 
 /* Called for a connection whose last hold, CHILD's, was let go of. */
 typedef void (*st_fork_closed_fn)(struct st_conn *c, int32_t child, void *arg);
-/* Is process PID (named COMM) still running? */
-typedef bool (*st_fork_alive_fn)(int32_t pid, const char *comm, void *arg);
+/* Is the process behind trace T still running (as st_alive_fn)? */
+typedef bool (*st_fork_alive_fn)(const struct st_trace *t, void *arg);
 
+/* The trace file in SET of process CHILD of PARENT, or -1. */
+int st_forks_child_file(const struct st_traceset *set, int32_t parent,
+			int32_t child);
 /* Holds every fd of FILE (process PARENT) for its new child CHILD. */
 void st_forks_hold(struct st_forks *f, struct st_conntab *t,
 		   const struct st_traceset *set, int file, int32_t child);
 /* Gives each held child whose trace file has appeared in SET its fds. */
 void st_forks_resolve(struct st_forks *f, struct st_conntab *t,
 		      const struct st_traceset *set);
-/* Lets go of the holds of children ALIVE has said are gone since
+/*
+ * Gives children whose file appeared their fds first, then lets go of
+ * the holds of children ALIVE(…, ALIVE_ARG) has said are gone since
  * ST_FORK_GRACE_NS before NOW (all, when ALIVE is NULL); CLOSED gets
- * each connection no fd holds any more. */
-void st_forks_release(struct st_forks *f, uint64_t now, st_fork_alive_fn alive,
-		      st_fork_closed_fn closed, void *arg);
+ * each connection no fd holds any more.
+ */
+void st_forks_reap(struct st_forks *f, struct st_conntab *t,
+		   const struct st_traceset *set, uint64_t now,
+		   st_fork_alive_fn alive, void *alive_arg,
+		   st_fork_closed_fn closed, void *arg);
 void st_forks_free(struct st_forks *f);
 
 #endif

@@ -163,7 +163,7 @@ bool st__live_collect(struct st_live_view *v, struct st_live_frame *fr)
 	st__live_judge_begin(l);
 	for (struct st_conn *c = st_model_open_next(&l->m, NULL); c;
 	     c = st_model_open_next(&l->m, c)) {
-		if (c->hidden)
+		if (c->hidden || !st__live_shown(l, c, fr->now))
 			continue;
 		st__live_judge(l, c, fr->now);
 		st_addr_str(&c->local, a, sizeof(a));

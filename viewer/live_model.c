@@ -22,13 +22,30 @@ static const char *first_str(const struct st_conn *c, const struct st_conn *o)
 	return "-";
 }
 
+static void keep_finding(const struct st_model *m, struct st_live_found *f,
+			 const struct st_finding *sf)
+{
+	snprintf(f->kind, sizeof(f->kind), "%s", st_finding_name[sf->kind]);
+	st_finding_text(sf, m->set, f->msg, sizeof(f->msg));
+}
+
+/* A finding of a connection the filters show: kept. */
+static void shown_finding(const struct st_finding *f, void *arg)
+{
+	struct st_live *l = arg;
+
+	keep_finding(&l->m, &l->finds[l->nfind++ % ST_LIVE_RING], f);
+}
+
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 {
 	struct st_live *l = arg;
 	struct st_conn *o;
 
 	st_conn_ends(&c, &o);
-	if (!l->quiet && !(c->hidden && (!o || o->hidden))) {
+	if (st_filter_conn(&l->flt, c, o,
+			   !l->quiet && !(c->hidden && (!o || o->hidden)),
+			   shown_finding, l)) {
 		struct st_live_closed *k =
 			&l->closes[l->nclose++ % ST_LIVE_RING];
 		uint64_t end = c->close_ts, start = c->open_ts;
@@ -55,19 +72,12 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 	st_conn_free(m, c);
 }
 
-static void keep_finding(const struct st_model *m, struct st_live_found *f,
-			 const struct st_finding *sf)
-{
-	snprintf(f->kind, sizeof(f->kind), "%s", st_finding_name[sf->kind]);
-	st_finding_text(sf, m->set, f->msg, sizeof(f->msg));
-}
-
 static void on_finding(struct st_model *m, const struct st_finding *f,
 		       void *arg)
 {
 	struct st_live *l = arg;
 
-	if (!l->quiet)
+	if (!l->quiet && st_filter_finding(&l->flt, f))
 		keep_finding(m, &l->finds[l->nfind++ % ST_LIVE_RING], f);
 }
 
@@ -75,7 +85,10 @@ static void on_ongoing(struct st_model *m, const struct st_finding *f,
 		       void *arg)
 {
 	struct st_live *l = arg;
+	uint32_t kinds = l->flt.x.findings;
 
+	if (kinds && !(kinds & 1u << f->kind))
+		return;
 	if (l->nongoing < ST_LIVE_MAX_ONGOING)
 		keep_finding(m, &l->ongoing[l->nongoing++], f);
 }
@@ -91,6 +104,7 @@ static void fw_record(void *arg, const struct st_rec *r, int file)
 {
 	struct st_live *l = arg;
 
+	st_filter_record(&l->flt, r, file);
 	st_model_add(&l->m, r, file);
 }
 
@@ -213,7 +227,8 @@ void st__live_model_init(struct st_live *l)
 {
 	st_model_init(&l->m, &l->fw.set, on_conn, on_finding, l);
 	st_model_liveness(&l->m, st_proc_alive, NULL);
-	st_model_following(&l->m);
+	l->m.following = true;
+	st_filter_init(&l->flt, &l->vo, &l->m);
 	/* timelines are not drawn here: keep no lines of them */
 	l->m.tab.ev_cap = 0;
 }
@@ -246,6 +261,30 @@ void st__live_end(struct st_live *l)
 void st__live_judge_begin(struct st_live *l)
 {
 	l->nongoing = 0;
+}
+
+/* An open end's finding: held for st_filter_conn's --finding. */
+static void hold_open(struct st_model *m, const struct st_finding *f, void *arg)
+{
+	struct st_live *l = arg;
+
+	(void)m;
+	st_filter_finding(&l->flt, f);
+}
+
+static void drop_finding(const struct st_finding *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+}
+
+bool st__live_shown(struct st_live *l, struct st_conn *c, uint64_t now)
+{
+	if (!l->flt.any)
+		return true;
+	if (l->flt.x.findings)
+		st_model_judge_open(&l->m, c, now, hold_open, l);
+	return st_filter_conn(&l->flt, c, c->other, true, drop_finding, NULL);
 }
 
 void st__live_judge(struct st_live *l, struct st_conn *c, uint64_t now)

@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model.h"
 #include "follow.h"
+#include "model.h"
+#include "show.h"
 
 /* Recent closes and findings kept: a fixed ring each, so memory stays
  * bounded however long it runs. */
@@ -58,6 +59,10 @@ struct st_live {
 	uint64_t rate_ts, rate_rec;
 	double rate;
 	const char *source; /* what is followed, for the header */
+	/* the filters (--state, --finding...): set vo before
+	 * st__live_model_init; flt filters what is kept and shown */
+	struct st_view_opts vo;
+	struct st_filter flt;
 };
 
 /* Points L's follower at L: its records go to L's model. */
@@ -79,6 +84,8 @@ void st__live_end(struct st_live *l);
 /* The findings that hold now are judged again from scratch: forgets them
  * before the open connections are judged one by one. */
 void st__live_judge_begin(struct st_live *l);
+/* Does open end C pass the filters at NOW? */
+bool st__live_shown(struct st_live *l, struct st_conn *c, uint64_t now);
 /* Keeps the findings that hold for open connection C at NOW. */
 void st__live_judge(struct st_live *l, struct st_conn *c, uint64_t now);
 /* How many findings there are: those that hold now, then the kept. */

@@ -25,7 +25,7 @@ static const struct command {
 	  "    --html FILE, --perfetto FILE: as a web page, or for "
 	  "ui.perfetto.dev\n" },
 	{ "stats", st_cmd_stats,
-	  "stats [OPTIONS] [PATH...] the summary: per listener, peer, "
+	  "stats [PATH...]           the summary: per listener, peer, "
 	  "process;\n"
 	  "    percentiles, outliers, grouped findings\n" },
 	{ "dump", st_cmd_dump,

@@ -34,6 +34,15 @@ static bool held(const struct st_model *m, const struct st_conn *c)
 	return c->refs > 0 && !m->finishing;
 }
 
+static void ready_add(struct st_conn *c, void *arg)
+{
+	struct st_model *m = arg;
+
+	if (m->nready == m->capready)
+		st__grow((void **)&m->ready, &m->capready, sizeof(*m->ready));
+	m->ready[m->nready++] = c;
+}
+
 /* Queues C (with its other end) for emission once everything about it
  * is known; st_model_add emits after it is done with the record, so no
  * connection is freed while a record is being applied to it. */
@@ -47,9 +56,10 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 	c->emitted = true;
 	if (c->other)
 		c->other->emitted = true;
-	if (m->nready == m->capready)
-		st__grow((void **)&m->ready, &m->capready, sizeof(*m->ready));
-	m->ready[m->nready++] = c;
+	st_tcp_untraced_peer(c);
+	if (!m->hold_tw || m->finishing ||
+	    !st_twhold_add(&m->tw, c, ready_add, m))
+		ready_add(c, m);
 }
 
 static void released(struct st_conn *c, void *arg)
@@ -181,6 +191,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->listener = l->id;
 	s->join_pid = p->peer_pid;
 	fd_add(m, file, (int)r->ret, s, r->ts);
+	if (s->kind == ST_KIND_TCP) /* the SYN came by accept's return */
+		st_twhold_reuse(&m->tw, s, end, file, ready_add, m);
 	if (s->kind == ST_KIND_TCP)
 		st_tcp_established(s, end);
 	struct st_ev *e = st_conntab_add_ev(&m->tab, s, r, file);
@@ -199,7 +211,8 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 		c->role = ST_ROLE_CLIENT;
 	if (r->u.connect.addr.family)
 		c->peer = r->u.connect.addr;
-	if (r->u.connect.local.family)
+	/* after an unreachable error: the port SYNs came from, if any */
+	if (r->u.connect.local.family && (!err || r->u.connect.local.port))
 		c->local = r->u.connect.local;
 	if (c->kind != ST_KIND_TCP) {
 		if (err && err != EINPROGRESS)
@@ -212,13 +225,18 @@ static void do_connect(struct st_model *m, struct st_conn *c,
 		return;
 	}
 	st_tcp_connect(c, r);
-	if (!err || err == EINPROGRESS)
+	if (!err || err == EINPROGRESS) {
+		st_twhold_reuse(&m->tw, c, r->ts, file, ready_add, m);
 		st_stitch_pair(&m->stitch, &m->tab, c);
+	}
 }
 
 static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 {
 	if (r->flags & ST_REC_ERR) {
+		/* UDP: the peer's ICMP port unreachable, on a later call */
+		if (c->kind == ST_KIND_UDP && r->err == ECONNREFUSED)
+			c->udp_refused++;
 		st_tcp_data_err(c, r, end);
 		return;
 	}
@@ -246,7 +264,7 @@ static void do_listen(struct st_model *m, struct st_conn *c,
 	c->queue_max = (uint32_t)c->effective_backlog;
 	if (r->u.listen.local.family)
 		c->local = r->u.listen.local;
-	st_tcp_set(c, ST_ST_LISTEN, st_rec_end(r));
+	st_tcp_set(c, ST_ST_LISTEN, st_rec_end(r), ST_SRC_call);
 	st_stitch_listen(&m->stitch, c);
 }
 
@@ -270,7 +288,7 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 	if ((p->flags & ST_SEEN_LISTENING) ||
 	    (c->kind == ST_KIND_TCP && p->tcp_state == TCP_LISTEN)) {
 		c->role = ST_ROLE_LISTENER;
-		st_tcp_set(c, ST_ST_LISTEN, r->ts);
+		st_tcp_set(c, ST_ST_LISTEN, r->ts, ST_SRC_kernel);
 		st_stitch_listen(&m->stitch, c);
 		return;
 	}
@@ -290,12 +308,8 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 /* Copies a parent's fds to a traced child at fork. */
 static void do_fork(struct st_model *m, int file, pid_t child)
 {
-	int cf = -1;
+	int cf = st_forks_child_file(m->set, m->set->t[file].hdr.pid, child);
 
-	for (int i = 0; i < m->set->n; i++)
-		if (m->set->t[i].hdr.pid == child &&
-		    m->set->t[i].hdr.ppid == m->set->t[file].hdr.pid)
-			cf = i;
 	if (cf < 0 && m->following)
 		st_forks_hold(&m->forks, &m->tab, m->set, file, child);
 	if (cf < 0)
@@ -356,43 +370,6 @@ static void end_process(struct st_model *m, int file, uint64_t ts, uint8_t end)
 	flush(m);
 }
 
-static int by_exit(const void *a, const void *b, void *arg)
-{
-	const struct st_traceset *set = arg;
-	uint64_t x = set->t[*(const int *)a].hdr.exit_ts;
-	uint64_t y = set->t[*(const int *)b].hdr.exit_ts;
-
-	return x < y ? -1 : x > y;
-}
-
-/* (Re)builds the list of exits not yet handled, by exit time. */
-static void exits_scan(struct st_model *m)
-{
-	int n = m->set->n;
-
-	if (n > m->nfiles) {
-		bool *e = realloc(m->ended, n * sizeof(*e));
-		int *x = realloc(m->exits, n * sizeof(*x));
-		if (e)
-			m->ended = e;
-		if (x)
-			m->exits = x;
-		if (!e || !x) {
-			fprintf(stderr, "socktrace: out of memory\n");
-			exit(1);
-		}
-		memset(m->ended + m->nfiles, 0, (n - m->nfiles) * sizeof(*e));
-	}
-	m->nfiles = n;
-	m->nexits = m->next_exit = 0;
-	for (int i = 0; i < n; i++)
-		if (m->set->t[i].hdr.exit_ts && !m->ended[i])
-			m->exits[m->nexits++] = i;
-	if (m->nexits > 1)
-		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
-			m->set);
-}
-
 void st_model_set_changed(struct st_model *m)
 {
 	m->set_changed = true;
@@ -407,7 +384,7 @@ static void end_exited_before(struct st_model *m, uint64_t ts)
 {
 	if (m->set_changed || m->nfiles != m->set->n) {
 		m->set_changed = false;
-		exits_scan(m);
+		st__model_exits_scan(m);
 	}
 	while (m->next_exit < m->nexits) {
 		int i = m->exits[m->next_exit];
@@ -462,17 +439,6 @@ static void end_gone(struct st_model *m, bool final, uint64_t death)
 	}
 }
 
-/* Is the forked child PID, named COMM, still running? */
-static bool child_alive(int32_t pid, const char *comm, void *arg)
-{
-	struct st_model *m = arg;
-	static struct st_trace t; /* large: the alive callback reads hdr */
-
-	t.hdr.pid = pid;
-	memcpy(t.hdr.comm, comm, sizeof(t.hdr.comm));
-	return m->alive && m->alive(&t, m->alive_arg);
-}
-
 /* The child a connection was held for is gone, no trace of its own. */
 static void child_closed(struct st_conn *c, int32_t child, void *arg)
 {
@@ -484,16 +450,10 @@ static void child_closed(struct st_conn *c, int32_t child, void *arg)
 
 void st_model_reap(struct st_model *m, uint64_t now)
 {
-	/* a child whose file appeared gets its fds before its exit ends
-	 * them, and before it is taken as gone without a file */
-	st_forks_resolve(&m->forks, &m->tab, m->set);
-	st_forks_release(&m->forks, now, child_alive, child_closed, m);
+	/* children whose file appeared get their fds before exits */
+	st_forks_reap(&m->forks, &m->tab, m->set, now, m->alive, m->alive_arg,
+		      child_closed, m);
 	end_gone(m, false, now > m->now ? now : m->now);
-}
-
-void st_model_following(struct st_model *m)
-{
-	m->following = true;
 }
 
 /* ---- records in ------------------------------------------------------ */
@@ -551,8 +511,10 @@ static struct st_ev *apply(struct st_model *m, struct st_conn *c,
 
 	switch (r->call) {
 	case ST_CALL_bind:
-		if (ok && c)
+		if (ok && c) {
 			c->local = r->u.addr.addr;
+			c->bound_port = c->local.port != 0;
+		}
 		break;
 	case ST_CALL_listen:
 		if (ok && c)
@@ -616,8 +578,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		m->now = end;
 	if (m->forks.n)
 		st_forks_resolve(&m->forks, &m->tab, m->set);
-	/* following, a new file's records come late: exits wait for
-	 * st_model_reap, when what was written so far has been fed */
+	/* following, a new file's records come late: exits wait for reap */
 	if (!m->following)
 		end_exited_before(m, r->ts);
 	if ((r->call == ST_CALL_socket || r->call == ST_CALL_socketpair) && !ok)
@@ -647,6 +608,7 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 			e->other_to = (uint16_t)c->other->nst;
 		}
 	}
+	st_twhold_expire(&m->tw, m->now, ready_add, m);
 	flush(m);
 }
 
@@ -697,11 +659,13 @@ static int by_open(const void *a, const void *b)
 
 void st_model_finish(struct st_model *m)
 {
-	st_forks_release(&m->forks, m->now, NULL, child_closed, m);
+	st_forks_reap(&m->forks, &m->tab, m->set, m->now, NULL, NULL,
+		      child_closed, m);
 	end_gone(m, true, m->now);
 	/* what is left is open at the end of the trace, or waited for a
 	 * join that never came: emit it all, oldest first */
 	m->finishing = true;
+	st_twhold_all(&m->tw, ready_add, m);
 	size_t n = HASH_COUNT(m->tab.conns), k = 0;
 	struct st_conn **all = st__xcalloc(n ? n : 1, sizeof(*all));
 	struct st_conn *c, *tmp;
@@ -727,6 +691,7 @@ void st_model_free(struct st_model *m)
 	st_forks_free(&m->forks);
 	st_conntab_free(&m->tab);
 	st_stitch_free(&m->stitch);
+	st_twhold_free(&m->tw);
 	free(m->ready);
 	free(m->exits);
 	free(m->ended);

@@ -8,6 +8,7 @@
 #include "forks.h"
 #include "load.h"
 #include "stitch.h"
+#include "twhold.h"
 
 struct st_model;
 typedef void (*st_emit_fn)(struct st_model *m, struct st_conn *c, void *arg);
@@ -44,9 +45,21 @@ struct st_model {
 	bool *ended; /* by file: its exit has been handled */
 	int nfiles;  /* files ended[] and exits[] have room for */
 	bool set_changed;
-	bool following;	       /* files may appear later (live, attach) */
+	/* files may appear later (live, attach): a fork's child not seen
+	 * yet holds its parent's fds until its file appears or it is gone
+	 * (forks.c), and processes end at st_model_reap, not at a later
+	 * record of another (a new file's records are read late) */
+	bool following;
 	struct st_forks forks; /* children whose file is not seen yet */
+	/* TIME_WAIT ends wait for their 60 s or a reuse of their 4-tuple
+	 * (a trace read after the fact: live output would lag) */
+	bool hold_tw;
+	struct st_twhold tw;
 };
+
+/* Internal to the model (model_exits.c): (re)builds m->exits, the
+ * exits not yet handled, by exit time. */
+void st__model_exits_scan(struct st_model *m);
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
 		  st_finding_fn finding, void *arg);
@@ -61,11 +74,6 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file);
  * and start their timelines afresh; finished ones are hidden.
  */
 void st_model_mark_attach(struct st_model *m);
-/* Files may appear later (live following): a fork's child not seen yet
- * holds its parent's fds until its file appears or it is gone, and
- * processes end at st_model_reap, not at the first later record of
- * another (a new file's records are read late). */
-void st_model_following(struct st_model *m);
 /* The set's files were refreshed or added to (live following): exit
  * times are looked at again. */
 void st_model_set_changed(struct st_model *m);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,12 +47,128 @@ int st_find_lib(char *out, size_t len, const char *cmd)
 	return -1;
 }
 
-const char *st_invisible(const char *path)
+/* Section I of the ELF file FD (header EH) into SH; false if unreadable. */
+static bool section(int fd, const Elf64_Ehdr *eh, int i, Elf64_Shdr *sh)
+{
+	return i > 0 && i < eh->e_shnum &&
+	       pread(fd, sh, sizeof(*sh),
+		     (off_t)(eh->e_shoff + (uint64_t)i * eh->e_shentsize)) ==
+		       sizeof(*sh);
+}
+
+/* The contents of section SH of FD (at most 64 MiB), or NULL. */
+static char *contents(int fd, const Elf64_Shdr *sh)
+{
+	char *b;
+
+	if (sh->sh_size == 0 || sh->sh_size > (64u << 20) ||
+	    !(b = malloc(sh->sh_size + 1)))
+		return NULL;
+	if (pread(fd, b, sh->sh_size, (off_t)sh->sh_offset) !=
+	    (ssize_t)sh->sh_size) {
+		free(b);
+		return NULL;
+	}
+	b[sh->sh_size] = 0;
+	return b;
+}
+
+/* Libraries every dynamic Go program may need without making a socket
+ * call through them (the C resolver's are libc's own). */
+static bool libc_family(const char *lib)
+{
+	static const char *const libs[] = { "libc.so",	"libpthread.so",
+					    "libdl.so", "libresolv.so",
+					    "ld-linux", "libm.so" };
+
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (!strncmp(lib, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+static bool socket_call(const char *name)
+{
+	static const char *const calls[] = { "socket",	"connect", "accept",
+					     "accept4", "bind",	   "listen" };
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(name, calls[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the dynamic section or symbols SH (SHT_DYNAMIC or SHT_DYNSYM)
+ * of FD reach libc's socket calls: a library beyond libc's family is
+ * needed (libpq, libcurl: C code that makes them), or a socket call is
+ * imported.
+ */
+static bool reaches_sockets(int fd, const Elf64_Ehdr *eh, const Elf64_Shdr *sh)
+{
+	Elf64_Shdr strsh;
+	char *data, *strs;
+	bool yes = false;
+
+	if (!section(fd, eh, (int)sh->sh_link, &strsh))
+		return false;
+	data = contents(fd, sh);
+	strs = contents(fd, &strsh);
+	for (size_t o = 0; data && strs && o + sh->sh_entsize <= sh->sh_size &&
+			   sh->sh_entsize && !yes;
+	     o += sh->sh_entsize) {
+		if (sh->sh_type == SHT_DYNAMIC) {
+			const Elf64_Dyn *d = (const void *)(data + o);
+			yes = d->d_tag == DT_NEEDED &&
+			      d->d_un.d_val < strsh.sh_size &&
+			      !libc_family(strs + d->d_un.d_val);
+		} else {
+			const Elf64_Sym *y = (const void *)(data + o);
+			yes = y->st_shndx == SHN_UNDEF &&
+			      y->st_name < strsh.sh_size &&
+			      socket_call(strs + y->st_name);
+		}
+	}
+	free(data);
+	free(strs);
+	return yes;
+}
+
+/* Is the ELF file FD (header EH) a Go program?  *CGO: one whose C part
+ * reaches libc's socket calls. */
+static bool go_program(int fd, const Elf64_Ehdr *eh, bool *cgo)
+{
+	Elf64_Shdr sh, strs;
+	bool go = false;
+
+	*cgo = false;
+	if (eh->e_shstrndx == SHN_UNDEF ||
+	    !section(fd, eh, eh->e_shstrndx, &strs))
+		return false;
+	for (int i = 1; i < eh->e_shnum; i++) {
+		char name[32] = "";
+		if (!section(fd, eh, i, &sh) ||
+		    pread(fd, name, sizeof(name) - 1,
+			  (off_t)(strs.sh_offset + sh.sh_name)) < 0)
+			break;
+		if (!strcmp(name, ".go.buildinfo") ||
+		    !strcmp(name, ".note.go.buildid"))
+			go = true;
+		if ((sh.sh_type == SHT_DYNAMIC || sh.sh_type == SHT_DYNSYM) &&
+		    !*cgo)
+			*cgo = reaches_sockets(fd, eh, &sh);
+	}
+	return go;
+}
+
+const char *st_invisible(const char *path, const char **partly)
 {
 	Elf64_Ehdr eh;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	const char *why = NULL;
+	bool cgo;
 
+	*partly = NULL;
 	if (fd < 0)
 		return NULL;
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
@@ -62,7 +179,8 @@ const char *st_invisible(const char *path)
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		if (pread(fd, &ph, sizeof(ph),
-			  eh.e_phoff + i * eh.e_phentsize) != sizeof(ph))
+			  (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+		    sizeof(ph))
 			break;
 		if (ph.p_type == PT_INTERP)
 			interp = true;
@@ -72,25 +190,15 @@ const char *st_invisible(const char *path)
 		      "preload libsocktrace.so";
 		goto out;
 	}
-	Elf64_Shdr sh, strs;
-	if (eh.e_shstrndx == SHN_UNDEF ||
-	    pread(fd, &strs, sizeof(strs),
-		  eh.e_shoff + eh.e_shstrndx * eh.e_shentsize) != sizeof(strs))
+	if (!go_program(fd, &eh, &cgo))
 		goto out;
-	for (int i = 0; i < eh.e_shnum; i++) {
-		char name[32] = "";
-		if (pread(fd, &sh, sizeof(sh),
-			  eh.e_shoff + i * eh.e_shentsize) != sizeof(sh) ||
-		    pread(fd, name, sizeof(name) - 1,
-			  strs.sh_offset + sh.sh_name) < 0)
-			break;
-		if (!strcmp(name, ".go.buildinfo") ||
-		    !strcmp(name, ".note.go.buildid")) {
-			why = "it is a Go program: Go makes its socket system "
-			      "calls directly, not through libc";
-			break;
-		}
-	}
+	if (cgo)
+		*partly = "a Go program: the socket calls its C code makes "
+			  "(cgo) are seen, Go's own are not";
+	else
+		why = "it is a Go program: Go makes its socket system calls "
+		      "directly, not through libc, and it reaches no libc "
+		      "socket call (no cgo library that makes them)";
 out:
 	close(fd);
 	return why;

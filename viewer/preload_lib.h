@@ -13,8 +13,9 @@ int st_find_lib(char *out, size_t len, const char *cmd)
  * Why LD_PRELOAD-style tracing cannot see the socket calls of the
  * program in file PATH, or NULL if it can: a static binary has no
  * dynamic loader; Go's runtime makes its system calls itself even when
- * linked against libc.
+ * linked against libc.  A Go program whose C code (cgo: libpq, libcurl)
+ * reaches libc's socket calls is seen in part: *PARTLY then says so.
  */
-const char *st_invisible(const char *path);
+const char *st_invisible(const char *path, const char **partly);
 
 #endif

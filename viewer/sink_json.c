@@ -39,7 +39,7 @@ static char *put_name(char *p, const char *s)
 
 /* The most bytes of a conn line before its states, and after them. */
 #define CONN_HEAD_MAX  2048
-#define CONN_STATE_MAX 64
+#define CONN_STATE_MAX 80
 #define CONN_TAIL_MAX  1024
 
 /* {"type":"conn" up to "calls": who C is, where and what it carried. */
@@ -123,18 +123,23 @@ static char *conn_states(struct st_out *o, char *p, const struct st_conn *c)
 		p = put_name_n(p, st_state_name[st], st_state_name_len[st]);
 		*p++ = ',';
 		p = st_put_u64(p, c->st[i].ts);
+		/* added third: what showed it (DESIGN.md's Evidence) */
+		*p++ = ',';
+		p = put_name(p, st_src_name[c->st[i].src]);
 		*p++ = ']';
 	}
 	st_out_end(o, p);
 	p = st_out_room(o, CONN_TAIL_MAX);
-	/* TIME_WAIT ends by itself, 60 s later */
+	/* TIME_WAIT ends by itself, 60 s later: TCP's rule */
 	if (c->state == ST_ST_TIME_WAIT) {
 		p = ST_PUT_LIT(p, ",[\"CLOSED\",");
 		p = st_put_u64(p, c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-		*p++ = ']';
+		p = ST_PUT_LIT(p, ",\"inferred\"]");
 	}
 	*p++ = ']';
-	return p;
+	/* a new connection on its 4-tuple ended its TIME_WAIT early */
+	p = ST_PUT_LIT(p, ",\"time_wait_reused_by\":");
+	return st_put_conn_json(p, c->tw_reused_by);
 }
 
 /* ,"options":{"SO_LINGER":[1,0],"TCP_NODELAY":1}: the options set. */
@@ -262,6 +267,8 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 		  st_finding_text(f, rd->m->set, msg, sizeof(msg)));
 	if (f->kind == ST_F_close_wait)
 		put_cw_by(o, f->cw_by);
+	if (f->kind == ST_F_connect_failed && f->cause)
+		st_out_ks(o, "cause", st_unreach_name[f->cause]);
 	st_out_str(o, "}\n");
 }
 

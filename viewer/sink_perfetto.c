@@ -13,7 +13,8 @@
  * The Trace Event Format (JSON object form): each call is a complete
  * ("X") slice on its thread; each connection end is a nestable async
  * track ("b"/"e", cat "conn", id = its connection id) holding the states
- * the model inferred, nested in one slice for the whole connection; a
+ * the model inferred (each state's args: its "source", what showed it),
+ * nested in one slice for the whole connection; a
  * flow ("s" -> "f") joins a client's connect to the accept that returned
  * its other end.  Times are microseconds with three decimals: the
  * nanoseconds of the trace, exactly.
@@ -237,6 +238,14 @@ static void findings_of(struct st_perfetto *p, const struct st_conn *c)
 	}
 }
 
+/* A state event's args, closing it: what showed the state. */
+static void state_src(struct st_perfetto *p, uint8_t src)
+{
+	st_out_str(&p->o, ",\"args\":{\"source\":\"");
+	st_out_str(&p->o, st_src_name[src]);
+	st_out_str(&p->o, "\"}}");
+}
+
 static void track(struct st_perfetto *p, const struct st_conn *c)
 {
 	struct st_render rd = { .o = &p->o, .m = p->m };
@@ -265,11 +274,11 @@ static void track(struct st_perfetto *p, const struct st_conn *c)
 			/* passed through at once (LAST_ACK -> CLOSED): an
 			 * instant, so no begin and end share a timestamp */
 			track_ev(p, c, 'n', sn, from);
-			st_out_chr(&p->o, '}');
+			state_src(p, c->st[i].src);
 			continue;
 		}
 		track_ev(p, c, 'b', sn, from);
-		st_out_chr(&p->o, '}');
+		state_src(p, c->st[i].src);
 		/* connect returned after SYN+ACK; the connection then waited
 		 * in the listener's accept queue until accept returned it */
 		if (i == 0 && c->role == ST_ROLE_SERVER && c->other &&

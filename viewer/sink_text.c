@@ -42,44 +42,6 @@ static const char *state_col(const struct st_render *rd, unsigned s)
 	}
 }
 
-/*
- * A string built in a fixed buffer, piece by piece: like a chain of
- * snprintf() calls it keeps what fits and stays NUL-terminated, without
- * printf's cost on the viewer's per-line path.
- */
-struct sbuf {
-	char *p, *end; /* end: the last byte, kept for the NUL */
-};
-
-static struct sbuf sb_init(char *buf, size_t len)
-{
-	buf[0] = 0;
-	return (struct sbuf){ buf, buf + len - 1 };
-}
-
-static void sb_mem(struct sbuf *b, const char *s, size_t n)
-{
-	size_t room = (size_t)(b->end - b->p);
-
-	if (n > room)
-		n = room;
-	memcpy(b->p, s, n);
-	b->p += n;
-	*b->p = 0;
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-	sb_mem(b, s, strlen(s));
-}
-
-static void sb_i64(struct sbuf *b, int64_t v)
-{
-	char t[24];
-
-	sb_mem(b, t, (size_t)(st_put_i64(t, v) - t));
-}
-
 /* A time as the viewer shows it: +seconds since the first record, or
  * the wall clock (from the first file's clock anchors) with -t. */
 static void fmt_time(const struct st_render *rd, char *buf, size_t len,
@@ -106,126 +68,15 @@ static void fmt_time(const struct st_render *rd, char *buf, size_t len,
 		for (int i = 5; i >= 0; i--, us /= 10)
 			p[i] = (char)('0' + us % 10);
 		p += 6;
-		struct sbuf b = sb_init(buf, len);
-		sb_mem(&b, t, (size_t)(p - t));
+		size_t n = (size_t)(p - t) < len ? (size_t)(p - t) : len - 1;
+		memcpy(buf, t, n);
+		buf[n] = 0;
 	}
 }
 
 static const char *proc(const struct st_render *rd, int file, char buf[48])
 {
 	return st_proc_name(&rd->m->set->t[file], buf);
-}
-
-/* What the kernel said before a close that decides FIN or RST: unread
- * bytes (when any) and SO_LINGER {1,0}. */
-static void close_describe(struct sbuf *sa, uint32_t unread, uint32_t flags)
-{
-	if ((flags & ST_CLOSE_UNREAD) && unread) {
-		sb_str(sa, "unread ");
-		sb_i64(sa, unread);
-		sb_str(sa, " B");
-	}
-	if (flags & ST_CLOSE_LINGER0)
-		sb_str(sa, (flags & ST_CLOSE_UNREAD) && unread
-				   ? ", SO_LINGER {1,0}"
-				   : "SO_LINGER {1,0}");
-}
-
-/* The arguments of record R as its timeline line shows them, into A
- * (empty when none are shown). */
-static void call_args(const struct st_rec *r, char *a, size_t alen)
-{
-	char b[16];
-	struct sbuf sa = { a, a + alen - 1 };
-
-	memset(a, 0, alen);
-	switch (r->call) {
-	case ST_CALL_connect:
-	case ST_CALL_bind:
-		st_addr_str(&r->u.connect.addr, a, alen);
-		break;
-	case ST_CALL_accept:
-	case ST_CALL_accept4:
-		st_addr_str(&r->u.accept.peer, a, alen);
-		if (r->ret >= 0) {
-			sa.p = a + strlen(a);
-			sb_str(&sa, " (queue ");
-			sb_i64(&sa, r->u.accept.queue_len);
-			sb_str(&sa, "/");
-			sb_i64(&sa, r->u.accept.queue_max);
-			sb_str(&sa, ")");
-		}
-		break;
-	case ST_CALL_listen:
-		sb_str(&sa, "backlog ");
-		sb_i64(&sa, r->u.listen.backlog);
-		break;
-	case ST_CALL_shutdown:
-		sb_str(&sa, r->u.how.how == 0	? "SHUT_RD"
-			    : r->u.how.how == 1 ? "SHUT_WR"
-						: "SHUT_RDWR");
-		break;
-	case ST_CALL_setsockopt:
-	case ST_CALL_fcntl:
-		st_opt_describe(r, a, alen);
-		break;
-	case ST_CALL_close:
-	case ST_CALL_fclose:
-		close_describe(&sa, r->u.close.unread, r->u.close.close_flags);
-		break;
-	case ST_CALL_close_range:
-	case ST_CALL_closefrom:
-		close_describe(&sa, r->u.range.unread, r->u.range.close_flags);
-		break;
-	case ST_CALL_getsockopt:
-		sb_str(&sa, "SO_ERROR -> ");
-		sb_str(&sa, r->u.sockopt.value
-				    ? st_errno_name(r->u.sockopt.value, b)
-				    : "0");
-		break;
-	default:
-		break;
-	}
-}
-
-void st_render_describe(const struct st_render *rd, const struct st_ev *e,
-			char *buf, size_t len)
-{
-	const struct st_rec *r = &e->r;
-	char a[96], b[16];
-	struct sbuf s = sb_init(buf, len);
-
-	call_args(r, a, sizeof(a));
-	sb_str(&s, st_call_name[r->call]);
-	if (e->count > 1) {
-		sb_str(&s, " x");
-		sb_i64(&s, e->count);
-	}
-	sb_str(&s, "(");
-	sb_i64(&s, r->fd);
-	sb_str(&s, ")");
-	if (a[0]) {
-		sb_str(&s, " ");
-		sb_str(&s, a);
-	}
-	if (r->flags & ST_REC_ERR) {
-		sb_str(&s, " = -1 ");
-		sb_str(&s, col(rd, C_RED));
-		sb_str(&s, st_errno_name(r->err, b));
-		sb_str(&s, col(rd, C_RESET));
-	} else if (st_call_dir[r->call] != ST_DIR_NONE) {
-		char by[24];
-		if (st_rec_eof(r) && st_call_dir[r->call] == ST_DIR_IN) {
-			sb_str(&s, " = 0 (EOF)");
-		} else {
-			st_fmt_bytes(by, sizeof(by), e->bytes);
-			sb_str(&s, " ");
-			sb_str(&s, by);
-		}
-	} else if (r->call != ST_CALL_close && r->call != ST_CALL_fclose) {
-		sb_str(&s, " = ");
-		sb_i64(&s, r->ret);
-	}
 }
 
 static const char *who(const struct st_conn *c)
@@ -399,6 +250,25 @@ static void lines_of(struct line *ls, const struct st_conn *c,
 	}
 }
 
+/* "client in TIME_WAIT until +60.0", or ended early by a reuse. */
+static void tw_note(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_stchange *l = c->nst ? &c->st[c->nst - 1] : NULL;
+	char t[40], id[24];
+
+	if (c->tw_reused_by) {
+		st_conn_str(c->tw_reused_by, id);
+		fmt_time(rd, t, sizeof(t), l->ts);
+		ST_OUT_CAT(rd->o, "  ", who(c), " TIME_WAIT ended at ", t,
+			   ": 4-tuple reused by conn ", id, "\n");
+	} else if (c->state == ST_ST_TIME_WAIT) {
+		fmt_time(rd, t, sizeof(t), l->ts + ST_TIME_WAIT_NS);
+		ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT",
+			   l->src == ST_SRC_inferred ? "?" : "", " until ", t,
+			   "\n");
+	}
+}
+
 void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 {
 	char t[40], pn[48];
@@ -436,12 +306,7 @@ void st_render_end_note(struct st_render *rd, const struct st_conn *c)
 				   col(rd, C_YELLOW), who(c), c->end_fd, t,
 				   col(rd, C_RESET));
 		}
-		if (c->state == ST_ST_TIME_WAIT) {
-			fmt_time(rd, t, sizeof(t),
-				 c->st[c->nst - 1].ts + ST_TIME_WAIT_NS);
-			ST_OUT_CAT(rd->o, "  ", who(c), " in TIME_WAIT until ",
-				   t, "\n");
-		}
+		tw_note(rd, c);
 	}
 	if (c->ev_dropped)
 		st_out_fmt(rd->o, "  (%llu more lines of %s not shown)\n",
@@ -463,6 +328,9 @@ static void states(struct st_render *rd, const struct st_conn *c, uint32_t from,
 		p = ST_PUT_LIT(p, " -> ");
 		p = stpcpy(p, state_col(rd, s));
 		p = st_put_short(p, st_state_name[s], st_state_name_len[s]);
+		/* a guess is shown as one (see guess_note) */
+		if (c->st[i].src == ST_SRC_inferred)
+			*p++ = '?';
 		p = stpcpy(p, col(rd, C_RESET));
 		st_out_end(rd->o, p);
 	}
@@ -566,6 +434,16 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 	free(ls);
 }
 
+/* Whether C or its other end shows a guessed state. */
+static bool has_guess(const struct st_conn *c)
+{
+	for (int k = 0; c && k < 2; k++, c = c->other)
+		for (uint32_t i = 0; i < c->nst; i++)
+			if (c->st[i].src == ST_SRC_inferred)
+				return true;
+	return false;
+}
+
 static void finding_line(struct st_render *rd, const struct st_finding *f)
 {
 	char msg[512];
@@ -589,6 +467,7 @@ static void group_line(struct st_render *rd, const struct st_fgroup *g)
 struct text {
 	struct st_render rd;
 	uint64_t shown;
+	bool guessed; /* a timeline showed a guessed state */
 	/* findings wait for the end, after the timelines; kept up to a cap */
 	struct st_finding *found;
 	size_t nfound, capfound, more_found;
@@ -622,6 +501,7 @@ static void text_conn(void *state, const struct st_conn *c)
 	if (!t->all)
 		st_fgroups_conn(&t->fg, c, t->rd.m->set);
 	t->shown++;
+	t->guessed |= has_guess(c);
 	timeline(&t->rd, c);
 }
 
@@ -666,6 +546,11 @@ static int text_end(void *state)
 
 	if (t->shown == 0)
 		st_out_str(o, "no connections match\n");
+	if (t->guessed) /* what "STATE?" means, said once */
+		st_out_str(o, "STATE? is a guess: no call, kernel query or "
+			      "traced peer showed it, a rule of TCP did (the "
+			      "peer is not traced; --json: each state's "
+			      "source)\n\n");
 	st_out_fmt(o, "%sFindings%s\n", col(&t->rd, C_BOLD),
 		   col(&t->rd, C_RESET));
 	st_fgroups_end(&t->fg, t->rd.m->set);

@@ -58,7 +58,7 @@ static struct st_addr pid_key(int32_t pid)
 	return k;
 }
 
-static void tuple_key(const struct st_conn *c, struct st_addr k[2])
+void st_stitch_tuple(const struct st_conn *c, struct st_addr k[2])
 {
 	bool srv = c->role == ST_ROLE_SERVER;
 
@@ -87,7 +87,7 @@ void st_stitch_forget(struct st_stitch *s, struct st_conn *c)
 	struct st_addr k[2];
 	struct st_tuple *t;
 
-	tuple_key(c, k);
+	st_stitch_tuple(c, k);
 	HASH_FIND(hh, s->tuples, k, sizeof(struct st_addr) * 2, t);
 	if (!t)
 		return;
@@ -242,7 +242,7 @@ void st_stitch_pair(struct st_stitch *s, struct st_conntab *ct,
 
 	if (c->other)
 		return; /* joined already */
-	tuple_key(c, k);
+	st_stitch_tuple(c, k);
 	HASH_FIND(hh, s->tuples, k, sizeof(k), t);
 	if (t && t->server != srv) {
 		if (join_waiter(s, ct, t, c))

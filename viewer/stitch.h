@@ -25,6 +25,9 @@ struct st_stitch {
 typedef void (*st_release_fn)(struct st_conn *c, void *arg);
 
 void st_stitch_free(struct st_stitch *s);
+/* C's identity as both its ends key it: (client, server) addresses, v4
+ * mapped as v4; for Unix, the client's pid and the server's path. */
+void st_stitch_tuple(const struct st_conn *c, struct st_addr k[2]);
 /* Joins C with its waiting other end (found in T), or makes C wait. */
 void st_stitch_pair(struct st_stitch *s, struct st_conntab *t,
 		    struct st_conn *c);

@@ -21,6 +21,12 @@ const unsigned char st_state_name_len[] = {
 #undef ST__S
 };
 
+const char *const st_src_name[] = {
+#define ST__E(n) #n,
+	ST_SRC_TABLE(ST__E)
+#undef ST__E
+};
+
 const char *const st_rst_reason_name[] = {
 #define ST__R(n) #n,
 	ST_RST_REASON_TABLE(ST__R)
@@ -47,27 +53,29 @@ static void drop_last_state(struct st_conn *c)
 }
 
 static void reset_end(struct st_conn *c, uint8_t by, uint8_t reason,
-		      uint64_t ts)
+		      uint64_t ts, uint8_t src)
 {
 	c->reset_by = by;
 	c->reset_reason = reason;
 	c->reset_ts = ts;
-	st_tcp_set(c, ST_ST_CLOSED, ts);
+	st_tcp_set(c, ST_ST_CLOSED, ts, src);
 }
 
-void st_tcp_reset(struct st_conn *c, uint8_t by, uint8_t reason, uint64_t ts)
+void st_tcp_reset(struct st_conn *c, uint8_t by, uint8_t reason, uint64_t ts,
+		  uint8_t src)
 {
 	struct st_conn *o = c->other;
 
 	if (c->reset_by)
 		return;
-	reset_end(c, by, reason, ts);
+	reset_end(c, by, reason, ts, src);
 	/* the other end's socket is gone too, at once; the reason is known
 	 * there only when this end's side said it */
 	if (o && !o->reset_by && o->state != ST_ST_CLOSED &&
 	    o->state != ST_ST_NONE)
 		reset_end(o, by == ST_RST_LOCAL ? ST_RST_PEER : ST_RST_LOCAL,
-			  reason == ST_RST_peer ? ST_RST_none : reason, ts);
+			  reason == ST_RST_peer ? ST_RST_none : reason, ts,
+			  ST_SRC_peer);
 }
 
 const char *st_tcp_close_how(const struct st_conn *c)
@@ -79,7 +87,7 @@ const char *st_tcp_close_how(const struct st_conn *c)
 	return c->fin_ts || c->eof_ts ? "fin" : NULL;
 }
 
-void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts)
+void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts, uint8_t src)
 {
 	if (c->state == s)
 		return;
@@ -87,6 +95,7 @@ void st_tcp_set(struct st_conn *c, uint8_t s, uint64_t ts)
 	if (c->nst == c->capst)
 		st__grow((void **)&c->st, &c->capst, sizeof(*c->st));
 	c->st[c->nst].state = s;
+	c->st[c->nst].src = src;
 	c->st[c->nst].ts = ts;
 	c->nst++;
 }
@@ -96,14 +105,17 @@ static void close_wait(struct st_conn *c, uint8_t by, uint64_t ts)
 {
 	c->closed_first = -1;
 	c->cw_by |= by;
-	st_tcp_set(c, ST_ST_CLOSE_WAIT, ts);
+	st_tcp_set(c, ST_ST_CLOSE_WAIT, ts,
+		   by == ST_CW_BY_EOF	   ? ST_SRC_call
+		   : by == ST_CW_BY_KERNEL ? ST_SRC_kernel
+					   : ST_SRC_peer);
 }
 
 void st_tcp_established(struct st_conn *c, uint64_t ts)
 {
 	c->est_ts = ts;
 	c->connect_pending = false;
-	st_tcp_set(c, ST_ST_ESTABLISHED, ts);
+	st_tcp_set(c, ST_ST_ESTABLISHED, ts, ST_SRC_call);
 }
 
 uint8_t st_tcp_from_kernel(uint32_t s)
@@ -137,7 +149,17 @@ void st_tcp_connect(struct st_conn *c, const struct st_rec *r)
 	int err = r->flags & ST_REC_ERR ? r->err : 0;
 
 	c->connect_ts = r->ts;
-	st_tcp_set(c, ST_ST_SYN_SENT, r->ts);
+	/* the local port says whether a SYN was tried: none is chosen when
+	 * the route lookup fails first (recorded after unreachable) */
+	if (r->u.connect.local.port)
+		c->connect_syn = 1;
+	else if (r->u.connect.local.family &&
+		 (err == EHOSTUNREACH || err == ENETUNREACH))
+		c->connect_syn = -1;
+	if (err == EINPROGRESS)
+		c->connect_async = true;
+	if (c->connect_syn >= 0)
+		st_tcp_set(c, ST_ST_SYN_SENT, r->ts, ST_SRC_call);
 	if (!err) {
 		/* connect returns once SYN+ACK came back */
 		st_tcp_established(c, st_rec_end(r));
@@ -145,7 +167,8 @@ void st_tcp_connect(struct st_conn *c, const struct st_rec *r)
 		c->connect_pending = true;
 	} else if (err != EINTR && err != EISCONN) {
 		c->connect_err = err;
-		st_tcp_set(c, ST_ST_CLOSED, st_rec_end(r));
+		c->connect_fail_ts = st_rec_end(r);
+		st_tcp_set(c, ST_ST_CLOSED, st_rec_end(r), ST_SRC_call);
 	}
 }
 
@@ -162,7 +185,8 @@ void st_tcp_sockopt(struct st_conn *c, const struct st_rec *r)
 		   r->u.sockopt.value != EALREADY) {
 		c->connect_pending = false;
 		c->connect_err = r->u.sockopt.value;
-		st_tcp_set(c, ST_ST_CLOSED, end);
+		c->connect_fail_ts = end;
+		st_tcp_set(c, ST_ST_CLOSED, end, ST_SRC_call);
 	}
 }
 
@@ -179,7 +203,8 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	if (st_call_dir[r->call] == ST_DIR_OUT && st_rec_bytes(r) > 0 && o &&
 	    c->kind == ST_KIND_TCP && o->done && o->end == ST_END_CLOSED &&
 	    o->state == ST_ST_FIN_WAIT && !o->reset_by && r->ts > o->close_ts)
-		st_tcp_reset(o, ST_RST_LOCAL, ST_RST_data_after_close, end);
+		st_tcp_reset(o, ST_RST_LOCAL, ST_RST_data_after_close, end,
+			     ST_SRC_peer);
 	/* after shutdown(SHUT_RD) a read of 0 is the local shutdown, not
 	 * the peer's FIN */
 	if (st_call_dir[r->call] != ST_DIR_IN || !st_rec_eof(r) ||
@@ -198,7 +223,7 @@ void st_tcp_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	else if (c->state == ST_ST_FIN_WAIT)
 		/* our FIN went first (close, or shutdown(SHUT_WR) with the
 		 * fd still open): the peer's FIN starts TIME_WAIT */
-		st_tcp_set(c, ST_ST_TIME_WAIT, end);
+		st_tcp_set(c, ST_ST_TIME_WAIT, end, ST_SRC_call);
 }
 
 void st_tcp_data_err(struct st_conn *c, const struct st_rec *r, uint64_t end)
@@ -216,7 +241,7 @@ void st_tcp_data_err(struct st_conn *c, const struct st_rec *r, uint64_t end)
 		return;
 	/* the call's own result: the peer's RST had come by its return */
 	if (!c->reset_by)
-		st_tcp_reset(c, ST_RST_PEER, ST_RST_peer, end);
+		st_tcp_reset(c, ST_RST_PEER, ST_RST_peer, end, ST_SRC_call);
 	if (c->reset_by == ST_RST_PEER && !c->reset_saw)
 		c->reset_saw =
 			err == ECONNRESET ? ST_SAW_ECONNRESET : ST_SAW_EPIPE;
@@ -236,12 +261,12 @@ void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end)
 		/* a half-close: our FIN goes out, we may still read */
 		c->closed_first = 1;
 		c->fin_ts = end;
-		st_tcp_set(c, ST_ST_FIN_WAIT, end);
+		st_tcp_set(c, ST_ST_FIN_WAIT, end, ST_SRC_call);
 		if (c->other && c->other->state == ST_ST_ESTABLISHED)
 			close_wait(c->other, ST_CW_BY_PEER, end);
 	} else if (c->state == ST_ST_CLOSE_WAIT) {
 		c->fin_ts = end;
-		st_tcp_set(c, ST_ST_LAST_ACK, end);
+		st_tcp_set(c, ST_ST_LAST_ACK, end, ST_SRC_call);
 	}
 }
 
@@ -252,14 +277,14 @@ static void active_close(struct st_conn *c, uint64_t ts)
 
 	c->closed_first = 1;
 	c->fin_ts = ts;
-	st_tcp_set(c, ST_ST_FIN_WAIT, ts);
+	st_tcp_set(c, ST_ST_FIN_WAIT, ts, ST_SRC_call);
 	if (o && o->state == ST_ST_ESTABLISHED) {
 		close_wait(o, ST_CW_BY_PEER, ts);
 	} else if (o && o->closed_first < 0 && o->fin_ts) {
 		/* the peer saw our FIN and closed before this close was
 		 * recorded (records are stamped when calls return): both
 		 * FINs are out */
-		st_tcp_set(c, ST_ST_TIME_WAIT, ts);
+		st_tcp_set(c, ST_ST_TIME_WAIT, ts, ST_SRC_peer);
 	}
 }
 
@@ -270,11 +295,13 @@ static void passive_close(struct st_conn *c, uint64_t ts)
 
 	c->fin_ts = ts;
 	c->closed_first = -1;
-	st_tcp_set(c, ST_ST_LAST_ACK, ts);
-	st_tcp_set(c, ST_ST_CLOSED, ts);
+	st_tcp_set(c, ST_ST_LAST_ACK, ts, ST_SRC_call);
+	/* CLOSED once the peer's last ACK is in: the traced peer in
+	 * FIN_WAIT sends it; an untraced one is assumed to */
+	st_tcp_set(c, ST_ST_CLOSED, ts, o ? ST_SRC_peer : ST_SRC_inferred);
 	if (o && o->state == ST_ST_FIN_WAIT) {
 		o->closed_first = 1;
-		st_tcp_set(o, ST_ST_TIME_WAIT, ts);
+		st_tcp_set(o, ST_ST_TIME_WAIT, ts, ST_SRC_peer);
 	}
 }
 
@@ -301,6 +328,17 @@ static uint8_t rst_reason(const struct st_conn *c, uint8_t end)
 	return st_opts_linger0(&c->opts) ? ST_RST_linger0 : 0;
 }
 
+/* What showed the RST of closing C for WHY: the kernel's word at close,
+ * the program's own setsockopt, or the traced peer's bytes. */
+static uint8_t rst_src(const struct st_conn *c, uint8_t why)
+{
+	if (why == ST_RST_exit_unread)
+		return ST_SRC_peer;
+	if (why == ST_RST_linger0 && !(c->close_flags & ST_CLOSE_LINGER))
+		return ST_SRC_call;
+	return ST_SRC_kernel;
+}
+
 /* C's close found it still ESTABLISHED (the kernel's word) though the
  * peer's close put it in CLOSE_WAIT: both FINs crossed, both closed
  * first, both go to TIME_WAIT. */
@@ -317,9 +355,9 @@ static bool simultaneous(struct st_conn *c, uint64_t ts)
 	drop_last_state(c);
 	c->closed_first = o->closed_first = 2;
 	c->fin_ts = ts;
-	st_tcp_set(c, ST_ST_FIN_WAIT, ts);
-	st_tcp_set(c, ST_ST_TIME_WAIT, ts);
-	st_tcp_set(o, ST_ST_TIME_WAIT, ts);
+	st_tcp_set(c, ST_ST_FIN_WAIT, ts, ST_SRC_call);
+	st_tcp_set(c, ST_ST_TIME_WAIT, ts, ST_SRC_kernel);
+	st_tcp_set(o, ST_ST_TIME_WAIT, ts, ST_SRC_kernel);
 	return true;
 }
 
@@ -360,7 +398,7 @@ static bool abandoned(struct st_conn *c, uint64_t ts)
 	c->est_ts = 0;
 	c->connect_pending = false;
 	c->connect_abandoned = true;
-	st_tcp_set(c, ST_ST_CLOSED, ts);
+	st_tcp_set(c, ST_ST_CLOSED, ts, ST_SRC_kernel);
 	return true;
 }
 
@@ -385,7 +423,7 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 	if (end == ST_END_DEATH)
 		return; /* killed: what the kernel did is not known */
 	if (c->kind != ST_KIND_TCP) {
-		st_tcp_set(c, ST_ST_CLOSED, ts);
+		st_tcp_set(c, ST_ST_CLOSED, ts, ST_SRC_call);
 		return;
 	}
 	if ((why = rst_reason(c, end))) {
@@ -393,7 +431,7 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 			c->closed_first = 1;
 		if (c->other && !c->other->closed_first)
 			c->other->closed_first = -1;
-		st_tcp_reset(c, ST_RST_LOCAL, why, ts);
+		st_tcp_reset(c, ST_RST_LOCAL, why, ts, rst_src(c, why));
 		return;
 	}
 	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts) ||
@@ -415,11 +453,11 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 		passive_close(c, ts);
 		break;
 	default:
-		st_tcp_set(c, ST_ST_CLOSED, ts);
+		st_tcp_set(c, ST_ST_CLOSED, ts, ST_SRC_call);
 	}
 	if (c->state == ST_ST_FIN_WAIT && c->eof_ts) {
 		/* both FINs seen: the 60 s TIME_WAIT starts */
-		st_tcp_set(c, ST_ST_TIME_WAIT, ts);
+		st_tcp_set(c, ST_ST_TIME_WAIT, ts, ST_SRC_call);
 	}
 }
 
@@ -431,8 +469,11 @@ void st_tcp_joined(struct st_conn *cl, struct st_conn *srv)
 		srv->accept_wait = cl->est_ts < srv->accept_ts
 					   ? srv->accept_ts - cl->est_ts
 					   : 0;
-		if (srv->nst && cl->est_ts < srv->st[0].ts)
+		if (srv->nst && cl->est_ts < srv->st[0].ts) {
+			/* the client's connect showed it */
 			srv->st[0].ts = cl->est_ts;
+			srv->st[0].src = ST_SRC_peer;
+		}
 	}
 	if (cl->done && cl->closed_first > 0 &&
 	    srv->state == ST_ST_ESTABLISHED) {
@@ -445,12 +486,14 @@ void st_tcp_joined(struct st_conn *cl, struct st_conn *srv)
 
 void st_tcp_seen(struct st_conn *c, uint32_t tcp_state, uint64_t ts)
 {
-	uint8_t st = st_tcp_from_kernel(tcp_state);
+	uint8_t st = st_tcp_from_kernel(tcp_state), src = ST_SRC_kernel;
 
-	if (st == ST_ST_NONE && c->peer.family)
+	if (st == ST_ST_NONE && c->peer.family) {
 		st = ST_ST_ESTABLISHED; /* no TCP_INFO: it is connected */
+		src = ST_SRC_inferred;
+	}
 	if (st != ST_ST_NONE)
-		st_tcp_set(c, st, ts);
+		st_tcp_set(c, st, ts, src);
 	if (st == ST_ST_CLOSE_WAIT) {
 		c->closed_first = -1;
 		c->cw_by |= ST_CW_BY_KERNEL;
@@ -458,5 +501,33 @@ void st_tcp_seen(struct st_conn *c, uint32_t tcp_state, uint64_t ts)
 	} else if (st == ST_ST_FIN_WAIT) {
 		c->closed_first = 1;
 		c->fin_ts = ts;
+	}
+}
+
+void st_tcp_tw_reused(struct st_conn *c, uint64_t ts, uint8_t src, uint64_t by)
+{
+	uint64_t from = c->nst ? c->st[c->nst - 1].ts : 0;
+
+	if (c->state != ST_ST_TIME_WAIT || ts < from ||
+	    ts >= from + ST_TIME_WAIT_NS)
+		return;
+	c->tw_reused_by = by;
+	st_tcp_set(c, ST_ST_CLOSED, ts, src);
+}
+
+void st_tcp_untraced_peer(struct st_conn *c)
+{
+	uint16_t n = (uint16_t)c->nst;
+	struct st_ev *e = c->nev ? &c->ev[c->nev - 1] : NULL;
+
+	if (c->kind != ST_KIND_TCP || c->other || c->state != ST_ST_FIN_WAIT ||
+	    c->reset_by || (c->end != ST_END_CLOSED && c->end != ST_END_EXIT))
+		return;
+	st_tcp_set(c, ST_ST_TIME_WAIT, c->close_ts, ST_SRC_inferred);
+	/* its last line (the close) shows the guess */
+	if (e && e->self_to == n) {
+		if (e->self_from == e->self_to)
+			e->self_from = n;
+		e->self_to = (uint16_t)c->nst;
 	}
 }

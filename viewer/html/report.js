@@ -25,6 +25,13 @@ var EXPLAIN = {
 	LAST_ACK: 'Closed after the peer\'s FIN: waits for the ACK of its own ' +
 		'FIN, then CLOSED.'
 };
+// what showed a state: conn.states' third element (README: source)
+var SOURCE = {
+	call: 'the call\'s own result',
+	kernel: 'the kernel (TCP_INFO, the state recorded at close)',
+	peer: 'the traced other end\'s calls',
+	inferred: 'a guess: a rule of TCP, the peer not traced'
+};
 var KINDS = ['setup', 'connect', 'accept', 'in', 'out', 'close', 'other'];
 var STATES = ['SYN_SENT', 'ESTABLISHED', 'LISTEN', 'CLOSE_WAIT', 'FIN_WAIT',
 	'TIME_WAIT', 'LAST_ACK'];
@@ -96,14 +103,14 @@ function makeEnd(d) {
 	};
 	var st = c.states;
 	for (var i = 0; i < st.length; i++) {
-		var s = st[i][0], from = st[i][1] - t0;
+		var s = st[i][0], from = st[i][1] - t0, src = st[i][2] || 'call';
 		var to = i + 1 < st.length ? st[i + 1][1] - t0 :
 			s === 'TIME_WAIT' ? from + TIME_WAIT_NS : Math.max(stop, from);
 		if (from < e.start)
 			e.start = from;
 		if (s === 'NONE' || s === 'CLOSED')
 			continue;
-		e.bands.push({ s: s, from: from, to: to });
+		e.bands.push({ s: s, from: from, to: to, src: src });
 	}
 	// connect returned after SYN+ACK; from then the connection sat in
 	// the listener's accept queue until accept returned it
@@ -353,8 +360,9 @@ function drawEnd(row, e, k, W) {
 		if (b.to < v0 || b.from > v1)
 			return;
 		var a = Math.max(x(b.from), -2), z = Math.min(x(b.to), W + 2);
-		var d = el('div', 'st st-' + b.s, b.s === 'TIME_WAIT' ?
-			'TIME_WAIT (60 s)' : b.s);
+		var q = b.src === 'inferred' ? '?' : '';
+		var d = el('div', 'st st-' + b.s + (q ? ' guess' : ''),
+			b.s === 'TIME_WAIT' ? 'TIME_WAIT' + q + ' (60 s)' : b.s + q);
 		d.style.left = a + 'px';
 		d.style.width = Math.max(z - a, 1) + 'px';
 		if (z - a < 6)
@@ -528,7 +536,8 @@ function laneText(L) {
 		if (e.note)
 			out.push('  ' + e.note);
 		out.push('  states: ' + c.states.map(function (s) {
-			return s[0] + ' ' + fmtT(s[1] - meta.t0);
+			return s[0] + (s[2] === 'inferred' ? '?' : '') + ' ' +
+				fmtT(s[1] - meta.t0) + ' (' + (s[2] || 'call') + ')';
 		}).join(', '));
 		if (e.dropped)
 			out.push('  (' + e.dropped + ' more lines not kept)');
@@ -581,8 +590,10 @@ function describe(node) {
 			'returned it at ' + fmtT(e.aq.to) + '.';
 	if (node.classList.contains('st')) {
 		var b = e.bands[+node.getAttribute('data-band')];
-		return b.s + ' from ' + fmtT(b.from) + ' to ' + fmtT(b.to) + ' (' +
+		return b.s + (b.src === 'inferred' ? '?' : '') + ' from ' +
+			fmtT(b.from) + ' to ' + fmtT(b.to) + ' (' +
 			fmtDur(b.to - b.from) + ')  ' + e.c.role + ' conn ' + e.c.id +
+			'\nshown by ' + b.src + ': ' + SOURCE[b.src] +
 			'\n' + (EXPLAIN[b.s] || '');
 	}
 	return '';
@@ -721,6 +732,9 @@ function fillLegend() {
 	line('states', STATES.concat(['accept queue']), function (s) {
 		return s === 'accept queue' ? 'aq' : 'st-' + s;
 	});
+	g.appendChild(el('div', null, 'STATE? (dashed): a guess, no call, ' +
+		'kernel query or traced peer showed it; hover a state for ' +
+		'what showed it'));
 	g.querySelectorAll('.sw').forEach(function (s) {
 		s.style.position = 'static';
 	});

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* The model's list of process exits, in the order they happened. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+static int by_exit(const void *a, const void *b, void *arg)
+{
+	const struct st_traceset *set = arg;
+	uint64_t x = set->t[*(const int *)a].hdr.exit_ts;
+	uint64_t y = set->t[*(const int *)b].hdr.exit_ts;
+
+	return x < y ? -1 : x > y;
+}
+
+/* (Re)builds the list of exits not yet handled, by exit time. */
+void st__model_exits_scan(struct st_model *m)
+{
+	int n = m->set->n;
+
+	if (n > m->nfiles) {
+		bool *e = realloc(m->ended, n * sizeof(*e));
+		int *x = realloc(m->exits, n * sizeof(*x));
+		if (e)
+			m->ended = e;
+		if (x)
+			m->exits = x;
+		if (!e || !x) {
+			fprintf(stderr, "socktrace: out of memory\n");
+			exit(1);
+		}
+		memset(m->ended + m->nfiles, 0, (n - m->nfiles) * sizeof(*e));
+	}
+	m->nfiles = n;
+	m->nexits = m->next_exit = 0;
+	for (int i = 0; i < n; i++)
+		if (m->set->t[i].hdr.exit_ts && !m->ended[i])
+			m->exits[m->nexits++] = i;
+	if (m->nexits > 1)
+		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
+			m->set);
+}
