@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "model.h"
 #include "records.h"
+#include "tcpinfo.h"
 #include "tcpstate.h"
 
 /* ---- emitting finished connections --------------------------------- */
@@ -313,6 +314,7 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 	c->close_unread = range ? r->u.range.unread : r->u.close.unread;
 	c->close_flags =
 		range ? r->u.range.close_flags : r->u.close.close_flags;
+	st_tcpk_close(&c->tcp, r);
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
@@ -585,6 +587,12 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 	if (r->call == ST_CALL_fork) {
 		if (ok)
 			do_fork(m, file, (pid_t)r->ret);
+		return;
+	}
+	if (r->call == ST_CALL_tcpinfo) { /* figures, not a call */
+		struct st_conn *t = st_conntab_find(&m->tab, r->conn);
+		if (t)
+			st_tcpk_counters(&t->tcp, r);
 		return;
 	}
 	struct st_conn *c = conn_of(m, r, file);
