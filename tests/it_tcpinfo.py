@@ -216,3 +216,56 @@ def listener_queue_at_close_matches_ss():
             want = int(f.read())
         check(all(pr[name] == want for pr in by["process"]),
               f"{name} {want} in each process line: {by['process']}")
+
+
+@test
+def wire_receive_window_limits_sender():
+    """A reader that takes 4 kB every 2 ms through a small receive
+    buffer: the capture shows it advertising a zero window, and the
+    sender's TCP_INFO must say the peer's window held it back (its share
+    of the busy time varies with scheduling, so any window_limited
+    finding must name the receive window, never the send buffer)."""
+    port = free_port()
+    n = 1000000
+    with TraceDir() as t:
+        os.mkdir(t.dir, 0o700)
+        pcap = os.path.join(t.path, "lo.pcap")
+        td = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-n", "-B",
+                               "16384", "-s", "96", "-w", pcap,
+                               f"tcp port {port}"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+        try:
+            check("listening" in td.stderr.readline().decode(),
+                  "tcpdump did not start")
+            time.sleep(2)  # it misses packets for a while after
+            rx = subprocess.Popen([BULK, "recv", str(port), "2048", "2000"],
+                                  env=traced_env(t.dir),
+                                  stdout=subprocess.PIPE)
+            check(rx.stdout.readline() == b"ready\n", "receiver not ready")
+            rc, out, err = run([BULK, "send", "127.0.0.1", str(port),
+                                str(n)], trace=t.dir)
+            check(rc == 0, f"sender exit {rc}: {err}")
+            got = rx.communicate(timeout=60)[0].decode()
+            check(got == f"received {n}\n", f"receiver: {got}")
+            time.sleep(1)
+        finally:
+            td.terminate()  # our own tcpdump, by its pid
+            td.wait(timeout=10)
+        r = subprocess.run(["tcpdump", "-r", pcap, "-n"],
+                           capture_output=True, text=True, timeout=60)
+        by = view_json(t.dir)
+    zero = [line for line in r.stdout.splitlines()
+            if f".{port} > " in line and " win 0," in line]
+    check(zero, "the capture shows no zero window from the reader")
+    cl = [c for c in by["conn"] if c["role"] == "client"]
+    check(len(cl) == 1, f"one client: {by['conn']}")
+    k = cl[0]["tcp"]
+    check(k["busy_us"] > 0 and k["rwnd_limited_us"] > 0 and
+          k["rwnd_limited_us"] >= k["sndbuf_limited_us"] and
+          k["rwnd_limited_us"] <= k["busy_us"],
+          f"{len(zero)} zero windows on the wire; TCP_INFO: {k}")
+    wl = [f for f in by["finding"] if f["kind"] == "window_limited"]
+    check(all("the peer's receive window" in f["message"] and
+              f["conn"] == cl[0]["id"] for f in wl),
+          f"window_limited names the receive window: {wl}")
