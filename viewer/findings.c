@@ -109,13 +109,17 @@ static void fd_leak(const struct st_conn *c, bool cw, struct st_finding *out,
 	f->ns = idle;
 }
 
-/* C retransmitted (the kernel's count at close): how much, and how long
- * its retransmission timeouts stalled it. */
+/* C retransmitted data (the kernel's count at close): how much, and how
+ * long its retransmission timeouts stalled it. */
 static void retransmits(const struct st_conn *c, struct st_finding *out, int *n)
 {
 	const struct st_tcpk *k = &c->tcp;
 
-	if (!(k->set & ST_TCPK_FIGS) || !k->total_retrans)
+	/* data sent again: a SYN or FIN retried carries no bytes, and a
+	 * retried handshake is a connect's latency (a full accept queue
+	 * drops handshakes as a lossy path does), not lost data */
+	if (!(k->set & ST_TCPK_FIGS) || !(k->set & ST_TCPK_COUNTERS) ||
+	    !k->total_retrans || !k->bytes_retrans)
 		return;
 	struct st_finding *f = add(out, n, ST_F_retransmits, c);
 	f->role = c->role;
