@@ -96,8 +96,41 @@ int32_t st__peer_pid(int fd)
 	return ok ? cr.pid : 0;
 }
 
-/* Reads struct tcp_info far enough for state and queue fields. */
-static bool tcp_info(int fd, struct tcp_info *ti)
+/*
+ * struct tcp_info past tcpi_total_retrans, as the kernel fills it: libc's
+ * header may end there (glibc) or before 6.7's fields.  The layout is the
+ * kernel's ABI (fields are only ever appended, 8-byte aligned here); the
+ * length getsockopt returns says which fields the running kernel has.
+ */
+struct ti_tail {
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in, notsent_bytes, min_rtt;
+	uint32_t data_segs_in, data_segs_out;
+	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+	uint32_t delivered, delivered_ce;
+	uint64_t bytes_sent, bytes_retrans;		       /* 4.19 */
+	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd; /* 5.4 */
+	uint32_t rcv_wnd, rehash;
+	uint16_t total_rto, total_rto_recoveries; /* 6.7 */
+	uint32_t total_rto_time;
+};
+#define TI_TAIL (offsetof(struct tcp_info, tcpi_total_retrans) + 4)
+_Static_assert(TI_TAIL == 104, "tcp_info head as in the kernel ABI");
+_Static_assert(offsetof(struct ti_tail, bytes_retrans) == 208 - TI_TAIL,
+	       "tcp_info tail as in the kernel ABI");
+_Static_assert(offsetof(struct ti_tail, total_rto) == 240 - TI_TAIL,
+	       "tcp_info tail as in the kernel ABI");
+/* every counter the records keep: 4.19 on */
+#define TI_COUNTERS_END (TI_TAIL + offsetof(struct ti_tail, dsack_dups))
+#define TI_RTO_END	(TI_TAIL + sizeof(struct ti_tail))
+union tcp_info_buf {
+	struct tcp_info ti;
+	unsigned char b[TI_RTO_END];
+};
+
+/* Reads struct tcp_info into *TI; its length (0 if not read or too
+ * short for the state and queue fields). */
+static socklen_t tcp_info(int fd, union tcp_info_buf *ti)
 {
 	socklen_t l = sizeof(*ti);
 	int e = errno;
@@ -105,16 +138,16 @@ static bool tcp_info(int fd, struct tcp_info *ti)
 		  l >= offsetof(struct tcp_info, tcpi_sacked) + 4;
 
 	errno = e;
-	return ok;
+	return ok ? l : 0;
 }
 
 uint32_t st__tcp_state(int fd)
 {
-	struct tcp_info ti;
+	union tcp_info_buf ti;
 
 	if (!st__cfg.tcp_info)
 		return 0;
-	return tcp_info(fd, &ti) ? ti.tcpi_state : 0;
+	return tcp_info(fd, &ti) ? ti.ti.tcpi_state : 0;
 }
 
 /* States in which close sends a segment (FIN or RST) the unread bytes
@@ -135,19 +168,13 @@ static bool close_sends(uint32_t state)
 	}
 }
 
-uint32_t st__tcp_close_info(int fd, uint32_t *unread, uint32_t *flags)
+/* The unread bytes and SO_LINGER of FD into K (close_sends states). */
+static void unread_linger(int fd, struct st_p_close *k)
 {
-	struct tcp_info ti;
 	struct linger lg;
 	socklen_t l = sizeof(lg);
-	int n, e;
+	int n, e = errno;
 
-	*unread = *flags = 0;
-	if (!st__cfg.tcp_info || !tcp_info(fd, &ti))
-		return 0;
-	if (!close_sends(ti.tcpi_state))
-		return ti.tcpi_state;
-	e = errno;
 	/*
 	 * The unread bytes by FIONREAD (SIOCINQ), not from TCP_INFO:
 	 * tcpi_bytes_received less what the program read would need a
@@ -157,30 +184,101 @@ uint32_t st__tcp_close_info(int fd, uint32_t *unread, uint32_t *flags)
 	 * tests to decide on an RST.  One system call, only here.
 	 */
 	if (ioctl(fd, FIONREAD, &n) == 0 && n >= 0) {
-		*unread = (uint32_t)n;
-		*flags |= ST_CLOSE_UNREAD;
+		k->unread = (uint32_t)n;
+		k->close_flags |= ST_CLOSE_UNREAD;
 	}
 	/* SO_LINGER {1, 0}: close aborts the connection with an RST */
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &l) == 0 &&
 	    l >= sizeof(lg)) {
-		*flags |= ST_CLOSE_LINGER;
+		k->close_flags |= ST_CLOSE_LINGER;
 		if (lg.l_onoff && !lg.l_linger)
-			*flags |= ST_CLOSE_LINGER0;
+			k->close_flags |= ST_CLOSE_LINGER0;
 	}
 	errno = e;
-	return ti.tcpi_state;
+}
+
+/* Writes the tcpinfo record of FD (word W) from tail T of a tcp_info
+ * L bytes long. */
+static void rec_tcpinfo(int fd, uint64_t ts, uint64_t w,
+			const struct ti_tail *t, socklen_t l)
+{
+	struct st__call c = { .ts = ts, .word = w, .fd = fd };
+	struct st_rec *r = st__rec(&c, ST_CALL_tcpinfo, l, 0);
+
+	if (!r)
+		return;
+	struct st_p_tcpinfo *p = &r->u.tcpinfo;
+	p->bytes_sent = t->bytes_sent;
+	p->bytes_acked = t->bytes_acked;
+	p->bytes_received = t->bytes_received;
+	p->bytes_retrans = t->bytes_retrans;
+	p->delivery_rate = t->delivery_rate;
+	p->busy_time = t->busy_time;
+	p->rwnd_limited = t->rwnd_limited;
+	p->sndbuf_limited = t->sndbuf_limited;
+	st__publish(&c, r);
+}
+
+/* The figures of a connected socket's TCP_INFO TI (L bytes, tail T)
+ * into K. */
+static void conn_figures(const union tcp_info_buf *ti, const struct ti_tail *t,
+			 socklen_t l, struct st_p_close *k)
+{
+	k->rtt = ti->ti.tcpi_rtt;
+	k->rttvar = ti->ti.tcpi_rttvar;
+	k->min_rtt = t->min_rtt;
+	k->snd_cwnd = ti->ti.tcpi_snd_cwnd;
+	k->total_retrans = ti->ti.tcpi_total_retrans;
+	k->notsent_bytes = t->notsent_bytes;
+	k->unacked = ti->ti.tcpi_unacked;
+	k->close_flags |= ST_CLOSE_TCPINFO;
+	if (l >= TI_RTO_END) {
+		k->total_rto = t->total_rto;
+		k->total_rto_time = t->total_rto_time;
+		k->close_flags |= ST_CLOSE_RTO;
+	}
+}
+
+uint32_t st__tcp_close_info(int fd, uint64_t ts, uint64_t w,
+			    struct st_p_close *k)
+{
+	union tcp_info_buf ti;
+	socklen_t l;
+
+	memset(k, 0, sizeof(*k));
+	if (!st__cfg.tcp_info || !(l = tcp_info(fd, &ti)))
+		return 0;
+	k->tcp_state = ti.ti.tcpi_state;
+	if (ti.ti.tcpi_state == TCP_LISTEN) {
+		/* a listener's accept queue, as st__tcp_queue reads it */
+		k->queue_len = ti.ti.tcpi_unacked;
+		k->queue_max = ti.ti.tcpi_sacked;
+		k->close_flags |= ST_CLOSE_QUEUE;
+		return k->tcp_state;
+	}
+	if (l >= TI_COUNTERS_END) {
+		struct ti_tail t;
+		/* copied out: the tail is not aligned for direct access in
+		 * every libc's union */
+		memcpy(&t, ti.b + TI_TAIL, sizeof(t));
+		conn_figures(&ti, &t, l, k);
+		rec_tcpinfo(fd, ts, w, &t, l);
+	}
+	if (close_sends(ti.ti.tcpi_state))
+		unread_linger(fd, k);
+	return k->tcp_state;
 }
 
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max)
 {
-	struct tcp_info ti;
+	union tcp_info_buf ti;
 
 	/* on a listener the kernel reports accept-queue length and limit in
 	 * tcpi_unacked and tcpi_sacked */
-	if (!tcp_info(fd, &ti) || ti.tcpi_state != TCP_LISTEN)
+	if (!tcp_info(fd, &ti) || ti.ti.tcpi_state != TCP_LISTEN)
 		return false;
-	*len = ti.tcpi_unacked;
-	*max = ti.tcpi_sacked;
+	*len = ti.ti.tcpi_unacked;
+	*max = ti.ti.tcpi_sacked;
 	return true;
 }
 

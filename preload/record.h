@@ -15,10 +15,14 @@ void st__addr_peer(struct st_addr *a, int fd);
 int32_t st__peer_pid(int fd);
 /* TCP state of FD (TCP_* value), 0 if not known. */
 uint32_t st__tcp_state(int fd);
-/* What closing TCP socket FD will do, asked just before the close: its
- * state (TCP_*, 0 if not known), and into *UNREAD and *FLAGS
- * (ST_CLOSE_*) the receive queue's bytes and SO_LINGER. */
-uint32_t st__tcp_close_info(int fd, uint32_t *unread, uint32_t *flags);
+/* What closing TCP socket FD (word W, its close started at TS) will do,
+ * asked just before the close, into K: its state (TCP_*, 0 if not
+ * known; also returned), the receive queue's bytes and SO_LINGER, the
+ * TCP_INFO figures or a listener's queue, flagged in close_flags
+ * (ST_CLOSE_*).  A connected socket's counters go into a tcpinfo
+ * record written here, before the close's own. */
+uint32_t st__tcp_close_info(int fd, uint64_t ts, uint64_t w,
+			    struct st_p_close *k);
 /* Accept-queue length and limit of a TCP listener; false if unknown. */
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
 

@@ -2,20 +2,24 @@
 /* Wrappers that release fds: close, fclose, close_range, closefrom. */
 #define _GNU_SOURCE
 #include <linux/close_range.h>
+#include <string.h>
 
 #include "wrap.h"
 
-/* What the kernel said about a TCP socket just before it was closed. */
+/* What the kernel said about a TCP socket just before it was closed:
+ * the close record's payload. */
 struct at_close {
-	uint32_t state, unread, flags;
+	struct st_p_close p;
 };
 
-/* Fills *K for FD (of word W): all 0 when not TCP. */
-static inline void ask_close(struct at_close *k, int fd, uint64_t w)
+/* Fills *K for FD (of word W, closed from TS): all 0 when not TCP. */
+static inline void ask_close(struct at_close *k, int fd, uint64_t ts,
+			     uint64_t w)
 {
-	k->state = k->unread = k->flags = 0;
 	if (st__fd_is_tcp(w))
-		k->state = st__tcp_close_info(fd, &k->unread, &k->flags);
+		st__tcp_close_info(fd, ts, w, &k->p);
+	else
+		memset(&k->p, 0, sizeof(k->p));
 }
 
 /*
@@ -33,7 +37,7 @@ static inline bool enter_close(struct st__call *c, int fd, struct at_close *k)
 			st__fd_set(fd, ST_FD_UNKNOWN);
 		return false;
 	}
-	ask_close(k, fd, c->word);
+	ask_close(k, fd, c->ts, c->word);
 	st__fd_set(fd, ST_FD_UNKNOWN);
 	return true;
 }
@@ -45,9 +49,7 @@ static inline void rec_close(struct st__call *c, enum st_call call, int ret,
 
 	if (!r)
 		return;
-	r->u.close.tcp_state = k->state;
-	r->u.close.unread = k->unread;
-	r->u.close.close_flags = k->flags;
+	r->u.close = k->p;
 	st__publish(c, r);
 }
 
@@ -134,7 +136,7 @@ static bool enter_span(struct st__call *c, struct span *s, unsigned first,
 		if (st__fd_state(w) == ST_FD_SOCK && s->n < SPAN_MAX) {
 			s->socks[s->n].fd = (int)fd;
 			s->socks[s->n].word = w;
-			ask_close(&s->socks[s->n].k, (int)fd, w);
+			ask_close(&s->socks[s->n].k, (int)fd, c->ts, w);
 			s->n++;
 		} else if (st__fd_state(w) == ST_FD_SOCK) {
 			s->more++;
@@ -159,10 +161,11 @@ static void rec_span(struct st__call *c, const struct span *s,
 		r->u.range.first = s->first;
 		r->u.range.last = s->last;
 		r->u.range.flags = s->flags;
-		r->u.range.tcp_state = s->socks[i].k.state;
-		r->u.range.unread = s->socks[i].k.unread;
-		r->u.range.close_flags = s->socks[i].k.flags;
-		st__publish(&k, r);
+		const struct st_p_close *p = &s->socks[i].k.p;
+#define CP(type, name) r->u.range.name = p->name;
+		ST_SHAPE_close(CP)
+#undef CP
+			st__publish(&k, r);
 	}
 	if (s->more)
 		st__debug("close_range: over 256 sockets in range, "

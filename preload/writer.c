@@ -181,13 +181,21 @@ static long open_dir(void)
 	return dfd;
 }
 
+/* The integer in sysctl file PATH, -1 if unreadable. */
+static int32_t read_sysctl(const char *path)
+{
+	char buf[64];
+
+	read_small(path, buf, sizeof(buf));
+	return buf[0] ? atoi(buf) : -1;
+}
+
 /* Fills a new file's header; COMM is /proc/self/comm, read already for
  * the file's name. */
 static void fill_header(struct st_header *h, const char *comm)
 {
 	struct timespec m, r;
 	struct utsname u;
-	char buf[64];
 
 	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
 	h->version = ST_VERSION;
@@ -199,8 +207,13 @@ static void fill_header(struct st_header *h, const char *comm)
 	h->pid = st__pid;
 	h->ppid = (int32_t)st__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
 	h->uid = (int32_t)geteuid();
-	read_small("/proc/sys/net/core/somaxconn", buf, sizeof(buf));
-	h->somaxconn = buf[0] ? atoi(buf) : -1;
+	h->somaxconn = read_sysctl("/proc/sys/net/core/somaxconn");
+	/* how long SYN_SENT, SYN_RECV and FIN_WAIT_2 can last here */
+	h->tcp_fin_timeout = read_sysctl("/proc/sys/net/ipv4/tcp_fin_timeout");
+	h->tcp_syn_retries = read_sysctl("/proc/sys/net/ipv4/tcp_syn_retries");
+	h->tcp_synack_retries =
+		read_sysctl("/proc/sys/net/ipv4/tcp_synack_retries");
+	h->tcp_tw_reuse = read_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse");
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	clock_gettime(CLOCK_REALTIME, &r);
 	h->mono_ns = (uint64_t)m.tv_sec * 1000000000u + m.tv_nsec;

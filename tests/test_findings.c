@@ -361,6 +361,7 @@ static void test_kind_names(void **state)
 		"connect_failed", "close_wait",	     "server_time_wait",
 		"fd_leak",	  "backlog_clipped", "accept_queue_full",
 		"lost_records",	  "reset",	     "udp_refused",
+		"retransmits",	  "window_limited",
 	};
 	assert_int_equal(ST_F__N, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < ST_F__N; i++)
@@ -441,6 +442,126 @@ static void test_udp_refused(void **state)
 	fx_set_free(set);
 }
 
+/* Issue 13: a sender the kernel counted retransmissions for: how many,
+ * how many bytes of how many, how long its RTOs stalled it. */
+static void test_retransmits(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.closed_first = 1;
+	c.tcp.set = ST_TCPK_FIGS | ST_TCPK_COUNTERS;
+	assert_int_equal(st_judge(&c, 0, false, f), 0); /* none: clean */
+	c.tcp.total_retrans = 1; /* a SYN sent again: no data lost */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.tcp.total_retrans = 7;
+	c.tcp.bytes_retrans = 7 * 1448;
+	c.tcp.bytes_sent = 1000000;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_retransmits);
+	assert_int_equal(x->retrans, 7);
+	assert_int_equal(x->bytes_retrans, 7 * 1448);
+	assert_false(x->rto_known);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "retransmitted 7 segments"));
+	assert_null(strstr(text, "timeout"));
+	c.tcp.set |= ST_TCPK_RTO;
+	c.tcp.total_rto = 2;
+	c.tcp.total_rto_ms = 600;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_retransmits);
+	assert_int_equal(x->rtos, 2);
+	assert_int_equal(x->rto_ns, 600 * MS);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "2 retransmission timeouts"));
+	assert_non_null(strstr(text, "600.0 ms"));
+	/* the counters lost, or an older trace: nothing claimed */
+	c.tcp.set = ST_TCPK_FIGS;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.tcp.set = 0;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	fx_set_free(set);
+}
+
+/* Issue 13: a sender held back by the peer's window, or by its own
+ * send buffer, for most of its busy time; not for a short share, nor
+ * for a short transfer. */
+static void test_window_limited(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.closed_first = 1;
+	c.tcp.set = ST_TCPK_COUNTERS;
+	c.tcp.busy_us = 2000000;
+	c.tcp.rwnd_limited_us = 1500000;
+	c.tcp.sndbuf_limited_us = 100000;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_window_limited);
+	assert_true(x->rwnd);
+	assert_int_equal(x->limited_ns, 1500 * MS);
+	assert_int_equal(x->busy_ns, 2000 * MS);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "the peer's receive window"));
+	assert_non_null(strstr(text, "(75%)"));
+	assert_non_null(strstr(text, "SO_RCVBUF"));
+	c.tcp.rwnd_limited_us = 0;
+	c.tcp.sndbuf_limited_us = 1900000;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_window_limited);
+	assert_false(x->rwnd);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "its own send buffer"));
+	assert_non_null(strstr(text, "SO_SNDBUF"));
+	c.tcp.sndbuf_limited_us = 900000; /* under half */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.tcp.busy_us = 40000; /* all of a short transfer */
+	c.tcp.sndbuf_limited_us = 40000;
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	fx_set_free(set);
+}
+
+/* Issue 13 item 6: a listener that closed with connections queued and
+ * never accepted (TCP_INFO at close); the host's SYN retries named. */
+static void test_queue_at_close(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn c = end(ST_ROLE_LISTENER);
+	struct st_traceset *set = fx_set(1);
+	char text[512];
+
+	c.tcp.set = ST_TCPK_QUEUE;
+	c.tcp.queue_max = 4;
+	c.accepted = 3;
+	assert_int_equal(st_judge(&c, 0, false, f), 0); /* empty queue */
+	c.tcp.queue_len = 2; /* some left, but it did accept */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.accepted = 0;
+	const struct st_finding *x =
+		only(f, st_judge(&c, 0, false, f), ST_F_accept_queue_full);
+	assert_true(x->at_close);
+	assert_int_equal(x->queue_len, 2);
+	assert_int_equal(x->queue_max, 4);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "closed with 2 connections"));
+	assert_non_null(strstr(text, "never accepted"));
+	c.queue_full = true; /* an accept saw it full: said so, with the
+			      * clients' SYN retries on this host */
+	c.queue_max = 4;
+	set->t[0].hdr.version = 4;
+	set->t[0].hdr.tcp_syn_retries = 6;
+	x = only(f, st_judge(&c, 0, false, f), ST_F_accept_queue_full);
+	assert_false(x->at_close);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "6 SYN retransmissions, about 127 s"));
+	fx_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +580,9 @@ int main(void)
 		cmocka_unit_test(test_connect_abandoned),
 		cmocka_unit_test(test_unreachable_causes),
 		cmocka_unit_test(test_udp_refused),
+		cmocka_unit_test(test_retransmits),
+		cmocka_unit_test(test_window_limited),
+		cmocka_unit_test(test_queue_at_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

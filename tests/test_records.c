@@ -21,7 +21,7 @@
 #include "trace.h"
 
 #define PID	   4242
-#define MAX_FIELDS 16
+#define MAX_FIELDS 24
 
 /* What one payload field must look like in the JSON line. */
 struct want_field {

@@ -137,6 +137,25 @@ enum st_cw_by {
 /* What the end that received an RST saw of it first. */
 enum st_rst_saw { ST_SAW_NOTHING, ST_SAW_ECONNRESET, ST_SAW_EPIPE, ST_SAW_EOF };
 
+/* What TCP_INFO said at an end's close (tcpinfo.c); set: ST_TCPK_* bits
+ * for the parts that came (older traces and lost records lack some). */
+enum {
+	ST_TCPK_FIGS = 1,     /* rtt .. unacked (the close record) */
+	ST_TCPK_COUNTERS = 2, /* bytes_* .. sndbuf_limited (tcpinfo record) */
+	ST_TCPK_RTO = 4,      /* total_rto, total_rto_time (kernel 6.7+) */
+	ST_TCPK_QUEUE = 8,    /* a listener's queue_len, queue_max */
+};
+struct st_tcpk {
+	uint8_t set;
+	uint32_t rtt_us, rttvar_us, min_rtt_us, snd_cwnd;
+	uint32_t total_retrans, total_rto, total_rto_ms;
+	uint32_t notsent_bytes, unacked;
+	uint32_t queue_len, queue_max;
+	uint64_t bytes_sent, bytes_acked, bytes_received, bytes_retrans;
+	uint64_t delivery_rate; /* bytes/s */
+	uint64_t busy_us, rwnd_limited_us, sndbuf_limited_us;
+};
+
 struct st_conn {
 	uint64_t id; /* key: connection id from the trace */
 	UT_hash_handle hh;
@@ -188,6 +207,7 @@ struct st_conn {
 	/* the kernel at the closing record: unread bytes, ST_CLOSE_* */
 	uint32_t close_unread, close_flags;
 	struct st_opts opts; /* options set (setsockopt, F_SETFL) */
+	struct st_tcpk tcp;  /* TCP_INFO at its (latest) close */
 	/* an RST ended it: who sent it, why, when, what this end saw */
 	uint8_t reset_by, reset_reason, reset_saw;
 	uint64_t reset_ts;

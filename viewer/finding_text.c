@@ -71,18 +71,36 @@ static const char *unreach_why(const struct st_finding *f)
 	}
 }
 
-static void connect_failed(const struct st_finding *f, const char *p,
-			   const char *id, char *buf, size_t len)
+/* ": a connect gives up after N SYN retransmissions, about T s here",
+ * from the trace's net.ipv4.tcp_syn_retries (empty when not recorded):
+ * the first retransmission after 1 s, each next one after twice the
+ * wait (the kernel's exponential backoff from TCP_TIMEOUT_INIT). */
+static void syn_limit(const struct st_trace *t, char *w, size_t len)
 {
-	char a[64], b[16], d[32];
+	int n = t->hdr.tcp_syn_retries;
+
+	w[0] = 0;
+	if (t->hdr.version < 4 || n < 0 || n > 30)
+		return;
+	snprintf(w, len,
+		 "; SYN_SENT lasts at most %d SYN retransmission%s, about "
+		 "%lu s here (tcp_syn_retries)",
+		 n, st_plural((uint64_t)n), (2ul << n) - 1);
+}
+
+static void connect_failed(const struct st_finding *f, const struct st_trace *t,
+			   const char *p, const char *id, char *buf, size_t len)
+{
+	char a[64], b[16], d[32], r[128];
 
 	st_addr_str(&f->peer, a, sizeof(a));
+	syn_limit(t, r, sizeof(r));
 	if (!f->err) {
 		snprintf(buf, len,
 			 "%s connection %s: connect to %s abandoned after "
 			 "%.1f s in SYN_SENT (no SYN+ACK came back; the "
-			 "kernel's state at close says SYN_SENT)",
-			 p, id, a[0] ? a : "?", f->ns / 1e9);
+			 "kernel's state at close says SYN_SENT)%s",
+			 p, id, a[0] ? a : "?", f->ns / 1e9, r);
 		return;
 	}
 	if (f->cause) {
@@ -95,10 +113,11 @@ static void connect_failed(const struct st_finding *f, const char *p,
 		return;
 	}
 	snprintf(buf, len,
-		 "%s connection %s: connect to %s failed with %s (%s)", p, id,
+		 "%s connection %s: connect to %s failed with %s (%s%s)", p, id,
 		 a[0] ? a : "?", st_errno_name(f->err, b),
 		 f->peer.family == AF_UNIX ? unix_connect_why(f->err)
-					   : connect_why(f->err));
+					   : connect_why(f->err),
+		 f->err == ETIMEDOUT ? r : "");
 }
 
 /* A connected UDP socket's call failed with ECONNREFUSED. */
@@ -201,6 +220,75 @@ static void reset_text(const struct st_finding *f, const char *p,
 		 f->saw < 4 ? saw[f->saw] : "?");
 }
 
+static void retransmits(const struct st_finding *f, const char *p,
+			const char *id, char *buf, size_t len)
+{
+	char b[32], s[32], d[32], rto[128] = "";
+
+	st_fmt_bytes(b, sizeof(b), f->bytes_retrans);
+	st_fmt_bytes(s, sizeof(s), f->bytes_sent);
+	if (f->rto_known && f->rtos) {
+		st_fmt_dur(d, sizeof(d), f->rto_ns);
+		snprintf(rto, sizeof(rto),
+			 "; %u retransmission timeout%s stalled it for %s "
+			 "in all",
+			 f->rtos, st_plural(f->rtos), d);
+	} else if (f->rto_known) {
+		snprintf(rto, sizeof(rto),
+			 "; no retransmission timeout: fast retransmit "
+			 "recovered each loss");
+	}
+	snprintf(buf, len,
+		 "%s %s connection %s retransmitted %u segment%s (%s of %s "
+		 "sent, the kernel's count at close)%s: packets were lost or "
+		 "delayed on the path",
+		 p, st_role_name[f->role], id, f->retrans,
+		 st_plural(f->retrans), b, s, rto);
+}
+
+static void window_limited(const struct st_finding *f, const char *p,
+			   const char *id, char *buf, size_t len)
+{
+	char l[32], b[32];
+
+	st_fmt_dur(l, sizeof(l), f->limited_ns);
+	st_fmt_dur(b, sizeof(b), f->busy_ns);
+	snprintf(buf, len,
+		 "%s %s connection %s was limited by %s for %s of the %s it "
+		 "had data to send (%.0f%%): %s",
+		 p, st_role_name[f->role], id,
+		 f->rwnd ? "the peer's receive window" : "its own send buffer",
+		 l, b, f->busy_ns ? 100.0 * f->limited_ns / f->busy_ns : 0.0,
+		 f->rwnd ? "the receiver reads too slowly or its receive "
+			   "buffer is small; read faster, or raise its "
+			   "SO_RCVBUF or net.ipv4.tcp_rmem"
+			 : "the program writes more than the send buffer "
+			   "holds; raise SO_SNDBUF or net.ipv4.tcp_wmem");
+}
+
+static void queue_full(const struct st_finding *f, const struct st_trace *t,
+		       const char *p, const char *id, char *buf, size_t len)
+{
+	char r[96];
+
+	syn_limit(t, r, sizeof(r));
+	if (f->at_close) {
+		snprintf(buf, len,
+			 "%s listener %s closed with %u connection%s in its "
+			 "accept queue (limit %u, the kernel's count at close) "
+			 "that the program never accepted: their clients had "
+			 "connected, and got an RST when it closed",
+			 p, id, f->queue_len, st_plural(f->queue_len),
+			 f->queue_max);
+		return;
+	}
+	snprintf(buf, len,
+		 "%s listener %s: its accept queue reached its limit "
+		 "(%u): further handshakes are dropped and clients "
+		 "wait (SYN retries%s) until the program calls accept",
+		 p, id, f->queue_max, r);
+}
+
 const char *st_finding_text(const struct st_finding *f,
 			    const struct st_traceset *set, char *buf,
 			    size_t len)
@@ -212,7 +300,7 @@ const char *st_finding_text(const struct st_finding *f,
 	st_conn_str(f->conn, id);
 	switch (f->kind) {
 	case ST_F_connect_failed:
-		connect_failed(f, p, id, buf, len);
+		connect_failed(f, t, p, id, buf, len);
 		break;
 	case ST_F_close_wait:
 		close_wait(f, p, id, buf, len);
@@ -238,11 +326,13 @@ const char *st_finding_text(const struct st_finding *f,
 			 p, id, f->backlog, f->effective, f->somaxconn);
 		break;
 	case ST_F_accept_queue_full:
-		snprintf(buf, len,
-			 "%s listener %s: its accept queue reached its limit "
-			 "(%u): further handshakes are dropped and clients "
-			 "wait (SYN retries) until the program calls accept",
-			 p, id, f->queue_max);
+		queue_full(f, t, p, id, buf, len);
+		break;
+	case ST_F_retransmits:
+		retransmits(f, p, id, buf, len);
+		break;
+	case ST_F_window_limited:
+		window_limited(f, p, id, buf, len);
 		break;
 	case ST_F_reset:
 		reset_text(f, p, id, buf, len);

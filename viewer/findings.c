@@ -149,6 +149,66 @@ static void connect_failed(const struct st_conn *c, struct st_finding *out,
 	f->cause = unreach_cause(c, f->ns);
 }
 
+/* C retransmitted data (the kernel's count at close): how much, and how
+ * long its retransmission timeouts stalled it. */
+static void retransmits(const struct st_conn *c, struct st_finding *out, int *n)
+{
+	const struct st_tcpk *k = &c->tcp;
+
+	/* data sent again: a SYN or FIN retried carries no bytes, and a
+	 * retried handshake is a connect's latency (a full accept queue
+	 * drops handshakes as a lossy path does), not lost data */
+	if (!(k->set & ST_TCPK_FIGS) || !(k->set & ST_TCPK_COUNTERS) ||
+	    !k->total_retrans || !k->bytes_retrans)
+		return;
+	struct st_finding *f = add(out, n, ST_F_retransmits, c);
+	f->role = c->role;
+	f->retrans = k->total_retrans;
+	f->bytes_retrans = k->bytes_retrans;
+	f->bytes_sent = k->bytes_sent;
+	f->rto_known = k->set & ST_TCPK_RTO;
+	f->rtos = k->total_rto;
+	f->rto_ns = (uint64_t)k->total_rto_ms * 1000000;
+}
+
+/* C's sending was held back by the peer's receive window or by its own
+ * send buffer for most of the time it had data to send (the kernel's
+ * busy, rwnd- and sndbuf-limited times). */
+static void window_limited(const struct st_conn *c, struct st_finding *out,
+			   int *n)
+{
+	const struct st_tcpk *k = &c->tcp;
+	bool rwnd = k->rwnd_limited_us >= k->sndbuf_limited_us;
+	uint64_t lim = rwnd ? k->rwnd_limited_us : k->sndbuf_limited_us;
+
+	if (!(k->set & ST_TCPK_COUNTERS) || !k->busy_us ||
+	    lim * 100 < k->busy_us * ST_WINDOW_LIMITED_PCT ||
+	    lim * 1000 < ST_WINDOW_LIMITED_NS)
+		return;
+	struct st_finding *f = add(out, n, ST_F_window_limited, c);
+	f->role = c->role;
+	f->rwnd = rwnd;
+	f->limited_ns = lim * 1000;
+	f->busy_ns = k->busy_us * 1000;
+}
+
+/* A listener whose accept queue was full when an accept looked, or that
+ * closed with connections queued and never accepted (TCP_INFO at close:
+ * they were reset). */
+static void queue_full(const struct st_conn *c, struct st_finding *out, int *n)
+{
+	const struct st_tcpk *k = &c->tcp;
+	bool at_close = (k->set & ST_TCPK_QUEUE) && k->queue_len &&
+			(!c->accepted || k->queue_len >= k->queue_max);
+
+	if (!c->queue_full && !at_close)
+		return;
+	struct st_finding *f = add(out, n, ST_F_accept_queue_full, c);
+	f->queue_max = at_close && k->queue_max ? k->queue_max : c->queue_max;
+	f->at_close = at_close && !c->queue_full;
+	f->queue_len = k->queue_len;
+}
+
 int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	     struct st_finding out[ST_JUDGE_MAX])
 {
@@ -186,9 +246,11 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 		f->effective = c->effective_backlog;
 		f->somaxconn = c->somaxconn;
 	}
-	if (c->queue_full) {
-		f = add(out, &n, ST_F_accept_queue_full, c);
-		f->queue_max = c->queue_max;
+	if (c->role == ST_ROLE_LISTENER)
+		queue_full(c, out, &n);
+	if (c->kind == ST_KIND_TCP) {
+		retransmits(c, out, &n);
+		window_limited(c, out, &n);
 	}
 	return n;
 }

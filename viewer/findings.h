@@ -19,7 +19,9 @@
 	X(accept_queue_full, CONN) \
 	X(lost_records, PROCESS)   \
 	X(reset, CONN)             \
-	X(udp_refused, CONN)
+	X(udp_refused, CONN)       \
+	X(retransmits, CONN)       \
+	X(window_limited, CONN)
 
 /* the table expands inside the braces: clang-format would indent it */
 /* clang-format off */
@@ -79,6 +81,10 @@ struct st_finding {
 	int32_t effective;   /* backlog_clipped: got */
 	int32_t somaxconn;   /* backlog_clipped: the cap */
 	uint32_t queue_max;  /* accept_queue_full: the queue's limit */
+	/* accept_queue_full: connections queued when the listener closed
+	 * (the kernel's count then), when that is what showed it */
+	uint32_t queue_len;
+	bool at_close;
 	/* reset: why (enum st_rst_reason), by this end (else its peer),
 	 * what the other end saw (enum st_rst_saw), unread bytes */
 	uint8_t reason, saw;
@@ -89,7 +95,21 @@ struct st_finding {
 	 * and an unreachable one's likely cause (enum st_unreach) */
 	uint8_t cause;
 	uint32_t count; /* udp_refused: calls that failed so (err, peer) */
+	/* retransmits: segments and bytes retransmitted of bytes sent;
+	 * RTOs and their time (rto_known: the kernel counts them, 6.7+) */
+	uint32_t retrans, rtos;
+	uint64_t bytes_retrans, bytes_sent, rto_ns;
+	bool rto_known;
+	/* window_limited: by the peer's receive window (rwnd) or its own
+	 * send buffer; limited_ns of busy_ns sending */
+	bool rwnd;
+	uint64_t limited_ns, busy_ns;
 };
+
+/* window_limited: a sender limited this share (%) of its busy time, */
+#define ST_WINDOW_LIMITED_PCT 50
+/* and at least this long (a short transfer is not worth tuning for). */
+#define ST_WINDOW_LIMITED_NS (100000000ull)
 
 /* An EOF not followed by close within this long is a CLOSE_WAIT finding. */
 #define ST_CLOSE_WAIT_NS (1000000000ull)
@@ -97,7 +117,7 @@ struct st_finding {
  * leak (fd_leak); closed by the exit sooner, it is fine. */
 #define ST_LEAK_IDLE_NS (60000000000ull)
 /* Findings one end can give at most (one per connection kind). */
-#define ST_JUDGE_MAX 8
+#define ST_JUDGE_MAX 10
 
 /*
  * The findings about end C, into OUT; returns how many.  A finished end

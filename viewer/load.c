@@ -172,6 +172,20 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	else
 		st_out_str(o, "null");
 	st_out_ki(o, "somaxconn", h->somaxconn);
+	/* the TCP timers came with version 4: null before */
+	static const char *const timer[] = { "tcp_fin_timeout",
+					     "tcp_syn_retries",
+					     "tcp_synack_retries",
+					     "tcp_tw_reuse" };
+	const int32_t tv[] = { h->tcp_fin_timeout, h->tcp_syn_retries,
+			       h->tcp_synack_retries, h->tcp_tw_reuse };
+	for (int i = 0; i < 4; i++) {
+		st_out_key(o, timer[i]);
+		if (h->version >= 4)
+			st_out_i64(o, tv[i]);
+		else
+			st_out_str(o, "null");
+	}
 	/* what the file holds, less what reading found unusable so far:
 	 * view prints this line before reading, dump after */
 	st_out_ku(o, "records", t->end - t->first - t->missing - t->corrupt);

@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "model.h"
 #include "records.h"
+#include "tcpinfo.h"
 #include "tcpstate.h"
 
 /* ---- emitting finished connections --------------------------------- */
@@ -305,22 +306,6 @@ static void do_seen(struct st_model *m, struct st_conn *c,
 		st_tcp_seen(c, p->tcp_state, r->ts);
 }
 
-/* Copies a parent's fds to a traced child at fork. */
-static void do_fork(struct st_model *m, int file, pid_t child)
-{
-	int cf = st_forks_child_file(m->set, m->set->t[file].hdr.pid, child);
-
-	if (cf < 0 && m->following)
-		st_forks_hold(&m->forks, &m->tab, m->set, file, child);
-	if (cf < 0)
-		return; /* an untraced child (no calls, no file), or not yet */
-	/* records are in order of their end: a short-lived child can have
-	 * exited before its parent's fork call returned */
-	if (cf < m->nfiles && m->ended[cf])
-		return;
-	st_conntab_fd_copy(&m->tab, file, cf);
-}
-
 /* A close record (close, fclose, close_range, closefrom) on C. */
 static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 			      const struct st_rec *r, int file)
@@ -330,6 +315,7 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 	 * sends nothing, and the state it read is the child's to change */
 	if (st_conntab_fd_get(&m->tab, file, r->fd) != c || c->refs <= 1)
 		st_tcp_close_record(c, r);
+	st_tcpk_close(&c->tcp, r);
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
@@ -585,7 +571,13 @@ void st_model_add(struct st_model *m, const struct st_rec *r, int file)
 		return;
 	if (r->call == ST_CALL_fork) {
 		if (ok)
-			do_fork(m, file, (pid_t)r->ret);
+			st__model_fork(m, file, (pid_t)r->ret);
+		return;
+	}
+	if (r->call == ST_CALL_tcpinfo) { /* figures, not a call */
+		struct st_conn *t = st_conntab_find(&m->tab, r->conn);
+		if (t)
+			st_tcpk_counters(&t->tcp, r);
 		return;
 	}
 	struct st_conn *c = conn_of(m, r, file);

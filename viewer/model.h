@@ -60,6 +60,9 @@ struct st_model {
 /* Internal to the model (model_exits.c): (re)builds m->exits, the
  * exits not yet handled, by exit time. */
 void st__model_exits_scan(struct st_model *m);
+/* Internal (model_exits.c): FILE forked CHILD; a traced child gets a copy
+ * of its fds (while following, held until its file appears). */
+void st__model_fork(struct st_model *m, int file, pid_t child);
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
 		  st_finding_fn finding, void *arg);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The model's list of process exits, in the order they happened. */
+/* The model's processes: forks, and exits in the order they happened. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,4 +42,19 @@ void st__model_exits_scan(struct st_model *m)
 	if (m->nexits > 1)
 		qsort_r(m->exits, m->nexits, sizeof(*m->exits), by_exit,
 			m->set);
+}
+
+void st__model_fork(struct st_model *m, int file, pid_t child)
+{
+	int cf = st_forks_child_file(m->set, m->set->t[file].hdr.pid, child);
+
+	if (cf < 0 && m->following)
+		st_forks_hold(&m->forks, &m->tab, m->set, file, child);
+	if (cf < 0)
+		return; /* an untraced child (no calls, no file), or not yet */
+	/* records are in order of their end: a short-lived child can have
+	 * exited before its parent's fork call returned */
+	if (cf < m->nfiles && m->ended[cf])
+		return;
+	st_conntab_fd_copy(&m->tab, file, cf);
 }

@@ -109,6 +109,13 @@ static void call_args(const struct st_rec *r, char *a, size_t alen)
 	case ST_CALL_close:
 	case ST_CALL_fclose:
 		close_describe(&sa, r->u.close.unread, r->u.close.close_flags);
+		if (r->u.close.close_flags & ST_CLOSE_QUEUE) {
+			/* a listener: what its close resets */
+			sb_str(&sa, "queue ");
+			sb_i64(&sa, r->u.close.queue_len);
+			sb_str(&sa, "/");
+			sb_i64(&sa, r->u.close.queue_max);
+		}
 		break;
 	case ST_CALL_close_range:
 	case ST_CALL_closefrom:

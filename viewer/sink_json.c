@@ -40,7 +40,7 @@ static char *put_name(char *p, const char *s)
 /* The most bytes of a conn line before its states, and after them. */
 #define CONN_HEAD_MAX  2048
 #define CONN_STATE_MAX 80
-#define CONN_TAIL_MAX  1024
+#define CONN_TAIL_MAX  1536
 
 /* {"type":"conn" up to "calls": who C is, where and what it carried. */
 static char *conn_head(char *p, const struct st_render *rd,
@@ -183,6 +183,39 @@ static char *conn_options(char *p, const struct st_conn *c)
 	return ST_PUT_LIT(p, "null");
 }
 
+/* ,"tcp":{...}: TCP_INFO at close, in units its keys name, or null
+ * when the trace has none (not TCP, never closed, older trace). */
+static char *conn_tcp(char *p, const struct st_conn *c)
+{
+	const struct st_tcpk *k = &c->tcp;
+	bool f = k->set & ST_TCPK_FIGS, n = k->set & ST_TCPK_COUNTERS;
+	bool rto = k->set & ST_TCPK_RTO;
+
+	if (!f && !n)
+		return ST_PUT_LIT(p, ",\"tcp\":null");
+	p = ST_PUT_LIT(p, ",\"tcp\":{\"rtt_us\":");
+	p = f ? st_put_u64(p, k->rtt_us) : ST_PUT_LIT(p, "null");
+	p = PUT_NS(p, "rttvar_us", f, k->rttvar_us);
+	p = PUT_NS(p, "min_rtt_us", f, k->min_rtt_us);
+	p = PUT_NS(p, "snd_cwnd", f, k->snd_cwnd);
+	p = PUT_NS(p, "total_retrans", f, k->total_retrans);
+	p = PUT_NS(p, "bytes_retrans", n, k->bytes_retrans);
+	p = PUT_NS(p, "bytes_sent", n, k->bytes_sent);
+	p = PUT_NS(p, "bytes_acked", n, k->bytes_acked);
+	p = PUT_NS(p, "bytes_received", n, k->bytes_received);
+	p = PUT_NS(p, "delivery_rate_bps", n, k->delivery_rate * 8);
+	p = PUT_NS(p, "busy_us", n, k->busy_us);
+	p = PUT_NS(p, "rwnd_limited_us", n, k->rwnd_limited_us);
+	p = PUT_NS(p, "sndbuf_limited_us", n, k->sndbuf_limited_us);
+	p = PUT_NS(p, "notsent_bytes", f, k->notsent_bytes);
+	p = PUT_NS(p, "unacked", f, k->unacked);
+	p = PUT_NS(p, "total_rto", rto, k->total_rto);
+	p = PUT_NS(p, "total_rto_time_us", rto,
+		   (uint64_t)k->total_rto_ms * 1000);
+	*p++ = '}';
+	return p;
+}
+
 /* The figures after the states, to the closing brace and newline. */
 static char *conn_tail(char *p, const struct st_conn *c)
 {
@@ -220,7 +253,10 @@ static char *conn_tail(char *p, const struct st_conn *c)
 		p = st_put_u64(p, c->queue_max);
 		p = ST_PUT_LIT(p, ",\"accepted\":");
 		p = st_put_u64(p, c->accepted);
+		p = PUT_NS(p, "queue_len_at_close", c->tcp.set & ST_TCPK_QUEUE,
+			   c->tcp.queue_len);
 	}
+	p = conn_tcp(p, c);
 	p = conn_options(p, c);
 	return ST_PUT_LIT(p, "}\n");
 }

@@ -9,6 +9,7 @@
 #include "load.h"
 #include "records.h"
 #include "sink_text.h"
+#include "tcpk_text.h"
 #include "units.h"
 
 #define C_RESET	 "\033[0m"
@@ -377,6 +378,23 @@ static const char *line_who(const struct st_render *rd, const struct st_conn *x,
 	return buf;
 }
 
+/* "  client TCP at close: rtt 55 us (min 2 us), ...", when known; and
+ * how long the kernel keeps an end left in FIN_WAIT. */
+static void tcp_line(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_header *h = &rd->m->set->t[c->file].hdr;
+	char b[320];
+
+	if (st_tcpk_text(&c->tcp, b, sizeof(b))[0])
+		ST_OUT_CAT(rd->o, "  ", who(c), " TCP at close: ", b, "\n");
+	if (c->state == ST_ST_FIN_WAIT && h->version >= 4 &&
+	    h->tcp_fin_timeout > 0)
+		st_out_fmt(rd->o,
+			   "  %s in FIN_WAIT: once closed, FIN_WAIT_2 lasts "
+			   "at most %d s here (tcp_fin_timeout)\n",
+			   who(c), h->tcp_fin_timeout);
+}
+
 /* A connection (and its joined other end) as a text timeline. */
 static void timeline(struct st_render *rd, const struct st_conn *c)
 {
@@ -428,8 +446,11 @@ static void timeline(struct st_render *rd, const struct st_conn *c)
 		st_out_chr(rd->o, '\n');
 	}
 	st_render_end_note(rd, c);
-	if (o)
+	tcp_line(rd, c);
+	if (o) {
 		st_render_end_note(rd, o);
+		tcp_line(rd, o);
+	}
 	st_out_chr(rd->o, '\n');
 	free(ls);
 }

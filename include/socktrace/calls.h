@@ -48,7 +48,8 @@
 	X(seen, seen, ST_DIR_NONE)          \
 	X(setsockopt, setopt, ST_DIR_NONE)  \
 	X(sendmmsg, mmsg, ST_DIR_OUT)       \
-	X(recvmmsg, mmsg, ST_DIR_IN)
+	X(recvmmsg, mmsg, ST_DIR_IN)        \
+	X(tcpinfo, tcpinfo, ST_DIR_NONE)
 
 /*
  * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
@@ -78,14 +79,26 @@
 	F(u32, queue_max) F(cnum, conn2) F(i32, peer_pid)
 #define ST_SHAPE_sockopt(F) F(i32, level) F(i32, optname) F(i32, value)
 #define ST_SHAPE_how(F) F(i32, how)
+/*
+ * TCP_INFO just before a close (close_flags says which parts are set):
+ * times in us (total_rto_time in ms, as the kernel counts it); on a
+ * listener queue_len and queue_max are its accept queue, and the others
+ * are 0.  Shared by close and range records.
+ */
+#define ST__KERNEL_AT_CLOSE(F)                          \
+	F(u32, rtt) F(u32, rttvar) F(u32, min_rtt) F(u32, snd_cwnd) \
+	F(u32, total_retrans) F(u32, total_rto) F(u32, total_rto_time) \
+	F(u32, notsent_bytes) F(u32, unacked) F(u32, queue_len) \
+	F(u32, queue_max)
 #define ST_SHAPE_close(F)                               \
-	F(tcpstate, tcp_state) F(u32, unread) F(u32, close_flags)
+	F(tcpstate, tcp_state) F(u32, unread) F(u32, close_flags) \
+	ST__KERNEL_AT_CLOSE(F)
 #define ST_SHAPE_data(F) F(u64, asked) F(i32, flags) F(addr, addr)
 #define ST_SHAPE_dup(F)                                 \
 	F(i32, cmd) F(i32, new_fd) F(u64, replaced_conn) F(i32, arg)
 #define ST_SHAPE_range(F)                               \
 	F(u32, first) F(u32, last) F(i32, flags) F(tcpstate, tcp_state) \
-	F(u32, unread) F(u32, close_flags)
+	F(u32, unread) F(u32, close_flags) ST__KERNEL_AT_CLOSE(F)
 #define ST_SHAPE_seen(F)                                \
 	F(i32, domain) F(i32, socktype) F(addr, local) F(addr, peer) \
 	F(tcpstate, tcp_state) F(u32, flags)
@@ -94,12 +107,22 @@
 /* ret is the messages moved; moved their bytes (the sum of msg_len) */
 #define ST_SHAPE_mmsg(F)                                \
 	F(u64, moved) F(u32, vlen) F(i32, flags)
+/*
+ * A TCP connection's lifetime counters from TCP_INFO, written by the
+ * close wrappers just before the close record of a connected TCP socket
+ * (ret: the bytes of struct tcp_info the kernel filled).  delivery_rate
+ * in bytes/s, the times in us.
+ */
+#define ST_SHAPE_tcpinfo(F)                             \
+	F(u64, bytes_sent) F(u64, bytes_acked) F(u64, bytes_received) \
+	F(u64, bytes_retrans) F(u64, delivery_rate) F(u64, busy_time) \
+	F(u64, rwnd_limited) F(u64, sndbuf_limited)
 
 /* Every shape, once, so per-shape code can be generated. */
 #define ST_SHAPE_LIST(S)                                                  \
 	S(none) S(sock) S(addr) S(connect) S(listen) S(accept) S(sockopt) \
 	S(how) S(close) S(data) S(dup) S(range) S(seen) S(setopt) \
-	S(mmsg)
+	S(mmsg) S(tcpinfo)
 /* clang-format on */
 
 #endif

@@ -19,9 +19,10 @@
  * version that reads right only byte-swapped tells a reader it differs.
  */
 #define ST_MAGIC   "SOCKTRC\x01"
-#define ST_VERSION 3
-/* Oldest version this format reads: 3 only added call kinds and payload
- * fields after the old ones, which version 2 writers left zero. */
+#define ST_VERSION 4
+/* Oldest version this format reads: 3 and 4 only added call kinds and
+ * payload fields after the old ones, which older writers left zero (4:
+ * TCP_INFO at close, the tcpinfo record, the header's TCP timers). */
 #define ST_VERSION_MIN	2
 #define ST_HEADER_SIZE	4096
 #define ST_SLOT_SIZE	128
@@ -89,9 +90,12 @@ enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
  * version 2 traces and when not asked (not TCP, SOCKTRACE_TCP_INFO=0, a
  * state in which close sends no segment): nothing known.
  */
-#define ST_CLOSE_UNREAD	 0x1 /* unread holds the receive queue's bytes */
-#define ST_CLOSE_LINGER	 0x2 /* SO_LINGER was read; LINGER0 says which */
-#define ST_CLOSE_LINGER0 0x4 /* SO_LINGER {1, 0}: close sends RST */
+#define ST_CLOSE_UNREAD	 0x1  /* unread holds the receive queue's bytes */
+#define ST_CLOSE_LINGER	 0x2  /* SO_LINGER was read; LINGER0 says which */
+#define ST_CLOSE_LINGER0 0x4  /* SO_LINGER {1, 0}: close sends RST */
+#define ST_CLOSE_TCPINFO 0x8  /* rtt .. unacked hold TCP_INFO (version 4) */
+#define ST_CLOSE_RTO	 0x10 /* the kernel has total_rto, total_rto_time */
+#define ST_CLOSE_QUEUE	 0x20 /* a listener: queue_len, queue_max are set */
 
 /* st_rec.flags */
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */
@@ -168,7 +172,13 @@ struct st_header {
 	 * always records.
 	 */
 	uint64_t attach_until;
-	uint8_t reserved[3512];
+	/* net.ipv4 TCP timers at start (version 4; -1 if unreadable, 0 in
+	 * files of version < 4) */
+	int32_t tcp_fin_timeout;    /* s in FIN_WAIT_2 (orphaned) */
+	int32_t tcp_syn_retries;    /* SYN retransmissions before ETIMEDOUT */
+	int32_t tcp_synack_retries; /* SYN+ACK retransmissions */
+	int32_t tcp_tw_reuse;	    /* 0 off, 1 on, 2 loopback only */
+	uint8_t reserved[3496];
 	/* live: each on its own cache line, written with atomics */
 	uint64_t next; /* records reserved so far */
 	uint8_t pad1[56];
