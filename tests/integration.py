@@ -650,6 +650,24 @@ def run_passes_exit_status_and_refuses_static():
 
 
 @test
+def run_says_killed_by_sigpipe():
+    """A program killed by SIGPIPE (its write to a peer that closed): the
+    write never returns, so no record shows it; run says so from the
+    status, which is the program's own (as untraced)."""
+    plain = run([PROBE, "sigpipe"], preload=False)
+    check(plain[0] == -signal.SIGPIPE, f"untraced, SIGPIPE kills: {plain}")
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "--json", "-o", t.dir, "--",
+                            PROBE, "sigpipe"], preload=False)
+        check(rc == 128 + signal.SIGPIPE and "killed by SIGPIPE" in err,
+              f"run says it: {rc} {err}")
+        cl = [json.loads(x) for x in out.splitlines()
+              if x.startswith('{"type":"conn"') and '"role":"client"' in x]
+        check(len(cl) == 1 and cl[0]["end"] == "death",
+              f"its connection open at its death: {cl}")
+
+
+@test
 def run_ctrl_c_still_shows_timelines():
     with TraceDir() as t:
         e = base_env()

@@ -91,3 +91,25 @@ def go_cgo_traced_pure_go_refused():
                   f"--force runs it as it runs untraced: {rc} {out} {err}")
             check("made no socket calls that LD_PRELOAD can see" in err,
                   f"and says nothing was seen: {err}")
+
+
+@test
+def musl_program_refused_up_front():
+    """A program linked against musl would not even start with the glibc
+    library preloaded: run refuses it before running it, and says why."""
+    cc = shutil.which("musl-gcc")
+    if not cc:
+        raise Fail("musl-tools is not installed: run 'make test-deps'")
+    with TraceDir() as t:
+        exe = os.path.join(t.path, "musl_hello")
+        rc, out, err = run([cc, "-o", exe,
+                            os.path.join(ROOT, "tests/progs/hello.c")],
+                           preload=False)
+        check(rc == 0, f"musl-gcc: {err}")
+        plain = run([exe], preload=False)
+        check(plain[0] == 0, f"the musl program runs untraced: {plain}")
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", exe],
+                           preload=False)
+        check(rc == 1 and "musl" in err and not out and
+              not os.path.exists(t.dir),
+              f"refused before it ran, with the reason: {rc} {out} {err}")

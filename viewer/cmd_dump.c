@@ -7,86 +7,60 @@
 
 #include "cmd.h"
 #include "load.h"
+#include "merge.h"
 #include "out.h"
 #include "records.h"
 #include "units.h"
-
-struct item {
-	struct st_rec r;
-	int file;
-	uint64_t n;
-};
-
-static int cmp_item(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-
-	if (x->r.ts != y->r.ts)
-		return x->r.ts < y->r.ts ? -1 : 1;
-	if (x->file != y->file)
-		return x->file < y->file ? -1 : 1;
-	return x->n < y->n ? -1 : x->n > y->n;
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: socktrace dump [--json] [PATH...]\n"
 		   "Prints every record of the trace files (or directories of "
-		   "them) in time order.\n"
+		   "them) in the order\nthe calls returned.\n"
 		   "PATH defaults to the trace directory ($SOCKTRACE_DIR, "
 		   "$XDG_RUNTIME_DIR/socktrace\nor /tmp/socktrace-$UID).\n"
 		   "  --json   one JSON object per line: process lines, then "
 		   "call lines\n");
 }
 
-/*
- * Every record of S in time order, into *ITEMS (NULL when there is none)
- * and *N.  dump sorts every record: its memory grows with the trace.
- * Returns 0, or -1 after saying it ran out of memory.
- */
-static int read_all(struct st_traceset *s, struct item **items, size_t *n)
+/* The start of S's earliest record, the zero of text's times. */
+static uint64_t first_ts(struct st_traceset *s)
 {
-	size_t cap = 0;
+	uint64_t t0 = UINT64_MAX;
 
-	*items = NULL;
-	*n = 0;
 	for (int i = 0; i < s->n; i++) {
 		struct st_trace *t = &s->t[i];
-		for (uint64_t k = st_trace_skip(t, t->first); k < t->end;
-		     k = st_trace_skip(t, k + 1)) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				struct item *m =
-					realloc(*items, cap * sizeof(*m));
-				if (!m) {
-					fprintf(stderr,
-						"socktrace dump: out of memory "
-						"after %zu records\n",
-						*n);
-					free(*items);
-					*items = NULL;
-					return -1;
-				}
-				*items = m;
-			}
-			struct item *it = &(*items)[*n];
-			if (st_trace_get(t, k, &it->r) == 1) {
-				it->file = i;
-				it->n = k;
-				(*n)++;
-			}
-		}
+		struct st_rec r;
+		uint64_t k = st_trace_skip(t, t->first);
+		if (k < t->end && st_trace_get(t, k, &r) == 1 && r.ts < t0)
+			t0 = r.ts;
 	}
-	if (*n) /* items is NULL when no file had a record */
-		qsort(*items, *n, sizeof(**items), cmp_item);
-	return 0;
+	return t0 == UINT64_MAX ? 0 : t0;
 }
 
-/* A line per process, then one per record (JSON lines with JSON). */
-static void print(struct st_out *o, const struct st_traceset *s,
-		  const struct item *items, size_t n, bool json)
+/*
+ * A line per process, then one per record in the order the calls
+ * returned (JSON lines with JSON), streamed: memory is bounded by the
+ * files, not the records (they are read twice).  0, or -1 after saying
+ * it ran out of memory.
+ */
+static int print(struct st_out *o, struct st_traceset *s, bool json)
 {
-	uint64_t t0 = n ? items[0].r.ts : 0;
+	uint64_t t0 = first_ts(s);
+	struct st_merge mg;
+	struct st_rec r;
+	int file;
+	struct st_read_counts *rc;
+
+	/* a pass that counts, so that the process lines say what the
+	 * files hold before their records stream out */
+	if (st_merge_init(&mg, s))
+		goto oom;
+	while (st_merge_next(&mg, &r, &file))
+		;
+	st_merge_free(&mg);
+	if (!(rc = st_traceset_counts(s)))
+		goto oom;
 
 	for (int i = 0; i < s->n; i++) {
 		const struct st_trace *t = &s->t[i];
@@ -102,13 +76,23 @@ static void print(struct st_out *o, const struct st_traceset *s,
 				   (unsigned long long)(t->lost + t->missing),
 				   t->path);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct st_trace *t = &s->t[items[i].file];
-		if (json)
-			st_call_json(o, &items[i].r, t->hdr.pid);
-		else
-			st_call_text(o, &items[i].r, t, t0);
+	if (st_merge_init(&mg, s)) {
+		free(rc);
+		goto oom;
 	}
+	while (st_merge_next(&mg, &r, &file)) {
+		const struct st_trace *t = &s->t[file];
+		if (json)
+			st_call_json(o, &r, t->hdr.pid);
+		else
+			st_call_text(o, &r, t, t0);
+	}
+	st_merge_free(&mg);
+	st_traceset_counts_restore(s, rc);
+	return 0;
+oom:
+	fprintf(stderr, "socktrace dump: out of memory\n");
+	return -1;
 }
 
 int st_cmd_dump(int argc, char **argv)
@@ -140,20 +124,20 @@ int st_cmd_dump(int argc, char **argv)
 		fprintf(stderr, "socktrace dump: %s\n", err);
 		return 1;
 	}
-	size_t n;
-	struct item *items;
-	struct st_out *o = NULL;
-	if (read_all(&s, &items, &n) || !(o = malloc(sizeof(*o)))) {
-		free(items);
+	struct st_out *o = malloc(sizeof(*o));
+	if (!o) {
 		st_traceset_close(&s);
 		return 1;
 	}
 	st_out_init(o, stdout);
-	print(o, &s, items, n, json);
+	if (print(o, &s, json)) {
+		free(o);
+		st_traceset_close(&s);
+		return 1;
+	}
 	int rc = st_out_flush(o) ? 1 : 0;
 	int failed = s.failed + st_traceset_warn(&s);
 	free(o);
-	free(items);
 	st_traceset_close(&s);
 	if (rc)
 		fprintf(stderr, "socktrace dump: write error on output\n");

@@ -260,5 +260,13 @@ int st_cmd_run(int argc, char **argv)
 	if (rc < 0)
 		return 1;
 	show_dir(dir, cmd[0], &vo);
+	if (rc == 128 + SIGPIPE)
+		/* the write never returned: no record of it, the status says */
+		fprintf(stderr,
+			"socktrace run: %s was killed by SIGPIPE: it wrote to "
+			"a connection whose peer had closed or reset it (the "
+			"write that killed it left no record; its open "
+			"connections above end at its death)\n",
+			cmd[0]);
 	return rc;
 }

@@ -95,6 +95,34 @@ void st_traceset_close(struct st_traceset *s)
 	s->n = 0;
 }
 
+struct st_read_counts *st_traceset_counts(const struct st_traceset *s)
+{
+	struct st_read_counts *rc =
+		calloc(s->n ? (size_t)s->n : 1, sizeof(*rc));
+
+	for (int i = 0; rc && i < s->n; i++) {
+		const struct st_trace *t = &s->t[i];
+		rc[i].missing = t->missing;
+		rc[i].corrupt = t->corrupt;
+		rc[i].good = t->good;
+		memcpy(rc[i].warn, t->warn, sizeof(t->warn));
+	}
+	return rc;
+}
+
+void st_traceset_counts_restore(struct st_traceset *s,
+				struct st_read_counts *rc)
+{
+	for (int i = 0; rc && i < s->n; i++) {
+		struct st_trace *t = &s->t[i];
+		t->missing = rc[i].missing;
+		t->corrupt = rc[i].corrupt;
+		t->good = rc[i].good;
+		memcpy(t->warn, rc[i].warn, sizeof(t->warn));
+	}
+	free(rc);
+}
+
 int st_traceset_warn(struct st_traceset *s)
 {
 	int damaged = 0;

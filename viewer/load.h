@@ -20,6 +20,18 @@ struct st_traceset {
 int st_traceset_open(struct st_traceset *s, char **paths, int npaths,
 		     char *err);
 void st_traceset_close(struct st_traceset *s);
+
+/* What reading a set counts per file: saved before a pass that only
+ * looks, put back after, so that each record is counted once. */
+struct st_read_counts {
+	uint64_t missing, corrupt, good;
+	char warn[ST_ERR_LEN];
+};
+/* S's counts now (free them), or NULL when out of memory. */
+struct st_read_counts *st_traceset_counts(const struct st_traceset *s);
+/* Puts RC (from st_traceset_counts) back into S, and frees it. */
+void st_traceset_counts_restore(struct st_traceset *s,
+				struct st_read_counts *rc);
 /* Adds the trace file PATH (attach follows files as they appear);
  * returns its index, or -1 with err set. */
 int st_traceset_add(struct st_traceset *s, const char *path, char *err);

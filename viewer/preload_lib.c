@@ -175,19 +175,27 @@ const char *st_invisible(const char *path, const char **partly)
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64)
 		goto out; /* a script or another format: its interpreter runs */
-	bool interp = false;
+	char interp[PATH_MAX] = "";
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		if (pread(fd, &ph, sizeof(ph),
 			  (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
 		    sizeof(ph))
 			break;
-		if (ph.p_type == PT_INTERP)
-			interp = true;
+		if (ph.p_type == PT_INTERP &&
+		    pread(fd, interp, sizeof(interp) - 1, (off_t)ph.p_offset) <=
+			    0)
+			strcpy(interp, "?");
 	}
-	if (!interp) {
+	if (!interp[0]) {
 		why = "it is statically linked: there is no dynamic loader to "
 		      "preload libsocktrace.so";
+		goto out;
+	}
+	if (strstr(interp, "ld-musl")) {
+		why = "it is linked against musl libc (its loader is ld-musl), "
+		      "and libsocktrace.so is built for glibc: preloaded, it "
+		      "would stop the program from starting";
 		goto out;
 	}
 	if (!go_program(fd, &eh, &cgo))

@@ -535,13 +535,6 @@ static int show_once(struct st_traceset *set, const struct st_view_opts *vo)
 	return rc;
 }
 
-/* What reading a trace counts: saved before a pass that only looks,
- * put back after, so that the real pass counts each record once. */
-struct read_counts {
-	uint64_t missing, corrupt, good;
-	char warn[ST_ERR_LEN];
-};
-
 /*
  * The stats summary of SET, filtered as VO asks, into *BUF (*LEN
  * bytes; free it); returns how many connections it covers, or 0 when it
@@ -552,7 +545,7 @@ static uint64_t summary_of(struct st_traceset *set,
 			   size_t *len)
 {
 	struct st_view_opts so = *vo;
-	struct read_counts *rc = calloc((size_t)set->n, sizeof(*rc));
+	struct st_read_counts *rc = st_traceset_counts(set);
 	uint64_t n = 0;
 
 	*buf = NULL;
@@ -566,23 +559,9 @@ static uint64_t summary_of(struct st_traceset *set,
 		free(*buf);
 		return 0;
 	}
-	for (int i = 0; i < set->n; i++) {
-		const struct st_trace *t = &set->t[i];
-		rc[i].missing = t->missing;
-		rc[i].corrupt = t->corrupt;
-		rc[i].good = t->good;
-		memcpy(rc[i].warn, t->warn, sizeof(t->warn));
-	}
 	if (show_once(set, &so))
 		n = 0;
-	for (int i = 0; i < set->n; i++) {
-		struct st_trace *t = &set->t[i];
-		t->missing = rc[i].missing;
-		t->corrupt = rc[i].corrupt;
-		t->good = rc[i].good;
-		memcpy(t->warn, rc[i].warn, sizeof(t->warn));
-	}
-	free(rc);
+	st_traceset_counts_restore(set, rc);
 	fclose(so.out);
 	return n;
 }

@@ -773,6 +773,27 @@ static int killed(void)
 	return 0;
 }
 
+/* Writes to a connection its peer closed, with SIGPIPE's default
+ * action: the RST answers the first write, the next one kills. */
+static int sigpipe_death(void)
+{
+	struct sockaddr_in sa;
+	int l = listener(&sa);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	signal(SIGPIPE, SIG_DFL);
+	connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	close(accept(l, NULL, NULL));
+	printf("writing to a closed peer\n");
+	fflush(stdout);
+	for (int i = 0; i < 100; i++) {
+		if (write(c, "x", 1) < 0)
+			perror("write"); /* not reached: SIGPIPE kills */
+		usleep(20000);
+	}
+	return 0;
+}
+
 /* Loads the library with dlopen and calls its socket(): as a setuid
  * program, it must not trace (and so write no file). */
 static int secure(const char *lib)
@@ -857,6 +878,8 @@ int main(int argc, char **argv)
 		rc = errors();
 	else if (!strcmp(s, "echo"))
 		rc = echo();
+	else if (!strcmp(s, "sigpipe"))
+		rc = sigpipe_death();
 	else if (!strcmp(s, "nonblock"))
 		rc = nonblock();
 	else if (!strcmp(s, "sockopts"))
