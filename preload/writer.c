@@ -17,6 +17,7 @@
 #include "writer.h"
 #include "clock.h"
 #include "fdtab.h"
+#include "limits.h"
 #include "state.h"
 
 /* w.state: no file yet, being made, ready, or failed (until an attach
@@ -42,10 +43,23 @@ static struct {
 	size_t reserved;    /* bytes of address space, header included */
 	int err;	    /* why the file could not be made (errno) */
 	uint64_t inherited; /* attached: the lease a fork child starts with */
+	uint32_t limits;    /* ST_LIMIT_*: the program's limits bound us */
 	char path[PATH_MAX];
 } w;
 
 static ST_TLS int tls_busy; /* this thread is creating or growing the file */
+static ST_TLS uint64_t tls_mask; /* the program's signal mask meanwhile */
+
+/* A file operation of ours failed: with EFBIG, RLIMIT_FSIZE was lowered
+ * since we checked it, and its SIGXFSZ must not reach the program. */
+static void failed_op(void)
+{
+	int e = errno;
+
+	if (e == EFBIG)
+		st__xfsz_forget(tls_mask);
+	errno = e;
+}
 
 static long sys_open(const char *path, int flags, int mode)
 {
@@ -97,8 +111,10 @@ static void prefill(long fd, off_t off, off_t len)
 			left -= k;
 		}
 		long r = st__sys(SYS_pwritev, fd, (long)v, n, off, 0, 0);
-		if (r <= 0)
+		if (r <= 0) {
+			failed_op();
 			return; /* the mapping faults them in, as before */
+		}
 		off += r;
 		len -= r;
 	}
@@ -114,11 +130,25 @@ static bool map_slots(long fd, uint64_t from, uint64_t n)
 		off = 0;
 		len += ST_HEADER_SIZE;
 	}
+	/* past RLIMIT_FSIZE the kernel would raise SIGXFSZ: the program's
+	 * death, once our signal mask lets it through */
+	if ((uint64_t)(off + len) > st__fsize_max()) {
+		st__debug("the program's RLIMIT_FSIZE leaves no room for the "
+			  "trace file to grow: later records are lost "
+			  "(counted)",
+			  0);
+		if (w.hdr && from)
+			__atomic_fetch_or(&w.hdr->limits, ST_LIMIT_FSIZE,
+					  __ATOMIC_RELAXED);
+		errno = EFBIG;
+		return false;
+	}
 	/* allocate now, so a full disk is an error here, not a SIGBUS later */
 	long r = st__sys(SYS_fallocate, fd, 0, off, len, 0, 0);
 	if (r < 0 && errno == EOPNOTSUPP)
 		r = st__sys(SYS_ftruncate, fd, off + len, 0, 0, 0, 0);
 	if (r < 0) {
+		failed_op();
 		st__debug("cannot grow the trace file", errno);
 		return false;
 	}
@@ -245,55 +275,102 @@ static long open_new(long dfd, const char *comm, char *name, size_t len)
 	return fd;
 }
 
-/* Creates this process's trace file; true when records can be written. */
-static bool create(void)
+#define MIN_SIZE (ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
+
+/*
+ * Slots the file may grow to: SOCKTRACE_MAX_SIZE (at least 16), within
+ * what the program's RLIMIT_FSIZE and RLIMIT_AS leave; 0 when they leave
+ * less than 16 (the program then runs untraced).
+ */
+static uint64_t size_cap(void)
 {
-	char name[64], comm[16];
-	long dfd, fd;
+	uint64_t size =
+		st__cfg.max_size < MIN_SIZE ? MIN_SIZE : st__cfg.max_size;
+	uint64_t f = st__fsize_max(), a = st__as_budget();
+	uint64_t lim = f < a ? f : a;
 
-	uint64_t cap = (st__cfg.max_size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
-	if (st__cfg.max_size < ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
-		cap = 16;
-	w.capacity = cap;
-	w.slots_cap = cap;
-	w.policy = st__cfg.policy;
-	w.reserved = ST_HEADER_SIZE + cap * ST_SLOT_SIZE;
-
-	dfd = open_dir();
-	if (dfd < 0)
-		return false;
-	read_small("/proc/self/comm", comm, sizeof(comm));
-	fd = open_new(dfd, comm, name, sizeof(name));
-	sys_close(dfd);
-	if (fd < 0) {
-		st__debug("cannot create the trace file", errno);
-		return false;
+	w.limits = 0;
+	if (lim < MIN_SIZE) {
+		st__debug(f < a ? "the program's RLIMIT_FSIZE leaves no room "
+				  "for a trace file: not tracing"
+				: "the program's RLIMIT_AS leaves no room for "
+				  "the trace: not tracing",
+			  0);
+		return 0;
 	}
-	snprintf(w.path, sizeof(w.path), "%s/%s", st__cfg.dir, name);
-
-	void *base = mmap(NULL, w.reserved, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED) {
-		sys_close(fd);
-		return false;
+	if (lim < size) {
+		w.limits = f < a ? ST_LIMIT_FSIZE : ST_LIMIT_AS;
+		st__debug(f < a ? "the program's RLIMIT_FSIZE bounds the "
+				  "trace file's size"
+				: "the program's RLIMIT_AS bounds the trace's "
+				  "size",
+			  0);
+		size = lim;
 	}
+	return (size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
+}
+
+/* Maps the new file FD's first chunk into BASE and fills its header. */
+static bool first_chunk(long fd, void *base, const char *comm)
+{
+	uint64_t cap = w.capacity;
+	uint64_t first = cap < ST_CHUNK_SLOTS ? cap : ST_CHUNK_SLOTS;
+
 	w.hdr = base;
 	w.slots = (struct st_rec *)((char *)base + ST_HEADER_SIZE);
-	uint64_t first = cap < ST_CHUNK_SLOTS ? cap : ST_CHUNK_SLOTS;
 	if (!map_slots(fd, 0, first)) {
-		sys_close(fd);
-		munmap(base, w.reserved);
 		w.hdr = NULL;
 		return false;
 	}
-	sys_close(fd);
 	w.populated = 0;
 	populate(first);
 	fill_header(w.hdr, comm);
 	if (st__attached) /* a fork child records as long as its parent */
 		w.hdr->attach_until = w.inherited;
+	w.hdr->limits = w.limits;
 	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
 	return true;
+}
+
+/* Creates this process's trace file; true when records can be written. */
+static bool create(void)
+{
+	char name[64], comm[16];
+	uint64_t cap = size_cap();
+
+	if (!cap)
+		return false;
+	w.capacity = cap;
+	w.slots_cap = cap;
+	w.policy = st__cfg.policy;
+	w.reserved = ST_HEADER_SIZE + cap * ST_SLOT_SIZE;
+	/* the address space first: when there is none, no file is left */
+	void *base = mmap(NULL, w.reserved, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		st__debug("cannot reserve address space for the trace", errno);
+		return false;
+	}
+	long dfd = open_dir();
+	long fd = -1;
+	if (dfd >= 0) {
+		read_small("/proc/self/comm", comm, sizeof(comm));
+		fd = open_new(dfd, comm, name, sizeof(name));
+		if (fd < 0)
+			st__debug("cannot create the trace file", errno);
+	}
+	bool ok = fd >= 0 && first_chunk(fd, base, comm);
+	if (fd >= 0) {
+		sys_close(fd);
+		snprintf(w.path, sizeof(w.path), "%s/%s", st__cfg.dir, name);
+	}
+	if (!ok && fd >= 0) /* an empty file would read as a broken one */
+		st__sys(SYS_unlinkat, dfd, (long)name, 0, 0, 0, 0);
+	if (dfd >= 0)
+		sys_close(dfd);
+	if (!ok)
+		munmap(base, w.reserved);
+	return ok;
 }
 
 /*
@@ -309,6 +386,7 @@ static uint64_t signals_off(void)
 
 	st__sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old,
 		sizeof(all), 0, 0);
+	tls_mask = old;
 	return old;
 }
 
@@ -364,6 +442,25 @@ static inline struct st_header *header(void)
 }
 
 /*
+ * Of N more slots after the first M, those the program's RLIMIT_FSIZE
+ * lets the file hold now, in whole pages (later chunks must start on
+ * one); N when none fit (map_slots then says why it cannot grow).
+ */
+static uint64_t fitting(uint64_t m, uint64_t n)
+{
+	const uint64_t page = 4096 / ST_SLOT_SIZE;
+	uint64_t max = st__fsize_max();
+
+	if (ST_HEADER_SIZE + (m + n) * ST_SLOT_SIZE <= max)
+		return n;
+	uint64_t k = max > ST_HEADER_SIZE
+			     ? (max - ST_HEADER_SIZE) / ST_SLOT_SIZE
+			     : 0;
+	k = k > m ? (k - m) & ~(page - 1) : 0;
+	return k ? k : n;
+}
+
+/*
  * Makes slot I usable: maps file space up to it (by chunks, or ALL the
  * rest at once) and faults its chunk in; false if it cannot.
  */
@@ -393,6 +490,7 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS || all
 					     ? w.capacity - m
 					     : ST_CHUNK_SLOTS;
+			n = fitting(m, n);
 			long fd = sys_open(w.path,
 					   O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 			ok = fd >= 0 && map_slots(fd, m, n);

@@ -30,6 +30,10 @@
 /* st_rec.seq: a ring writer owns the slot */
 #define ST_SEQ_BUSY (1ull << 63)
 
+/* st_header.limits: which of the program's limits bounded its file. */
+#define ST_LIMIT_FSIZE 0x1 /* RLIMIT_FSIZE */
+#define ST_LIMIT_AS    0x2 /* RLIMIT_AS */
+
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
 #define ST_POLICY_STOP 1 /* keep the oldest records */
@@ -152,7 +156,10 @@ struct st_header {
 	 * always records.
 	 */
 	uint64_t attach_until;
-	uint8_t reserved[3512];
+	/* ST_LIMIT_*: the program's own limits kept the file smaller than
+	 * SOCKTRACE_MAX_SIZE (0 in older files: not known) */
+	uint32_t limits;
+	uint8_t reserved[3508];
 	/* live: each on its own cache line, written with atomics */
 	uint64_t next; /* records reserved so far */
 	uint8_t pad1[56];
