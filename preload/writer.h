@@ -15,6 +15,8 @@ void st__writer_exit(void);
 /* The process is about to change its effective uid: make and fully
  * allocate its trace file while it may still write in the directory. */
 void st__writer_before_uid_change(void);
+/* Has this process a trace file (has it recorded anything)? */
+bool st__writer_has_file(void);
 /* net.core.somaxconn as read once when the trace file was made. */
 int32_t st__somaxconn(void);
 
