@@ -32,6 +32,7 @@ struct st_follow_target {
 	int file;	 /* in the trace set; -1 until its file is known */
 	bool injected;	 /* we loaded the library (or woke it again) */
 	bool gone;	 /* the process exited */
+	bool found;	 /* a descendant found by --children, not named */
 	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
@@ -245,6 +246,12 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	uint64_t until = 0, next = 0;
 	char state = st_proc_state(t->pid, NULL);
 
+	if (t->found && (!state || state == 'Z' || state == 'X')) {
+		/* a forking server's child that ended meanwhile (or was
+		 * not reaped yet): nothing to follow, nothing wrong */
+		t->gone = true;
+		return 0;
+	}
 	if (!state)
 		return st_no_process(f->cmd, t->pid, ENOENT);
 	if (state == 'Z' || state == 'X') {
@@ -284,8 +291,12 @@ int st_follow_prepare(struct st_follow *f)
 		for (int i = 0; i < f->ntg; i++)
 			n = st_proc_descendants(f->tg[i].pid, kids, n,
 						MAX_TARGETS);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			int k = f->ntg;
 			add_target(f, kids[i]);
+			if (f->ntg > k)
+				f->tg[k].found = true;
+		}
 	}
 	f->start = st_now_ns();
 	for (int i = 0; i < f->ntg && !rc; i++)
@@ -569,7 +580,10 @@ long st_follow_poll(struct st_follow *f)
 		char st = st_proc_state(t->pid, NULL);
 		if (!t->gone && (!st || st == 'Z' || st == 'X')) {
 			t->gone = true;
-			note(f, "process %d exited", (int)t->pid);
+			/* one line per process unless asked: a forking
+			 * server's children come and go by the hundred */
+			if (f->verbose)
+				note(f, "process %d exited", (int)t->pid);
 		}
 		if (t->gone)
 			continue;
@@ -582,6 +596,15 @@ long st_follow_poll(struct st_follow *f)
 		return -1;
 	if (f->dir || ++f->ticks % SCAN_TICKS == 0)
 		scan_new(f);
+	return n;
+}
+
+int st_follow_count(const struct st_follow *f)
+{
+	int n = 0;
+
+	for (int i = 0; i < f->ntg; i++)
+		n += !f->tg[i].gone;
 	return n;
 }
 
