@@ -53,13 +53,14 @@ static uint64_t mapped_now(void)
 	return strtoull(buf, NULL, 10) * (uint64_t)getpagesize();
 }
 
-uint64_t st__as_budget(void)
+uint64_t st__as_budget(uint64_t mine)
 {
 	uint64_t l = soft_limit(RLIMIT_AS);
 
 	if (l == RLIM_INFINITY)
 		return UINT64_MAX;
 	uint64_t now = mapped_now();
+	now = now != UINT64_MAX && now > mine ? now - mine : now;
 	if (now >= l)
 		return 0;
 	uint64_t b = (l - now) / ST_AS_SHARE;

@@ -15,8 +15,9 @@
 uint64_t st__fsize_max(void);
 /* The address space the trace may take, in bytes: under a finite
  * RLIMIT_AS, 1/ST_AS_SHARE of what the limit leaves the program now, at
- * most ST_AS_MAX (0 when nothing is left); else UINT64_MAX. */
-uint64_t st__as_budget(void);
+ * most ST_AS_MAX (0 when nothing is left); else UINT64_MAX.  MINE bytes
+ * mapped now are the trace's own, to be given back: not counted. */
+uint64_t st__as_budget(uint64_t mine);
 /* After a file operation of ours failed with EFBIG while signals were
  * blocked (the program's mask OLD): takes the SIGXFSZ it raised back, so
  * the program never gets it.  Left alone when the program blocks SIGXFSZ

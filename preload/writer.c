@@ -214,7 +214,9 @@ static uint64_t size_cap(void)
 {
 	uint64_t size =
 		st__cfg.max_size < MIN_SIZE ? MIN_SIZE : st__cfg.max_size;
-	uint64_t f = st__fsize_max(), a = st__as_budget();
+	/* a fork child's parent's reservation is given back or reused */
+	uint64_t f = st__fsize_max(),
+		 a = st__as_budget(w.spare ? w.spare_len : 0);
 	uint64_t lim = f < a ? f : a;
 
 	w.limits = 0;
@@ -591,6 +593,46 @@ int st__writer_attach(uint64_t until)
 		return -(w.err ? w.err : EIO);
 	__atomic_store_n(&h->attach_until, until, __ATOMIC_RELEASE);
 	return 0;
+}
+
+void st__writer_limit_as(void)
+{
+	if (__atomic_load_n(&w.state, __ATOMIC_ACQUIRE) != W_READY)
+		return;
+	uint64_t mask = signals_off();
+	int expect = 0;
+	/* no growth meanwhile: it maps into the part given back */
+	while (!__atomic_compare_exchange_n(&w.growing, &expect, 1, false,
+					    __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		expect = 0;
+		sched_yield();
+	}
+	uint64_t m = __atomic_load_n(&w.hdr->mapped, __ATOMIC_ACQUIRE);
+	const uint64_t page = 4096;
+	uint64_t used =
+		(ST_HEADER_SIZE + m * ST_SLOT_SIZE + page - 1) & ~(page - 1);
+	/* what is mapped, and the share of the limit any trace may take
+	 * (counted without the part given back) */
+	uint64_t keep = st__as_budget(w.reserved - used);
+	keep = keep > w.reserved - used ? w.reserved
+					: used + (keep & ~(page - 1));
+	if (keep < w.reserved) {
+		munmap((char *)w.hdr + keep, w.reserved - keep);
+		w.reserved = keep;
+		/* the records that do not fit are counted as dropped */
+		w.capacity = (keep - ST_HEADER_SIZE) / ST_SLOT_SIZE;
+		if (w.capacity < m)
+			w.capacity = m;
+		__atomic_fetch_or(&w.hdr->limits, ST_LIMIT_AS,
+				  __ATOMIC_RELAXED);
+		st__debug("the program set RLIMIT_AS: the trace gives back "
+			  "the address space it does not need; records past "
+			  "what is left are lost (counted)",
+			  0);
+	}
+	__atomic_store_n(&w.growing, 0, __ATOMIC_RELEASE);
+	signals_back(mask);
 }
 
 bool st__writer_has_file(void)

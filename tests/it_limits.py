@@ -91,3 +91,19 @@ def address_space_limit_leaves_the_program_its_room():
     check(len([c for c in conns if c["role"] == "client"]) == 10,
           f"the 10 connections: {conns}")
     check("RLIMIT_AS bounds the trace" in dbg, dbg)
+
+
+@test
+def address_space_limit_set_after_the_trace_began():
+    """A limit set after the trace's file was made: its 64 MiB of
+    reserved address space went against the program's later mmap."""
+    rc, out, err = run([LIMITS, "vm"])
+    check(rc == 0, f"limits vm: {rc} {err}")
+    limit = int(out.splitlines()[-1]) + (100 << 20)
+    (rc, conns, procs, err), dbg = limits_run(
+        ["as-later", str(limit), "96"])
+    check(rc == 0 and len(procs) == 1 and procs[0]["lost"] == 0,
+          f"recorded, within what the limit left: {procs} {err}")
+    check(len([c for c in conns if c["role"] == "client"]) == 301,
+          f"the 301 connections: {len(conns)}")
+    check("the program set RLIMIT_AS" in dbg, dbg)

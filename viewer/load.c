@@ -140,6 +140,9 @@ static const char *loss_why(const struct st_trace *t, bool with_cut)
 	if (t->hdr.dropped && (lim & ST_LIMIT_FSIZE))
 		return " (its file could not grow past the program's "
 		       "RLIMIT_FSIZE)";
+	if (t->hdr.dropped && (lim & ST_LIMIT_AS))
+		return " (its file stopped growing when the program set its "
+		       "RLIMIT_AS)";
 	if (t->hdr.dropped)
 		return " (its file could not grow: the file system was "
 		       "full or the directory unreachable)";

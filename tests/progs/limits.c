@@ -13,6 +13,10 @@
  * then more sockets.
  * limits as MIB: sets RLIMIT_AS to what the process maps now plus MIB
  * MiB, makes sockets, then maps MIB - 4 MiB and writes to it.
+ * limits vm: one connection, then prints the bytes mapped.
+ * limits as-later BYTES MIB: one connection first (the library makes
+ * its file then), then RLIMIT_AS set to BYTES, 300 more connections,
+ * and a mapping of MIB MiB, written to.
  * Each prints what it did; nothing printed depends on addresses or
  * timing, so a traced run can be compared with an untraced one.
  */
@@ -163,8 +167,42 @@ static int as(long mib)
 	return bad ? 1 : 0;
 }
 
+/* Maps MIB MiB and writes to it; 0, or 1 after saying it failed. */
+static int map_mib(long mib)
+{
+	size_t len = (size_t)mib << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		printf("mmap %ld MiB: %s\n", mib, strerrorname_np(errno));
+		return 1;
+	}
+	memset(p, 1, len);
+	printf("mmap %ld MiB: ok\n", mib);
+	munmap(p, len);
+	return 0;
+}
+
+static int as_later(unsigned long long bytes, long mib)
+{
+	int bad = rounds(1);
+
+	fflush(stdout);
+	set_limit(RLIMIT_AS, bytes);
+	bad += rounds(300);
+	return map_mib(mib) || bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "vm")) {
+		int bad = rounds(1);
+		printf("%llu\n", mapped_now());
+		return bad ? 1 : 0;
+	}
+	if (argc > 3 && !strcmp(argv[1], "as-later"))
+		return as_later(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc > 2 && !strcmp(argv[1], "fsize"))
 		return fsize(atol(argv[2]), argc > 3 ? atoi(argv[3]) : 10);
 	if (argc > 3 && !strcmp(argv[1], "fsize-later"))
