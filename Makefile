@@ -76,9 +76,12 @@ $(B)/gen/report_%.h: viewer/html/report.%
 
 $(B)/viewer/sink_html.o: $(HTML_GEN)
 
+# -z now: every symbol the library uses is bound when it is loaded, not
+# on first use, which a forked child (one per connection in some
+# servers) would do again, page faults and lookups included
 $(OUT)libsocktrace.so: $(PRELOAD_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -fPIC -o $@ $^ $(LDFLAGS) -ldl -lpthread
+	$(Q)$(CC) -shared -fPIC -Wl,-z,now -o $@ $^ $(LDFLAGS) -ldl -lpthread
 
 $(OUT)socktrace: $(VIEWER_OBJ)
 	@$(if $(Q),echo "  LD      $@")

@@ -37,7 +37,8 @@
 	X(fork) ST__VFORK(X) X(_exit) X(_Exit)				\
 	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
 	X(setsockopt) ST__SYSCALL(X)					\
-	X(sendmmsg) X(recvmmsg)
+	X(sendmmsg) X(recvmmsg)						\
+	X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */

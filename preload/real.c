@@ -189,6 +189,14 @@ static int fb_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int f,
 {
 	return st__sys(SYS_recvmmsg, fd, (long)v, n, f, (long)t, 0);
 }
+static int fb_setrlimit(int r, const struct rlimit *l)
+{
+	return st__sys(SYS_prlimit64, 0, r, (long)l, 0, 0, 0);
+}
+static int fb_prlimit(pid_t p, int r, const struct rlimit *l, struct rlimit *o)
+{
+	return st__sys(SYS_prlimit64, p, r, (long)l, (long)o, 0, 0);
+}
 static int fb_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;

@@ -3,6 +3,8 @@
 #ifndef ST_PRELOAD_REAL_H
 #define ST_PRELOAD_REAL_H
 
+#include <sys/resource.h>
+
 #include "base.h"
 
 /*
@@ -73,7 +75,11 @@
 	  (fd, v, n, f))                                                       \
 	R(int, recvmmsg,                                                       \
 	  (int fd, struct mmsghdr *v, unsigned n, int f, struct timespec *t),  \
-	  (fd, v, n, f, t))
+	  (fd, v, n, f, t))                                                    \
+	R(int, setrlimit, (int r, const struct rlimit *l), (r, l))             \
+	R(int, prlimit,                                                        \
+	  (pid_t p, int r, const struct rlimit *l, struct rlimit *o),          \
+	  (p, r, l, o))
 
 struct st__real {
 #define ST__PTR(ret, name, params, args) ret(*name) params;

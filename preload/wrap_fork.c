@@ -9,11 +9,15 @@
  * The child's own trace file is made by the pthread_atfork handler (which
  * also runs for forks inside libc, e.g. daemon()); this wrapper only adds
  * the parent's record, so the viewer knows when the child got its copies
- * of the parent's sockets.  The child (RET 0) records nothing.
+ * of the parent's sockets.  The child (RET 0) records nothing.  Nor does
+ * a parent that has recorded nothing yet: it has no socket the viewer
+ * knows, and a process that only forks (timeout, a shell) gets no file.
  */
 static inline void rec_fork(struct st__call *c, pid_t ret, int e)
 {
-	struct st_rec *r = ret != 0 ? st__rec(c, ST_CALL_fork, ret, e) : NULL;
+	struct st_rec *r = ret != 0 && st__writer_has_file()
+				   ? st__rec(c, ST_CALL_fork, ret, e)
+				   : NULL;
 
 	if (r)
 		st__publish(c, r);

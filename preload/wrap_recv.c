@@ -3,6 +3,9 @@
 #define _GNU_SOURCE
 #include "wrap.h"
 
+/* the viewer tells a peek from a read by the recorded flags */
+_Static_assert(MSG_PEEK == ST_MSG_PEEK, "MSG_PEEK as the format names it");
+
 /* read(2), recorded as a data call: N bytes asked for. */
 ST_EXPORT(read) ssize_t read(int fd, void *buf, size_t n)
 {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -17,6 +18,8 @@
 #include "writer.h"
 #include "clock.h"
 #include "fdtab.h"
+#include "limits.h"
+#include "tracefile.h"
 #include "state.h"
 
 /* w.state: no file yet, being made, ready, or failed (until an attach
@@ -42,10 +45,28 @@ static struct {
 	size_t reserved;    /* bytes of address space, header included */
 	int err;	    /* why the file could not be made (errno) */
 	uint64_t inherited; /* attached: the lease a fork child starts with */
+	uint32_t limits;    /* ST_LIMIT_*: the program's limits bound us */
+	/* in a fork child: the parent's reserved address space, reused for
+	 * the child's file (unmapping it costs more than the rest of
+	 * making the file) */
+	void *spare;
+	size_t spare_len;
 	char path[PATH_MAX];
 } w;
 
 static ST_TLS int tls_busy; /* this thread is creating or growing the file */
+static ST_TLS uint64_t tls_mask; /* the program's signal mask meanwhile */
+
+/* A file operation of ours failed: with EFBIG, RLIMIT_FSIZE was lowered
+ * since we checked it, and its SIGXFSZ must not reach the program. */
+static void failed_op(void)
+{
+	int e = errno;
+
+	if (e == EFBIG)
+		st__xfsz_forget(tls_mask);
+	errno = e;
+}
 
 static long sys_open(const char *path, int flags, int mode)
 {
@@ -57,21 +78,22 @@ static void sys_close(long fd)
 	st__sys(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
-/* Reads a small /proc or /sys file into BUF (NUL-terminated, no newline). */
-static void read_small(const char *path, char *buf, size_t len)
+/*
+ * The file starts with room for FIRST_SLOTS records (with the header, 16
+ * KiB: four pages) and then doubles, chunk by chunk, up to chunks of
+ * ST_CHUNK_SLOTS (1 MiB).  A process that makes a few socket calls
+ * (a forked server's child) then costs a 16 KiB file, not 1 MiB of
+ * allocation and zeros.  Chunks are whole pages: each maps at its own
+ * file offset.
+ */
+#define FIRST_SLOTS 96
+
+/* Slots of the chunk that follows the first M. */
+static uint64_t chunk_after(uint64_t m)
 {
-	long fd = sys_open(path, O_RDONLY | O_CLOEXEC, 0);
-	buf[0] = 0;
-	if (fd < 0)
-		return;
-	long n = st__sys(SYS_read, fd, (long)buf, (long)len - 1, 0, 0, 0);
-	sys_close(fd);
-	if (n < 0)
-		n = 0;
-	buf[n] = 0;
-	char *nl = strchr(buf, '\n');
-	if (nl)
-		*nl = 0;
+	uint64_t n = m < FIRST_SLOTS ? FIRST_SLOTS : m;
+
+	return n < ST_CHUNK_SLOTS ? n : ST_CHUNK_SLOTS;
 }
 
 /*
@@ -79,10 +101,13 @@ static void read_small(const char *path, char *buf, size_t len)
  * page cache before they are mapped.  Faulting fallocate()d (unwritten)
  * blocks in through the mapping instead costs ext4 a read path and a
  * journal round per page: 3-4 times as much, about 75 ns per record on
- * the project's machine (README, Performance).  The zeros are read from
- * a buffer never written, so it costs no memory.
+ * the project's machine (README, Performance).  Writing them also
+ * allocates the blocks (a full disk fails here, not with a SIGBUS when
+ * the page is first written), without fallocate's unwritten extents to
+ * convert.  The zeros are read from a buffer never written, so it costs
+ * no memory.  False when not all could be written.
  */
-static void prefill(long fd, off_t off, off_t len)
+static bool prefill(long fd, off_t off, off_t len)
 {
 	static char zeros[1 << 16];
 	struct iovec v[16];
@@ -97,11 +122,14 @@ static void prefill(long fd, off_t off, off_t len)
 			left -= k;
 		}
 		long r = st__sys(SYS_pwritev, fd, (long)v, n, off, 0, 0);
-		if (r <= 0)
-			return; /* the mapping faults them in, as before */
+		if (r <= 0) {
+			failed_op();
+			return false;
+		}
 		off += r;
 		len -= r;
 	}
+	return true;
 }
 
 /* Backs slots [from, from + n) with file space and maps them. */
@@ -114,18 +142,37 @@ static bool map_slots(long fd, uint64_t from, uint64_t n)
 		off = 0;
 		len += ST_HEADER_SIZE;
 	}
-	/* allocate now, so a full disk is an error here, not a SIGBUS later */
-	long r = st__sys(SYS_fallocate, fd, 0, off, len, 0, 0);
-	if (r < 0 && errno == EOPNOTSUPP)
-		r = st__sys(SYS_ftruncate, fd, off + len, 0, 0, 0, 0);
+	/* past RLIMIT_FSIZE the kernel would raise SIGXFSZ: the program's
+	 * death, once our signal mask lets it through */
+	if ((uint64_t)(off + len) > st__fsize_max()) {
+		st__debug("the program's RLIMIT_FSIZE leaves no room for the "
+			  "trace file to grow: later records are lost "
+			  "(counted)",
+			  0);
+		if (w.hdr && from)
+			__atomic_fetch_or(&w.hdr->limits, ST_LIMIT_FSIZE,
+					  __ATOMIC_RELAXED);
+		errno = EFBIG;
+		return false;
+	}
+	/* zeros over the pages populate() faults in next; all of a large
+	 * mapping (before a uid change) would be SOCKTRACE_MAX_SIZE of page
+	 * cache: the rest is allocated now, so a full disk is an error here,
+	 * not a SIGBUS later */
+	off_t chunk = (off_t)chunk_after(from) * ST_SLOT_SIZE + ST_HEADER_SIZE;
+	off_t fill = len < chunk ? len : chunk;
+	long r = prefill(fd, off, fill) ? 0 : -1;
+	if (r == 0 && len > fill) {
+		r = st__sys(SYS_fallocate, fd, 0, off + fill, len - fill, 0, 0);
+		if (r < 0 && errno == EOPNOTSUPP)
+			r = st__sys(SYS_ftruncate, fd, off + len, 0, 0, 0, 0);
+		if (r < 0)
+			failed_op();
+	}
 	if (r < 0) {
 		st__debug("cannot grow the trace file", errno);
 		return false;
 	}
-	/* the pages populate() faults in next; all of a large mapping
-	 * (before a uid change) would be SOCKTRACE_MAX_SIZE of page cache */
-	off_t chunk = (off_t)ST_CHUNK_SLOTS * ST_SLOT_SIZE + ST_HEADER_SIZE;
-	prefill(fd, off, len < chunk ? len : chunk);
 	void *p = mmap((char *)w.hdr + off, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_FIXED, fd, off);
 	if (p == MAP_FAILED) {
@@ -143,8 +190,8 @@ static bool map_slots(long fd, uint64_t from, uint64_t n)
 static void populate(uint64_t mapped)
 {
 	uint64_t from = w.populated;
-	uint64_t n =
-		mapped - from < ST_CHUNK_SLOTS ? mapped - from : ST_CHUNK_SLOTS;
+	uint64_t n = mapped - from < chunk_after(from) ? mapped - from
+						       : chunk_after(from);
 	char *p = (char *)&w.slots[from];
 	size_t len = n * ST_SLOT_SIZE;
 
@@ -156,157 +203,128 @@ static void populate(uint64_t mapped)
 	__atomic_store_n(&w.populated, from + n, __ATOMIC_RELEASE);
 }
 
-/* Opens the trace directory, creating it 0700; refuses unsafe ones. */
-static long open_dir(void)
-{
-	struct stat st;
+#define MIN_SIZE (ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
 
-	st__sys(SYS_mkdirat, AT_FDCWD, (long)st__cfg.dir, 0700, 0, 0, 0);
-	long dfd = sys_open(st__cfg.dir,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-	if (dfd < 0) {
-		st__debug("cannot open the trace directory (SOCKTRACE_DIR)",
-			  errno);
-		return -1;
-	}
-	if (st__sys(SYS_fstat, dfd, (long)&st, 0, 0, 0, 0) < 0 ||
-	    st.st_uid != geteuid() || (st.st_mode & 022)) {
-		errno = EPERM;
-		st__debug("trace directory is not owned by this user or is "
-			  "writable by others: refusing it",
+/*
+ * Slots the file may grow to: SOCKTRACE_MAX_SIZE (at least 16), within
+ * what the program's RLIMIT_FSIZE and RLIMIT_AS leave; 0 when they leave
+ * less than 16 (the program then runs untraced).
+ */
+static uint64_t size_cap(void)
+{
+	uint64_t size =
+		st__cfg.max_size < MIN_SIZE ? MIN_SIZE : st__cfg.max_size;
+	/* a fork child's parent's reservation is given back or reused */
+	uint64_t f = st__fsize_max(),
+		 a = st__as_budget(w.spare ? w.spare_len : 0);
+	uint64_t lim = f < a ? f : a;
+
+	w.limits = 0;
+	if (lim < MIN_SIZE) {
+		st__debug(f < a ? "the program's RLIMIT_FSIZE leaves no room "
+				  "for a trace file: not tracing"
+				: "the program's RLIMIT_AS leaves no room for "
+				  "the trace: not tracing",
 			  0);
-		sys_close(dfd);
-		return -1;
+		return 0;
 	}
-	return dfd;
+	if (lim < size) {
+		w.limits = f < a ? ST_LIMIT_FSIZE : ST_LIMIT_AS;
+		st__debug(f < a ? "the program's RLIMIT_FSIZE bounds the "
+				  "trace file's size"
+				: "the program's RLIMIT_AS bounds the trace's "
+				  "size",
+			  0);
+		size = lim;
+	}
+	return (size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
 }
 
-/* The integer in sysctl file PATH, -1 if unreadable. */
-static int32_t read_sysctl(const char *path)
+/* Maps the new file FD's first chunk into BASE and fills its header. */
+static bool first_chunk(long fd, void *base, const char *comm)
 {
-	char buf[64];
+	uint64_t cap = w.capacity;
+	uint64_t first = cap < chunk_after(0) ? cap : chunk_after(0);
 
-	read_small(path, buf, sizeof(buf));
-	return buf[0] ? atoi(buf) : -1;
-}
-
-/* Fills a new file's header; COMM is /proc/self/comm, read already for
- * the file's name. */
-static void fill_header(struct st_header *h, const char *comm)
-{
-	struct timespec m, r;
-	struct utsname u;
-
-	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
-	h->version = ST_VERSION;
-	h->header_size = ST_HEADER_SIZE;
-	h->slot_size = ST_SLOT_SIZE;
-	h->chunk_slots = ST_CHUNK_SLOTS;
-	h->capacity = w.capacity;
-	h->policy = st__cfg.policy;
-	h->pid = st__pid;
-	h->ppid = (int32_t)st__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
-	h->uid = (int32_t)geteuid();
-	h->somaxconn = read_sysctl("/proc/sys/net/core/somaxconn");
-	/* how long SYN_SENT, SYN_RECV and FIN_WAIT_2 can last here */
-	h->tcp_fin_timeout = read_sysctl("/proc/sys/net/ipv4/tcp_fin_timeout");
-	h->tcp_syn_retries = read_sysctl("/proc/sys/net/ipv4/tcp_syn_retries");
-	h->tcp_synack_retries =
-		read_sysctl("/proc/sys/net/ipv4/tcp_synack_retries");
-	h->tcp_tw_reuse = read_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse");
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	h->mono_ns = (uint64_t)m.tv_sec * 1000000000u + m.tv_nsec;
-	h->real_ns = (uint64_t)r.tv_sec * 1000000000u + r.tv_nsec;
-	memcpy(h->comm, comm, sizeof(h->comm));
-	long n = st__sys(SYS_readlink, (long)"/proc/self/exe", (long)h->exe,
-			 sizeof(h->exe) - 1, 0, 0, 0);
-	h->exe[n > 0 ? n : 0] = 0;
-	if (uname(&u) == 0)
-		memcpy(h->host, u.nodename, sizeof(h->host) - 1);
-	read_small("/proc/sys/kernel/random/boot_id", h->boot_id,
-		   sizeof(h->boot_id));
+	w.hdr = base;
+	w.slots = (struct st_rec *)((char *)base + ST_HEADER_SIZE);
+	if (!map_slots(fd, 0, first)) {
+		w.hdr = NULL;
+		return false;
+	}
+	w.populated = 0;
+	populate(first);
+	st__header_fill(w.hdr, comm, w.capacity);
+	if (st__attached) /* a fork child records as long as its parent */
+		w.hdr->attach_until = w.inherited;
+	w.hdr->limits = w.limits;
+	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
+	return true;
 }
 
 /*
- * Creates this process's file in directory DFD, named after COMM and the
- * pid; an exec'd image of the same pid, or an old run, has the name
- * already: then the next free one.  Its fd (NAME its name), or -1.
+ * Address space for LEN bytes of file: the parent's, in a fork child,
+ * when it has that size (the parts of the parent's file still mapped
+ * there are mapped over as the child's file grows, and never read);
+ * else a new reservation.  MAP_FAILED when there is none.
  */
-static long open_new(long dfd, const char *comm, char *name, size_t len)
+static void *reserve(size_t len)
 {
-	char safe[16];
-	long fd = -1;
+	void *p = w.spare;
 
-	memcpy(safe, comm, sizeof(safe));
-	for (char *p = safe; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-			*p = '_';
-	for (int k = 0; k < 1000 && fd < 0; k++) {
-		if (k)
-			snprintf(name, len, "%s-%d.%d.trace", safe,
-				 (int)st__pid, k);
-		else
-			snprintf(name, len, "%s-%d.trace", safe, (int)st__pid);
-		fd = st__sys(SYS_openat, dfd, (long)name,
-			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			     0600, 0, 0);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	return fd;
+	w.spare = NULL;
+	if (p && w.spare_len == len)
+		return p;
+	if (p)
+		munmap(p, w.spare_len);
+	return mmap(NULL, len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 
 /* Creates this process's trace file; true when records can be written. */
 static bool create(void)
 {
 	char name[64], comm[16];
-	long dfd, fd;
+	uint64_t cap = size_cap();
 
-	uint64_t cap = (st__cfg.max_size - ST_HEADER_SIZE) / ST_SLOT_SIZE;
-	if (st__cfg.max_size < ST_HEADER_SIZE + ST_SLOT_SIZE * 16)
-		cap = 16;
+	if (!cap) {
+		reserve(0); /* gives a parent's address space back */
+		return false;
+	}
 	w.capacity = cap;
 	w.slots_cap = cap;
 	w.policy = st__cfg.policy;
 	w.reserved = ST_HEADER_SIZE + cap * ST_SLOT_SIZE;
-
-	dfd = open_dir();
-	if (dfd < 0)
-		return false;
-	read_small("/proc/self/comm", comm, sizeof(comm));
-	fd = open_new(dfd, comm, name, sizeof(name));
-	sys_close(dfd);
-	if (fd < 0) {
-		st__debug("cannot create the trace file", errno);
-		return false;
-	}
-	snprintf(w.path, sizeof(w.path), "%s/%s", st__cfg.dir, name);
-
-	void *base = mmap(NULL, w.reserved, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* the address space first: when there is none, no file is left */
+	void *base = reserve(w.reserved);
 	if (base == MAP_FAILED) {
-		sys_close(fd);
+		st__debug("cannot reserve address space for the trace", errno);
 		return false;
 	}
-	w.hdr = base;
-	w.slots = (struct st_rec *)((char *)base + ST_HEADER_SIZE);
-	uint64_t first = cap < ST_CHUNK_SLOTS ? cap : ST_CHUNK_SLOTS;
-	if (!map_slots(fd, 0, first)) {
+	long dfd = st__trace_dir_open();
+	long fd = -1;
+	if (dfd >= 0) {
+		/* /proc/self/comm, without a path lookup */
+		memset(comm, 0, sizeof(comm));
+		st__sys(SYS_prctl, PR_GET_NAME, (long)comm, 0, 0, 0, 0);
+		fd = st__trace_file_new(dfd, comm, name, sizeof(name));
+		if (fd < 0)
+			st__debug("cannot create the trace file", errno);
+	}
+	bool ok = fd >= 0 && first_chunk(fd, base, comm);
+	if (fd >= 0) {
 		sys_close(fd);
+		const char *e = w.path + sizeof(w.path);
+		st__put_s(st__put_s(st__put_s(w.path, e, st__cfg.dir), e, "/"),
+			  e, name);
+	}
+	if (!ok && fd >= 0) /* an empty file would read as a broken one */
+		st__sys(SYS_unlinkat, dfd, (long)name, 0, 0, 0, 0);
+	if (dfd >= 0)
+		sys_close(dfd);
+	if (!ok)
 		munmap(base, w.reserved);
-		w.hdr = NULL;
-		return false;
-	}
-	sys_close(fd);
-	w.populated = 0;
-	populate(first);
-	fill_header(w.hdr, comm);
-	if (st__attached) /* a fork child records as long as its parent */
-		w.hdr->attach_until = w.inherited;
-	__atomic_store_n(&w.hdr->mapped, first, __ATOMIC_RELEASE);
-	return true;
+	return ok;
 }
 
 /*
@@ -322,6 +340,7 @@ static uint64_t signals_off(void)
 
 	st__sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old,
 		sizeof(all), 0, 0);
+	tls_mask = old;
 	return old;
 }
 
@@ -377,6 +396,25 @@ static inline struct st_header *header(void)
 }
 
 /*
+ * Of N more slots after the first M, those the program's RLIMIT_FSIZE
+ * lets the file hold now, in whole pages (later chunks must start on
+ * one); N when none fit (map_slots then says why it cannot grow).
+ */
+static uint64_t fitting(uint64_t m, uint64_t n)
+{
+	const uint64_t page = 4096 / ST_SLOT_SIZE;
+	uint64_t max = st__fsize_max();
+
+	if (ST_HEADER_SIZE + (m + n) * ST_SLOT_SIZE <= max)
+		return n;
+	uint64_t k = max > ST_HEADER_SIZE
+			     ? (max - ST_HEADER_SIZE) / ST_SLOT_SIZE
+			     : 0;
+	k = k > m ? (k - m) & ~(page - 1) : 0;
+	return k ? k : n;
+}
+
+/*
  * Makes slot I usable: maps file space up to it (by chunks, or ALL the
  * rest at once) and faults its chunk in; false if it cannot.
  */
@@ -403,9 +441,10 @@ static bool grow(struct st_header *h, uint64_t i, bool all)
 		int e = errno;
 		tls_busy = 1;
 		if (i >= m) {
-			uint64_t n = w.capacity - m < ST_CHUNK_SLOTS || all
+			uint64_t n = w.capacity - m < chunk_after(m) || all
 					     ? w.capacity - m
-					     : ST_CHUNK_SLOTS;
+					     : chunk_after(m);
+			n = fitting(m, n);
 			long fd = sys_open(w.path,
 					   O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 			ok = fd >= 0 && map_slots(fd, m, n);
@@ -506,11 +545,15 @@ struct st_rec *st__rec(struct st__call *c, enum st_call call, int64_t ret,
 
 void st__writer_after_fork(void)
 {
-	/* the parent's file stays the parent's: the child makes its own */
+	/* the parent's file stays the parent's: the child makes its own,
+	 * in the same address space (reserve()) */
 	if (w.hdr) {
 		w.inherited =
 			__atomic_load_n(&w.hdr->attach_until, __ATOMIC_ACQUIRE);
-		munmap(w.hdr, w.reserved);
+		if (w.spare)
+			munmap(w.spare, w.spare_len);
+		w.spare = w.hdr;
+		w.spare_len = w.reserved;
 	}
 	w.hdr = NULL;
 	w.slots = NULL;
@@ -550,6 +593,51 @@ int st__writer_attach(uint64_t until)
 		return -(w.err ? w.err : EIO);
 	__atomic_store_n(&h->attach_until, until, __ATOMIC_RELEASE);
 	return 0;
+}
+
+void st__writer_limit_as(void)
+{
+	if (__atomic_load_n(&w.state, __ATOMIC_ACQUIRE) != W_READY)
+		return;
+	uint64_t mask = signals_off();
+	int expect = 0;
+	/* no growth meanwhile: it maps into the part given back */
+	while (!__atomic_compare_exchange_n(&w.growing, &expect, 1, false,
+					    __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		expect = 0;
+		sched_yield();
+	}
+	uint64_t m = __atomic_load_n(&w.hdr->mapped, __ATOMIC_ACQUIRE);
+	const uint64_t page = 4096;
+	uint64_t used =
+		(ST_HEADER_SIZE + m * ST_SLOT_SIZE + page - 1) & ~(page - 1);
+	/* what is mapped, and the share of the limit any trace may take
+	 * (counted without the part given back) */
+	uint64_t keep = st__as_budget(w.reserved - used);
+	keep = keep > w.reserved - used ? w.reserved
+					: used + (keep & ~(page - 1));
+	if (keep < w.reserved) {
+		munmap((char *)w.hdr + keep, w.reserved - keep);
+		w.reserved = keep;
+		/* the records that do not fit are counted as dropped */
+		w.capacity = (keep - ST_HEADER_SIZE) / ST_SLOT_SIZE;
+		if (w.capacity < m)
+			w.capacity = m;
+		__atomic_fetch_or(&w.hdr->limits, ST_LIMIT_AS,
+				  __ATOMIC_RELAXED);
+		st__debug("the program set RLIMIT_AS: the trace gives back "
+			  "the address space it does not need; records past "
+			  "what is left are lost (counted)",
+			  0);
+	}
+	__atomic_store_n(&w.growing, 0, __ATOMIC_RELEASE);
+	signals_back(mask);
+}
+
+bool st__writer_has_file(void)
+{
+	return __atomic_load_n(&w.state, __ATOMIC_ACQUIRE) == W_READY;
 }
 
 int32_t st__somaxconn(void)

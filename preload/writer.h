@@ -15,6 +15,11 @@ void st__writer_exit(void);
 /* The process is about to change its effective uid: make and fully
  * allocate its trace file while it may still write in the directory. */
 void st__writer_before_uid_change(void);
+/* The process set a finite RLIMIT_AS: the trace gives back the address
+ * space it reserved but has not mapped, and grows no more. */
+void st__writer_limit_as(void);
+/* Has this process a trace file (has it recorded anything)? */
+bool st__writer_has_file(void);
 /* net.core.somaxconn as read once when the trace file was made. */
 int32_t st__somaxconn(void);
 

@@ -306,13 +306,23 @@ def attach_text_duration_and_exit():
                   "(opened before attach)" in by["text"] and
                   "Findings" in by["text"],
                   f"text timelines: {by['text']}")
-            # the process exiting ends it too
+            # the process exiting ends it too: said once, and with
+            # --verbose for the process itself
             a = Attach(["--no-color", "-o", t.dir, str(srv.pid)])
             srv.kill()
             srv.wait()
             rc, by, err = a.finish()
-            check(rc == 0 and f"process {srv.pid} exited" in err,
+            check(rc == 0 and "every process followed has exited" in err
+                  and f"process {srv.pid} exited" not in err,
                   f"attach ends when the process exits: {rc} {err}")
+            srv, port = start_echo()
+            a = Attach(["--verbose", "--no-color", "-o", t.dir,
+                        str(srv.pid)])
+            srv.kill()
+            srv.wait()
+            rc, by, err = a.finish()
+            check(rc == 0 and f"process {srv.pid} exited" in err,
+                  f"--verbose says which exited: {rc} {err}")
         finally:
             stop_proc(srv)
 

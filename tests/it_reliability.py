@@ -425,9 +425,11 @@ def lost_reported(path, kept, lost):
           f"and reported: {by['finding']}")
 
 
-# 8192 records fit in the first MiB of a trace file: the first chunk,
-# allocated when the file is made
-FIRST_CHUNK = 8192
+# A trace file holds 96 records when it is made, and each growth doubles
+# it (192, 384, ... records) up to 1 MiB chunks: with 6,144 records it is
+# 772 KiB, and the next growth, to 12,288 (1.5 MiB), does not fit in a
+# 1.2 MB tmpfs
+KEPT_IN_SMALL_FS = 6144
 
 
 @test
@@ -440,14 +442,14 @@ def trace_dir_full():
         if not mount_tmpfs(mnt, "1200k"):
             raise Fail("cannot mount a tmpfs")
         try:
-            # 1 + 40000 + 2 records; room for the first chunk only
+            # 1 + 40000 + 2 records; room for 6,144 of them
             argv = [PROBE, "threads", "1", "40000"]
             plain = run(argv)
             traced = run(argv, trace=os.path.join(mnt, "t"))
             check(plain == traced, f"the program runs on untouched: "
                   f"{plain} {traced}")
-            lost_reported(os.path.join(mnt, "t"), FIRST_CHUNK,
-                          40003 - FIRST_CHUNK)
+            lost_reported(os.path.join(mnt, "t"), KEPT_IN_SMALL_FS,
+                          40003 - KEPT_IN_SMALL_FS)
         finally:
             subprocess.run(["umount", "-l", mnt])
 
@@ -477,9 +479,10 @@ def trace_dir_made_unreachable():
             out, err = p.communicate(b"x", timeout=60)
             outs.append((p.returncode, out, err))
         check(outs[0] == outs[1], f"the program runs on untouched: {outs}")
-        # 1 + 100 + 40000 + 2 records; the file's first chunk was made
-        # while the directory was reachable
-        lost_reported(t.dir, FIRST_CHUNK, 40103 - FIRST_CHUNK)
+        # 1 + 100 + 40000 + 2 records; the file held 96 records when it
+        # was made and 192 after it grew, while the directory was
+        # reachable; the next growth is refused
+        lost_reported(t.dir, 192, 40103 - 192)
 
 
 @test

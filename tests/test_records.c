@@ -386,11 +386,19 @@ static void round_trip(void **state)
 	} else {
 		expect_field(json, "\"dir\":",
 			     c->dir == ST_DIR_IN ? "\"in\"" : "\"out\"");
-		/* ret, but for the mmsg calls (a count of messages) */
+		/* ret, but for the mmsg calls (a count of messages) and
+		 * peeks (nothing received) */
 		snprintf(v, sizeof(v), "%lld",
 			 (long long)st_rec_bytes(&want_rec));
 		expect_field(json, "\"bytes\":", v);
 		keys += 2;
+		/* a MSG_PEEK receive: what it saw, apart from bytes */
+		if (st_rec_peek(&want_rec) && st_rec_returned(&want_rec) >= 0) {
+			snprintf(v, sizeof(v), "%lld",
+				 (long long)st_rec_returned(&want_rec));
+			expect_field(json, "\"peeked\":", v);
+			keys++;
+		}
 	}
 	for (int i = 0; i < w.n; i++)
 		expect_field(json, w.f[i].key, w.f[i].value);

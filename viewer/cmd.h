@@ -17,5 +17,6 @@ int st_cmd_attach(int argc, char **argv);
 int st_cmd_detach(int argc, char **argv);
 int st_cmd_live(int argc, char **argv);
 int st_cmd_stats(int argc, char **argv);
+int st_cmd_clean(int argc, char **argv);
 
 #endif

@@ -44,6 +44,9 @@ static void usage(FILE *f)
 		"  --duration S    stop after S seconds\n"
 		"  --children      also every descendant of each PID (nginx "
 		"workers...)\n"
+		"  -v, --verbose   also say when each process exits (by "
+		"default stderr\n"
+		"                  has one line per process followed)\n"
 		"  -o DIR          trace directory for processes the library "
 		"is loaded\n"
 		"                  into (default: $SOCKTRACE_DIR of the "
@@ -118,7 +121,12 @@ static int follow(struct attach *a)
 			st_model_reap(st_show_model(a->show), st_now_ns());
 		if (st_show_flush(a->show))
 			break; /* output closed (a pipe's reader went away) */
-		if (n < 0 || (end && st_now_ns() >= end))
+		if (n < 0) {
+			fprintf(stderr, "socktrace: every process followed has "
+					"exited\n");
+			break;
+		}
+		if (end && st_now_ns() >= end)
 			break;
 		struct timespec ts = { 0, ST_FOLLOW_TICK_NS };
 		nanosleep(&ts, NULL);
@@ -139,6 +147,10 @@ static int take_opts(struct attach *a, int *argc, char **argv)
 			take = 1;
 		} else if (!strcmp(argv[i], "--children")) {
 			a->fw.children = true;
+			take = 1;
+		} else if (!strcmp(argv[i], "--verbose") ||
+			   !strcmp(argv[i], "-v")) {
+			a->fw.verbose = true;
 			take = 1;
 		} else if (!strcmp(argv[i], "--duration") ||
 			   !strcmp(argv[i], "-o")) {
@@ -228,8 +240,9 @@ int st_cmd_attach(int argc, char **argv)
 		return 1;
 	}
 	st_show_model(a.show)->following = true;
+	int n = st_follow_count(&a.fw);
 	fprintf(stderr, "socktrace: following %d process%s; Ctrl-C to stop\n",
-		a.fw.ntg, a.fw.ntg == 1 ? "" : "es");
+		n, n == 1 ? "" : "es");
 	follow(&a);
 	rc = st_show_close(a.show);
 	st_traceset_warn(&a.fw.set);

@@ -32,6 +32,7 @@ struct st_follow_target {
 	int file;	 /* in the trace set; -1 until its file is known */
 	bool injected;	 /* we loaded the library (or woke it again) */
 	bool gone;	 /* the process exited */
+	bool found;	 /* a descendant found by --children, not named */
 	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
@@ -233,6 +234,14 @@ static int load_into(struct st_follow *f, struct st_follow_target *t,
 	return 0;
 }
 
+/* Has PID exited (or is it a zombie, its fds let go of)? */
+static bool gone_now(pid_t pid)
+{
+	char st = st_proc_state(pid, NULL);
+
+	return !st || st == 'Z' || st == 'X';
+}
+
 /*
  * Gets process T ready to be followed: finds how it is traced, loads the
  * library if it is not, and its trace file.  Returns 0 or an exit code
@@ -245,6 +254,12 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	uint64_t until = 0, next = 0;
 	char state = st_proc_state(t->pid, NULL);
 
+	if (t->found && gone_now(t->pid)) {
+		/* a forking server's child that ended meanwhile (or was
+		 * not reaped yet): nothing to follow, nothing wrong */
+		t->gone = true;
+		return 0;
+	}
 	if (!state)
 		return st_no_process(f->cmd, t->pid, ENOENT);
 	if (state == 'Z' || state == 'X') {
@@ -274,16 +289,9 @@ static int prepare(struct st_follow *f, struct st_follow_target *t)
 	return load_into(f, t, has_lib ? lib.path : NULL, has_tr, next);
 }
 
-static bool gone_now(pid_t pid)
-{
-	char st = st_proc_state(pid, NULL);
-
-	return !st || st == 'Z' || st == 'X';
-}
-
 int st_follow_prepare(struct st_follow *f)
 {
-	int rc = 0, named = f->ntg;
+	int rc = 0;
 
 	if (f->children) {
 		pid_t kids[MAX_TARGETS];
@@ -291,19 +299,19 @@ int st_follow_prepare(struct st_follow *f)
 		for (int i = 0; i < f->ntg; i++)
 			n = st_proc_descendants(f->tg[i].pid, kids, n,
 						MAX_TARGETS);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			int k = f->ntg;
 			add_target(f, kids[i]);
+			if (f->ntg > k)
+				f->tg[k].found = true;
+		}
 	}
 	f->start = st_now_ns();
 	for (int i = 0; i < f->ntg && !rc; i++) {
-		/* a descendant may exit while we list them (a backend of a
-		 * forking server): it is no longer ours to follow */
-		if (i >= named && gone_now(f->tg[i].pid)) {
-			f->tg[i].gone = true;
-			continue;
-		}
 		rc = prepare(f, &f->tg[i]);
-		if (rc && i >= named && gone_now(f->tg[i].pid)) {
+		/* a descendant that exited while the library was loaded
+		 * into it (a backend of a forking server) */
+		if (rc && f->tg[i].found && gone_now(f->tg[i].pid)) {
 			f->tg[i].gone = true;
 			rc = 0;
 		}
@@ -587,7 +595,10 @@ long st_follow_poll(struct st_follow *f)
 		char st = st_proc_state(t->pid, NULL);
 		if (!t->gone && (!st || st == 'Z' || st == 'X')) {
 			t->gone = true;
-			note(f, "process %d exited", (int)t->pid);
+			/* one line per process unless asked: a forking
+			 * server's children come and go by the hundred */
+			if (f->verbose)
+				note(f, "process %d exited", (int)t->pid);
 		}
 		if (t->gone)
 			continue;
@@ -605,6 +616,15 @@ long st_follow_poll(struct st_follow *f)
 	 * processes after the poll ends them after their records */
 	if (f->set.n > files)
 		n += drain(f);
+	return n;
+}
+
+int st_follow_count(const struct st_follow *f)
+{
+	int n = 0;
+
+	for (int i = 0; i < f->ntg; i++)
+		n += !f->tg[i].gone;
 	return n;
 }
 

@@ -45,6 +45,7 @@ struct st_follow {
 			     * write (NULL: their own default) */
 	struct st_follow_ops ops;
 	void *arg;
+	bool verbose; /* a note for each process that exits, too */
 	/* ---- */
 	const char *dir; /* DIR mode: every trace file there, now or later */
 	struct st_follow_target *tg;
@@ -61,6 +62,8 @@ struct st_follow {
 	int nrefused;
 };
 
+/* The processes followed that have not exited (after prepare). */
+int st_follow_count(const struct st_follow *f);
 /* Parses a process id; false when S is not a positive number. */
 bool st_parse_pid(const char *s, pid_t *out);
 /* Follows PID (and, with children, its descendants when prepared). */

@@ -220,6 +220,8 @@ void st__live_init(struct st_live *l)
 					    .record = fw_record,
 					    .history_done = fw_history_done,
 					    .note = fw_note };
+	/* the screen's note line shows the latest: exits are news there */
+	l->fw.verbose = true;
 	l->fw.arg = l;
 }
 

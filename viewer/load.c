@@ -145,22 +145,42 @@ int st_traceset_warn(struct st_traceset *s)
 	return damaged;
 }
 
+/* Why trace T lost records, in words starting " (", or "". */
+static const char *loss_why(const struct st_trace *t, bool with_cut)
+{
+	bool over = t->hdr.next > t->hdr.capacity;
+	bool ring = t->hdr.policy == ST_POLICY_RING;
+	uint32_t lim = t->hdr.limits;
+
+	if (over && (lim & ST_LIMIT_FSIZE))
+		return ring ? " (its ring was full: the program's own "
+			      "RLIMIT_FSIZE kept it small)"
+			    : " (its file was full: the program's own "
+			      "RLIMIT_FSIZE kept it small)";
+	if (over && (lim & ST_LIMIT_AS))
+		return ring ? " (its ring was full: the program's own "
+			      "RLIMIT_AS kept it small)"
+			    : " (its file was full: the program's own "
+			      "RLIMIT_AS kept it small)";
+	if (over)
+		return ring ? " (its ring was full: raise SOCKTRACE_MAX_SIZE)"
+			    : " (its file was full: raise SOCKTRACE_MAX_SIZE)";
+	if (t->hdr.dropped && (lim & ST_LIMIT_FSIZE))
+		return " (its file could not grow past the program's "
+		       "RLIMIT_FSIZE)";
+	if (t->hdr.dropped && (lim & ST_LIMIT_AS))
+		return " (its file stopped growing when the program set its "
+		       "RLIMIT_AS)";
+	if (t->hdr.dropped)
+		return " (its file could not grow: the file system was "
+		       "full or the directory unreachable)";
+	return t->cut && with_cut ? " (the file is truncated)" : "";
+}
+
 bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
 		   size_t len)
 {
 	uint64_t n = t->lost + t->missing - (with_cut ? 0 : t->cut);
-	uint64_t over = t->hdr.next > t->hdr.capacity
-				? t->hdr.next - t->hdr.capacity
-				: 0;
-	const char *why =
-		over && t->hdr.policy == ST_POLICY_RING
-			? " (its ring was full: raise SOCKTRACE_MAX_SIZE)"
-		: over ? " (its file was full: raise SOCKTRACE_MAX_SIZE)"
-		: t->hdr.dropped
-			? " (its file could not grow: the file system was "
-			  "full or the directory unreachable)"
-		: t->cut && with_cut ? " (the file is truncated)"
-				     : "";
 
 	if (!n)
 		return false;
@@ -168,7 +188,7 @@ bool st_trace_loss(const struct st_trace *t, bool with_cut, char *buf,
 		 "%.16s[%d] lost %llu record%s%s: its timelines may be "
 		 "incomplete",
 		 t->hdr.comm, t->hdr.pid, (unsigned long long)n, st_plural(n),
-		 why);
+		 loss_why(t, with_cut));
 	return true;
 }
 

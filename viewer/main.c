@@ -37,6 +37,9 @@ static const struct command {
 	{ "live", st_cmd_live,
 	  "live [DIR | --attach PID...]  a terminal view, updated live "
 	  "(like top)\n" },
+	{ "clean", st_cmd_clean,
+	  "clean [-n] [DIR...]       remove the trace files of ended "
+	  "processes\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

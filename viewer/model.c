@@ -245,7 +245,9 @@ static void do_data(struct st_conn *c, const struct st_rec *r, uint64_t end)
 	/* not ret: sendmmsg and recvmmsg return a count of messages */
 	int64_t n = st_rec_bytes(r) > 0 ? st_rec_bytes(r) : 0;
 	if (st_call_dir[r->call] == ST_DIR_IN) {
-		if (n > 0 && !c->first_in_ts)
+		/* a peek's bytes are not received (a later read takes them),
+		 * but they had arrived: the first byte was there */
+		if (st_rec_returned(r) > 0 && !c->first_in_ts)
 			c->first_in_ts = end;
 		c->bytes_in += n;
 	} else {

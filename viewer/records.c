@@ -474,6 +474,11 @@ void st_call_json(struct st_out *o, const struct st_rec *r, int32_t pid)
 			p = st_put_i64(p, st_rec_bytes(r));
 		else
 			p = ST_PUT_LIT(p, "null");
+		if (st_rec_peek(r) && st_rec_returned(r) >= 0) {
+			/* MSG_PEEK: seen, left queued, not in bytes */
+			p = ST_PUT_LIT(p, ",\"peeked\":");
+			p = st_put_i64(p, st_rec_returned(r));
+		}
 	}
 	p = st_put_rec_json_fields(p, r, pid);
 	p = ST_PUT_LIT(p, "}\n");

@@ -161,6 +161,12 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 		char by[24];
 		if (st_rec_eof(r) && st_call_dir[r->call] == ST_DIR_IN) {
 			sb_str(&s, " = 0 (EOF)");
+		} else if (st_rec_peek(r)) {
+			/* seen, still queued: not counted as received */
+			st_fmt_bytes(by, sizeof(by),
+				     (uint64_t)st_rec_returned(r));
+			sb_str(&s, " peeked ");
+			sb_str(&s, by);
 		} else {
 			st_fmt_bytes(by, sizeof(by), e->bytes);
 			sb_str(&s, " ");

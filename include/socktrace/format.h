@@ -31,6 +31,10 @@
 /* st_rec.seq: a ring writer owns the slot */
 #define ST_SEQ_BUSY (1ull << 63)
 
+/* st_header.limits: which of the program's limits bounded its file. */
+#define ST_LIMIT_FSIZE 0x1 /* RLIMIT_FSIZE */
+#define ST_LIMIT_AS    0x2 /* RLIMIT_AS */
+
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
 #define ST_POLICY_STOP 1 /* keep the oldest records */
@@ -178,7 +182,10 @@ struct st_header {
 	int32_t tcp_syn_retries;    /* SYN retransmissions before ETIMEDOUT */
 	int32_t tcp_synack_retries; /* SYN+ACK retransmissions */
 	int32_t tcp_tw_reuse;	    /* 0 off, 1 on, 2 loopback only */
-	uint8_t reserved[3496];
+	/* ST_LIMIT_*: the program's own limits kept the file smaller than
+	 * SOCKTRACE_MAX_SIZE (0 in older files: not known) */
+	uint32_t limits;
+	uint8_t reserved[3492];
 	/* live: each on its own cache line, written with atomics */
 	uint64_t next; /* records reserved so far */
 	uint8_t pad1[56];
@@ -219,11 +226,33 @@ static inline uint64_t st_rec_end(const struct st_rec *r)
 	return r->ts + r->dur;
 }
 
-/* Bytes a data call (st_call_dir not ST_DIR_NONE) moved, -1 when ret is
- * (callers test ST_REC_ERR).  ret says it for all but sendmmsg and
+/* MSG_PEEK in an input record's flags (u.data.flags, u.mmsg.flags): the
+ * same value on every Linux architecture. */
+#define ST_MSG_PEEK 0x2
+
+/* Did input call R only peek (MSG_PEEK)?  What it saw stays queued: a
+ * later call receives it.  Its flags were recorded since version 2. */
+static inline bool st_rec_peek(const struct st_rec *r)
+{
+	switch (r->call) {
+	case ST_CALL_recv:
+	case ST_CALL___recv_chk:
+	case ST_CALL_recvfrom:
+	case ST_CALL___recvfrom_chk:
+	case ST_CALL_recvmsg:
+		return r->u.data.flags & ST_MSG_PEEK;
+	case ST_CALL_recvmmsg:
+		return r->u.mmsg.flags & ST_MSG_PEEK;
+	default:
+		return false;
+	}
+}
+
+/* Bytes a data call (st_call_dir not ST_DIR_NONE) returned, -1 when ret
+ * is (callers test ST_REC_ERR).  ret says it for all but sendmmsg and
  * recvmmsg, whose ret is a count of messages: their bytes are
- * u.mmsg.moved. */
-static inline int64_t st_rec_bytes(const struct st_rec *r)
+ * u.mmsg.moved.  A peek's bytes were seen, not received. */
+static inline int64_t st_rec_returned(const struct st_rec *r)
 {
 	if (r->ret < 0)
 		return -1;
@@ -232,11 +261,21 @@ static inline int64_t st_rec_bytes(const struct st_rec *r)
 	return r->ret;
 }
 
+/* Bytes a data call moved: sent, or taken off the receive queue; 0 for
+ * a peek (st_rec_peek), -1 when ret is. */
+static inline int64_t st_rec_bytes(const struct st_rec *r)
+{
+	int64_t n = st_rec_returned(r);
+
+	return n > 0 && st_rec_peek(r) ? 0 : n;
+}
+
 /* Did input call R read end of file (0 bytes)?  A recvmmsg did when it
- * returned messages (at EOF each one is empty), not when asked for none. */
+ * returned messages (at EOF each one is empty), not when asked for none.
+ * A peek of 0 saw the end of file too: the peer's FIN is in. */
 static inline bool st_rec_eof(const struct st_rec *r)
 {
-	return st_rec_bytes(r) == 0 &&
+	return st_rec_returned(r) == 0 &&
 	       (r->call != ST_CALL_recvmmsg || r->ret > 0);
 }
 

@@ -110,6 +110,15 @@ def expect(kind, n):
         # socket, connect, accept, write, read, close x2
         return {"socket": n + 1, "bind": 1, "listen": 1, "connect": n,
                 "accept": n, "write": n, "read": n, "close": 2 * n + 1}
+    if kind == "forks":
+        # the server: socket, bind, listen, a fork for the client, then
+        # per connection accept, fork, close of its copy, and close of
+        # the listener; each child: close of the listener, read, write,
+        # close; the client: close of the listener, then per connection
+        # socket, connect, write, read, close
+        return {"socket": n + 1, "bind": 1, "listen": 1, "fork": n + 1,
+                "connect": n, "accept": n, "write": 2 * n, "read": 2 * n,
+                "close": 4 * n + 2}
     if kind == "data":
         return {"socket": 2, "bind": 1, "listen": 1, "connect": 1,
                 "accept": 1, "write": n, "read": n, "close": 3}
@@ -294,6 +303,8 @@ def main():
     show(row("connection churn (per connection)", med, calls))
     med, calls = bench_loop("churn", n, 1, lean=True)
     show(row("churn, SOCKTRACE_TCP_INFO=0", med, calls))
+    med, calls = bench_loop("forks", 100 if QUICK else 300, 1)
+    show(row("fork per connection (per connection)", med, calls))
     n = 2000 if QUICK else 50000
     med, calls = bench_loop("data", n, 2)
     show(row("data path, 1-byte write+read (per call)", med, calls))

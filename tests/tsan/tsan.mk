@@ -9,7 +9,8 @@ TSAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -MMD -MP \
 # What the writer needs: state and configuration, start-up, real
 # functions, the fd table and record helpers, and attach (whose entry
 # point start-up looks for in the global scope); not the wrappers.
-TSAN_PRELOAD := state writer init real fdtab record attach clock
+TSAN_PRELOAD := state writer init real fdtab record attach clock limits \
+	tracefile
 TSAN_OBJ := $(TSAN_PRELOAD:%=$(TSAN_B)/preload/%.o) \
 	$(TSAN_B)/viewer/trace.o $(TSAN_B)/viewer/units.o
 
