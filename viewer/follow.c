@@ -395,9 +395,21 @@ static bool take_file(struct st_follow *f, struct st_follow_target *t)
 		return false;
 	for (int i = 0; i < f->set.n; i++)
 		if (!strcmp(f->set.t[i].path, tr.path)) {
+			/* a forked child maps its parent's file until it
+			 * makes its own: that one is not the child's */
+			if (f->set.t[i].hdr.pid != t->pid)
+				return false;
 			t->file = i;
 			return true;
 		}
+	struct st_header h;
+	int fd = open(tr.path, O_RDONLY | O_CLOEXEC);
+	bool theirs = fd >= 0 && pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
+		      h.pid != t->pid;
+	if (fd >= 0)
+		close(fd);
+	if (theirs)
+		return false;
 	int n = st_traceset_add(&f->set, tr.path, err);
 	if (n < 0) {
 		note(f, "%s", err);
