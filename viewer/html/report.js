@@ -34,6 +34,8 @@ var scroller = $('st-scroll'), lanesEl = $('st-lanes'), axisEl = $('st-axis');
 var tip = $('st-tip'), details = $('st-details');
 
 var meta = null, procs = [], lanes = [], findings = [], byConn = {};
+var overview = null, stats = [];   // the overview's bins, stats' lines
+var pick = null;  // the overview's choice: {test: lane -> bool, what}
 var order = [];   // lane indexes: listeners followed by what they accepted
 var shown = [];   // order, filtered
 var tops = [];    // px from the top, per shown lane
@@ -138,6 +140,17 @@ function makeLane(d) {
 		});
 	});
 	L.text = words.join(' ').toLowerCase();
+	// open from its first end's opening to its last end's close (null:
+	// an end is still open), as the overview counts connections
+	L.open = Infinity;
+	L.close = -Infinity;
+	L.ends.forEach(function (e) {
+		L.open = Math.min(L.open, e.c.open_ts - meta.t0);
+		if (e.c.close_ts === null || L.close === null)
+			L.close = null;
+		else
+			L.close = Math.max(L.close, e.c.close_ts - meta.t0);
+	});
 	L.listener = L.ends[0].c.role === 'listener';
 	L.height = L.ends.length * ROW + PAD;
 	return L;
@@ -153,6 +166,13 @@ function load() {
 			lanes.push(makeLane(it));
 		else if (it.type === 'finding')
 			findings.push(it);
+		else if (it.type === 'overview')
+			overview = it;
+	});
+	var st = $('st-stats');
+	(st ? st.textContent : '').split('\n').forEach(function (line) {
+		if (line.trim())
+			stats.push(JSON.parse(line));
 	});
 	lanes.forEach(function (L, i) {
 		L.ends.forEach(function (e, k) { byConn[e.c.id] = { lane: i, end: k }; });
@@ -239,6 +259,8 @@ function filter(refit) {
 			return false;
 		if (fk && fk !== '*' && L.finds.indexOf(fk) < 0)
 			return false;
+		if (pick && !pick.test(L))
+			return false;
 		return !text || L.text.indexOf(text) >= 0;
 	});
 	tops = [];
@@ -248,9 +270,11 @@ function filter(refit) {
 		total += lanes[i].height;
 	});
 	lanesEl.style.height = total + 'px';
-	$('st-count').textContent = shown.length === lanes.length ?
+	$('st-count').textContent = (shown.length === lanes.length ?
 		lanes.length + ' connections' :
-		'showing ' + shown.length + ' of ' + lanes.length + ' connections';
+		'showing ' + shown.length + ' of ' + lanes.length + ' connections') +
+		(meta.over ? ' (timelines kept within the size budget: see ' +
+		'above)' : '');
 	if (refit)
 		fit();
 	else
@@ -644,6 +668,8 @@ function focusConn(id) {
 	if (idx < 0) {
 		['f-proc', 'f-state', 'f-finding', 'f-port', 'f-text'].forEach(
 			function (f) { $(f).value = ''; });
+		pick = null;
+		document.body.setAttribute('data-pick', '');
 		filter(false);
 		idx = shown.indexOf(w.lane);
 	}
@@ -801,6 +827,25 @@ function fromHash() {
 	return m ? focusConn(m[1]) : false;
 }
 
+// what the overview (overview.js) may do to the lanes
+function overviewApi() {
+	return {
+		meta: meta, lanes: lanes, overview: overview, stats: stats,
+		byConn: byConn, el: el, fmtT: fmtT, fmtDur: fmtDur,
+		// narrow the lanes to those TEST accepts (null: all), said as WHAT
+		pick: function (test, what, a, b) {
+			pick = test ? { test: test, what: what } : null;
+			filter(a === undefined);
+			if (a !== undefined)
+				setView(a, b, 0);
+			document.body.setAttribute('data-pick', pick ? what : '');
+			return shown.length;
+		},
+		focus: focusConn,
+		shown: function () { return shown.length; }
+	};
+}
+
 try {
 	load();
 	fillFilters();
@@ -811,6 +856,8 @@ try {
 	wireDetails();
 	wireInput();
 	filter(true);
+	if (typeof stOverview === 'function')
+		stOverview(overviewApi());
 	fromHash();
 	document.body.setAttribute('data-script-ms',
 		Math.round(performance.now() - started));
