@@ -153,7 +153,8 @@ function stOverview(api) {
 	// --- connections over time -------------------------------------------
 
 	function svg(tag, attrs, text) {
-		var n = document.createElementNS('http://www.w3.org/2000/svg', tag);
+		// the namespace of an svg element of the page: no URL in it
+		var n = document.createElementNS($('ov-conns').namespaceURI, tag);
 		for (var k in attrs)
 			n.setAttribute(k, attrs[k]);
 		if (text !== undefined) {
@@ -175,6 +176,7 @@ function stOverview(api) {
 			mostOpen = Math.max(mostOpen, now);
 		}
 		s.setAttribute('viewBox', '0 0 ' + W + ' ' + r.height);
+		s.setAttribute('data-bin', ov.bin);
 		s.textContent = '';
 		var w = W / Math.max(n, 1), pts = [];
 		for (i = 0; i < n; i++) {
