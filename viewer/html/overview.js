@@ -248,8 +248,9 @@ function stOverview(api) {
 		cells(metric).forEach(function (c) {
 			var t = Math.log(1 + c[2]) / Math.log(1 + most);
 			g.fillStyle = 'hsl(265,60%,' + (88 - 60 * t).toFixed(0) + '%)';
+			// at least 3 px across: one connection is still seen
 			g.fillRect(c[0] * cw, H - (c[1] - rr.lo + 1) * ch,
-				Math.max(cw, 1), Math.max(ch, 1));
+				Math.max(cw, 3), Math.max(ch, 3));
 		});
 		g.fillStyle = '#5f6b7a';
 		g.font = '10px sans-serif';
