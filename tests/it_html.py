@@ -543,6 +543,29 @@ def html_overview_counts_and_narrows_the_lanes():
                   b.js("document.getElementById('ov-pick').textContent"),
                   "the page says what the lanes are narrowed to")
 
+            # the heat map cell of the slowest connect: its lanes
+            e = max((e for c in conns for e in c["ends"]
+                     if e["connect_ns"] is not None),
+                    key=lambda e: e["connect_ns"])
+            col = (e["open_ts"] - t0) // bin_ns
+            row = latency_row(e["connect_ns"])
+            x, y = b.js("(function(c,r){var v=document.getElementById("
+                        "'ov-heat'),b=v.getBoundingClientRect(),d=v.dataset,"
+                        "n=d.hi-d.lo+1;return [b.left+(c+.5)*b.width/d.cols,"
+                        "b.bottom-(r-d.lo+.5)*b.height/n]})(%d,%d)"
+                        % (col, row))
+            b.mouse("mousePressed", x, y, button="left", clickCount=1)
+            b.mouse("mouseReleased", x, y, button="left", clickCount=1)
+            left, count = lanes_left(b)
+            expect = {frozenset(c["ids"]) for c in conns
+                      if any(e["connect_ns"] is not None and
+                             latency_row(e["connect_ns"]) == row and
+                             (e["open_ts"] - t0) // bin_ns == col
+                             for e in c["ends"])}
+            print(f"  heat cell {col},{row}: {len(expect)} lanes")
+            check(left == expect, f"heat cell {col},{row}: lanes {left}, "
+                  f"want {expect}")
+
             # brush 30%..60% of the connections chart: the lanes open then
             x0, x1, y = b.js("(function(){var r=document.getElementById("
                              "'ov-conns').getBoundingClientRect();return "

@@ -299,7 +299,8 @@ function stOverview(api) {
 			s.appendChild(svg('rect', { class: 'b', x: x + 1, y: H - h,
 				width: Math.max(w - 2, 1), height: h }));
 			s.appendChild(svg('rect', { class: 'hit', x: x, y: 0, width: w,
-				height: H, 'data-row': i, 'data-n': n[i] },
+				height: H, 'data-row': i, 'data-n': n[i], tabindex: 0,
+				role: 'button' },
 			WORDS[metric] + ' ' + rowWords(i) + ': ' + n[i]));
 		}
 		s.appendChild(svg('text', { x: 2, y: r.height - 1 })).textContent =
@@ -341,6 +342,8 @@ function stOverview(api) {
 			b.style.width = (counts[k] / most * 60) + '%';
 			d.appendChild(b);
 			d.appendChild(el('span', null, String(counts[k])));
+			d.tabIndex = 0;
+			d.setAttribute('role', 'button');
 			d.addEventListener('click', function () {
 				pick(test(k), words(k));
 			});
@@ -466,6 +469,15 @@ function stOverview(api) {
 	});
 	brushable($('ov-heat'), heatClick);
 	$('ov-hist').addEventListener('click', histClick);
+	// the keyboard: Enter or space on a focused bar clicks it
+	$('st-overview').addEventListener('keydown', function (ev) {
+		var t = ev.target;
+		if ((ev.key === 'Enter' || ev.key === ' ') &&
+		    t.getAttribute('role') === 'button') {
+			ev.preventDefault();
+			t.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+		}
+	});
 	$('ov-metric').addEventListener('change', function () {
 		metric = this.value;
 		drawHeat();

@@ -8,6 +8,7 @@ var ROW = 30;           // px per connection end
 var PAD = 4;            // px under each lane
 var MIN_SPAN = 200;     // ns: the closest zoom
 var TIME_WAIT_NS = 60e9;
+var MAX_FINDINGS = 1000;  // listed one by one in the side panel
 var EXPLAIN = {
 	SYN_SENT: 'connect() sent SYN; it returns when the SYN+ACK arrives ' +
 		'(the second segment of the handshake).',
@@ -689,7 +690,12 @@ function fillFindings() {
 	if (!findings.length)
 		ol.appendChild(el('li', 'none', 'none: nothing the trace shows ' +
 			'looks wrong'));
-	findings.forEach(function (f) {
+	// thousands of one kind say no more than their group above
+	if (findings.length > MAX_FINDINGS)
+		ol.appendChild(el('li', 'none', 'the first ' + MAX_FINDINGS +
+			' of ' + findings.length + ' (all of them are counted in ' +
+			'"Findings, grouped" above)'));
+	findings.slice(0, MAX_FINDINGS).forEach(function (f) {
 		var li = el('li');
 		li.appendChild(el('span', 'fk', f.kind));
 		li.appendChild(document.createTextNode(': ' + f.message + ' '));
