@@ -638,3 +638,7 @@ def html_overview_past_the_size_budget():
         count = tree.find(lambda x: x.attrs.get("id") == "st-count")[0]
         kept = int(count.text().split()[0])
         check(1000 < kept < n, f"lanes kept: {count.text()}")
+        head = tree.find(lambda x: x.attrs.get("id") == "st-summary")[0]
+        check(head.text().startswith(f"{n} connections, {kept - 1} with "
+                                     f"timelines"),
+              f"the summary counts all, and the lanes: {head.text()}")

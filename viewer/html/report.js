@@ -762,8 +762,15 @@ function fillSummary() {
 	var n = 0;
 	lanes.forEach(function (L) { n += L.ends.length; });
 	var when = meta.wall0 ? new Date(meta.wall0 / 1e6).toLocaleString() : '';
-	$('st-summary').textContent = lanes.length + ' connections (' + n +
-		' ends) in ' + procs.length + ' processes, ' + findings.length +
+	// past the size budget, the lanes are not all: say both
+	var head = meta.over && overview ? overview.conns + ' connections, ' +
+		meta.kept + ' with timelines (' + lanes.length + ' lanes, ' + n +
+		' ends)' : lanes.length + ' connections (' + n + ' ends)';
+	var nf = meta.over ? stats.reduce(function (k, g) {
+		return k + (g.type === 'finding_group' ? g.count : 0);
+	}, 0) : findings.length;
+	$('st-summary').textContent = head + ' in ' + procs.length +
+		' processes, ' + nf +
 		' findings' + (when ? '; first call at ' + when : '') +
 		'; report made ' + meta.generated;
 }
