@@ -468,6 +468,23 @@ function stOverview(api) {
 		brush(a, a + ov.bin);
 	});
 	brushable($('ov-heat'), heatClick);
+	// hover: a cell's range, time and count, as the bars' titles say
+	$('ov-heat').addEventListener('mousemove', function (ev) {
+		var cv = this, rr = rowRange(metric), r = cv.getBoundingClientRect();
+		if (!rr)
+			return;
+		var col = Math.floor((ev.clientX - r.left) / r.width * ov.cols);
+		var row = rr.lo + Math.floor((r.bottom - ev.clientY) / r.height *
+			(rr.hi - rr.lo + 1));
+		var n = 0;
+		cells(metric).forEach(function (c) {
+			if (c[0] === col && c[1] === row)
+				n = c[2];
+		});
+		cv.title = WORDS[metric] + ' ' + rowWords(row) + ', ends opened ' +
+			api.fmtT(col * ov.bin) + ' to ' + api.fmtT((col + 1) * ov.bin) +
+			': ' + n;
+	});
 	$('ov-hist').addEventListener('click', histClick);
 	// the keyboard: Enter or space on a focused bar clicks it
 	$('st-overview').addEventListener('keydown', function (ev) {
