@@ -66,12 +66,19 @@ $(B)/viewer/main.o: Makefile
 
 # The HTML report's page, style and script stay readable source files in
 # viewer/html/; xxd -i turns each into a C array for viewer/sink_html.c.
-HTML_GEN := $(B)/gen/report_html.h $(B)/gen/report_css.h $(B)/gen/report_js.h
+HTML_GEN := $(B)/gen/report_html.h $(B)/gen/report_css.h $(B)/gen/report_js.h \
+	$(B)/gen/overview_js.h
 
 $(B)/gen/report_%.h: viewer/html/report.%
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  XXD     $<")
 	$(Q)cd viewer/html && xxd -i report.$* > $(CURDIR)/$@.tmp
+	$(Q)mv $@.tmp $@
+
+$(B)/gen/overview_js.h: viewer/html/overview.js
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  XXD     $<")
+	$(Q)cd viewer/html && xxd -i overview.js > $(CURDIR)/$@.tmp
 	$(Q)mv $@.tmp $@
 
 $(B)/viewer/sink_html.o: $(HTML_GEN)

@@ -436,3 +436,215 @@ def html_report_hover_zoom_pan_filter():
                   "no script error")
         finally:
             b.close()
+
+
+# --- the overview above the lanes, against view --json -------------------
+
+def connections(js):
+    """The connections as the overview counts them, from view --json's
+    conn lines: a joined pair or a lone end, listeners aside; each with
+    its ends, its opening, and its close (None: an end still open)."""
+    by = {c["id"]: c for c in js["conn"]}
+    out, seen = [], set()
+    for c in js["conn"]:
+        if c["id"] in seen or c["role"] == "listener":
+            continue
+        ends = [c] + ([by[c["peer_conn"]]] if c["peer_conn"] in by else [])
+        seen.update(e["id"] for e in ends)
+        closes = [e["close_ts"] for e in ends]
+        out.append({"ids": {e["id"] for e in ends}, "ends": ends,
+                    "open": min(e["open_ts"] for e in ends),
+                    "close": None if None in closes else max(closes)})
+    return out
+
+
+def latency_row(ns):
+    """Power-of-two ranges of microseconds, as stats draws them: 0 under
+    2 us, K from 2^K to 2^(K+1) us."""
+    return 0 if ns < 2000 else (ns // 1000).bit_length() - 1
+
+
+def lanes_left(b):
+    """The connection ids of each lane drawn (every lane of these small
+    traces fits the view), and the count the page states."""
+    ids = b.js("Array.prototype.map.call(document.querySelectorAll("
+               "'.lane'), function(e){return e.dataset.conn})")
+    return ({frozenset(i.split()) for i in ids},
+            b.js("document.getElementById('st-count').textContent"))
+
+
+def click_at(b, selector):
+    """A left click in the middle of SELECTOR's element, as a mouse."""
+    x, y = b.js("(function(){var r=document.querySelector(%r)"
+                ".getBoundingClientRect();return [r.left+r.width/2,"
+                "r.top+r.height/2]})()" % selector)
+    b.mouse("mousePressed", x, y, button="left", clickCount=1)
+    b.mouse("mouseReleased", x, y, button="left", clickCount=1)
+
+
+@test
+def html_overview_counts_and_narrows_the_lanes():
+    with TraceDir() as t:
+        page, js = make_page(t, ["echo", "close_wait", "backlog", "refused",
+                                 "rst_close"])
+        conns = connections(js)
+        t0 = min(c["ts"] for c in js["call"])
+        b = Browser("file://" + page, t.path)
+        try:
+            # opened and closed per interval, as the bars say on hover
+            bin_ns = int(b.js("document.getElementById('ov-conns')"
+                              ".dataset.bin"))
+            bars = b.js("Array.prototype.map.call(document.querySelectorAll("
+                        "'#ov-conns .hit'), function(e){return [+e.dataset"
+                        ".col, +e.dataset.opened, +e.dataset.closed]})")
+            opened, closed = {}, {}
+            for c in conns:
+                k = (c["open"] - t0) // bin_ns
+                opened[k] = opened.get(k, 0) + 1
+                if c["close"] is not None:
+                    k = (c["close"] - t0) // bin_ns
+                    closed[k] = closed.get(k, 0) + 1
+            got_o = {k: o for k, o, _ in bars if o}
+            got_c = {k: n for k, _, n in bars if n}
+            check(got_o == opened and got_c == closed,
+                  f"per {bin_ns} ns: opened {got_o} closed {got_c}; "
+                  f"view --json: {opened} {closed}")
+            # the connect histogram, bar by bar
+            want = {}
+            for c in js["conn"]:
+                if c["connect_ns"] is not None:
+                    r = latency_row(c["connect_ns"])
+                    want[r] = want.get(r, 0) + 1
+            hist = b.js("Array.prototype.map.call(document.querySelectorAll("
+                        "'#ov-hist .hit'), function(e){return [+e.dataset"
+                        ".row, +e.dataset.n]})")
+            check({r: n for r, n in hist if n} == want,
+                  f"connect histogram {hist}, view --json {want}")
+            # who closed first
+            who = {}
+            for c in conns:
+                e = c["ends"][0]
+                k = {"both": "both", None: "unknown"}.get(e["closed_by"])
+                if not k:
+                    mine = (e["closed_by"] == "local") != \
+                        (e["role"] == "server")
+                    k = "client" if mine else "server"
+                who[k] = who.get(k, 0) + 1
+            got = b.js("(function(){var o={};document.querySelectorAll("
+                       "'#ov-closer [data-key]').forEach(function(e){o[e."
+                       "dataset.key]=+e.dataset.n});return o})()")
+            check(got == who, f"who closed first {got}, view --json {who}")
+
+            # click the slowest connect's bar: its lanes, and only those
+            slow = max(want)
+            click_at(b, f"#ov-hist .hit[data-row='{slow}']")
+            left, count = lanes_left(b)
+            expect = {frozenset(c["ids"]) for c in conns
+                      if any(e["connect_ns"] is not None and
+                             latency_row(e["connect_ns"]) == slow
+                             for e in c["ends"])}
+            check(left == expect and f"showing {len(expect)} of" in count,
+                  f"bar {slow}: lanes {left} ({count}), want {expect}")
+            check("Lanes narrowed to connect" in
+                  b.js("document.getElementById('ov-pick').textContent"),
+                  "the page says what the lanes are narrowed to")
+
+            # the heat map cell of the slowest connect: its lanes
+            e = max((e for c in conns for e in c["ends"]
+                     if e["connect_ns"] is not None),
+                    key=lambda e: e["connect_ns"])
+            col = (e["open_ts"] - t0) // bin_ns
+            row = latency_row(e["connect_ns"])
+            x, y = b.js("(function(c,r){var v=document.getElementById("
+                        "'ov-heat'),b=v.getBoundingClientRect(),d=v.dataset,"
+                        "n=d.hi-d.lo+1;return [b.left+(c+.5)*b.width/d.cols,"
+                        "b.bottom-(r-d.lo+.5)*b.height/n]})(%d,%d)"
+                        % (col, row))
+            b.mouse("mousePressed", x, y, button="left", clickCount=1)
+            b.mouse("mouseReleased", x, y, button="left", clickCount=1)
+            left, count = lanes_left(b)
+            expect = {frozenset(c["ids"]) for c in conns
+                      if any(e["connect_ns"] is not None and
+                             latency_row(e["connect_ns"]) == row and
+                             (e["open_ts"] - t0) // bin_ns == col
+                             for e in c["ends"])}
+            print(f"  heat cell {col},{row}: {len(expect)} lanes")
+            check(left == expect, f"heat cell {col},{row}: lanes {left}, "
+                  f"want {expect}")
+
+            # brush 30%..60% of the connections chart: the lanes open then
+            x0, x1, y = b.js("(function(){var r=document.getElementById("
+                             "'ov-conns').getBoundingClientRect();return "
+                             "[r.left+r.width*0.3,r.left+r.width*0.6,"
+                             "r.top+r.height/2]})()")
+            before = b.js("document.getElementById('st-range').textContent")
+            b.mouse("mousePressed", x0, y, button="left", clickCount=1)
+            b.mouse("mouseMoved", (x0 + x1) / 2, y, button="left")
+            b.mouse("mouseMoved", x1, y, button="left")
+            b.mouse("mouseReleased", x1, y, button="left", clickCount=1)
+            a, z = map(float, b.js("document.body.dataset.brush").split())
+            left, count = lanes_left(b)
+            expect = {frozenset(c["ids"]) for c in conns
+                      if c["open"] - t0 <= z and
+                      (c["close"] is None or c["close"] - t0 >= a)}
+            check(expect and left == expect,
+                  f"brushed {a:.0f}..{z:.0f} ns: lanes {left}, want "
+                  f"{expect}")
+            print(f"  {len(conns)} connections; connect bar {slow}: "
+                  f"{len(want)} bars; brushed {(z - a) / 1e6:.1f} ms: "
+                  f"{len(expect)} lanes")
+            after = b.js("document.getElementById('st-range').textContent")
+            check(after != before, f"the lanes zoom: {before} -> {after}")
+
+            # an outlier: its connection's lane alone, selected
+            out = b.js("document.querySelector('#ov-outliers tbody tr')"
+                       ".dataset.conn")
+            click_at(b, "#ov-outliers tbody tr td")
+            left, count = lanes_left(b)
+            sel = b.js("Array.prototype.map.call(document.querySelectorAll("
+                       "'.lane.sel'), function(e){return e.dataset.conn})")
+            check(len(left) == 1 and out in list(left)[0] and
+                  len(sel) == 1 and out in sel[0].split(),
+                  f"outlier {out}: lanes {left}, selected {sel}")
+            # "show all" gives every lane back
+            click_at(b, "#ov-pick-clear")
+            left, count = lanes_left(b)
+            check(not count.startswith("showing"), f"all again: {count}")
+            check(b.js("document.body.dataset.error || ''") == "",
+                  "no script error")
+        finally:
+            b.close()
+
+
+@test
+def html_overview_past_the_size_budget():
+    gen = os.path.join(BUILD, "tests/bench/gen_trace")
+    check(os.path.exists(gen), f"{gen} is missing: run 'make test'")
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        n = 16000  # about 48 MiB of lanes: past the 40 MiB budget
+        rc, out, err = run([gen, t.dir, str(n)])
+        check(rc == 0, f"gen_trace: {err}")
+        page = os.path.join(t.path, "big.html")
+        rc, out, err = run([VIEWER, "view", "--html", page, t.dir])
+        check(rc == 0 and "past the HTML size budget (40 MiB)" in err and
+              f"of {n:,} connections" in err, f"view --html says: {err}")
+        check(os.path.getsize(page) < 44 << 20,
+              f"the file stays near its budget: {os.path.getsize(page)}")
+        tree = chromium(page, t.path)
+        note = tree.find(lambda n: n.attrs.get("id") == "ov-budget")[0]
+        check("hidden" not in note.attrs and "size budget" in note.text()
+              and f"all {n} connections" in note.text(),
+              f"the page says it: {note.text()!r}")
+        # the overview still counts every connection, the lanes fewer
+        hits = tree.find(lambda x: "hit" in x.cls() and
+                         "data-opened" in x.attrs)
+        total = sum(int(h.attrs["data-opened"]) for h in hits)
+        check(total == n, f"the overview counts {total} opened, not {n}")
+        count = tree.find(lambda x: x.attrs.get("id") == "st-count")[0]
+        kept = int(count.text().split()[0])
+        check(1000 < kept < n, f"lanes kept: {count.text()}")
+        head = tree.find(lambda x: x.attrs.get("id") == "st-summary")[0]
+        check(head.text().startswith(f"{n} connections, {kept - 1} with "
+                                     f"timelines"),
+              f"the summary counts all, and the lanes: {head.text()}")

@@ -166,12 +166,42 @@ static void test_errors_per_connection(void **state)
 	fx_set_free(set);
 }
 
+/* A server end whose client is not traced counts in its listener's
+ * group and its client's address's group, but once over all: its
+ * lifetime is one value of the histogram and one outlier. */
+static void test_lifetime_once(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct st_stats_opts so = { .by = 7, .top = 3 };
+	struct st_stats s;
+	struct st_conn e = { .id = st_conn_id(100, 2),
+			     .role = ST_ROLE_SERVER,
+			     .listener = st_conn_id(100, 1),
+			     .local = fx_v4(80),
+			     .peer = fx_v4(4000),
+			     .open_ts = MS,
+			     .close_ts = 3 * MS,
+			     .end = ST_END_CLOSED };
+
+	st_stats_init(&s, &so, set);
+	st_stats_conn(&s, &e);
+	st_stats_finish(&s);
+	assert_int_equal(s.all[ST_M_LIFE].count, 1);
+	assert_int_equal(s.ntop[ST_M_LIFE], 1);
+	assert_int_equal(find(&s, ST_BY_LISTENER)->h[ST_M_LIFE].count, 1);
+	assert_int_equal(find(&s, ST_BY_PEER)->h[ST_M_LIFE].count, 1);
+	st_stats_free(&s);
+	fx_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listener_and_peer),
 		cmocka_unit_test(test_reset_and_both),
 		cmocka_unit_test(test_errors_per_connection),
+		cmocka_unit_test(test_lifetime_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,9 +6,12 @@
 #include <time.h>
 
 #include "load.h"
+#include "overview.h"
 #include "records.h"
 #include "sink_json.h"
 #include "sink_text.h"
+#include "stats.h"
+#include "units.h"
 
 /*
  * The page is viewer/html/report.html with report.css and report.js put
@@ -18,10 +21,23 @@
  * timeline lines as the text view shows them.  Nothing is fetched: the
  * page works offline.  It streams: connections are written as the model
  * finishes them, so memory stays bounded.
+ *
+ * Above the lanes the page draws an overview of every connection shown:
+ * the stats stage (stats.c: groups, percentiles, outliers, grouped
+ * findings) and the overview's bins (overview.c, fed by the stats
+ * stage's latencies), written after the data as their JSON lines.
+ * Those are bounded by groups and bins; the lanes are not, so they
+ * stop at ST_HTML_BUDGET bytes of file: past it a connection is only
+ * counted, and the page and stderr say so.
  */
+#include "overview_js.h"
 #include "report_css.h"
 #include "report_html.h"
 #include "report_js.h"
+
+/* 40 MiB of file: about 13,000 connections of 10 calls (README, "HTML
+ * report", has what Chromium makes of it). */
+#define ST_HTML_BUDGET (40ull << 20)
 
 struct st_html {
 	struct st_out o;
@@ -35,6 +51,11 @@ struct st_html {
 	uint64_t lanes; /* connections written */
 	bool (*pass)(const struct st_trace *t, void *arg);
 	void *arg;
+	struct st_stats st;
+	struct st_overview *ov;
+	uint64_t budget;      /* bytes of file for the lanes */
+	bool over;	      /* past it: connections only counted */
+	uint64_t kept, until; /* connections with a lane, the last close */
 };
 
 static const char *find(const char *s, size_t n, const char *what)
@@ -62,6 +83,9 @@ static void copy_until(struct st_html *h, const char **s, size_t *n,
 				   report_css_len);
 			m += strlen("<!--CSS-->");
 		} else {
+			/* the overview first: the lanes' script calls it */
+			st_out_mem(&h->o, (const char *)overview_js,
+				   overview_js_len);
 			st_out_mem(&h->o, (const char *)report_js,
 				   report_js_len);
 			m += strlen("<!--JS-->");
@@ -84,6 +108,12 @@ static int html_begin(void **state, const struct st_sink_env *env,
 	const char *s = (const char *)report_html;
 	size_t n = report_html_len;
 	FILE *f;
+	/* every section: the page has room for them all */
+	struct st_stats_opts so = {
+		.by = ST_BY_LISTENER | ST_BY_PEER | ST_BY_PROCESS,
+		.top = 10,
+		.json = true,
+	};
 
 	if (!vo->html)
 		return 0;
@@ -91,7 +121,10 @@ static int html_begin(void **state, const struct st_sink_env *env,
 	if (!f)
 		return -1;
 	h = calloc(1, sizeof(*h));
-	if (!h) {
+	if (h)
+		h->ov = malloc(sizeof(*h->ov));
+	if (!h || !h->ov) {
+		free(h);
 		fprintf(stderr, "socktrace: out of memory\n");
 		fclose(f);
 		return -1;
@@ -111,6 +144,11 @@ static int html_begin(void **state, const struct st_sink_env *env,
 	h->nrest = n;
 	h->pass = env->proc_shown;
 	h->arg = env->arg;
+	h->budget = ST_HTML_BUDGET;
+	st_overview_init(h->ov);
+	st_stats_init(&h->st, &so, env->rd.m->set);
+	h->st.each = st_overview_metric;
+	h->st.each_arg = h->ov;
 	st_out_str(&h->o, "<script type=\"application/json\" id=\"st-data\">"
 			  "[\n");
 	*state = h;
@@ -237,11 +275,36 @@ static void end(struct st_html *h, const struct st_conn *c)
 	st_out_str(o, "]}");
 }
 
-/* A connection (and its joined other end): one lane. */
+/* Bytes of the file so far. */
+static uint64_t written(struct st_html *h)
+{
+	off_t at = ftello(h->f);
+
+	return (at > 0 ? (uint64_t)at : 0) + h->o.len;
+}
+
+/* A connection (and its joined other end): counted, and one lane while
+ * the file is within its budget (listeners always: they are few, and
+ * the connections they accepted are drawn under them). */
 static void html_conn(void *state, const struct st_conn *c)
 {
 	struct st_html *h = state;
+	uint64_t close = c->close_ts;
 
+	h->ov->t0 = h->rd.m->t0;
+	st_stats_conn(&h->st, c);
+	st_overview_conn(h->ov, c, h->rd.m->t0);
+	if (c->role != ST_ROLE_LISTENER) {
+		if (!h->over && written(h) >= h->budget)
+			h->over = true;
+		if (h->over)
+			return;
+		h->kept++;
+		if (c->other && c->other->close_ts > close)
+			close = c->other->close_ts;
+		if (close > h->until)
+			h->until = close;
+	}
 	st_out_str(&h->o, "{\"type\":\"lane\",\"ends\":[");
 	end(h, c);
 	if (c->other) {
@@ -256,6 +319,13 @@ static void html_finding(void *state, const struct st_finding *f)
 {
 	struct st_html *h = state;
 
+	st_stats_finding(&h->st, f);
+	/* past the budget, only those of processes and listeners (whose
+	 * lanes are kept) are listed one by one; the groups count all */
+	if (h->over && f->scope == ST_SCOPE_CONN &&
+	    f->kind != ST_F_backlog_clipped &&
+	    f->kind != ST_F_accept_queue_full)
+		return;
 	st_render_finding_json(&h->rd, f);
 	st_out_chr(&h->o, ',');
 }
@@ -265,7 +335,28 @@ static void html_drop(void *state)
 	struct st_html *h = state;
 
 	fclose(h->f);
+	st_stats_free(&h->st);
+	free(h->ov);
 	free(h);
+}
+
+/* Past the budget: what the lanes hold, on stderr (the page says it
+ * from the meta object). */
+static void budget_note(struct st_html *h)
+{
+	char n[32], all[32], t[32];
+
+	snprintf(t, sizeof(t), "+%.6f",
+		 h->until > h->rd.m->t0 ? (double)(h->until - h->rd.m->t0) / 1e9
+					: 0.0);
+	fprintf(stderr,
+		"socktrace: %s: past the HTML size budget (%llu MiB): "
+		"timelines for the first %s of %s connections (closed by "
+		"%s s); the overview counts them all. Choose others with "
+		"--since/--until or the filters.\n",
+		h->path, (unsigned long long)(h->budget >> 20),
+		st_fmt_thousands(n, h->kept),
+		st_fmt_thousands(all, h->ov->conns), t);
 }
 
 /* The processes, the meta object and the rest of the page. */
@@ -288,8 +379,14 @@ static int html_end(void *state)
 		st_process_json(o, &m->set->t[i]);
 		st_out_chr(o, ',');
 	}
+	st_stats_finish(&h->st);
+	st_overview_json(h->ov, &h->st, o);
 	/* every item ends with a comma: the meta object closes the list */
 	st_out_str(o, "{\"type\":\"meta\"");
+	st_out_ku(o, "budget", h->budget);
+	st_out_str(o, h->over ? ",\"over\":true" : ",\"over\":false");
+	st_out_ku(o, "kept", h->kept);
+	st_out_ku(o, "until", h->until);
 	st_out_ku(o, "t0", m->t0);
 	st_out_ku(o, "now", m->now);
 	/* CLOCK_REALTIME at t0, from the first file's clock pair */
@@ -297,11 +394,20 @@ static int html_end(void *state)
 	st_out_ku(o, "lanes", h->lanes);
 	st_out_ks(o, "generated", when);
 	st_out_str(o, "}\n]</script>\n");
+	/* the stats stage's JSON lines, as stats --json prints them */
+	st_out_str(o, "<script type=\"application/x-ndjson\" "
+		      "id=\"st-stats\">\n");
+	st_stats_json(&h->st, o);
+	st_out_str(o, "</script>\n");
+	if (h->over)
+		budget_note(h);
 	const char *s = h->rest;
 	size_t n = h->nrest;
 	copy_until(h, &s, &n, "<!--END-->");
 	int rc = st_out_flush(o);
 	rc = st_sink_file_close(h->f, h->path, rc, h->lanes);
+	st_stats_free(&h->st);
+	free(h->ov);
 	free(h);
 	return rc;
 }

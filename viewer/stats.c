@@ -71,11 +71,13 @@ static void outlier(struct st_stats *s, int m, uint64_t v, uint64_t conn)
 }
 
 static void metric(struct st_stats *s, struct st_sgroup *g, int m, uint64_t v,
-		   uint64_t conn)
+		   const struct st_conn *e)
 {
 	st_histo_add(&g->h[m], v);
 	st_histo_add(&s->all[m], v);
-	outlier(s, m, v, conn);
+	outlier(s, m, v, e->id);
+	if (s->each)
+		s->each(s->each_arg, m, v, e);
 }
 
 static void count_err(struct st_sgroup *g, int err)
@@ -134,9 +136,11 @@ static void errors(struct st_sgroup *g, const struct st_conn *e)
 		count_err(g, seen[j]);
 }
 
-/* What every connection group counts of end E. */
+/* What every connection group counts of end E; AGAIN: E was counted in
+ * another group already, so the latencies over all connections and the
+ * outliers have it. */
 static void common(struct st_stats *s, struct st_sgroup *g,
-		   const struct st_conn *e, uint64_t ts)
+		   const struct st_conn *e, uint64_t ts, bool again)
 {
 	g->conns++;
 	if (!g->first_ts || ts < g->first_ts)
@@ -151,8 +155,10 @@ static void common(struct st_stats *s, struct st_sgroup *g,
 		  : e->closed_first < 0 ? 1
 					: 2]++;
 	g->ended[ended(e)]++;
-	if (e->close_ts && e->close_ts >= e->open_ts)
-		metric(s, g, ST_M_LIFE, e->close_ts - e->open_ts, e->id);
+	if (e->close_ts && e->close_ts >= e->open_ts && again)
+		st_histo_add(&g->h[ST_M_LIFE], e->close_ts - e->open_ts);
+	else if (e->close_ts && e->close_ts >= e->open_ts)
+		metric(s, g, ST_M_LIFE, e->close_ts - e->open_ts, e);
 	errors(g, e);
 }
 
@@ -186,9 +192,9 @@ static void server_end(struct st_stats *s, const struct st_conn *e,
 		st_listener_name(e, s->set, g->name, sizeof(g->name));
 	uint64_t ts = e->accept_ts ? e->accept_ts : e->open_ts;
 
-	common(s, g, e, ts);
+	common(s, g, e, ts, false);
 	if (cl)
-		metric(s, g, ST_M_QUEUE, e->accept_wait, e->id);
+		metric(s, g, ST_M_QUEUE, e->accept_wait, e);
 	if (cl || !(s->so.by & ST_BY_PEER))
 		return;
 	/* the client is not traced: its address (not its port) is the peer */
@@ -204,7 +210,7 @@ static void server_end(struct st_stats *s, const struct st_conn *e,
 		snprintf(g->name, sizeof(g->name), "clients at %s",
 			 ip[0] ? ip : "?");
 	}
-	common(s, g, e, ts);
+	common(s, g, e, ts, true);
 }
 
 /* A client end: counted by where it connected, or, when the server end
@@ -232,11 +238,11 @@ static void client_end(struct st_stats *s, const struct st_conn *e,
 	}
 	uint64_t ts = e->connect_ts ? e->connect_ts : e->open_ts;
 
-	common(s, g, e, ts);
+	common(s, g, e, ts, false);
 	if (e->est_ts && e->connect_ts && e->est_ts >= e->connect_ts)
-		metric(s, g, ST_M_CONNECT, e->est_ts - e->connect_ts, e->id);
+		metric(s, g, ST_M_CONNECT, e->est_ts - e->connect_ts, e);
 	if (e->first_in_ts && e->connect_ts && e->first_in_ts >= e->connect_ts)
-		metric(s, g, ST_M_TTFB, e->first_in_ts - e->connect_ts, e->id);
+		metric(s, g, ST_M_TTFB, e->first_in_ts - e->connect_ts, e);
 }
 
 /* Every end counts in its process's group. */

@@ -81,6 +81,10 @@ struct st_stats {
 	struct st_fgroups fg;
 	uint64_t conns; /* connection ends shown */
 	const struct st_traceset *set;
+	/* when set: told each latency as it is counted (the HTML
+	 * overview bins them over time) */
+	void (*each)(void *arg, int m, uint64_t v, const struct st_conn *e);
+	void *each_arg;
 };
 
 /* Starts S over SET, as SO asks. */

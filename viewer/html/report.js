@@ -8,6 +8,7 @@ var ROW = 30;           // px per connection end
 var PAD = 4;            // px under each lane
 var MIN_SPAN = 200;     // ns: the closest zoom
 var TIME_WAIT_NS = 60e9;
+var MAX_FINDINGS = 1000;  // listed one by one in the side panel
 var EXPLAIN = {
 	SYN_SENT: 'connect() sent SYN; it returns when the SYN+ACK arrives ' +
 		'(the second segment of the handshake).',
@@ -41,6 +42,8 @@ var scroller = $('st-scroll'), lanesEl = $('st-lanes'), axisEl = $('st-axis');
 var tip = $('st-tip'), details = $('st-details');
 
 var meta = null, procs = [], lanes = [], findings = [], byConn = {};
+var overview = null, stats = [];   // the overview's bins, stats' lines
+var pick = null;  // the overview's choice: {test: lane -> bool, what}
 var order = [];   // lane indexes: listeners followed by what they accepted
 var shown = [];   // order, filtered
 var tops = [];    // px from the top, per shown lane
@@ -145,6 +148,17 @@ function makeLane(d) {
 		});
 	});
 	L.text = words.join(' ').toLowerCase();
+	// open from its first end's opening to its last end's close (null:
+	// an end is still open), as the overview counts connections
+	L.open = Infinity;
+	L.close = -Infinity;
+	L.ends.forEach(function (e) {
+		L.open = Math.min(L.open, e.c.open_ts - meta.t0);
+		if (e.c.close_ts === null || L.close === null)
+			L.close = null;
+		else
+			L.close = Math.max(L.close, e.c.close_ts - meta.t0);
+	});
 	L.listener = L.ends[0].c.role === 'listener';
 	L.height = L.ends.length * ROW + PAD;
 	return L;
@@ -160,6 +174,13 @@ function load() {
 			lanes.push(makeLane(it));
 		else if (it.type === 'finding')
 			findings.push(it);
+		else if (it.type === 'overview')
+			overview = it;
+	});
+	var st = $('st-stats');
+	(st ? st.textContent : '').split('\n').forEach(function (line) {
+		if (line.trim())
+			stats.push(JSON.parse(line));
 	});
 	lanes.forEach(function (L, i) {
 		L.ends.forEach(function (e, k) { byConn[e.c.id] = { lane: i, end: k }; });
@@ -246,6 +267,8 @@ function filter(refit) {
 			return false;
 		if (fk && fk !== '*' && L.finds.indexOf(fk) < 0)
 			return false;
+		if (pick && !pick.test(L))
+			return false;
 		return !text || L.text.indexOf(text) >= 0;
 	});
 	tops = [];
@@ -255,9 +278,11 @@ function filter(refit) {
 		total += lanes[i].height;
 	});
 	lanesEl.style.height = total + 'px';
-	$('st-count').textContent = shown.length === lanes.length ?
+	$('st-count').textContent = (shown.length === lanes.length ?
 		lanes.length + ' connections' :
-		'showing ' + shown.length + ' of ' + lanes.length + ' connections';
+		'showing ' + shown.length + ' of ' + lanes.length + ' connections') +
+		(meta.over ? ' (timelines kept within the size budget: see ' +
+		'above)' : '');
 	if (refit)
 		fit();
 	else
@@ -655,6 +680,8 @@ function focusConn(id) {
 	if (idx < 0) {
 		['f-proc', 'f-state', 'f-finding', 'f-port', 'f-text'].forEach(
 			function (f) { $(f).value = ''; });
+		pick = null;
+		document.body.setAttribute('data-pick', '');
 		filter(false);
 		idx = shown.indexOf(w.lane);
 	}
@@ -674,7 +701,12 @@ function fillFindings() {
 	if (!findings.length)
 		ol.appendChild(el('li', 'none', 'none: nothing the trace shows ' +
 			'looks wrong'));
-	findings.forEach(function (f) {
+	// thousands of one kind say no more than their group above
+	if (findings.length > MAX_FINDINGS)
+		ol.appendChild(el('li', 'none', 'the first ' + MAX_FINDINGS +
+			' of ' + findings.length + ' (all of them are counted in ' +
+			'"Findings, grouped" above)'));
+	findings.slice(0, MAX_FINDINGS).forEach(function (f) {
 		var li = el('li');
 		li.appendChild(el('span', 'fk', f.kind));
 		li.appendChild(document.createTextNode(': ' + f.message + ' '));
@@ -744,8 +776,15 @@ function fillSummary() {
 	var n = 0;
 	lanes.forEach(function (L) { n += L.ends.length; });
 	var when = meta.wall0 ? new Date(meta.wall0 / 1e6).toLocaleString() : '';
-	$('st-summary').textContent = lanes.length + ' connections (' + n +
-		' ends) in ' + procs.length + ' processes, ' + findings.length +
+	// past the size budget, the lanes are not all: say both
+	var head = meta.over && overview ? overview.conns + ' connections, ' +
+		meta.kept + ' with timelines (' + lanes.length + ' lanes, ' + n +
+		' ends)' : lanes.length + ' connections (' + n + ' ends)';
+	var nf = meta.over ? stats.reduce(function (k, g) {
+		return k + (g.type === 'finding_group' ? g.count : 0);
+	}, 0) : findings.length;
+	$('st-summary').textContent = head + ' in ' + procs.length +
+		' processes, ' + nf +
 		' findings' + (when ? '; first call at ' + when : '') +
 		'; report made ' + meta.generated;
 }
@@ -815,6 +854,25 @@ function fromHash() {
 	return m ? focusConn(m[1]) : false;
 }
 
+// what the overview (overview.js) may do to the lanes
+function overviewApi() {
+	return {
+		meta: meta, lanes: lanes, overview: overview, stats: stats,
+		byConn: byConn, el: el, fmtT: fmtT, fmtDur: fmtDur,
+		// narrow the lanes to those TEST accepts (null: all), said as WHAT
+		pick: function (test, what, a, b) {
+			pick = test ? { test: test, what: what } : null;
+			filter(a === undefined);
+			if (a !== undefined)
+				setView(a, b, 0);
+			document.body.setAttribute('data-pick', pick ? what : '');
+			return shown.length;
+		},
+		focus: focusConn,
+		shown: function () { return shown.length; }
+	};
+}
+
 try {
 	load();
 	fillFilters();
@@ -825,6 +883,8 @@ try {
 	wireDetails();
 	wireInput();
 	filter(true);
+	if (typeof stOverview === 'function')
+		stOverview(overviewApi());
 	fromHash();
 	document.body.setAttribute('data-script-ms',
 		Math.round(performance.now() - started));
