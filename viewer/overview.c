@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTML report's overview: connections and latencies binned in time. */
+#include <stdio.h>
 #include <string.h>
 
 #include "overview.h"
@@ -152,23 +153,11 @@ static void heat_json(const struct st_overview *ov, struct st_out *o)
 
 static void pct_json(const struct st_stats *s, struct st_out *o)
 {
-	st_out_str(o, ",\"pct\":{");
 	for (int m = 0; m < ST_M__N; m++) {
-		const struct st_histo *h = &s->all[m];
-		st_out_fmt(o, "%s\"%s\":", m ? "," : "", st_metric_name[m]);
-		if (!h->count) {
-			st_out_str(o, "null");
-			continue;
-		}
-		st_out_str(o, "{\"count\":");
-		st_out_u64(o, h->count);
-		st_out_ku(o, "p50", st_histo_pct(h, 50));
-		st_out_ku(o, "p90", st_histo_pct(h, 90));
-		st_out_ku(o, "p99", st_histo_pct(h, 99));
-		st_out_ku(o, "max", h->max);
-		st_out_chr(o, '}');
+		char key[40];
+		snprintf(key, sizeof(key), "pct_%s", st_metric_name[m]);
+		st_stats_pct_json(o, key, &s->all[m]);
 	}
-	st_out_chr(o, '}');
 }
 
 void st_overview_json(const struct st_overview *ov, const struct st_stats *s,

@@ -101,5 +101,9 @@ void st_stats_free(struct st_stats *s);
  * JSON object per group, outlier and finding group. */
 void st_stats_text(const struct st_stats *s, struct st_render *rd);
 void st_stats_json(const struct st_stats *s, struct st_out *o);
+/* ,"KEY":{"count":N,"p50":..,"p90":..,"p99":..,"max":..} in ns, or
+ * ,"KEY":null for an empty H. */
+void st_stats_pct_json(struct st_out *o, const char *key,
+		       const struct st_histo *h);
 
 #endif

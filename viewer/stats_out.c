@@ -245,9 +245,8 @@ void st_stats_text(const struct st_stats *s, struct st_render *rd)
 	findings_text(s, o);
 }
 
-/* ,"name":{"count":N,"p50":..,"p90":..,"p99":..,"max":..} in ns. */
-static void pct_json(struct st_out *o, const char *key,
-		     const struct st_histo *h)
+void st_stats_pct_json(struct st_out *o, const char *key,
+		       const struct st_histo *h)
 {
 	st_out_key(o, key);
 	if (!h->count) {
@@ -290,7 +289,7 @@ static void group_json(struct st_out *o, const struct st_sgroup *g)
 	st_out_ku(o, "last_ts", g->last_ts);
 	st_out_fmt(o, ",\"rate\":%.3f", rate(g));
 	for (int m = 0; m < ST_M__N; m++)
-		pct_json(o, st_metric_name[m], &g->h[m]);
+		st_stats_pct_json(o, st_metric_name[m], &g->h[m]);
 	st_out_ku(o, "bytes_in", g->bytes_in);
 	st_out_ku(o, "bytes_out", g->bytes_out);
 	st_out_ku(o, "closed_first_self", g->closer[0]);

@@ -307,7 +307,7 @@ function stOverview(api) {
 			rowWords(rr.lo);
 		s.appendChild(svg('text', { x: W - 2, y: r.height - 1,
 			'text-anchor': 'end' })).textContent = rowWords(rr.hi);
-		var p = ov.pct[metric];
+		var p = ov['pct_' + metric];
 		$('ov-pct').textContent = p ? p.count + ' values: p50 ' +
 			api.fmtDur(p.p50) + ', p90 ' + api.fmtDur(p.p90) + ', p99 ' +
 			api.fmtDur(p.p99) + ', max ' + api.fmtDur(p.max) : '';
