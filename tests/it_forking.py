@@ -223,3 +223,69 @@ def postgres_attach_children_once():
                   f"served by backend {backend} until it exited: {c}")
         stray = [c for c in by["conn"] if c["role"] == "socket"]
         check(not stray, f"no unaddressed copy of a connection: {stray}")
+
+
+SSHD_CONFIG = """Port {port}
+ListenAddress 127.0.0.1
+HostKey {d}/host_key
+PidFile {d}/sshd.pid
+AuthorizedKeysFile {d}/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+"""
+
+
+@test
+def sshd_reexec_one_connection():
+    """sshd forks a child per connection, which re-execs sshd with the
+    socket inherited on a new image: each ssh connection is one joined
+    connection (before: the listener's end ended at the exec with no
+    bytes, and the new image's end stood apart), with bytes that agree
+    with the kernel's count on both sides."""
+    sshd, keygen = need("sshd"), need("ssh-keygen")
+    with TraceDir() as t:
+        d = t.path
+        for name in ("host_key", "user_key"):
+            rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
+                                "-f", f"{d}/{name}"], preload=False)
+            check(rc == 0, f"ssh-keygen: {err}")
+        shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
+        os.makedirs("/run/sshd", exist_ok=True)  # privilege separation
+        port = free_port()
+        with open(f"{d}/sshd_config", "w") as f:
+            f.write(SSHD_CONFIG.format(port=port, d=d))
+        ssh = ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
+               "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
+               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+               "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        with Server([sshd, "-D", "-e", "-f", f"{d}/sshd_config"], t.dir,
+                    port):
+            plain = run(ssh + ["echo", "over ssh"], preload=False)
+            traced = run(ssh + ["echo", "over ssh"], trace=t.dir)
+            check(plain == traced and plain[1] == "over ssh\n",
+                  f"ssh the same traced: {plain} {traced}")
+            rc, out, err = run(ssh + ["true"], trace=t.dir)
+            check(rc == 0, f"ssh true: {err}")
+        by = view_json(t.dir)
+        conns = by["conn"]
+        cl = [c for c in conns if c["comm"] == "ssh" and
+              c["role"] == "client"]
+        sv = [c for c in conns if c["comm"] == "sshd" and
+              c["kind"] == "tcp" and c["role"] == "server"]
+        check(len(cl) == 2, f"two traced ssh connections: {cl}")
+        # wait_port's probe and the untraced ssh are accepted too
+        check(len(sv) == 4, f"one server end per connection: {sv}")
+        all_joined(conns, cl)
+        for c in cl:
+            s = next(x for x in sv if x["id"] == c["peer_conn"])
+            # the client's own close read the kernel's count (the
+            # server's last holder exits: its figures are an earlier
+            # copy's close)
+            check(c["tcp"] and c["tcp"]["bytes_received"] ==
+                  c["bytes_in"] > 0, f"bytes as the kernel counted: {c}")
+            check(s["bytes_in"] == c["bytes_out"] and
+                  s["bytes_out"] == c["bytes_in"],
+                  f"served end to end: {s} {c}")

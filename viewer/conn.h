@@ -159,6 +159,10 @@ struct st_tcpk {
 struct st_conn {
 	uint64_t id; /* key: connection id from the trace */
 	UT_hash_handle hh;
+	/* the id an exec'd image gave the socket it inherited: its records
+	 * name this connection by it (st_conntab_alias) */
+	uint64_t alias_id;
+	UT_hash_handle hh_alias;
 	int file; /* the process that made it */
 	int fd;
 	uint8_t kind, role, state, end;

@@ -98,7 +98,17 @@ struct st_conn *st_conntab_find(const struct st_conntab *t, uint64_t id)
 	struct st_conn *c;
 
 	HASH_FIND(hh, t->conns, &id, sizeof(id), c);
+	if (!c && t->aliases)
+		HASH_FIND(hh_alias, t->aliases, &id, sizeof(id), c);
 	return c;
+}
+
+void st_conntab_alias(struct st_conntab *t, struct st_conn *c, uint64_t id)
+{
+	if (c->alias_id)
+		HASH_DELETE(hh_alias, t->aliases, c);
+	c->alias_id = id;
+	HASH_ADD(hh_alias, t->aliases, alias_id, sizeof(c->alias_id), c);
 }
 
 struct st_conn *st_conntab_get(struct st_conntab *t, uint64_t id, int file,
@@ -134,6 +144,10 @@ struct st_conn *st_conntab_get(struct st_conntab *t, uint64_t id, int file,
 void st_conntab_remove(struct st_conntab *t, struct st_conn *c)
 {
 	HASH_DEL(t->conns, c);
+	if (c->alias_id) {
+		HASH_DELETE(hh_alias, t->aliases, c);
+		c->alias_id = 0;
+	}
 }
 
 void st_conntab_release(struct st_conntab *t, struct st_conn *c)
@@ -299,6 +313,7 @@ void st_conntab_free(struct st_conntab *t)
 	struct st_conn *c, *ct;
 	struct st_fdref *f, *ft;
 
+	HASH_CLEAR(hh_alias, t->aliases);
 	HASH_ITER(hh, t->conns, c, ct) {
 		HASH_DEL(t->conns, c);
 		st_conntab_release(t, c);

@@ -20,9 +20,10 @@ struct st_fdref {
 #define ST_UNSEEN_KEEP 64
 
 struct st_conntab {
-	struct st_conn *conns; /* open or waiting: uthash by id */
-	struct st_fdref *fds;  /* (file, fd) -> connection */
-	uint32_t ev_cap;       /* timeline lines kept per connection */
+	struct st_conn *conns;	 /* open or waiting: uthash by id */
+	struct st_conn *aliases; /* those known by a second id: by alias_id */
+	struct st_fdref *fds;	 /* (file, fd) -> connection */
+	uint32_t ev_cap;	 /* timeline lines kept per connection */
 	/* the latest connections closed unseen (st_conntab_unseen_note) */
 	uint64_t unseen[ST_UNSEEN_KEEP];
 	unsigned nunseen;
@@ -39,6 +40,10 @@ uint8_t st_conn_kind(int domain, int type);
 /* The kind of the socket record R is about, from its st_rec.sock;
  * ST_KIND_OTHER when the record does not say. */
 uint8_t st_rec_kind(const struct st_rec *r);
+
+/* Connection C is also named ID from now on (an exec'd image's id for
+ * the socket it inherited); st_conntab_find finds it by either. */
+void st_conntab_alias(struct st_conntab *t, struct st_conn *c, uint64_t id);
 
 /* An empty table keeping up to EV_CAP timeline lines per connection. */
 void st_conntab_init(struct st_conntab *t, uint32_t ev_cap);

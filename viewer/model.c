@@ -470,6 +470,8 @@ static struct st_conn *conn_of(struct st_model *m, const struct st_rec *r,
 		}
 		return c;
 	case ST_CALL_seen:
+		if ((c = st__model_exec_inherited(m, r, file)))
+			return c;
 		c = st_conntab_get(&m->tab, r->conn, file, r->fd, r->ts);
 		do_seen(m, c, r);
 		fd_add(m, file, r->fd, c, r->ts);

@@ -63,6 +63,11 @@ void st__model_exits_scan(struct st_model *m);
 /* Internal (model_exits.c): FILE forked CHILD; a traced child gets a copy
  * of its fds (while following, held until its file appears). */
 void st__model_fork(struct st_model *m, int file, pid_t child);
+/* Internal (model_exits.c): the connection an exec'd image's `seen`
+ * record R (of FILE) names, when the image it replaced held it on the
+ * same fd: the same socket, named by both ids from now on; else NULL. */
+struct st_conn *st__model_exec_inherited(struct st_model *m,
+					 const struct st_rec *r, int file);
 
 int st_model_init(struct st_model *m, struct st_traceset *set, st_emit_fn emit,
 		  st_finding_fn finding, void *arg);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The model's processes: forks, and exits in the order they happened. */
+/* The model's processes: forks, exec, and exits in their order. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,4 +57,32 @@ void st__model_fork(struct st_model *m, int file, pid_t child)
 	if (cf < m->nfiles && m->ended[cf])
 		return;
 	st_conntab_fd_copy(&m->tab, file, cf);
+}
+
+struct st_conn *st__model_exec_inherited(struct st_model *m,
+					 const struct st_rec *r, int file)
+{
+	const struct st_header *h = &m->set->t[file].hdr;
+	const struct st_p_seen *p = &r->u.seen;
+	int before = -1;
+
+	/* the image this one replaced: the same pid's newest older file */
+	for (int i = 0; i < m->set->n; i++) {
+		const struct st_header *o = &m->set->t[i].hdr;
+		if (i != file && o->pid == h->pid && o->mono_ns < h->mono_ns &&
+		    (before < 0 || o->mono_ns > m->set->t[before].hdr.mono_ns))
+			before = i;
+	}
+	struct st_conn *c =
+		before < 0 ? NULL : st_conntab_fd_get(&m->tab, before, r->fd);
+	if (!c || c->done || c->kind != st_conn_kind(p->domain, p->socktype) ||
+	    (c->kind == ST_KIND_TCP &&
+	     (memcmp(&c->local, &p->local, sizeof(p->local)) ||
+	      memcmp(&c->peer, &p->peer, sizeof(p->peer)))))
+		return NULL;
+	/* exec kept the fd: it is the new image's now, the same socket */
+	st_conntab_alias(&m->tab, c, r->conn);
+	st_conntab_fd_add(&m->tab, file, r->fd, c);
+	st_conntab_fd_drop(&m->tab, before, r->fd);
+	return c;
 }
