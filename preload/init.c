@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "fdtab.h"
 #include "real.h"
+#include "record.h"
 #include "state.h"
 #include "writer.h"
 
@@ -24,6 +25,7 @@ static void after_fork_child(void)
 
 static void at_exit(void)
 {
+	st__record_exit();
 	st__writer_exit();
 }
 

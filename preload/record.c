@@ -339,3 +339,28 @@ uint64_t st__fd_seen(int fd, uint32_t flags)
 	st__publish(&c, r);
 	return w;
 }
+
+void st__record_exit(void)
+{
+	/* the program's own atexit handlers may run after ours */
+	int e = errno;
+
+	/* only where the exit's close matters: TCP, where it sends FIN or
+	 * RST by the state and unread bytes the kernel has now */
+	for (int fd = 0, n = st__fd_limit();
+	     fd < n && __atomic_load_n(&st__state, __ATOMIC_RELAXED) == ST_ON;
+	     fd++) {
+		uint64_t w = st__fd_get(fd);
+		if (st__fd_state(w) != ST_FD_SOCK || !st__fd_is_tcp(w))
+			continue;
+		struct st__call c = { .ts = st__now(), .word = w, .fd = fd };
+		struct st_p_close k;
+		st__tcp_close_info(fd, c.ts, w, &k);
+		struct st_rec *r = st__rec(&c, ST_CALL_exit_close, 0, 0);
+		if (!r)
+			break;
+		r->u.close = k;
+		st__publish(&c, r);
+	}
+	errno = e;
+}

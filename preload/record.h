@@ -23,6 +23,10 @@ uint32_t st__tcp_state(int fd);
  * record written here, before the close's own. */
 uint32_t st__tcp_close_info(int fd, uint64_t ts, uint64_t w,
 			    struct st_p_close *k);
+/* At exit (exit, _exit): an exit_close record of each TCP socket the
+ * process still holds, with what the kernel says of it before the exit
+ * closes it (its state: CLOSE_WAIT, the peer closed first). */
+void st__record_exit(void);
 /* Accept-queue length and limit of a TCP listener; false if unknown. */
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max);
 

@@ -14,8 +14,10 @@
  */
 ST_EXPORT(_exit) void _exit(int status)
 {
-	if (!st__vforked)
+	if (!st__vforked) {
+		st__record_exit();
 		st__writer_exit();
+	}
 	REAL(_exit)(status);
 	__builtin_unreachable();
 }

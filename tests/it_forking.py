@@ -289,3 +289,45 @@ def sshd_reexec_one_connection():
             check(s["bytes_in"] == c["bytes_out"] and
                   s["bytes_out"] == c["bytes_in"],
                   f"served end to end: {s} {c}")
+
+
+@test
+def postgres_untraced_clients_closed_by_kernel_word():
+    """The server traced alone: its backends exit holding the client's
+    socket.  Who closed first comes from the kernel's state recorded as
+    each backend exited (exit_close) or is marked a guess; checked
+    against ss's TIME_WAITs on either side (the active closer's)."""
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        with Postgres(t.path, t.dir) as pg:
+            rc, out, err = as_postgres(
+                [pg_bin("pgbench"), "-i", "-q", "-h", "127.0.0.1", "-p",
+                 str(pg.port), "postgres"])
+            check(rc == 0, f"pgbench -i: {err}")
+            rc, out, err = as_postgres(
+                [pg_bin("pgbench"), "-C", "-c", "2", "-t", "20", "-h",
+                 "127.0.0.1", "-p", str(pg.port), "postgres"])
+            check(rc == 0 and "processed: 40/40" in out, f"pgbench: {out}")
+            ss = {}
+            for side, flt in (("server", f"sport = :{pg.port}"),
+                              ("client", f"dport = :{pg.port}")):
+                rc, o, err = run(["ss", "-Htn", "state", "time-wait", flt],
+                                 preload=False)
+                check(rc == 0, f"ss: {err}")
+                ss[side] = len([x for x in o.splitlines() if x.strip()])
+        by = view_json(t.dir)
+        sv = [c for c in by["conn"] if c["role"] == "server" and
+              c["kind"] == "tcp" and c["end"] == "exit"]
+        check(len(sv) >= 40, f"the backends' ends, closed by exit: {sv}")
+        sure = [c for c in sv if not c["closed_by_guess"]]
+        local = [c for c in sure if c["closed_by"] == "local"]
+        peer = [c for c in sure if c["closed_by"] == "peer"]
+        guess = [c for c in sv if c["closed_by_guess"]]
+        check(sure, "the kernel's word decided some")
+        check(len(local) <= ss["server"] <= len(local) + len(guess) and
+              len(peer) <= ss["client"],
+              f"the verdicts agree with ss: server first {len(local)}, "
+              f"client first {len(peer)}, guessed {len(guess)}; ss: {ss}")
+        stw = [f for f in by["finding"] if f["kind"] == "server_time_wait"]
+        check(len(stw) <= len(local),
+              f"server_time_wait only on the kernel's word: {stw}")

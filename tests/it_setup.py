@@ -54,8 +54,12 @@ def make_deps_installs_only_what_building_and_the_demo_need():
     # make's rules, printed without running any (-p, and a target that
     # does not exist): make test, and what needs test packages to build,
     # come after test-deps
+    # (not the calling make's variables: under make SANITIZE=... test
+    # the build directory is build-san)
+    env = {k: v for k, v in base_env().items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SANITIZE")}
     p = subprocess.run(["make", "-p", "-C", ROOT, "no-such-target.x"],
-                       capture_output=True, timeout=120, env=base_env())
+                       capture_output=True, timeout=120, env=env)
     rules = p.stdout.decode()
     for target in (r"test", r"bench", r"build/tests/test_%",
                    r"build/fuzz/fuzz_trace", r"build/tsan/ring_writer"):

@@ -20,8 +20,9 @@ struct seen_end {
 	uint8_t end, role;
 	int end_file;
 	uint64_t bytes_in, bytes_out, accept_wait;
-	bool joined, before_trace, closed_unseen, start_lost;
+	bool joined, before_trace, closed_unseen, start_lost, closed_guess;
 	uint8_t kind;
+	int closed_first;
 	uint64_t close_ts, unseen_ts;
 };
 
@@ -50,6 +51,8 @@ static void keep(struct log *l, const struct st_conn *c)
 	e->joined = c->other != NULL;
 	e->before_trace = c->before_trace;
 	e->start_lost = c->start_lost;
+	e->closed_guess = c->closed_guess;
+	e->closed_first = c->closed_first;
 	e->kind = c->kind;
 	e->closed_unseen = c->closed_unseen;
 	e->close_ts = c->close_ts;
@@ -356,6 +359,61 @@ static void test_exec_keeps_the_connection(void **state)
 	fx_set_free(set);
 }
 
+/* A server end its process held at exit, its client untraced: the
+ * exit_close record is the kernel's word, made as the exit began. */
+static void exit_held(struct log *l, uint32_t tcp_state)
+{
+	struct st_traceset *set = fx_set(2);
+	struct st_model m;
+	struct st_rec x = fx_close(4, SV, 9, tcp_state);
+
+	x.call = ST_CALL_exit_close;
+	set->t[1].hdr.exit_ts = 10 * MS;
+	st_model_init(&m, set, on_emit, on_finding, l);
+	add(&m, fx_socket(3, LS, 1, AF_INET, SOCK_STREAM), 1);
+	add(&m, fx_listen(3, LS, 2, fx_v4(80), 128, 128), 1);
+	add(&m, fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)), 1);
+	add(&m, fx_data(ST_CALL_read, 4, SV, 8, 10), 1);
+	if (tcp_state)
+		add(&m, x, 1);
+	add(&m, fx_data(ST_CALL_read, 3, CL, 20, 0), 0); /* time passes */
+	st_model_finish(&m);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
+/*
+ * Held at exit: CLOSE_WAIT there says the client closed first (PostgreSQL
+ * backends, whose clients' TIME_WAITs ss shows); ESTABLISHED there, or
+ * no word at all (an older trace), leaves it a guess, and a guess raises
+ * no server_time_wait.
+ */
+static void test_exit_close_kernel_word(void **state)
+{
+	(void)state;
+	uint32_t states[] = { TCP_CLOSE_WAIT, TCP_ESTABLISHED, 0 };
+
+	for (int i = 0; i < 3; i++) {
+		struct log l = { 0 };
+		exit_held(&l, states[i]);
+		const struct seen_end *s = end_of(&l, SV);
+		assert_int_equal(s->end, ST_END_EXIT);
+		if (i == 0) {
+			assert_int_equal(s->closed_first, -1);
+			assert_false(s->closed_guess);
+			assert_string_equal(s->states,
+					    "ESTABLISHED CLOSE_WAIT LAST_ACK "
+					    "CLOSED");
+		} else {
+			assert_int_equal(s->closed_first, 1);
+			assert_true(s->closed_guess);
+		}
+		for (int k = 0; k < l.nfindings; k++)
+			assert_int_not_equal(l.findings[k],
+					     ST_F_server_time_wait);
+	}
+}
+
 /* A record of a connection whose creation was lost (a wrapped ring):
  * the connection starts there, marked as opened before the trace. */
 static void test_creation_lost(void **state)
@@ -539,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_fork_parent_close),
 		cmocka_unit_test(test_fork_child_exit_after_client_close),
 		cmocka_unit_test(test_creation_lost),
+		cmocka_unit_test(test_exit_close_kernel_word),
 		cmocka_unit_test(test_exec_keeps_the_connection),
 		cmocka_unit_test(test_ring_wrapped_join),
 		cmocka_unit_test(test_refused),

@@ -216,6 +216,7 @@ struct st_conn {
 	uint8_t reset_by, reset_reason, reset_saw;
 	uint64_t reset_ts;
 	int closed_first;      /* 1 this end, -1 the peer, 2 both, 0 unknown */
+	bool closed_guess;     /* closed_first 1 rests on an exit time alone */
 	uint64_t tw_reused_by; /* the connection whose 4-tuple ended its
 				* TIME_WAIT early, or 0 */
 	bool bound_port;       /* bind gave it a port of its own */

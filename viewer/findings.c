@@ -233,7 +233,8 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	bool cw = n > before_cw;
 	/* a close nobody saw has no time to say who closed first by */
 	if (c->kind == ST_KIND_TCP && c->role == ST_ROLE_SERVER &&
-	    c->closed_first > 0 && !c->reset_by && !c->closed_unseen) {
+	    c->closed_first > 0 && !c->reset_by && !c->closed_unseen &&
+	    !c->closed_guess) {
 		/* the active closer gets TIME_WAIT */
 		f = add(out, &n, ST_F_server_time_wait, c);
 		f->role = c->role;

@@ -119,14 +119,14 @@ static void fd_drop(struct st_model *m, int file, int fd, uint64_t ts,
  * socket, and C lost that ref when it was reused.
  */
 static void fd_close(struct st_model *m, int file, int fd, struct st_conn *c,
-		     uint64_t ts)
+		     uint64_t ts, uint8_t end)
 {
 	if (st_conntab_fd_get(&m->tab, file, fd) == c) {
-		fd_drop(m, file, fd, ts, ST_END_CLOSED);
+		fd_drop(m, file, fd, ts, end);
 	} else if (c->refs <= 0 && c->end == ST_END_OPEN) {
 		c->end_file = file;
 		c->end_fd = fd;
-		socket_closed(m, c, ts, ST_END_CLOSED);
+		socket_closed(m, c, ts, end);
 	}
 }
 
@@ -321,7 +321,9 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);
-	fd_close(m, file, r->fd, c, st_rec_end(r));
+	/* exit_close: the library's record of a socket still held at exit */
+	fd_close(m, file, r->fd, c, st_rec_end(r),
+		 r->call == ST_CALL_exit_close ? ST_END_EXIT : ST_END_CLOSED);
 	return e;
 }
 
@@ -335,7 +337,8 @@ static void do_dup(struct st_model *m, struct st_conn *c,
 		struct st_conn *rc =
 			st_conntab_find(&m->tab, r->u.dup.replaced_conn);
 		if (rc)
-			fd_close(m, file, (int)r->ret, rc, st_rec_end(r));
+			fd_close(m, file, (int)r->ret, rc, st_rec_end(r),
+				 ST_END_CLOSED);
 		if (rc && rc != c)
 			st_conntab_add_ev(&m->tab, rc, r, file);
 	}
@@ -531,6 +534,7 @@ static struct st_ev *apply(struct st_model *m, struct st_conn *c,
 	case ST_CALL_fclose:
 	case ST_CALL_close_range:
 	case ST_CALL_closefrom:
+	case ST_CALL_exit_close:
 		return c ? do_close(m, c, r, file) : NULL;
 	case ST_CALL_fcntl:
 		if (r->u.dup.cmd == F_SETFL) {

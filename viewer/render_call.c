@@ -106,6 +106,19 @@ static void call_args(const struct st_rec *r, char *a, size_t alen)
 	case ST_CALL_fcntl:
 		st_opt_describe(r, a, alen);
 		break;
+	case ST_CALL_exit_close: {
+		/* not a call: the library's word as the process exited */
+		char k[64];
+		struct sbuf sk = sb_init(k, sizeof(k));
+		close_describe(&sk, r->u.close.unread, r->u.close.close_flags);
+		sb_str(&sa, "held at exit, ");
+		sb_str(&sa, st_tcp_state_name(r->u.close.tcp_state));
+		if (k[0]) {
+			sb_str(&sa, ", ");
+			sb_str(&sa, k);
+		}
+		break;
+	}
 	case ST_CALL_close:
 	case ST_CALL_fclose:
 		close_describe(&sa, r->u.close.unread, r->u.close.close_flags);
@@ -172,7 +185,8 @@ void st_render_describe(const struct st_render *rd, const struct st_ev *e,
 			sb_str(&s, " ");
 			sb_str(&s, by);
 		}
-	} else if (r->call != ST_CALL_close && r->call != ST_CALL_fclose) {
+	} else if (r->call != ST_CALL_close && r->call != ST_CALL_fclose &&
+		   r->call != ST_CALL_exit_close) {
 		sb_str(&s, " = ");
 		sb_i64(&s, r->ret);
 	}

@@ -185,6 +185,7 @@ static const char *kind_of(const struct st_rec *r)
 	case ST_CALL_fclose:
 	case ST_CALL_close_range:
 	case ST_CALL_closefrom:
+	case ST_CALL_exit_close:
 	case ST_CALL_shutdown:
 		return "close";
 	case ST_CALL_socket:

@@ -100,6 +100,12 @@ static char *conn_head(char *p, const struct st_render *rd,
 		p = ST_PUT_LIT(p, "\"peer\"");
 	else
 		p = ST_PUT_LIT(p, "null");
+	/* closed_by rests on an exit time alone: no close call, no kernel
+	 * word at the exit */
+	if (c->closed_guess || (c->other && c->other->closed_guess))
+		p = ST_PUT_LIT(p, ",\"closed_by_guess\":true");
+	else
+		p = ST_PUT_LIT(p, ",\"closed_by_guess\":false");
 	p = ST_PUT_LIT(p, ",\"bytes_in\":");
 	p = st_put_u64(p, c->bytes_in);
 	p = ST_PUT_LIT(p, ",\"bytes_out\":");

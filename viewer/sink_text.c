@@ -112,6 +112,37 @@ static void header(struct st_render *rd, const struct st_conn *c)
 	st_out_chr(rd->o, '\n');
 }
 
+/* ", server closed first (its close found ESTABLISHED)" and the like:
+ * who closed first, and on what word. */
+static void closed_first_words(struct st_render *rd, const struct st_conn *c)
+{
+	const struct st_conn *first = c->closed_first > 0 ? c
+				      : c->other && c->other->closed_first > 0
+					      ? c->other
+					      : NULL;
+	/* the kernel's own word: ESTABLISHED at close means nothing had
+	 * come from the peer yet */
+	const char *ks =
+		first ? st_tcp_state_name(first->close_tcp_state) : NULL;
+
+	if (c->closed_first == 2)
+		st_out_str(rd->o, ", both closed at once (their FINs "
+				  "crossed: both get TIME_WAIT)");
+	else if (first && first->closed_guess)
+		ST_OUT_CAT(rd->o, ", ", who(first),
+			   " closed first? (a guess: it exited holding the "
+			   "socket",
+			   ks ? "; the kernel said " : "", ks ? ks : "",
+			   ks ? " then, and closed it later" : "", ")");
+	else if (first && ks)
+		ST_OUT_CAT(rd->o, ", ", who(first),
+			   " closed first (its close found ", ks, ")");
+	else if (first)
+		ST_OUT_CAT(rd->o, ", ", who(first), " closed first");
+	else if (c->closed_first < 0)
+		st_out_str(rd->o, ", the peer closed first");
+}
+
 /* ", reset by client (RST: linger0)": an RST ended the connection. */
 static void reset_note(struct st_render *rd, const struct st_conn *c)
 {
@@ -171,26 +202,7 @@ void st_render_summary(struct st_render *rd, const struct st_conn *c)
 		st_fmt_bytes(in, sizeof(in), c->bytes_in);
 		st_fmt_bytes(out, sizeof(out), c->bytes_out);
 		ST_OUT_CAT(rd->o, ", ", who(c), " ", out, " out, ", in, " in");
-		const struct st_conn *first =
-			c->closed_first > 0			 ? c
-			: c->other && c->other->closed_first > 0 ? c->other
-			: c->closed_first < 0 && !c->other	 ? NULL
-								 : NULL;
-		if (c->closed_first == 2) {
-			st_out_str(rd->o, ", both closed at once (their FINs "
-					  "crossed: both get TIME_WAIT)");
-			first = NULL;
-		} else if (first) {
-			/* the kernel's own word: ESTABLISHED at close means
-			 * nothing had come from the peer yet */
-			const char *ks =
-				st_tcp_state_name(first->close_tcp_state);
-			ST_OUT_CAT(rd->o, ", ", who(first), " closed first");
-			if (ks)
-				ST_OUT_CAT(rd->o, " (its close found ", ks,
-					   ")");
-		} else if (c->closed_first < 0)
-			st_out_str(rd->o, ", the peer closed first");
+		closed_first_words(rd, c);
 		reset_note(rd, c);
 		if (c->eof_ts && c->fin_ts && c->closed_first < 0) {
 			st_fmt_dur(b, sizeof(b), c->fin_ts - c->eof_ts);

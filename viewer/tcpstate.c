@@ -271,13 +271,13 @@ void st_tcp_shutdown(struct st_conn *c, const struct st_rec *r, uint64_t end)
 }
 
 /* An established TCP end closes first: FIN, then TIME_WAIT. */
-static void active_close(struct st_conn *c, uint64_t ts)
+static void active_close(struct st_conn *c, uint64_t ts, uint8_t src)
 {
 	struct st_conn *o = c->other;
 
 	c->closed_first = 1;
 	c->fin_ts = ts;
-	st_tcp_set(c, ST_ST_FIN_WAIT, ts, ST_SRC_call);
+	st_tcp_set(c, ST_ST_FIN_WAIT, ts, src);
 	if (o && o->state == ST_ST_ESTABLISHED) {
 		close_wait(o, ST_CW_BY_PEER, ts);
 	} else if (o && o->closed_first < 0 && o->fin_ts) {
@@ -319,10 +319,12 @@ static uint8_t rst_reason(const struct st_conn *c, uint8_t end)
 	    (c->state != ST_ST_ESTABLISHED && c->state != ST_ST_CLOSE_WAIT &&
 	     c->state != ST_ST_FIN_WAIT))
 		return 0;
-	if (end == ST_END_EXIT)
+	/* at exit: the kernel's unread bytes (exit_close), else a guess
+	 * from the traced peer's bytes */
+	if (end == ST_END_EXIT && !(c->close_flags & ST_CLOSE_UNREAD))
 		return o && o->bytes_out > c->bytes_in ? ST_RST_exit_unread : 0;
 	if ((c->close_flags & ST_CLOSE_UNREAD) && c->close_unread)
-		return ST_RST_unread;
+		return end == ST_END_EXIT ? ST_RST_exit_unread : ST_RST_unread;
 	if (c->close_flags & ST_CLOSE_LINGER)
 		return c->close_flags & ST_CLOSE_LINGER0 ? ST_RST_linger0 : 0;
 	return st_opts_linger0(&c->opts) ? ST_RST_linger0 : 0;
@@ -381,7 +383,7 @@ static bool exit_closed_later(struct st_conn *c, uint64_t ts)
 	drop_last_state(o);
 	c->cw_by = 0;
 	o->fin_ts = 0;
-	active_close(c, ts);
+	active_close(c, ts, ST_SRC_kernel);
 	passive_close(o, ts);
 	return true;
 }
@@ -434,16 +436,29 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 		st_tcp_reset(c, ST_RST_LOCAL, why, ts, rst_src(c, why));
 		return;
 	}
-	if (end == ST_END_CLOSED && (abandoned(c, ts) || simultaneous(c, ts) ||
-				     exit_closed_later(c, ts)))
+	/* a close call says who closed first, and so does the kernel's
+	 * word at exit (exit_close) when the peer's FIN had come or the
+	 * connect never completed; ESTABLISHED there does not: the kernel
+	 * closes the socket later, and the peer's FIN may come meanwhile
+	 * (PostgreSQL's backends: ss shows the client's TIME_WAIT) */
+	bool known = end == ST_END_CLOSED ||
+		     c->close_tcp_state == TCP_CLOSE_WAIT ||
+		     c->close_tcp_state == TCP_SYN_SENT;
+	if (known && (abandoned(c, ts) || simultaneous(c, ts) ||
+		      exit_closed_later(c, ts)))
 		return;
-	if (end == ST_END_CLOSED && c->close_tcp_state == TCP_CLOSE_WAIT &&
+	if (c->close_tcp_state == TCP_CLOSE_WAIT &&
 	    (c->state == ST_ST_ESTABLISHED || c->state == ST_ST_CLOSE_WAIT))
 		/* the kernel's word: the peer's FIN had come, read or not */
 		close_wait(c, ST_CW_BY_KERNEL, ts);
 	switch (c->state) {
 	case ST_ST_ESTABLISHED:
-		active_close(c, ts);
+		c->closed_guess = !known;
+		active_close(c, ts,
+			     !known ? ST_SRC_inferred
+			     : c->close_tcp_state == TCP_ESTABLISHED
+				     ? ST_SRC_kernel
+				     : ST_SRC_call);
 		break;
 	case ST_ST_FIN_WAIT:
 		break; /* after shutdown: FIN already sent */

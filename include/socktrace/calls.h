@@ -49,7 +49,8 @@
 	X(setsockopt, setopt, ST_DIR_NONE)  \
 	X(sendmmsg, mmsg, ST_DIR_OUT)       \
 	X(recvmmsg, mmsg, ST_DIR_IN)        \
-	X(tcpinfo, tcpinfo, ST_DIR_NONE)
+	X(tcpinfo, tcpinfo, ST_DIR_NONE)    \
+	X(exit_close, close, ST_DIR_NONE)
 
 /*
  * Payload layouts: ST_SHAPE_<shape>(F) lists F(type, name) per field, in
