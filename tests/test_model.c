@@ -414,6 +414,47 @@ static void test_exit_close_kernel_word(void **state)
 	}
 }
 
+/*
+ * PostgreSQL's backend reads Terminate and exits: its exit_close finds
+ * the socket ESTABLISHED, and the client's close just after finds its
+ * own ESTABLISHED too (no FIN from the server yet).  The backend's
+ * kernel closed the socket after the client's FIN came: the client
+ * closed first (ss shows its TIME_WAIT, none on the server), not FINs
+ * crossing, and no guess is left.
+ */
+static void test_exit_then_peer_close(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(2);
+	struct log l = { 0 };
+	struct st_model m;
+	struct st_rec x = fx_close(4, SV, 9, TCP_ESTABLISHED);
+
+	x.call = ST_CALL_exit_close;
+	set->t[1].hdr.exit_ts = 10 * MS;
+	st_model_init(&m, set, on_emit, on_finding, &l);
+	add(&m, fx_socket(3, LS, 1, AF_INET, SOCK_STREAM), 1);
+	add(&m, fx_listen(3, LS, 2, fx_v4(80), 128, 128), 1);
+	add(&m, fx_socket(3, CL, 3, AF_INET, SOCK_STREAM), 0);
+	add(&m, fx_connect(3, CL, 4, fx_v4(80), fx_v4(5000)), 0);
+	add(&m, fx_accept(3, LS, 6, 4, 2, fx_v4(5000), fx_v4(80)), 1);
+	add(&m, x, 1);
+	add(&m, fx_close(3, CL, 11, TCP_ESTABLISHED), 0);
+	st_model_finish(&m);
+	const struct seen_end *c = end_of(&l, CL), *s = end_of(&l, SV);
+	assert_true(c->joined);
+	assert_int_equal(c->closed_first, 1);
+	assert_int_equal(s->closed_first, -1);
+	assert_false(c->closed_guess);
+	assert_false(s->closed_guess);
+	assert_string_equal(s->states,
+			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	for (int k = 0; k < l.nfindings; k++)
+		assert_int_not_equal(l.findings[k], ST_F_server_time_wait);
+	st_model_free(&m);
+	fx_set_free(set);
+}
+
 /* A record of a connection whose creation was lost (a wrapped ring):
  * the connection starts there, marked as opened before the trace. */
 static void test_creation_lost(void **state)
@@ -598,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_fork_child_exit_after_client_close),
 		cmocka_unit_test(test_creation_lost),
 		cmocka_unit_test(test_exit_close_kernel_word),
+		cmocka_unit_test(test_exit_then_peer_close),
 		cmocka_unit_test(test_exec_keeps_the_connection),
 		cmocka_unit_test(test_ring_wrapped_join),
 		cmocka_unit_test(test_refused),

@@ -342,15 +342,16 @@ static uint8_t rst_src(const struct st_conn *c, uint8_t why)
 }
 
 /* C's close found it still ESTABLISHED (the kernel's word) though the
- * peer's close put it in CLOSE_WAIT: both FINs crossed, both closed
- * first, both go to TIME_WAIT. */
+ * peer's close put it in CLOSE_WAIT, and so had the peer's close call:
+ * both FINs crossed, both closed first, both go to TIME_WAIT.  (A peer
+ * that exited is exit_closed_later's: its kernel closed it later.) */
 static bool simultaneous(struct st_conn *c, uint64_t ts)
 {
 	struct st_conn *o = c->other;
 
 	if (c->state != ST_ST_CLOSE_WAIT || c->eof_ts || !o ||
 	    c->close_tcp_state != TCP_ESTABLISHED ||
-	    o->close_tcp_state != TCP_ESTABLISHED ||
+	    o->close_tcp_state != TCP_ESTABLISHED || o->end != ST_END_CLOSED ||
 	    o->state != ST_ST_FIN_WAIT ||
 	    c->st[c->nst - 1].state != ST_ST_CLOSE_WAIT)
 		return false;
@@ -383,6 +384,7 @@ static bool exit_closed_later(struct st_conn *c, uint64_t ts)
 	drop_last_state(o);
 	c->cw_by = 0;
 	o->fin_ts = 0;
+	o->closed_guess = false; /* C's close settled it */
 	active_close(c, ts, ST_SRC_kernel);
 	passive_close(o, ts);
 	return true;
@@ -454,11 +456,7 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 	switch (c->state) {
 	case ST_ST_ESTABLISHED:
 		c->closed_guess = !known;
-		active_close(c, ts,
-			     !known ? ST_SRC_inferred
-			     : c->close_tcp_state == TCP_ESTABLISHED
-				     ? ST_SRC_kernel
-				     : ST_SRC_call);
+		active_close(c, ts, known ? ST_SRC_call : ST_SRC_inferred);
 		break;
 	case ST_ST_FIN_WAIT:
 		break; /* after shutdown: FIN already sent */
