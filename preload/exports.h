@@ -38,7 +38,8 @@
 	X(setuid) X(seteuid) X(setreuid) X(setresuid)			\
 	X(setsockopt) ST__SYSCALL(X)					\
 	X(sendmmsg) X(recvmmsg)						\
-	X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64)
+	X(setrlimit) X(setrlimit64) X(prlimit) X(prlimit64)		\
+	X(prctl)
 /* clang-format on */
 
 /* An index per exported name: ST__X_read, ..., and their count. */

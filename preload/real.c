@@ -197,6 +197,17 @@ static int fb_prlimit(pid_t p, int r, const struct rlimit *l, struct rlimit *o)
 {
 	return st__sys(SYS_prlimit64, p, r, (long)l, (long)o, 0, 0);
 }
+static int fb_prctl(int option, ...)
+{
+	va_list ap;
+	long a[4];
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return st__sys(SYS_prctl, option, a[0], a[1], a[2], a[3], 0);
+}
 static int fb_fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -223,6 +234,7 @@ static const struct st__real fallback = {
 	ST_REAL_TABLE(ST__FB)
 #undef ST__FB
 	.fcntl = fb_fcntl,
+	.prctl = fb_prctl,
 	.syscall = fb_syscall,
 };
 /* clang-format on */
@@ -258,6 +270,7 @@ const struct st__real *st__resolve(void)
 	}
 	ST_REAL_TABLE(ST__RESOLVE)
 	ST__RESOLVE(int, fcntl, , )
+	ST__RESOLVE(int, prctl, , )
 	ST__RESOLVE(long, syscall, , )
 #undef ST__RESOLVE
 	errno = e;

@@ -87,6 +87,7 @@ struct st__real {
 #undef ST__PTR
 	/* variadic, so outside the table */
 	int (*fcntl)(int fd, int cmd, ...);
+	int (*prctl)(int option, ...);
 	long (*syscall)(long nr, ...);
 };
 extern struct st__real st__real;

@@ -32,6 +32,9 @@ struct st__config {
 	uint32_t policy;
 	bool debug;
 	bool tcp_info; /* TCP_INFO per connection (SOCKTRACE_TCP_INFO) */
+	/* the program installed a seccomp filter: no system call of ours
+	 * beyond the program's own may run (it could be killed for it) */
+	bool sandboxed;
 };
 extern struct st__config st__cfg;
 /* Reads SOCKTRACE_* into st__cfg; works before libc set environ up. */

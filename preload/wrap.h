@@ -126,7 +126,7 @@ static inline bool st__enter(struct st__call *c)
 	X(read) X(readv) X(recvfrom) X(recvmsg)				\
 	X(write) X(writev) X(sendto) X(sendmsg) X(sendfile)		\
 	X(dup) ST__SC_DUP2(X) X(dup3) X(fcntl)				\
-	X(sendmmsg) X(recvmmsg)
+	X(sendmmsg) X(recvmmsg) X(seccomp)
 /* clang-format on */
 #define ST_SYSCALL(name)  long st__sc_##name(long nr, const long *a)
 #define ST__SC_DECL(name) ST_SYSCALL(name);
