@@ -16,6 +16,7 @@ TEF_REQUIRED = {
     "f": ("name", "cat", "id", "ts", "pid", "tid"),
     "i": ("name", "ts", "pid", "tid"),
     "M": ("name", "pid", "args"),
+    "C": ("name", "ts", "pid", "args"),
 }
 TEF_META = ("process_name", "process_labels", "process_sort_index",
             "thread_name", "thread_sort_index")
@@ -48,6 +49,9 @@ def tef_check(doc):
             check(e.get("bp", "e") == "e", f"bp is 'e' if given: {e}")
         if ph == "i":
             check(e.get("s", "t") in ("g", "p", "t"), f"instant scope: {e}")
+        if ph == "C":
+            check(all(isinstance(v, (int, float))
+                      for v in e["args"].values()), f"counter values: {e}")
         if ph == "M":
             check(e["name"] in TEF_META, f"metadata name: {e}")
             check(isinstance(e["args"].get("name", ""), str) or
@@ -317,6 +321,45 @@ def perfetto_filters_and_errors():
         with open(out_file) as f:
             by = tef_check(json.load(f))
         check(len(by.get("s", [])) == 1, "run --perfetto writes the file")
+
+
+@test
+def perfetto_past_its_size_budget():
+    """20,000 generated connections with a 2 MiB --budget: detail stops
+    near the budget, said on stderr and in the file, and the counter
+    track still counts every connection view --json shows."""
+    with TraceDir() as t:
+        os.makedirs(t.dir)
+        rc, _, err = run([GEN_TRACE, t.dir, "20000"], preload=False)
+        check(rc == 0, f"gen_trace: {err}")
+        out = os.path.join(t.path, "big.json")
+        rc, _, err = run([VIEWER, "view", "--perfetto", out, "--budget",
+                          "2M", t.dir], preload=False)
+        check(rc == 0 and "past the size budget (2 MiB" in err,
+              f"said on stderr: {rc} {err}")
+        size = os.path.getsize(out)
+        check(2 << 20 <= size < 3 << 20, f"about the budget: {size} B")
+        with open(out) as f:
+            doc = json.load(f)
+        tef_check(doc)
+        ev = doc["traceEvents"]
+        note = [e for e in ev if e.get("s") == "g"]
+        check(len(note) == 1 and "not drawn" in note[0]["args"]["message"],
+              f"said in the file: {note}")
+        counted = sum(e["args"]["connections"] for e in ev
+                      if e["ph"] == "C")
+        rc, text, err = run([VIEWER, "view", "--json", t.dir],
+                            preload=False)
+        ends = [json.loads(x) for x in text.splitlines()
+                if x.startswith('{"type":"conn"')]
+        pairs = len([c for c in ends if not c["peer_conn"]]) + \
+            len([c for c in ends if c["peer_conn"]]) // 2
+        check(counted == pairs, f"every connection counted: {counted} "
+              f"against {pairs} in view --json")
+        rc, _, err = run([VIEWER, "view", "--perfetto", out, "--budget",
+                          "2X", t.dir], preload=False)
+        check(rc == 2 and "bad value for --budget" in err,
+              f"a bad budget is a usage error: {rc} {err}")
 
 
 @test

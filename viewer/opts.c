@@ -333,6 +333,23 @@ bool st_filter_any(const struct st_filter_opts *f)
 	       f->min_dur || f->peer.set || f->listener.set;
 }
 
+/* A size: bytes, or with a K, M or G suffix; false if not one. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *e;
+	unsigned long long v = strtoull(s, &e, 10);
+	int shift = !*e		      ? 0
+		    : !strcmp(e, "K") ? 10
+		    : !strcmp(e, "M") ? 20
+		    : !strcmp(e, "G") ? 30
+				      : -1;
+
+	if (e == s || shift < 0 || !v || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
 /* view's options (run and attach take them too) */
 static const struct option opts[] = {
 	{ "json", no_argument, 0, 'j' },
@@ -344,12 +361,22 @@ static const struct option opts[] = {
 	{ "no-color", no_argument, 0, 'N' },
 	{ "html", required_argument, 0, 'H' },
 	{ "perfetto", required_argument, 0, 'F' },
+	{ "budget", required_argument, 0, 'B' },
 	{ "findings", required_argument, 0, 'f' },
 	{ "stats", no_argument, 0, 'S' },
 	ST_FILTER_LONGOPTS,
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
+
+/* The long name of the option getopt_long returns as C. */
+static const char *opt_name(int c)
+{
+	for (const struct option *o = opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
 
 int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		  void (*use)(FILE *))
@@ -394,6 +421,10 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 		case 'F':
 			vo->perfetto = optarg;
 			break;
+		case 'B':
+			if (!parse_size(optarg, &vo->budget))
+				goto bad;
+			break;
 		case 'f':
 			if (strcmp(optarg, "all") && strcmp(optarg, "grouped"))
 				goto bad;
@@ -422,11 +453,7 @@ int st_view_parse(int argc, char **argv, struct st_view_opts *vo,
 	}
 	return 0;
 bad:
-	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n",
-		c == 'p'   ? "pid"
-		: c == 'c' ? "conn"
-		: c == 'f' ? "findings"
-			   : "port",
+	fprintf(stderr, "socktrace: bad value for --%s: '%s'\n", opt_name(c),
 		optarg);
 	use(stderr);
 	return -1;

@@ -52,6 +52,7 @@ struct st_view_opts {
 	int port;
 	const char *html;     /* --html FILE: the HTML report */
 	const char *perfetto; /* --perfetto FILE: Chrome Trace Event JSON */
+	uint64_t budget;      /* --budget: bytes of --html/--perfetto detail */
 	/* stats (and --stats): the summary instead of timelines */
 	const struct st_stats_opts *stats;
 	bool findings_all; /* --findings all: each finding, not grouped */

@@ -144,7 +144,7 @@ static int html_begin(void **state, const struct st_sink_env *env,
 	h->nrest = n;
 	h->pass = env->proc_shown;
 	h->arg = env->arg;
-	h->budget = ST_HTML_BUDGET;
+	h->budget = vo->budget ? vo->budget : ST_HTML_BUDGET;
 	st_overview_init(h->ov);
 	st_stats_init(&h->st, &so, env->rd.m->set);
 	h->st.each = st_overview_metric;

@@ -43,7 +43,18 @@ struct st_perfetto {
 	struct st_finding *pend; /* findings waiting for their connection */
 	size_t npend, cappend;
 	bool failed; /* out of memory: findings were dropped */
+	/* past budget bytes of file, calls and connections are counted,
+	 * not written (from over_ts on) */
+	uint64_t budget, over_ts, left_calls, left_conns;
+	bool over;
+	/* connections opened per second of the trace, for all of them: a
+	 * counter track that stays whatever the budget */
+	uint32_t *per_s;
+	uint32_t nper_s;
 };
+
+/* Default --budget: a file Perfetto's UI still opens in a browser. */
+#define ST_PERFETTO_BUDGET (256ull << 20)
 
 /* Opens the next event with its phase: the other fields follow it. */
 static void ev_start(struct st_perfetto *p, char ph)
@@ -143,10 +154,24 @@ static int perfetto_begin(void **state, const struct st_sink_env *env,
 	p->m = env->rd.m;
 	p->shown = env->call_shown;
 	p->arg = env->arg;
+	p->budget = vo->budget ? vo->budget : ST_PERFETTO_BUDGET;
 	st_out_str(&p->o, "{\"displayTimeUnit\":\"ns\",\"otherData\":"
 			  "{\"generator\":\"socktrace\"},\"traceEvents\":[");
 	*state = p;
 	return 0;
+}
+
+/* Is the file past its budget (from now, TS on)? */
+static bool over(struct st_perfetto *p, uint64_t ts)
+{
+	if (!p->over) {
+		off_t at = ftello(p->f);
+		if ((at > 0 ? (uint64_t)at : 0) + p->o.len >= p->budget) {
+			p->over = true;
+			p->over_ts = ts;
+		}
+	}
+	return p->over;
 }
 
 /* A call: a complete slice on its thread. */
@@ -155,6 +180,10 @@ static void perfetto_call(void *state, const struct st_rec *r, int file)
 	struct st_perfetto *p = state;
 	int32_t pid = pid_of(p, file);
 
+	if (over(p, r->ts)) {
+		p->left_calls++;
+		return;
+	}
 	name_once(p, file, r->tid);
 	ev_start(p, 'X');
 	st_out_ks(&p->o, "name", st_call_name[r->call]);
@@ -235,6 +264,17 @@ static void findings_of(struct st_perfetto *p, const struct st_conn *c)
 		}
 		finding_ev(p, c, &p->pend[i]);
 		p->pend[i] = p->pend[--p->npend];
+	}
+}
+
+/* The findings about connection ID, which is not written. */
+static void drop_findings(struct st_perfetto *p, uint64_t id)
+{
+	for (size_t i = 0; i < p->npend;) {
+		if (p->pend[i].conn == id)
+			p->pend[i] = p->pend[--p->npend];
+		else
+			i++;
 	}
 }
 
@@ -351,7 +391,29 @@ static void perfetto_conn(void *state, const struct st_conn *c)
 {
 	struct st_perfetto *p = state;
 	const struct st_conn *o = c->other;
+	uint64_t s = (track_start(c) - p->m->t0) / 1000000000u;
 
+	if (s < (1u << 24)) { /* a counter per second: 194 days at most */
+		if (s >= p->nper_s) {
+			uint32_t n = (uint32_t)s + 64;
+			uint32_t *q = realloc(p->per_s, n * sizeof(*q));
+			if (q) {
+				memset(q + p->nper_s, 0,
+				       (n - p->nper_s) * sizeof(*q));
+				p->per_s = q;
+				p->nper_s = n;
+			}
+		}
+		if (s < p->nper_s)
+			p->per_s[s]++;
+	}
+	if (over(p, track_start(c))) {
+		p->left_conns++;
+		drop_findings(p, c->id);
+		if (o)
+			drop_findings(p, o->id);
+		return;
+	}
 	p->conns++;
 	track(p, c);
 	if (o)
@@ -404,6 +466,47 @@ static void perfetto_finding(void *state, const struct st_finding *f)
 	p->pend[p->npend++] = *f;
 }
 
+/* What stays past the budget: connections opened per second, as a
+ * counter track of the first process, and, past it, a note in the file
+ * and on stderr of what was left out. */
+static void aggregates(struct st_perfetto *p)
+{
+	char msg[320];
+
+	for (uint32_t i = 0; i < p->nper_s && p->m->set->n; i++) {
+		if (!p->per_s[i] && (!i || !p->per_s[i - 1]))
+			continue; /* a run of zeros: its first one is drawn */
+		name_once(p, 0, -1);
+		ev_start(p, 'C');
+		st_out_str(&p->o, ",\"name\":\"connections opened /s\"");
+		put_us(&p->o, "ts", p->m->t0 + (uint64_t)i * 1000000000u);
+		st_out_ki(&p->o, "pid", pid_of(p, 0));
+		st_out_str(&p->o, ",\"args\":{\"connections\":");
+		st_out_u64(&p->o, p->per_s[i]);
+		st_out_str(&p->o, "}}");
+	}
+	if (!p->over)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "past the size budget (%llu MiB, --budget): %llu "
+		 "connections and %llu calls from here on are not drawn, only "
+		 "counted in 'connections opened /s'; narrow it with --since/"
+		 "--until or the filters",
+		 (unsigned long long)(p->budget >> 20),
+		 (unsigned long long)p->left_conns,
+		 (unsigned long long)p->left_calls);
+	ev_start(p, 'i');
+	st_out_str(&p->o, ",\"name\":\"socktrace: detail ends here\"");
+	st_out_str(&p->o, ",\"s\":\"g\"");
+	put_us(&p->o, "ts", p->over_ts);
+	st_out_ki(&p->o, "pid", pid_of(p, 0));
+	st_out_ki(&p->o, "tid", pid_of(p, 0));
+	st_out_str(&p->o, ",\"args\":{\"message\":");
+	st_out_json_str(&p->o, msg, strlen(msg));
+	st_out_str(&p->o, "}}");
+	fprintf(stderr, "socktrace: %s: %s\n", p->path, msg);
+}
+
 static void perfetto_drop(void *state)
 {
 	struct st_perfetto *p = state;
@@ -416,6 +519,7 @@ static void perfetto_drop(void *state)
 	if (p->f)
 		fclose(p->f);
 	free(p->pend);
+	free(p->per_s);
 	free(p);
 }
 
@@ -425,6 +529,7 @@ static int perfetto_end(void *state)
 
 	for (size_t i = 0; i < p->npend; i++)
 		process_finding(p, &p->pend[i], p->m->now);
+	aggregates(p);
 	st_out_str(&p->o, "\n]}\n");
 	int rc = st_out_flush(&p->o);
 	if (p->failed) {
