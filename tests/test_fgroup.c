@@ -146,12 +146,45 @@ static void test_open_ends_and_latest(void **state)
 	fx_set_free(set);
 }
 
+/* With max_scopes, a listener past it counts nowhere and its finding
+ * goes to its process. */
+static void test_max_scopes(void **state)
+{
+	(void)state;
+	struct st_traceset *set = fx_set(1);
+	struct st_fgroups g = { .max_scopes = 1 };
+	struct st_conn a = server(2), b = server(3);
+	struct st_finding fa = stw(&a), fb;
+
+	b.listener = st_conn_id(100, 50); /* another listener */
+	fb = stw(&b);
+	st_fgroups_finding(&g, &fa, set);
+	st_fgroups_conn(&g, &a, set);
+	st_fgroups_finding(&g, &fb, set);
+	st_fgroups_conn(&g, &b, set);
+	st_fgroups_end(&g, set);
+	const struct st_fgroup *x = g.groups;
+	assert_int_equal(x->scope->key.type, ST_FS_LISTENER);
+	assert_int_equal(x->count, 1);
+	assert_int_equal(x->scope->conns, 1);
+	x = x->hh.next;
+	assert_non_null(x);
+	assert_int_equal(x->scope->key.type, ST_FS_PROCESS);
+	assert_int_equal(x->count, 1);
+	assert_false(x->share);
+	assert_null(x->hh.next);
+	assert_int_equal(g.nscopes, 1);
+	st_fgroups_free(&g);
+	fx_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_share_and_examples),
 		cmocka_unit_test(test_single_orphan_and_order),
 		cmocka_unit_test(test_open_ends_and_latest),
+		cmocka_unit_test(test_max_scopes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

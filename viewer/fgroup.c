@@ -92,12 +92,19 @@ static struct st_fscope *get_scope(struct st_fgroups *g,
 	return s;
 }
 
+/* End E's scope; NULL when it is new and G holds max_scopes already. */
 static struct st_fscope *scope_of_end(struct st_fgroups *g,
 				      const struct st_conn *e,
 				      const struct st_traceset *set)
 {
 	struct st_fscope_key k = scope_of(e);
+	struct st_fscope *s;
 
+	HASH_FIND(hh, g->scopes, &k, sizeof(k), s);
+	if (!s && g->max_scopes && g->nscopes >= g->max_scopes)
+		return NULL;
+	if (!s)
+		g->nscopes++;
 	return get_scope(g, &k, set, e, e->file);
 }
 
@@ -168,6 +175,8 @@ static void end_in_scope(struct st_fgroups *g, const struct st_conn *e,
 {
 	struct st_fscope *s = scope_of_end(g, e, set);
 
+	if (!s) /* full: its findings go to its process (flush) */
+		return;
 	if (e->role != ST_ROLE_LISTENER)
 		s->conns++;
 	else /* its own process's name, not a worker's */
@@ -287,4 +296,5 @@ void st_fgroups_free(struct st_fgroups *g)
 		free(s);
 	}
 	g->npend = 0;
+	g->nscopes = 0;
 }

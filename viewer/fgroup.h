@@ -57,6 +57,11 @@ struct st_fgroups {
 	size_t npend;
 	bool sorted; /* groups put back in the order of their first finding */
 	uint64_t findings;
+	/* 0, or the most scopes of connection ends kept (live runs for
+	 * days): past it, a new scope's findings go to their process's
+	 * scope and its connections are not counted */
+	unsigned max_scopes;
+	unsigned nscopes;
 };
 
 /* Finding F (those about a connection come just before it). */

@@ -256,6 +256,7 @@ void st__live_init(struct st_live *l)
 	/* the screen's note line shows the latest: exits are news there */
 	l->fw.verbose = true;
 	l->fw.arg = l;
+	l->found.max_scopes = ST_LIVE_MAX_SCOPES;
 }
 
 void st__live_model_init(struct st_live *l)

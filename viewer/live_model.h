@@ -16,6 +16,9 @@
  * long it runs (findings are grouped: bounded by kinds and scopes). */
 #define ST_LIVE_RING   256
 #define ST_LIVE_MAX_KQ 64
+/* Scopes (listeners, peers) the ended connections' findings are grouped
+ * by, at most: past it, by process. */
+#define ST_LIVE_MAX_SCOPES 1024
 
 /* A finished connection, as the closes pane shows it. */
 struct st_live_closed {
