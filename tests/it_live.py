@@ -5,6 +5,7 @@
 # integration.py in its namespace; start_echo, hold, stop_proc and echo
 # come from it_attach.py, loaded before this file.
 import itertools
+import math
 
 _TMUX_IDS = itertools.count()
 PANES = ("LISTENERS", "CONNECTIONS", "CLOSES", "FINDINGS")
@@ -355,4 +356,209 @@ def live_findings_as_they_appear():
         finally:
             if tm:
                 tm.close()
+            stop_proc(srv)
+
+
+# A server that waits DELAY before each accept, then reads each
+# connection to its EOF and never closes one: CLOSE_WAIT for all.  It
+# prints, per accept, the monotonic clock before and after the call.
+SLOW_ACCEPT = """
+import socket, sys, time
+n, delay = int(sys.argv[1]), float(sys.argv[2])
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+conns = []
+for i in range(n):
+    time.sleep(delay)
+    b = time.monotonic()
+    c, _ = s.accept()
+    a = time.monotonic()
+    conns.append(c)
+    print(b, a, flush=True)
+for c in conns:
+    while c.recv(100):
+        pass
+print("eof", flush=True)
+time.sleep(600)
+"""
+
+# A client that makes N connections at once, prints the monotonic clock
+# before and after each connect, and closes them all on a line of stdin.
+CONNECTOR = """
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for i in range(n):
+    c = socket.socket()
+    b = time.monotonic()
+    c.connect(("127.0.0.1", port))
+    a = time.monotonic()
+    held.append(c)
+    print(b, a, flush=True)
+sys.stdin.readline()
+for c in held:
+    c.close()
+print("closed", flush=True)
+sys.stdin.readline()
+"""
+
+DUR_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def dur_s(num, unit):
+    """A duration as st_fmt_dur prints it, in seconds, and the half unit
+    of its last digit (what the printing may have rounded away)."""
+    dec = len(num.split(".")[1]) if "." in num else 0
+    return float(num) * DUR_UNIT[unit], 0.5 * 10 ** -dec * DUR_UNIT[unit]
+
+
+def rates(screen):
+    """The last-10-s figures under the first line: conns, rate per s,
+    and for 'connect' and 'accept wait' (p50, p99) in seconds with the
+    rounding slack each, or None when not shown."""
+    lines = screen.split("\n")
+    text = " ".join(lines[1:3])
+    m = re.search(r"last 10s: ([\d,]+) conns?, ([\d.]+)/s", text)
+    if not m:
+        return None
+    out = {"conns": int(m.group(1).replace(",", "")),
+           "rate": float(m.group(2))}
+    for key in ("connect", "accept wait"):
+        m = re.search(key + r" p50 ([\d.]+) (\w+) p99 ([\d.]+) (\w+)", text)
+        out[key] = ((dur_s(m.group(1), m.group(2)),
+                     dur_s(m.group(3), m.group(4))) if m else None)
+    return out
+
+
+def nearest_rank(values, p):
+    v = sorted(values)
+    return v[max(1, math.ceil(p / 100 * len(v))) - 1]
+
+
+def within(shown, lo, hi, what):
+    """SHOWN (value, rounding) lies in [LO, HI], widened by the
+    histogram's 1% and the printing's rounding."""
+    v, r = shown
+    check(lo * 0.99 - r <= v <= hi * 1.01 + r,
+          f"{what}: {v:.6f} s shown, the test measured it in "
+          f"[{lo:.6f}, {hi:.6f}] s")
+
+
+@test
+def live_rates_and_grouped_findings():
+    """N connections, traced at both ends, to a server that waits DELAY
+    before each accept and leaves them all in CLOSE_WAIT: the header
+    counts N in the last 10 s, at a rate, connect and accept-queue
+    percentiles within what the test measured around the calls; the
+    findings pane has one close_wait line xN; 10 s on, the window is
+    empty and the findings stay."""
+    n, delay = 6, 0.1
+    with TraceDir() as t:
+        env = base_env()
+        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
+        srv = subprocess.Popen([sys.executable, "-c", SLOW_ACCEPT, str(n),
+                                str(delay)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+        cli = tm = None
+        try:
+            port = int(srv.stdout.readline())
+            started = time.monotonic()
+            tm = Tmux(f"{VIEWER} live {t.dir}")
+            s = tm.wait(lambda s: rows(s, "LISTENERS", f"127.0.0.1:{port}"),
+                        "the slow server's listener")
+            r = rates(s)
+            check(r and r["conns"] == 0 and r["connect"] is None and
+                  r["accept wait"] is None,
+                  f"nothing in the last 10 s before any connection: {s}")
+            cli = subprocess.Popen([sys.executable, "-c", CONNECTOR,
+                                    str(port), str(n)], env=env,
+                                   stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+            conn = [tuple(map(float, cli.stdout.readline().split()))
+                    for _ in range(n)]
+            acc = [tuple(map(float, srv.stdout.readline().split()))
+                   for _ in range(n)]
+            # every end is joined once the server accepted them all;
+            # closed by the client, the server ends stay in CLOSE_WAIT
+            cli.stdin.write("\n")
+            cli.stdin.flush()
+            check(cli.stdout.readline().strip() == "closed",
+                  "the client closed its connections")
+            check(srv.stdout.readline().strip() == "eof",
+                  "the server read every EOF")
+
+            def grouped(s):
+                return [x for x in rows(s, "FINDINGS", "close_wait")
+                        if re.match(r"now close_wait: x\d+ ", x)]
+            s = tm.wait(grouped, "the grouped CLOSE_WAIT finding")
+            seen = time.monotonic()
+            g = grouped(s)
+            check(len(g) == 1 and g[0].startswith(f"now close_wait: x{n} ")
+                  and f":{port}" in g[0],
+                  f"one close_wait line x{n}, on the server's port: {s}")
+            check(len(rows(s, "FINDINGS", "close_wait:")) == 1,
+                  f"no other close_wait line: {s}")
+            r = rates(s)
+            # counted at the connects and accepts; the window keeps
+            # them for 9 s at least
+            if seen - conn[0][0] >= 9:
+                print("  (too slow to check the last 10 s: "
+                      f"{seen - conn[0][0]:.1f} s since the connects)",
+                      file=sys.stderr)
+            else:
+                check(r["conns"] == n,
+                      f"{n} connections in the last 10 s: {r} {s}")
+                # the rate is over at most 10 s and at most since live
+                # began; at least from the first connection counted (at
+                # its connect or accept) to the last
+                lo = n / min(10, seen - started)
+                hi = n / max(0.1, conn[-1][0] - acc[0][1])
+                check(lo - 0.05 <= r["rate"] <= hi + 0.05,
+                      f"the rate {r['rate']}/s within [{lo}, {hi}]: {s}")
+                # a connect lasted at most from before to after its call
+                spans = [a - b for b, a in conn]
+                within(r["connect"][0], 0, nearest_rank(spans, 50),
+                       "connect p50")
+                within(r["connect"][1], 0, nearest_rank(spans, 99),
+                       "connect p99")
+                # queued from the connect's return to the accept's
+                lo = [ab - ca for (cb, ca), (ab, aa) in zip(conn, acc)]
+                hi = [aa - cb for (cb, ca), (ab, aa) in zip(conn, acc)]
+                for p, k in ((50, 0), (99, 1)):
+                    within(r["accept wait"][k], nearest_rank(lo, p),
+                           nearest_rank(hi, p), f"accept wait p{p}")
+                check(nearest_rank(lo, 99) >= (n - 1) * delay * 0.9,
+                      f"the test's own delay shows in its bounds: {lo}")
+
+            # the window slides: each figure leaves it 10 s after the
+            # second it was counted in (a connect's, an accept's), never
+            # before 9 s after the first connect
+            s = tm.wait(lambda s: rates(s) and rates(s)["conns"] == 0 and
+                        rates(s)["connect"] is None and
+                        rates(s)["accept wait"] is None,
+                        "the last 10 s empty again", timeout=40)
+            check(time.monotonic() - conn[0][0] >= 9,
+                  "the connections left the window after 9 s at least")
+            check(grouped(s) and grouped(s)[0].startswith(
+                  f"now close_wait: x{n} "),
+                  f"the findings are not windowed: {s}")
+
+            # the server ends: the group is of ended connections now
+            srv.kill()
+            srv.wait()
+            s = tm.wait(lambda s: rows(s, "FINDINGS", f"close_wait: x{n} ")
+                        and not grouped(s),
+                        "the CLOSE_WAIT group after the server's death")
+            check(len(rows(s, "FINDINGS", "close_wait:")) == 1,
+                  f"still one close_wait line: {s}")
+            tm.keys("q")
+            restored(tm, "q")
+        finally:
+            if tm:
+                tm.close()
+            if cli:
+                stop_proc(cli)
             stop_proc(srv)

@@ -235,6 +235,7 @@ struct st_conn {
 	uint64_t accept_wait;  /* server end: time in the accept queue */
 	bool awaiting_join;
 	bool done, emitted;
+	uint8_t live_seen; /* live: what its 10 s window has of it (bits) */
 };
 
 /* A connection as shown: *C and its other end *O (or NULL), a joined

@@ -92,12 +92,19 @@ static struct st_fscope *get_scope(struct st_fgroups *g,
 	return s;
 }
 
+/* End E's scope; NULL when it is new and G holds max_scopes already. */
 static struct st_fscope *scope_of_end(struct st_fgroups *g,
 				      const struct st_conn *e,
 				      const struct st_traceset *set)
 {
 	struct st_fscope_key k = scope_of(e);
+	struct st_fscope *s;
 
+	HASH_FIND(hh, g->scopes, &k, sizeof(k), s);
+	if (!s && g->max_scopes && g->nscopes >= g->max_scopes)
+		return NULL;
+	if (!s)
+		g->nscopes++;
 	return get_scope(g, &k, set, e, e->file);
 }
 
@@ -132,6 +139,7 @@ static void add(struct st_fgroups *g, const struct st_finding *f, uint64_t seq,
 		HASH_ADD(hh, g->groups, key, sizeof(gr->key), gr);
 	}
 	gr->count++;
+	gr->last = seq;
 	if (gr->nex < ST_FGROUP_EXAMPLES && f->conn)
 		gr->ex[gr->nex++] = f->conn;
 }
@@ -161,30 +169,42 @@ void st_fgroups_finding(struct st_fgroups *g, const struct st_finding *f,
 	g->pend[g->npend++] = *f;
 }
 
+/* End E counts in its scope, and the findings waiting for it go there. */
+static void end_in_scope(struct st_fgroups *g, const struct st_conn *e,
+			 const struct st_traceset *set)
+{
+	struct st_fscope *s = scope_of_end(g, e, set);
+
+	if (!s) /* full: its findings go to its process (flush) */
+		return;
+	if (e->role != ST_ROLE_LISTENER)
+		s->conns++;
+	else /* its own process's name, not a worker's */
+		st_listener_name(e, set, s->name, sizeof(s->name));
+	for (size_t j = 0; j < g->npend; j++) {
+		if (g->pend[j].conn != e->id)
+			continue;
+		add(g, &g->pend[j], g->pend_seq[j], s,
+		    e->role != ST_ROLE_LISTENER);
+		g->npend--;
+		g->pend_seq[j] = g->pend_seq[g->npend];
+		g->pend[j--] = g->pend[g->npend];
+	}
+}
+
 void st_fgroups_conn(struct st_fgroups *g, const struct st_conn *c,
 		     const struct st_traceset *set)
 {
-	const struct st_conn *ends[2] = { c, c->other };
+	end_in_scope(g, c, set);
+	if (c->other)
+		end_in_scope(g, c->other, set);
+	flush(g, set);
+}
 
-	for (int i = 0; i < 2; i++) {
-		const struct st_conn *e = ends[i];
-		if (!e)
-			continue;
-		struct st_fscope *s = scope_of_end(g, e, set);
-		if (e->role != ST_ROLE_LISTENER)
-			s->conns++;
-		else /* its own process's name, not a worker's */
-			st_listener_name(e, set, s->name, sizeof(s->name));
-		for (size_t j = 0; j < g->npend; j++) {
-			if (g->pend[j].conn != e->id)
-				continue;
-			add(g, &g->pend[j], g->pend_seq[j], s,
-			    e->role != ST_ROLE_LISTENER);
-			g->npend--;
-			g->pend_seq[j] = g->pend_seq[g->npend];
-			g->pend[j--] = g->pend[g->npend];
-		}
-	}
+void st_fgroups_open_end(struct st_fgroups *g, const struct st_conn *e,
+			 const struct st_traceset *set)
+{
+	end_in_scope(g, e, set);
 	flush(g, set);
 }
 
@@ -276,4 +296,5 @@ void st_fgroups_free(struct st_fgroups *g)
 		free(s);
 	}
 	g->npend = 0;
+	g->nscopes = 0;
 }

@@ -42,8 +42,9 @@ struct st_fgroup {
 	uint64_t count;
 	uint64_t ex[ST_FGROUP_EXAMPLES]; /* the first connection ids */
 	unsigned nex;
-	bool share;   /* about connections: a share of scope->conns */
-	uint64_t seq; /* the first instance's place among all */
+	bool share;    /* about connections: a share of scope->conns */
+	uint64_t seq;  /* the first instance's place among all */
+	uint64_t last; /* the latest instance's */
 	struct st_finding first; /* the first instance, for its words */
 };
 
@@ -56,6 +57,11 @@ struct st_fgroups {
 	size_t npend;
 	bool sorted; /* groups put back in the order of their first finding */
 	uint64_t findings;
+	/* 0, or the most scopes of connection ends kept (live runs for
+	 * days): past it, a new scope's findings go to their process's
+	 * scope and its connections are not counted */
+	unsigned max_scopes;
+	unsigned nscopes;
 };
 
 /* Finding F (those about a connection come just before it). */
@@ -64,6 +70,10 @@ void st_fgroups_finding(struct st_fgroups *g, const struct st_finding *f,
 /* Connection C and its other end C->other, as handed to a sink. */
 void st_fgroups_conn(struct st_fgroups *g, const struct st_conn *c,
 		     const struct st_traceset *set);
+/* Open end E, judged alone (live): the findings about it just given go
+ * to its scope, where it counts as one connection. */
+void st_fgroups_open_end(struct st_fgroups *g, const struct st_conn *e,
+			 const struct st_traceset *set);
 /* "nginx[12] :8080" (or the socket's path) for listener end E, into
  * BUF of LEN; returns BUF. */
 const char *st_listener_name(const struct st_conn *e,

@@ -151,12 +151,14 @@ static void draw_help(void)
 		"  p        pause the screen (records are still read)",
 		"  ?        this help; any key closes it",
 		"",
+		"Under the first line: connections opened in the last 10 s,",
+		"their rate, connect time and accept-queue wait (p50, p99).",
 		"Panes: listeners (backlog asked/given, accept queue now",
 		"from the kernel / most seen, accepted), open connections",
 		"(age since opened or, with >, since first seen; last call",
 		"and how long ago), recent closes (who closed first, how",
-		"long it lived), findings (newest first; 'now' ones hold",
-		"while the connection is open).",
+		"long it lived), findings grouped by kind and scope, xN",
+		"(latest first; 'now' ones hold while connections are open).",
 	};
 	int n = (int)(sizeof(text) / sizeof(text[0]));
 	int w = 62, h = n + 2;
@@ -397,8 +399,9 @@ static int draw_closes(struct st_live_view *v, const struct st_live_frame *fr,
 	return y + (fr->got[2] > fr->ncm ? fr->got[2] - fr->ncm : 0);
 }
 
-/* Findings: those that hold now, then the others newest first; each
- * wrapped on up to ST_LIVE_FIND_LINES lines. */
+/* Findings grouped by kind and scope: those that hold now (most first),
+ * then the others (latest first); each wrapped on up to
+ * ST_LIVE_FIND_LINES lines. */
 static void draw_findings(struct st_live_view *v,
 			  const struct st_live_frame *fr, int y)
 {
@@ -410,19 +413,17 @@ static void draw_findings(struct st_live_view *v,
 	if (!fr->nfind)
 		line_out(y, "  (none)", A_DIM);
 	for (int i = 0; i < fr->nfind && row < fr->got[3]; i++) {
-		char text[sizeof(l->finds[0].msg) + 64];
+		char text[1024];
 		int st[ST_LIVE_FIND_LINES], len[ST_LIVE_FIND_LINES], y0 = y;
-		int n = st__live_finding_text(l, i, fr->width, text,
-					      sizeof(text), st, len);
+		int n = st__live_finding_text(l, fr, i, text, sizeof(text), st,
+					      len);
 		for (int k = 0; k < n && row < fr->got[3]; k++, row++, y++) {
 			snprintf(line, sizeof(line), "%s%.*s", k ? "  " : "",
 				 len[k], text + st[k]);
-			line_out(y, line, i < l->nongoing ? A_BOLD : A_NORMAL);
+			line_out(y, line, i < fr->nnow ? A_BOLD : A_NORMAL);
 		}
 		if (v->color && y0 < LINES)
-			mvchgat(y0, 0,
-				(int)strlen(st__live_finding(l, i)->kind) + 1 +
-					(i < l->nongoing ? 4 : 0),
+			mvchgat(y0, 0, (int)(strchr(text, ':') - text) + 1,
 				A_BOLD, PAIR_BAD, NULL);
 	}
 }
@@ -459,7 +460,9 @@ static void draw(struct st_live_view *v)
 		mvaddstr(0, 0, "socktrace live: out of memory");
 	} else {
 		draw_header(v);
-		int y = draw_listeners(v, fr, 1);
+		for (int i = 0; i < fr->nrates; i++)
+			line_out(1 + i, fr->rates[i], A_BOLD);
+		int y = draw_listeners(v, fr, 1 + fr->nrates);
 		y = draw_conns(v, fr, y);
 		y = draw_closes(v, fr, y);
 		draw_findings(v, fr, y);

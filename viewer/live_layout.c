@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "live_layout.h"
 #include "load.h"
 #include "records.h"
@@ -123,14 +124,58 @@ static int wrap(const char *text, int w, int st[], int len[])
 	return n;
 }
 
-int st__live_finding_text(const struct st_live *l, int i, int width, char *text,
+int st__live_finding_text(const struct st_live *l,
+			  const struct st_live_frame *fr, int i, char *text,
 			  size_t n, int st[], int len[])
 {
-	const struct st_live_found *f = st__live_finding(l, i);
+	const struct st_fgroup *g = fr->grp[i];
+	char msg[768];
 
-	snprintf(text, n, "%s%s: %s", i < l->nongoing ? "now " : "", f->kind,
-		 f->msg);
-	return wrap(text, width, st, len);
+	snprintf(text, n, "%s%s: %s", i < fr->nnow ? "now " : "",
+		 st_finding_name[g->first.kind],
+		 st_fgroup_text(g, l->m.set, msg, sizeof(msg)));
+	return wrap(text, fr->width, st, len);
+}
+
+static int by_count(const void *pa, const void *pb)
+{
+	const struct st_fgroup *a = *(const struct st_fgroup *const *)pa;
+	const struct st_fgroup *b = *(const struct st_fgroup *const *)pb;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int by_latest(const void *pa, const void *pb)
+{
+	const struct st_fgroup *a = *(const struct st_fgroup *const *)pa;
+	const struct st_fgroup *b = *(const struct st_fgroup *const *)pb;
+
+	return a->last > b->last ? -1 : a->last < b->last;
+}
+
+/* The groups of G after FR's, sorted by CMP; false when out of memory. */
+static bool add_groups(struct st_live_frame *fr, const struct st_fgroups *g,
+		       int (*cmp)(const void *, const void *))
+{
+	int from = fr->nfind;
+
+	for (const struct st_fgroup *gr = g->groups; gr; gr = gr->hh.next) {
+		if (fr->nfind == fr->capgrp) {
+			int cap = fr->capgrp ? 2 * fr->capgrp : 64;
+			const struct st_fgroup **x =
+				realloc(fr->grp, cap * sizeof(*x));
+			if (!x)
+				return false;
+			fr->grp = x;
+			fr->capgrp = cap;
+		}
+		fr->grp[fr->nfind++] = gr;
+	}
+	if (fr->nfind - from > 1)
+		qsort(fr->grp + from, fr->nfind - from, sizeof(*fr->grp), cmp);
+	return true;
 }
 
 static bool frame_add(struct st_live_frame *fr, struct st_conn *c)
@@ -165,6 +210,7 @@ bool st__live_collect(struct st_live_view *v, struct st_live_frame *fr)
 	     c = st_model_open_next(&l->m, c)) {
 		if (c->hidden || !st__live_shown(l, c, fr->now))
 			continue;
+		st__live_count(l, c, fr->now);
 		st__live_judge(l, c, fr->now);
 		st_addr_str(&c->local, a, sizeof(a));
 		st_addr_str(&c->peer, b, sizeof(b));
@@ -186,15 +232,24 @@ bool st__live_collect(struct st_live_view *v, struct st_live_frame *fr)
 		if (match(v, cl->local, cl->peer, cl->proc, cl->state))
 			fr->cidx[fr->ncm++] = k;
 	}
-	fr->nfind = st__live_nfindings(l);
+	if (!add_groups(fr, &l->now_found, by_count))
+		return false;
+	fr->nnow = fr->nfind;
+	if (!add_groups(fr, &l->found, by_latest))
+		return false;
 	for (int i = 0; i < fr->nfind; i++) {
-		char text[sizeof(l->finds[0].msg) + 64];
+		char text[1024];
 		int st[ST_LIVE_FIND_LINES], len[ST_LIVE_FIND_LINES];
-		fr->flines += st__live_finding_text(l, i, fr->width, text,
+		fr->flines += st__live_finding_text(l, fr, i, text,
 						    sizeof(text), st, len);
 	}
+	struct st_live_rates r;
+	st__live_win_sum(&l->win, fr->now, &r);
+	fr->nrates = st__live_rates_text(&r, fr->width, fr->rates, 2);
+	st__live_rates_free(&r);
 	int want[4] = { fr->nl, fr->nc, fr->ncm, fr->flines };
-	share(fr->lines - 2 - 4, want, fr->got);
+	/* the first and last lines, the rates, the panes' headings */
+	share(fr->lines - 2 - fr->nrates - 4, want, fr->got);
 	return true;
 }
 
@@ -202,4 +257,5 @@ void st__live_frame_free(struct st_live_frame *fr)
 {
 	free(fr->lis);
 	free(fr->cs);
+	free(fr->grp);
 }

@@ -39,8 +39,13 @@ struct st_live_frame {
 	struct st_conn **lis, **cs;
 	int nl, nc, cap;
 	int cidx[ST_LIVE_RING], ncm; /* closes, newest first */
-	int nfind, flines;
+	/* finding groups: those that hold now (most first), then those of
+	 * ended connections (latest first) */
+	const struct st_fgroup **grp;
+	int nfind, nnow, capgrp, flines;
 	int got[4];
+	char rates[2][256]; /* the last 10 s, under the first line */
+	int nrates;
 };
 
 /*
@@ -50,10 +55,14 @@ struct st_live_frame {
  */
 bool st__live_collect(struct st_live_view *v, struct st_live_frame *fr);
 void st__live_frame_free(struct st_live_frame *fr);
-/* "now kind: message" of finding I of L, wrapped to WIDTH columns into
- * TEXT (N bytes): the lines' starts ST and lengths LEN; returns how many
- * (at most ST_LIVE_FIND_LINES). */
-int st__live_finding_text(const struct st_live *l, int i, int width, char *text,
+/*
+ * "[now ]kind: message" of finding group I of FR (one finding's words,
+ * or "xN (scope; e.g. ids): gist"), wrapped to FR's width into TEXT (N
+ * bytes): the lines' starts ST and lengths LEN; returns how many (at
+ * most ST_LIVE_FIND_LINES).
+ */
+int st__live_finding_text(const struct st_live *l,
+			  const struct st_live_frame *fr, int i, char *text,
 			  size_t n, int st[], int len[]);
 
 #endif

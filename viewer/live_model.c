@@ -22,19 +22,47 @@ static const char *first_str(const struct st_conn *c, const struct st_conn *o)
 	return "-";
 }
 
-static void keep_finding(const struct st_model *m, struct st_live_found *f,
-			 const struct st_finding *sf)
-{
-	snprintf(f->kind, sizeof(f->kind), "%s", st_finding_name[sf->kind]);
-	st_finding_text(sf, m->set, f->msg, sizeof(f->msg));
-}
-
-/* A finding of a connection the filters show: kept. */
+/* A finding of a connection the filters show: kept, grouped. */
 static void shown_finding(const struct st_finding *f, void *arg)
 {
 	struct st_live *l = arg;
 
-	keep_finding(&l->m, &l->finds[l->nfind++ % ST_LIVE_RING], f);
+	st_fgroups_finding(&l->found, f, l->m.set);
+}
+
+/* What the window has of an end: its connection, its connect time, its
+ * accept-queue wait. */
+enum { SEEN_CONN = 1, SEEN_QUEUE = 2 };
+
+void st__live_count(struct st_live *l, struct st_conn *c, uint64_t now)
+{
+	struct st_live_window *w = &l->win;
+	const struct st_conn *o = c->other;
+	bool other_seen = o && (o->live_seen & SEEN_CONN);
+
+	if (c->role == ST_ROLE_CLIENT && c->est_ts &&
+	    !(c->live_seen & SEEN_CONN)) {
+		c->live_seen |= SEEN_CONN;
+		if (!other_seen)
+			st__live_win_conn(w, c->est_ts, now);
+		if (c->connect_ts && c->est_ts >= c->connect_ts)
+			st__live_win_lat(w, ST_LW_CONNECT, c->est_ts,
+					 c->est_ts - c->connect_ts, now);
+	}
+	if (c->role != ST_ROLE_SERVER || !c->accept_ts)
+		return;
+	if (!(c->live_seen & SEEN_CONN)) {
+		c->live_seen |= SEEN_CONN;
+		if (!other_seen)
+			st__live_win_conn(w, c->accept_ts, now);
+	}
+	/* the wait is known once the client's end is joined (tcpstate.c) */
+	if (o && o->role == ST_ROLE_CLIENT && o->est_ts &&
+	    !(c->live_seen & SEEN_QUEUE)) {
+		c->live_seen |= SEEN_QUEUE;
+		st__live_win_lat(w, ST_LW_QUEUE, c->accept_ts, c->accept_wait,
+				 now);
+	}
 }
 
 static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
@@ -46,6 +74,11 @@ static void on_conn(struct st_model *m, struct st_conn *c, void *arg)
 	if (st_filter_conn(&l->flt, c, o,
 			   !l->quiet && !(c->hidden && (!o || o->hidden)),
 			   shown_finding, l)) {
+		uint64_t now = st_now_ns();
+		st__live_count(l, c, now);
+		if (o)
+			st__live_count(l, o, now);
+		st_fgroups_conn(&l->found, c, m->set);
 		struct st_live_closed *k =
 			&l->closes[l->nclose++ % ST_LIVE_RING];
 		uint64_t end = c->close_ts, start = c->open_ts;
@@ -78,7 +111,7 @@ static void on_finding(struct st_model *m, const struct st_finding *f,
 	struct st_live *l = arg;
 
 	if (!l->quiet && st_filter_finding(&l->flt, f))
-		keep_finding(m, &l->finds[l->nfind++ % ST_LIVE_RING], f);
+		st_fgroups_finding(&l->found, f, m->set);
 }
 
 static void on_ongoing(struct st_model *m, const struct st_finding *f,
@@ -87,10 +120,10 @@ static void on_ongoing(struct st_model *m, const struct st_finding *f,
 	struct st_live *l = arg;
 	uint32_t kinds = l->flt.x.findings;
 
+	(void)m;
 	if (kinds && !(kinds & 1u << f->kind))
 		return;
-	if (l->nongoing < ST_LIVE_MAX_ONGOING)
-		keep_finding(m, &l->ongoing[l->nongoing++], f);
+	st_fgroups_finding(&l->now_found, f, l->m.set);
 }
 
 static void fw_refreshed(void *arg)
@@ -223,6 +256,7 @@ void st__live_init(struct st_live *l)
 	/* the screen's note line shows the latest: exits are news there */
 	l->fw.verbose = true;
 	l->fw.arg = l;
+	l->found.max_scopes = ST_LIVE_MAX_SCOPES;
 }
 
 void st__live_model_init(struct st_live *l)
@@ -238,6 +272,7 @@ void st__live_model_init(struct st_live *l)
 void st__live_begin(struct st_live *l)
 {
 	l->quiet = !l->fw.dir && !l->history;
+	st__live_win_begin(&l->win, st_now_ns());
 	st_follow_begin(&l->fw);
 }
 
@@ -258,11 +293,15 @@ bool st__live_poll(struct st_live *l)
 void st__live_end(struct st_live *l)
 {
 	st_follow_end(&l->fw);
+	st_fgroups_free(&l->found);
+	st_fgroups_free(&l->now_found);
+	st__live_win_free(&l->win);
 }
 
 void st__live_judge_begin(struct st_live *l)
 {
-	l->nongoing = 0;
+	st_fgroups_free(&l->now_found);
+	memset(&l->now_found, 0, sizeof(l->now_found));
 }
 
 /* An open end's finding: held for st_filter_conn's --finding. */
@@ -292,18 +331,5 @@ bool st__live_shown(struct st_live *l, struct st_conn *c, uint64_t now)
 void st__live_judge(struct st_live *l, struct st_conn *c, uint64_t now)
 {
 	st_model_judge_open(&l->m, c, now, on_ongoing, l);
-}
-
-int st__live_nfindings(const struct st_live *l)
-{
-	return (int)(l->nfind < ST_LIVE_RING ? l->nfind : ST_LIVE_RING) +
-	       l->nongoing;
-}
-
-const struct st_live_found *st__live_finding(const struct st_live *l, int i)
-{
-	if (i < l->nongoing)
-		return &l->ongoing[i];
-	return &l->finds[(l->nfind - 1 - (uint64_t)(i - l->nongoing)) %
-			 ST_LIVE_RING];
+	st_fgroups_open_end(&l->now_found, c, l->m.set);
 }

@@ -6,26 +6,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fgroup.h"
 #include "follow.h"
+#include "live_window.h"
 #include "model.h"
 #include "show.h"
 
-/* Recent closes and findings kept: a fixed ring each, so memory stays
- * bounded however long it runs. */
-#define ST_LIVE_RING	    256
-#define ST_LIVE_MAX_ONGOING 64
-#define ST_LIVE_MAX_KQ	    64
+/* Recent closes kept: a fixed ring, so memory stays bounded however
+ * long it runs (findings are grouped: bounded by kinds and scopes). */
+#define ST_LIVE_RING   256
+#define ST_LIVE_MAX_KQ 64
+/* Scopes (listeners, peers) the ended connections' findings are grouped
+ * by, at most: past it, by process. */
+#define ST_LIVE_MAX_SCOPES 1024
 
 /* A finished connection, as the closes pane shows it. */
 struct st_live_closed {
 	char local[64], peer[64], proc[48], state[16], first[8];
 	int file; /* its process's trace file */
 	uint64_t dur, in, out, at;
-};
-
-struct st_live_found {
-	char kind[24];
-	char msg[512];
 };
 
 /* The accept queue of a listener as the kernel tells it now. */
@@ -48,10 +47,12 @@ struct st_live {
 	bool all_gone; /* every process followed has exited */
 	struct st_live_closed closes[ST_LIVE_RING];
 	uint64_t nclose; /* ever pushed: the newest is (nclose-1) % RING */
-	struct st_live_found finds[ST_LIVE_RING];
-	uint64_t nfind;
-	struct st_live_found ongoing[ST_LIVE_MAX_ONGOING];
-	int nongoing;
+	/* findings grouped by kind and scope (fgroup.c): those of ended
+	 * connections, and those that hold now for open ones (judged
+	 * again at each redraw) */
+	struct st_fgroups found, now_found;
+	/* connections opened and their latencies, the last 10 s */
+	struct st_live_window win;
 	struct st_live_kq kq[ST_LIVE_MAX_KQ];
 	int nkq;
 	char note[256];
@@ -88,11 +89,13 @@ void st__live_judge_begin(struct st_live *l);
 bool st__live_shown(struct st_live *l, struct st_conn *c, uint64_t now);
 /* Keeps the findings that hold for open connection C at NOW. */
 void st__live_judge(struct st_live *l, struct st_conn *c, uint64_t now);
-/* How many findings there are: those that hold now, then the kept. */
-int st__live_nfindings(const struct st_live *l);
-/* Finding I of those: the ones that hold now first, then the others
- * newest first. */
-const struct st_live_found *st__live_finding(const struct st_live *l, int i);
+/*
+ * Counts end C, shown, at NOW in the window: once a client's connect
+ * completed (a connection, and its connect time) or a server end was
+ * accepted (a connection, unless its joined client was counted), and
+ * once its accept-queue wait is known (joined with its client).
+ */
+void st__live_count(struct st_live *l, struct st_conn *c, uint64_t now);
 /* The kernel's accept queue of listener CONN, or NULL if not read. */
 const struct st_live_kq *st__live_kq(const struct st_live *l, uint64_t conn);
 
