@@ -112,14 +112,15 @@ int st__live_rates_text(const struct st_live_rates *r, int width,
 	lat_text(part[2], sizeof(part[2]), "accept wait", &r->h[ST_LW_QUEUE]);
 	for (int i = 0; i < 3 && max > 0; i++) {
 		size_t have = nl ? strlen(lines[nl - 1]) : 0;
-		if (nl && (int)(have + 3 + strlen(part[i])) <= width) {
-			snprintf(lines[nl - 1] + have, 256 - have, "   %s",
-				 part[i]);
+		if (nl && (int)(have + 3 + strlen(part[i])) <= width &&
+		    have + 3 + strlen(part[i]) < 256) {
+			memcpy(lines[nl - 1] + have, "   ", 3);
+			strcpy(lines[nl - 1] + have + 3, part[i]);
 			continue;
 		}
 		if (nl == max)
 			break;
-		snprintf(lines[nl++], 256, " %s", part[i]);
+		snprintf(lines[nl++], 256, " %.127s", part[i]);
 	}
 	return nl;
 }
