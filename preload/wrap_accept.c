@@ -66,9 +66,8 @@ static inline void rec_accept(struct st__call *c, enum st_call call, int ret,
 			p->peer_pid = st__peer_pid(ret);
 	}
 	if (own->qok) {
-		/* a blocking accept that waited found the queue empty; the
-		 * connection it took was queued when the kernel gave it */
-		p->queue_len = ret >= 0 && !own->qlen ? 1 : own->qlen;
+		/* 0 with a connection: the accept waited for it */
+		p->queue_len = own->qlen;
 		p->queue_max = own->qmax;
 		r->flags |= ST_REC_QUEUE_BEFORE;
 	}

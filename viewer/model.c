@@ -57,6 +57,7 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 	c->emitted = true;
 	if (c->other)
 		c->other->emitted = true;
+	st_tcp_arrivals(c);
 	st_tcp_untraced_peer(c);
 	if (!m->hold_tw || m->finishing ||
 	    !st_twhold_add(&m->tw, c, ready_add, m))
@@ -190,6 +191,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->local = p->local;
 	s->peer = p->peer;
 	s->accept_ts = end;
+	s->accept_start = r->ts;
+	s->accept_waited = (r->flags & ST_REC_QUEUE_BEFORE) && !p->queue_len;
 	s->last_ts = end;
 	s->last_call = r->call;
 	s->listener = l->id;
