@@ -213,3 +213,104 @@ def states_across_latency_match_both_captures():
           s["CLOSE_WAIT"][1] in ("call", "inferred"),
           f"arrival times are estimates, or a read of 0 showed them: "
           f"{cl['states']} {sv['states']}")
+
+
+OVERFLOW = os.path.join(BUILD, "tests/progs/overflow")
+QUEUE_PROG = os.path.join(BUILD, "tests/progs/queue")
+
+
+def lat_retransmits(pk):
+    """Per client port: (SYNs sent, whether a data segment went twice)."""
+    by = {}
+    for line in pk:
+        f = line.split()
+        if len(f) < 7 or f[1] != "IP" or not f[2].startswith("10.215."):
+            continue
+        port = int(f[2].rsplit(".", 1)[1])
+        flags = line.split("Flags [", 1)[1].split("]")[0]
+        syns, segs = by.setdefault(port, [0, []])
+        if flags == "S":
+            by[port][0] += 1
+        m = re.search(r"seq (\d+):(\d+)", line)
+        if m:
+            segs.append(m.group(1))
+    return {p: (s, len(segs) != len(set(segs))) for p, (s, segs) in
+            by.items()}
+
+
+@test
+def queue_overflow_at_syn_and_at_ack_as_the_wire_shows():
+    if os.geteuid() != 0:
+        raise Fail("needs root for network namespaces")
+    with DelayNet(50) as net, TraceDir() as t:
+        lat_sh("ip", "netns", "exec", net.s, "sysctl", "-qw",
+               "net.ipv4.tcp_abort_on_overflow=0")
+        pc = os.path.join(t.path, "c.pcap")
+        pre = ["env", f"SOCKTRACE_DIR={t.dir}", f"LD_PRELOAD={LIB}"]
+        tc = lat_tcpdump(net.c, "c0", pc)
+        srv = None
+        try:
+            time.sleep(2)  # tcpdump misses packets for a while after
+            srv = subprocess.Popen(["ip", "netns", "exec", net.s] + pre +
+                                   [QUEUE_PROG, net.sip, "7001", "1"],
+                                   stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, env=base_env())
+            check(srv.stdout.readline() == b"ready\n", "the server is up")
+            r = subprocess.run(["ip", "netns", "exec", net.c] + pre +
+                               [OVERFLOW, net.sip, "7001", "4", "2",
+                                "2500"], capture_output=True, text=True,
+                               timeout=60, env=base_env())
+            check(r.returncode == 0, f"the clients: {r.stderr}")
+            ss = subprocess.run(["ip", "netns", "exec", net.s, "ss",
+                                 "-ltnH", "sport = :7001"],
+                                capture_output=True, text=True,
+                                timeout=30).stdout.split()
+            srv.stdin.write(b"close\n")
+            srv.stdin.close()
+            check(srv.wait(timeout=30) == 0, "the server exited 0")
+            time.sleep(1)
+        finally:
+            if srv and srv.poll() is None:
+                srv.kill()  # our own child, by its pid
+            tc.terminate()  # our own tcpdump, by its pid
+            tc.wait(timeout=10)
+        wire = subprocess.run(["tcpdump", "-r", pc, "-n", "-tt"],
+                              capture_output=True, text=True,
+                              timeout=30).stdout.splitlines()
+        rc, out, err = run([VIEWER, "view", "--json", t.dir])
+    check(rc == 0, f"view: {err}")
+    by = {"conn": [], "finding": []}
+    for line in out.splitlines():
+        o = json.loads(line)
+        by.setdefault(o["type"], []).append(o)
+    rt = lat_retransmits(wire)
+    syn_lost = sorted(p for p, (syns, _) in rt.items() if syns > 1)
+    ack_lost = sorted(p for p, (syns, again) in rt.items()
+                      if syns == 1 and again)
+    check(len(rt) == 6 and syn_lost and ack_lost,
+          f"the wire: 6 clients, some retried their SYN, some connected "
+          f"at once and sent their request again: {rt}")
+    lis = [c for c in by["conn"] if c["role"] == "listener"]
+    check(len(lis) == 1 and lis[0]["accepted"] == 0, f"the listener: {lis}")
+    f = [x for x in by["finding"] if x["kind"] == "accept_queue_full"]
+    check(len(f) == 1 and f[0]["conn"] == lis[0]["id"],
+          f"one accept_queue_full, on the listener: {by['finding']}")
+    f = f[0]
+    check(ss[1:3] == [str(lis[0]["queue_len_at_close"]), "1"] and
+          "that the program never accepted" in f["message"],
+          f"the queue at the listener's close as ss saw it before: "
+          f"{ss} {lis[0]} {f}")
+    check(f["syn_dropped"] == len(syn_lost) and
+          f["ack_dropped"] == len(ack_lost) and f["dropped_at"] == "both",
+          f"the finding counts the clients the wire shows retrying their "
+          f"SYN ({syn_lost}) and resending their request ({ack_lost}): "
+          f"{f}")
+    check("at SYN time" in f["message"] and
+          "at the final ACK" in f["message"],
+          f"its words say which: {f['message']}")
+    cl = {int(c["local"].rsplit(":", 1)[1]): c for c in by["conn"]
+          if c["role"] == "client"}
+    check(all("ESTABLISHED" not in states(cl[p]) for p in syn_lost) and
+          all("ESTABLISHED" in states(cl[p]) for p in ack_lost),
+          f"the SYN-dropped clients never ESTABLISHED, the others did: "
+          f"{[(p, states(c)) for p, c in cl.items()]}")

@@ -228,6 +228,9 @@ struct st_conn {
 	uint32_t last_queue_len; /* left in the queue by the latest accept */
 	uint64_t accepted;
 	bool queue_full;
+	/* clients whose SYN, or whose final ACK, the full queue dropped
+	 * (st_overflow_note, from the clients' ends) */
+	uint32_t syn_dropped, ack_dropped;
 	uint64_t listener; /* server end: the listener that accepted it */
 	bool registered;   /* listener: counted in st_model.lports */
 	int32_t join_pid;  /* Unix: the client's pid, which joins the ends */

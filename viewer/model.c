@@ -58,6 +58,7 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 	if (c->other)
 		c->other->emitted = true;
 	st_tcp_arrivals(c);
+	st_stitch_note(&m->stitch, c);
 	st_tcp_untraced_peer(c);
 	if (!m->hold_tw || m->finishing ||
 	    !st_twhold_add(&m->tw, c, ready_add, m))
