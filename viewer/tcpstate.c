@@ -621,7 +621,7 @@ static uint64_t arrival(const struct st_conn *c, uint32_t i, uint64_t d)
 	if ((s->state == ST_ST_CLOSE_WAIT || s->state == ST_ST_TIME_WAIT) &&
 	    c->other->fin_ts)
 		return c->other->fin_ts + d;
-	if (s->state == ST_ST_CLOSED && i && c->fin_ts &&
+	if (s->state == ST_ST_CLOSED && i && c->fin_ts && !c->reset_by &&
 	    c->st[i - 1].state == ST_ST_LAST_ACK)
 		return c->fin_ts + 2 * d;
 	return 0;
