@@ -13,10 +13,14 @@
 struct own_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	uint32_t qlen, qmax; /* the listener's queue before the call */
+	bool qok;
 };
 
 /* Starts a traced accept on FD; *A and *L then point at OWN if the
- * caller passed no address buffer. */
+ * caller passed no address buffer.  The queue is read here, before the
+ * real accept: read after, it would miss the connection accept took
+ * (and count any that came meanwhile). */
 static inline bool enter_accept(struct st__call *c, int fd, struct sockaddr **a,
 				socklen_t **l, struct own_addr *own)
 {
@@ -27,6 +31,8 @@ static inline bool enter_accept(struct st__call *c, int fd, struct sockaddr **a,
 		*a = (struct sockaddr *)&own->ss;
 		*l = &own->len;
 	}
+	own->qok = st__fd_is_tcp(c->word) && st__cfg.tcp_info &&
+		   st__tcp_queue(fd, &own->qlen, &own->qmax);
 	return true;
 }
 
@@ -59,8 +65,12 @@ static inline void rec_accept(struct st__call *c, enum st_call call, int ret,
 		if (st__fd_is_unix_stream(nw))
 			p->peer_pid = st__peer_pid(ret);
 	}
-	if (st__fd_is_tcp(c->word) && st__cfg.tcp_info)
-		st__tcp_queue(c->fd, &p->queue_len, &p->queue_max);
+	if (own->qok) {
+		/* 0 with a connection: the accept waited for it */
+		p->queue_len = own->qlen;
+		p->queue_max = own->qmax;
+		r->flags |= ST_REC_QUEUE_BEFORE;
+	}
 	st__publish(c, r);
 }
 

@@ -185,7 +185,7 @@ def bash_completes_commands_options_and_values():
           f"stats --min<TAB>: {complete('stats', '--min')}")
     with TraceDir() as t:
         os.makedirs(t.dir)
-        for cmd, opt, n in (("view", "--state", 8), ("stats", "--finding", 8),
+        for cmd, opt, n in (("view", "--state", 9), ("stats", "--finding", 8),
                             ("stats", "--by", 3), ("view", "--findings", 2),
                             ("live", "--sort", 4)):
             vals = complete(cmd, opt, "")

@@ -184,8 +184,8 @@ def trace_examples(t, names):
         check(rc == 0, f"{name} exited {rc}: {err}")
 
 
-STATE_NAMES = ("SYN_SENT", "ESTABLISHED", "LISTEN", "FIN_WAIT",
-               "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK")
+STATE_NAMES = ("SYN_SENT", "SYN_RECV", "ESTABLISHED", "LISTEN",
+               "FIN_WAIT", "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK")
 
 
 @test

@@ -562,6 +562,55 @@ static void test_queue_at_close(void **state)
 	fx_set_free(set);
 }
 
+/* Issue 13 item 6: which handshake segment the full queue dropped, as
+ * the traced clients show it: SYN (abandoned in SYN_SENT, or connected
+ * only after a SYN retransmission) or final ACK (connected at once, the
+ * data sent again); a client that went through normally counts in
+ * neither. */
+static void test_queue_overflow_kind(void **state)
+{
+	(void)state;
+	struct st_finding f[ST_JUDGE_MAX];
+	struct st_conn lis = end(ST_ROLE_LISTENER);
+	struct st_conn syn = end(ST_ROLE_CLIENT), late = end(ST_ROLE_CLIENT);
+	struct st_conn ack = end(ST_ROLE_CLIENT), fine = end(ST_ROLE_CLIENT);
+	struct st_traceset *set = fx_set(1);
+	char text[768];
+
+	syn.connect_ts = late.connect_ts = ack.connect_ts = fine.connect_ts =
+		10 * MS;
+	syn.connect_abandoned = true;
+	late.est_ts = 1010 * MS; /* after the first SYN retransmission */
+	ack.est_ts = fine.est_ts = 11 * MS;
+	ack.tcp.set = fine.tcp.set = ST_TCPK_COUNTERS;
+	ack.tcp.bytes_retrans = 5;
+	st_overflow_note(&lis, &fine);
+	st_overflow_note(NULL, &syn); /* its listener not traced */
+	assert_int_equal(lis.syn_dropped + lis.ack_dropped, 0);
+	st_overflow_note(&lis, &ack);
+	lis.tcp.set = ST_TCPK_QUEUE;
+	lis.tcp.queue_max = 1;
+	lis.tcp.queue_len = 2;
+	const struct st_finding *x =
+		only(f, st_judge(&lis, 0, false, f), ST_F_accept_queue_full);
+	assert_int_equal(x->ack_dropped, 1);
+	assert_int_equal(x->syn_dropped, 0);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "at the final ACK: 1 client believed it "
+				     "was connected and its requests were "
+				     "retransmitted"));
+	assert_null(strstr(text, "at SYN time"));
+	st_overflow_note(&lis, &syn);
+	st_overflow_note(&lis, &late);
+	x = only(f, st_judge(&lis, 0, false, f), ST_F_accept_queue_full);
+	assert_int_equal(x->syn_dropped, 2);
+	st_finding_text(x, set, text, sizeof(text));
+	assert_non_null(strstr(text, "at SYN time: 2 clients sat in SYN_SENT "
+				     "and retransmitted the SYN"));
+	assert_non_null(strstr(text, "at the final ACK: 1 client"));
+	fx_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_retransmits),
 		cmocka_unit_test(test_window_limited),
 		cmocka_unit_test(test_queue_at_close),
+		cmocka_unit_test(test_queue_overflow_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,7 +152,7 @@ static void test_client_closes_first(void **state)
 	assert_string_equal(c->states,
 			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
 	assert_string_equal(s->states,
-			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	assert_int_equal(s->accept_wait, 2 * MS);
 	assert_int_equal(c->bytes_out, 10);
 	assert_int_equal(c->bytes_in, 5);
@@ -180,7 +180,7 @@ static void test_server_closes_first(void **state)
 	add(&m, fx_data(ST_CALL_read, 3, CL, 12, 0), 0);
 	add(&m, fx_close(3, CL, 13, TCP_CLOSE_WAIT), 0);
 	assert_string_equal(end_of(&l, SV)->states,
-			    "ESTABLISHED FIN_WAIT TIME_WAIT");
+			    "SYN_RECV ESTABLISHED FIN_WAIT TIME_WAIT");
 	assert_int_equal(l.nfindings, 1);
 	assert_int_equal(l.findings[0], ST_F_server_time_wait);
 	assert_int_equal(l.finding_conn[0], SV);
@@ -236,7 +236,8 @@ static void test_exit_closes_it(void **state)
 	assert_false(leak);
 	/* the exit closed it: the server read the FIN and never answered */
 	assert_string_equal(c->states, "SYN_SENT ESTABLISHED FIN_WAIT");
-	assert_string_equal(end_of(&l, SV)->states, "ESTABLISHED CLOSE_WAIT");
+	assert_string_equal(end_of(&l, SV)->states,
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT");
 	st_model_free(&m);
 	fx_set_free(set);
 }
@@ -264,7 +265,7 @@ static void test_fork_parent_close(void **state)
 	const struct seen_end *s = end_of(&l, SV);
 	assert_int_equal(s->end_file, 2);
 	assert_string_equal(s->states,
-			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	assert_string_equal(end_of(&l, CL)->states,
 			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
 	st_model_finish(&m);
@@ -312,7 +313,7 @@ static void test_fork_child_exit_after_client_close(void **state)
 	assert_string_equal(c->states,
 			    "SYN_SENT ESTABLISHED FIN_WAIT TIME_WAIT");
 	assert_string_equal(s->states,
-			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	for (int i = 0; i < l.nfindings; i++)
 		assert_true(l.finding_conn[i] != SV && l.finding_conn[i] != CL);
 	st_model_free(&m);
@@ -545,7 +546,7 @@ static void test_fd_reused_closed_unseen(void **state)
 	assert_int_equal(s->unseen_ts, 16 * MS);
 	assert_int_equal(s->close_ts, 12 * MS + 1000); /* its EOF read's end */
 	assert_string_equal(s->states,
-			    "ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
 	assert_false(end_of(&l, CL)->closed_unseen);
 	/* a late close of the old end: no new connection from it */
 	add(&m, fx_close(4, SV, 17, TCP_CLOSE_WAIT), 1);
@@ -622,7 +623,7 @@ static void test_time_wait_reuse(void **state)
 	add(&m, fx_socket(3, cl3, 24 + 60000, AF_INET, SOCK_STREAM), 0);
 	assert_int_equal(l.emits, 2);
 	assert_string_equal(end_of(&l, st_conn_id(101, 3))->states,
-			    "ESTABLISHED FIN_WAIT TIME_WAIT");
+			    "SYN_RECV ESTABLISHED FIN_WAIT TIME_WAIT");
 	st_model_finish(&m);
 	st_model_free(&m);
 	fx_set_free(set);

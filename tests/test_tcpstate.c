@@ -66,6 +66,145 @@ static void pair(struct st_conn **cl, struct st_conn **srv)
 	st_tcp_established(*srv, 1 * MS);
 }
 
+/* The times of END's states, in ms, as "A@t B@t" with sources. */
+static const char *times(const struct st_conn *c)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < c->nst; i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s@%g:%s",
+			      i ? " " : "", st_state_name[c->st[i].state],
+			      (double)c->st[i].ts / MS,
+			      st_src_name[c->st[i].src]);
+	return buf;
+}
+
+/*
+ * A client 50 ms one way from its server (min_rtt 100 ms): connect
+ * from 10 ms to 110 ms, accept returned at 200 ms without waiting.
+ * Returns the joined pair, ready to close.
+ */
+static void far_pair(struct st_conn **cl, struct st_conn **srv, bool waited,
+		     uint64_t accept_start, uint64_t accept_end)
+{
+	struct st_rec r = fx_connect(3, 1, 10, fx_v4(80), fx_v4(5000));
+
+	r.dur = 100 * MS;
+	*cl = end_new(ST_ROLE_CLIENT);
+	*srv = end_new(ST_ROLE_SERVER);
+	st_tcp_connect(*cl, &r);
+	(*srv)->accept_start = accept_start;
+	(*srv)->accept_ts = accept_end;
+	(*srv)->accept_waited = waited;
+	st_tcp_established(*srv, accept_end);
+	(*cl)->other = *srv;
+	(*srv)->other = *cl;
+	st_tcp_joined(*cl, *srv);
+	(*cl)->tcp.set = ST_TCPK_FIGS;
+	(*cl)->tcp.min_rtt_us = 100000;
+}
+
+/* Issue 13 item 5: the server end is in SYN_RECV from its SYN to the
+ * final ACK, which arrive one-way delay after they left; the queue wait
+ * starts at that ACK's arrival, not at the client's connect return. */
+static void test_handshake_across_latency(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+
+	far_pair(&cl, &srv, false, 199 * MS, 200 * MS);
+	/* before the RTT is known: the client's calls */
+	assert_string_equal(times(srv),
+			    "SYN_RECV@10:peer ESTABLISHED@110:peer");
+	assert_int_equal(srv->accept_wait, 90 * MS);
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(cl);
+	/* the SYN came 50 ms after it left, the ACK 50 ms after connect
+	 * returned: estimates (inferred) */
+	assert_string_equal(states(srv),
+			    "SYN_RECV ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+	assert_int_equal(srv->st[0].ts, 60 * MS);
+	assert_int_equal(srv->st[1].ts, 160 * MS);
+	assert_int_equal(srv->st[1].src, ST_SRC_inferred);
+	assert_int_equal(srv->accept_wait, 40 * MS);
+	/* the client's own states stay as its calls showed */
+	assert_int_equal(cl->st[1].ts, 110 * MS);
+	assert_int_equal(cl->st[1].src, ST_SRC_call);
+	end_free(cl);
+	end_free(srv);
+
+	/* an accept that waited for it: the ACK came during the call */
+	far_pair(&cl, &srv, true, 170 * MS, 180 * MS);
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(srv);
+	assert_int_equal(srv->st[1].ts, 170 * MS);
+	assert_int_equal(srv->accept_wait, 10 * MS);
+	end_free(cl);
+	end_free(srv);
+
+	/* accept returned it sooner than the estimate: it had come */
+	far_pair(&cl, &srv, false, 100 * MS, 130 * MS);
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(srv);
+	assert_int_equal(srv->st[1].ts, 130 * MS);
+	assert_int_equal(srv->accept_wait, 0);
+	end_free(cl);
+	end_free(srv);
+}
+
+/* Issue 13 item 5: CLOSE_WAIT starts when the peer's FIN arrives,
+ * TIME_WAIT when the passive closer's FIN does, and LAST_ACK ends when
+ * the ACK of its FIN is back; a read of 0 sooner is the call's word. */
+static void test_fins_across_latency(void **state)
+{
+	(void)state;
+	struct st_conn *cl, *srv;
+	struct st_rec eof = fx_data(ST_CALL_read, 4, 2, 320, 0);
+
+	far_pair(&cl, &srv, false, 199 * MS, 200 * MS);
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(cl);
+	assert_string_equal(times(cl),
+			    "SYN_SENT@10:call ESTABLISHED@110:call "
+			    "FIN_WAIT@300:call TIME_WAIT@450:inferred");
+	assert_string_equal(times(srv),
+			    "SYN_RECV@60:inferred ESTABLISHED@160:inferred "
+			    "CLOSE_WAIT@350:inferred LAST_ACK@400:call "
+			    "CLOSED@500:inferred");
+	end_free(cl);
+	end_free(srv);
+
+	/* the server's read of 0 returned 320 ms in: the FIN had come */
+	far_pair(&cl, &srv, false, 199 * MS, 200 * MS);
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_data(srv, &eof, 320 * MS);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(srv);
+	assert_int_equal(srv->st[2].state, ST_ST_CLOSE_WAIT);
+	assert_int_equal(srv->st[2].ts, 320 * MS);
+	assert_int_equal(srv->st[2].src, ST_SRC_call);
+	end_free(cl);
+	end_free(srv);
+
+	/* no RTT known: the peer's calls, as before */
+	far_pair(&cl, &srv, false, 199 * MS, 200 * MS);
+	cl->tcp.set = 0;
+	st_tcp_closed(cl, 300 * MS, ST_END_CLOSED);
+	st_tcp_closed(srv, 400 * MS, ST_END_CLOSED);
+	st_tcp_arrivals(cl);
+	assert_string_equal(times(srv), "SYN_RECV@10:peer ESTABLISHED@110:peer "
+					"CLOSE_WAIT@300:peer LAST_ACK@400:call "
+					"CLOSED@400:peer");
+	end_free(cl);
+	end_free(srv);
+}
+
 /* Fact 3: connect returns once SYN+ACK came back. */
 static void test_connect_established(void **state)
 {
@@ -496,9 +635,11 @@ static void test_sources_orderly_close(void **state)
 	st_tcp_closed(srv, 13 * MS, ST_END_CLOSED);
 	assert_string_equal(sources(cl), "SYN_SENT:call ESTABLISHED:call "
 					 "FIN_WAIT:call TIME_WAIT:peer");
-	/* ESTABLISHED from the client's connect; CLOSED once the traced
+	/* SYN_RECV from its SYN, ESTABLISHED from the client's connect
+	 * (the peer's calls; no RTT to add); CLOSED once the traced
 	 * peer's ACK came */
-	assert_string_equal(sources(srv), "ESTABLISHED:peer CLOSE_WAIT:peer "
+	assert_string_equal(sources(srv), "SYN_RECV:peer ESTABLISHED:peer "
+					  "CLOSE_WAIT:peer "
 					  "LAST_ACK:call CLOSED:peer");
 	end_free(cl);
 	end_free(srv);
@@ -638,6 +779,8 @@ int main(void)
 		cmocka_unit_test(test_untraced_peer_guess),
 		cmocka_unit_test(test_time_wait_reused),
 		cmocka_unit_test(test_unreachable_connect),
+		cmocka_unit_test(test_handshake_across_latency),
+		cmocka_unit_test(test_fins_across_latency),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

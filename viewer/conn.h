@@ -55,11 +55,13 @@ enum st_role {
 	X(TIME_WAIT)      \
 	X(CLOSE_WAIT)     \
 	X(LAST_ACK)       \
-	X(CLOSED)
+	X(CLOSED)         \
+	X(SYN_RECV)
 enum st_state {
 #define ST__S(n) ST_ST_##n,
 	ST_STATE_TABLE(ST__S)
 #undef ST__S
+		ST_ST__N
 };
 extern const char *const st_state_name[];
 extern const unsigned char st_state_name_len[];
@@ -202,6 +204,10 @@ struct st_conn {
 	bool connect_pending;	/* EINPROGRESS, not yet completed */
 	bool connect_abandoned; /* closed in SYN_SENT (kernel said) */
 	uint64_t accept_ts;	/* server end: accept returned */
+	/* server end: accept began; it found the queue empty and waited
+	 * (the connection arrived during the call) */
+	uint64_t accept_start;
+	bool accept_waited;
 	uint64_t first_in_ts, first_out_ts;
 	uint64_t eof_ts; /* a read returned 0 */
 	uint64_t fin_ts; /* this end sent FIN (close or shutdown) */
@@ -227,6 +233,9 @@ struct st_conn {
 	uint32_t last_queue_len; /* left in the queue by the latest accept */
 	uint64_t accepted;
 	bool queue_full;
+	/* clients whose SYN, or whose final ACK, the full queue dropped
+	 * (st_overflow_note, from the clients' ends) */
+	uint32_t syn_dropped, ack_dropped;
 	uint64_t listener; /* server end: the listener that accepted it */
 	bool registered;   /* listener: counted in st_model.lports */
 	int32_t join_pid;  /* Unix: the client's pid, which joins the ends */

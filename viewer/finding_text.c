@@ -266,8 +266,10 @@ static void window_limited(const struct st_finding *f, const char *p,
 			   "holds; raise SO_SNDBUF or net.ipv4.tcp_wmem");
 }
 
-static void queue_full(const struct st_finding *f, const struct st_trace *t,
-		       const char *p, const char *id, char *buf, size_t len)
+/* The words of accept_queue_full F, into BUF. */
+static void queue_full_words(const struct st_finding *f,
+			     const struct st_trace *t, const char *p,
+			     const char *id, char *buf, size_t len)
 {
 	char r[96];
 
@@ -287,6 +289,35 @@ static void queue_full(const struct st_finding *f, const struct st_trace *t,
 		 "(%u): further handshakes are dropped and clients "
 		 "wait (SYN retries%s) until the program calls accept",
 		 p, id, f->queue_max, r);
+}
+
+/* What the full queue dropped, as its traced clients showed: added to
+ * what BUF says. */
+static void queue_dropped(const struct st_finding *f, char *buf, size_t len)
+{
+	size_t n = strnlen(buf, len);
+
+	if (f->syn_dropped && n < len)
+		n += (size_t)snprintf(
+			buf + n, len - n,
+			"; at SYN time: %u client%s sat in SYN_SENT and "
+			"retransmitted the SYN",
+			f->syn_dropped, st_plural(f->syn_dropped));
+	if (f->ack_dropped && n < len)
+		snprintf(buf + n, len - n,
+			 "; at the final ACK: %u client%s believed %s "
+			 "connected and %s requests were retransmitted",
+			 f->ack_dropped, st_plural(f->ack_dropped),
+			 f->ack_dropped == 1 ? "it was" : "they were",
+			 f->ack_dropped == 1 ? "its" : "their");
+}
+
+/* accept_queue_full F in words, with what the queue dropped. */
+static void queue_full(const struct st_finding *f, const struct st_trace *t,
+		       const char *p, const char *id, char *buf, size_t len)
+{
+	queue_full_words(f, t, p, id, buf, len);
+	queue_dropped(f, buf, len);
 }
 
 const char *st_finding_text(const struct st_finding *f,

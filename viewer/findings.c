@@ -207,6 +207,22 @@ static void queue_full(const struct st_conn *c, struct st_finding *out, int *n)
 	f->queue_max = at_close && k->queue_max ? k->queue_max : c->queue_max;
 	f->at_close = at_close && !c->queue_full;
 	f->queue_len = k->queue_len;
+	f->syn_dropped = c->syn_dropped;
+	f->ack_dropped = c->ack_dropped;
+}
+
+void st_overflow_note(struct st_conn *lis, const struct st_conn *cl)
+{
+	const struct st_tcpk *k = &cl->tcp;
+
+	if (!lis || cl->role != ST_ROLE_CLIENT || cl->kind != ST_KIND_TCP ||
+	    !cl->connect_ts)
+		return;
+	if (cl->connect_abandoned ||
+	    (cl->est_ts >= cl->connect_ts + ST_SYN_RTO_NS))
+		lis->syn_dropped++;
+	else if (cl->est_ts && (k->set & ST_TCPK_COUNTERS) && k->bytes_retrans)
+		lis->ack_dropped++;
 }
 
 int st_judge(const struct st_conn *c, uint64_t now, bool open,

@@ -85,6 +85,11 @@ struct st_finding {
 	 * (the kernel's count then), when that is what showed it */
 	uint32_t queue_len;
 	bool at_close;
+	/* accept_queue_full: traced clients whose SYN the full queue
+	 * dropped (they sat in SYN_SENT and retried), and whose final ACK
+	 * it dropped (they believed they were connected; their requests
+	 * were sent again) */
+	uint32_t syn_dropped, ack_dropped;
 	/* reset: why (enum st_rst_reason), by this end (else its peer),
 	 * what the other end saw (enum st_rst_saw), unread bytes */
 	uint8_t reason, saw;
@@ -126,6 +131,15 @@ struct st_finding {
  */
 int st_judge(const struct st_conn *c, uint64_t now, bool open,
 	     struct st_finding out[ST_JUDGE_MAX]);
+/* A connect's first SYN retransmission comes this long after it
+ * (TCP_TIMEOUT_INIT): a connect that took longer had its SYN dropped. */
+#define ST_SYN_RTO_NS (1000000000ull)
+/* Client end CL, finished, connected to listener LIS (NULL: none
+ * traced): counts it in LIS's syn_dropped when its SYN went unanswered
+ * (abandoned in SYN_SENT, or connected only after a SYN retransmission)
+ * or ack_dropped when it connected at once but the kernel retransmitted
+ * its data (the final ACK and what followed found the queue full). */
+void st_overflow_note(struct st_conn *lis, const struct st_conn *cl);
 /* lost_records about trace file FILE. */
 struct st_finding st_finding_lost(int file);
 

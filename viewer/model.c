@@ -57,6 +57,8 @@ static void try_emit(struct st_model *m, struct st_conn *c)
 	c->emitted = true;
 	if (c->other)
 		c->other->emitted = true;
+	st_tcp_arrivals(c);
+	st_stitch_note(&m->stitch, c);
 	st_tcp_untraced_peer(c);
 	if (!m->hold_tw || m->finishing ||
 	    !st_twhold_add(&m->tw, c, ready_add, m))
@@ -170,11 +172,14 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 		l->queue_max = p->queue_max;
 	if (p->queue_len > l->max_queue_len)
 		l->max_queue_len = p->queue_len;
+	/* queue_len: the queue before this accept took one (older traces:
+	 * after it); the kernel drops handshakes while the queue holds more
+	 * than its limit */
+	uint32_t before = p->queue_len +
+			  (r->ret >= 0 && !(r->flags & ST_REC_QUEUE_BEFORE));
 	if (p->queue_max)
-		l->last_queue_len = p->queue_len;
-	/* the kernel drops handshakes while the queue holds more than its
-	 * limit; right after this accept it still held queue_len */
-	if (p->queue_max && p->queue_len >= p->queue_max)
+		l->last_queue_len = before ? before - 1 : 0;
+	if (p->queue_max && before > p->queue_max)
 		l->queue_full = true;
 	if (r->ret < 0 || !p->conn2)
 		return;
@@ -187,6 +192,8 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 	s->local = p->local;
 	s->peer = p->peer;
 	s->accept_ts = end;
+	s->accept_start = r->ts;
+	s->accept_waited = (r->flags & ST_REC_QUEUE_BEFORE) && !p->queue_len;
 	s->last_ts = end;
 	s->last_call = r->call;
 	s->listener = l->id;

@@ -237,8 +237,9 @@ static const char *filter_takes(int c)
 {
 	switch (c) {
 	case ST_OPT_STATE:
-		return "SYN_SENT, ESTABLISHED, LISTEN, FIN_WAIT, TIME_WAIT, "
-		       "CLOSE_WAIT, LAST_ACK or CLOSED, or several with commas";
+		return "SYN_SENT, SYN_RECV, ESTABLISHED, LISTEN, FIN_WAIT, "
+		       "TIME_WAIT, CLOSE_WAIT, LAST_ACK or CLOSED, or several "
+		       "with commas";
 	case ST_OPT_FINDING:
 		return "a finding kind (connect_failed, close_wait, "
 		       "server_time_wait, fd_leak, backlog_clipped, "
@@ -269,8 +270,7 @@ int st_filter_opt(struct st_filter_opts *f, int c, const char *arg,
 
 	switch (c) {
 	case ST_OPT_STATE:
-		ok = parse_names(arg, st_state_name, ST_ST_CLOSED + 1,
-				 &f->states) &&
+		ok = parse_names(arg, st_state_name, ST_ST__N, &f->states) &&
 		     !(f->states & 1u << ST_ST_NONE);
 		break;
 	case ST_OPT_FINDING:
@@ -305,10 +305,10 @@ void st_filter_usage(FILE *f)
 		"Filters (a connection is shown when all hold, for either "
 		"end):\n"
 		"  --state S       it passed through state S (SYN_SENT, "
-		"ESTABLISHED,\n"
-		"                  LISTEN, FIN_WAIT, TIME_WAIT, CLOSE_WAIT, "
-		"LAST_ACK,\n"
-		"                  CLOSED; several: S1,S2)\n"
+		"SYN_RECV,\n"
+		"                  ESTABLISHED, LISTEN, FIN_WAIT, TIME_WAIT, "
+		"CLOSE_WAIT,\n"
+		"                  LAST_ACK, CLOSED; several: S1,S2)\n"
 		"  --finding KIND  it has a finding KIND (several: K1,K2); "
 		"only those\n"
 		"                  findings are shown\n"

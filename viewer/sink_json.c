@@ -296,10 +296,27 @@ static void put_cw_by(struct st_out *o, uint8_t by)
 	st_out_str(o, "]");
 }
 
+/* accept_queue_full: where the full queue dropped its traced clients'
+ * handshakes ("syn", "ack", "both", or null: none shown), how many. */
+static void put_dropped(struct st_out *o, const struct st_finding *f)
+{
+	const char *at = f->syn_dropped && f->ack_dropped ? "both"
+			 : f->syn_dropped		  ? "syn"
+			 : f->ack_dropped		  ? "ack"
+							  : NULL;
+
+	if (at)
+		st_out_ks(o, "dropped_at", at);
+	else
+		st_out_str(o, ",\"dropped_at\":null");
+	st_out_ku(o, "syn_dropped", f->syn_dropped);
+	st_out_ku(o, "ack_dropped", f->ack_dropped);
+}
+
 void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 {
 	struct st_out *o = rd->o;
-	char msg[512];
+	char msg[768];
 
 	st_out_str(o, "{\"type\":\"finding\"");
 	st_out_ks(o, "kind", st_finding_name[f->kind]);
@@ -311,6 +328,8 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 		put_cw_by(o, f->cw_by);
 	if (f->kind == ST_F_connect_failed && f->cause)
 		st_out_ks(o, "cause", st_unreach_name[f->cause]);
+	if (f->kind == ST_F_accept_queue_full)
+		put_dropped(o, f);
 	st_out_str(o, "}\n");
 }
 

@@ -319,10 +319,12 @@ static void track(struct st_perfetto *p, const struct st_conn *c)
 		}
 		track_ev(p, c, 'b', sn, from);
 		state_src(p, c->st[i].src);
-		/* connect returned after SYN+ACK; the connection then waited
-		 * in the listener's accept queue until accept returned it */
-		if (i == 0 && c->role == ST_ROLE_SERVER && c->other &&
-		    c->accept_wait && c->accept_ts > from &&
+		/* the client's final ACK made it ESTABLISHED (after SYN_RECV);
+		 * the connection then waited in the listener's accept queue
+		 * until accept returned it */
+		if ((i == 0 || (i == 1 && c->st[0].state == ST_ST_SYN_RECV)) &&
+		    s == ST_ST_ESTABLISHED && c->role == ST_ROLE_SERVER &&
+		    c->other && c->accept_wait && c->accept_ts > from &&
 		    c->accept_ts <= to) {
 			track_ev(p, c, 'b', "accept queue", from);
 			st_out_chr(&p->o, '}');

@@ -37,6 +37,7 @@ static const char *state_col(const struct st_render *rd, unsigned s)
 	case ST_ST_LAST_ACK:
 		return col(rd, C_YELLOW);
 	case ST_ST_SYN_SENT:
+	case ST_ST_SYN_RECV:
 		return col(rd, C_CYAN);
 	default:
 		return col(rd, C_DIM);
@@ -582,8 +583,9 @@ static int text_end(void *state)
 	if (t->guessed) /* what "STATE?" means, said once */
 		st_out_str(o, "STATE? is a guess: no call, kernel query or "
 			      "traced peer showed it, a rule of TCP did (the "
-			      "peer is not traced; --json: each state's "
-			      "source)\n\n");
+			      "peer is not traced, or the peer's segment "
+			      "arrives half a round trip after its call; "
+			      "--json: each state's source)\n\n");
 	st_out_fmt(o, "%sFindings%s\n", col(&t->rd, C_BOLD),
 		   col(&t->rd, C_RESET));
 	st_fgroups_end(&t->fg, t->rd.m->set);

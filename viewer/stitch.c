@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include "stitch.h"
+#include "findings.h"
 #include "tcpstate.h"
 
 /*
@@ -33,6 +34,7 @@ struct st_lport {
 	struct st_addr key;
 	UT_hash_handle hh;
 	int listeners;
+	struct st_conn *lis; /* the first of them still listening, or NULL */
 };
 
 /* v4-mapped v6 addresses as plain v4, so both ends key alike. */
@@ -131,6 +133,8 @@ void st_stitch_listen(struct st_stitch *s, struct st_conn *c)
 		HASH_ADD(hh, s->lports, key, sizeof(k), l);
 	}
 	l->listeners++;
+	if (!l->lis)
+		l->lis = c;
 	c->registered = true;
 }
 
@@ -167,11 +171,31 @@ void st_stitch_unlisten(struct st_stitch *s, struct st_conntab *ct,
 		return;
 	c->registered = false;
 	HASH_FIND(hh, s->lports, &k, sizeof(k), l);
-	if (!l || --l->listeners > 0)
+	if (l && --l->listeners > 0 && l->lis == c)
+		l->lis = NULL;
+	if (!l || l->listeners > 0)
 		return;
+	/* the clients it leaves are released while it is still known,
+	 * so that they count in its findings (st_stitch_note) */
+	reset_queued(s, ct, &k, fn, arg);
 	HASH_DEL(s->lports, l);
 	free(l);
-	reset_queued(s, ct, &k, fn, arg);
+}
+
+void st_stitch_note(const struct st_stitch *s, struct st_conn *c)
+{
+	struct st_conn *e[2] = { c, c->other };
+
+	for (int i = 0; i < 2; i++) {
+		struct st_lport *l;
+		struct st_addr k;
+		if (!e[i] || e[i]->role != ST_ROLE_CLIENT)
+			continue;
+		k = lport_key(e[i], &e[i]->peer);
+		HASH_FIND(hh, s->lports, &k, sizeof(k), l);
+		if (l)
+			st_overflow_note(l->lis, e[i]);
+	}
 }
 
 bool st_stitch_listened(const struct st_stitch *s, const struct st_conn *c,

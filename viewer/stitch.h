@@ -53,5 +53,8 @@ bool st_stitch_listened(const struct st_stitch *s, const struct st_conn *c,
  * has).
  */
 bool st_stitch_link(struct st_conn *a, struct st_conn *b);
+/* C and its other end are finished: a client end among them counts in
+ * the traced listener it connected to (st_overflow_note). */
+void st_stitch_note(const struct st_stitch *s, struct st_conn *c);
 
 #endif

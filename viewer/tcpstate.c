@@ -474,20 +474,53 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end)
 	}
 }
 
+/*
+ * Server end SRV, whose first state is the ESTABLISHED its accept gave,
+ * was in SYN_RECV from TS (as SRC showed) before it: the state goes
+ * first, and lines of either end that showed SRV's states move up.
+ */
+static void syn_recv_first(struct st_conn *srv, uint64_t ts, uint8_t src)
+{
+	struct st_conn *o = srv->other;
+
+	if (srv->nst == srv->capst)
+		st__grow((void **)&srv->st, &srv->capst, sizeof(*srv->st));
+	memmove(srv->st + 1, srv->st, srv->nst * sizeof(*srv->st));
+	srv->st[0].state = ST_ST_SYN_RECV;
+	srv->st[0].ts = ts;
+	srv->st[0].src = src;
+	srv->nst++;
+	for (uint32_t i = 0; i < srv->nev; i++) {
+		srv->ev[i].self_from += srv->ev[i].self_from > 0;
+		srv->ev[i].self_to += srv->ev[i].self_to > 0;
+	}
+	for (uint32_t i = 0; o && i < o->nev; i++) {
+		o->ev[i].other_from += o->ev[i].other_from > 0;
+		o->ev[i].other_to += o->ev[i].other_to > 0;
+	}
+}
+
 void st_tcp_joined(struct st_conn *cl, struct st_conn *srv)
 {
-	/* connect returned after SYN+ACK: from then the connection waited
-	 * in the accept queue until accept returned it */
-	if (cl->est_ts) {
-		srv->accept_wait = cl->est_ts < srv->accept_ts
-					   ? srv->accept_ts - cl->est_ts
-					   : 0;
-		if (srv->nst && cl->est_ts < srv->st[0].ts) {
+	/* connect returned after SYN+ACK: the server end was in SYN_RECV
+	 * since the SYN, ESTABLISHED from the client's final ACK, then
+	 * waited in the accept queue until accept returned it.  The
+	 * one-way delays are added when the RTT is known (arrivals). */
+	if (srv->nst && srv->st[0].state == ST_ST_ESTABLISHED) {
+		if (cl->est_ts && cl->est_ts < srv->st[0].ts) {
 			/* the client's connect showed it */
 			srv->st[0].ts = cl->est_ts;
 			srv->st[0].src = ST_SRC_peer;
 		}
+		/* its SYN left when connect began (on loopback accept can
+		 * return before connect does: the ACK came in between) */
+		if (cl->connect_ts && cl->connect_ts < srv->st[0].ts)
+			syn_recv_first(srv, cl->connect_ts, ST_SRC_peer);
 	}
+	if (cl->est_ts)
+		srv->accept_wait = cl->est_ts < srv->accept_ts
+					   ? srv->accept_ts - cl->est_ts
+					   : 0;
 	if (cl->done && cl->closed_first > 0 &&
 	    srv->state == ST_ST_ESTABLISHED) {
 		/* the client closed while queued: the server finds FIN */
@@ -543,4 +576,105 @@ void st_tcp_untraced_peer(struct st_conn *c)
 			e->self_from = n;
 		e->self_to = (uint16_t)c->nst;
 	}
+}
+
+/* Half the round trip of the connection C and O belong to, in ns: the
+ * kernel's min_rtt at either end's close (the client's first), or 0
+ * when neither said. */
+static uint64_t one_way(const struct st_conn *c, const struct st_conn *o)
+{
+	const struct st_conn *cl = c->role == ST_ROLE_CLIENT ? c : o;
+	const struct st_conn *sv = cl == c ? o : c;
+
+	if ((cl->tcp.set & ST_TCPK_FIGS) && cl->tcp.min_rtt_us)
+		return cl->tcp.min_rtt_us * 500ull;
+	if ((sv->tcp.set & ST_TCPK_FIGS) && sv->tcp.min_rtt_us)
+		return sv->tcp.min_rtt_us * 500ull;
+	return 0;
+}
+
+/* Server end SRV's SYN_RECV and ESTABLISHED, from client CL's connect,
+ * moved to when the SYN and the final ACK arrived, D ns on. */
+static void handshake_arrivals(struct st_conn *srv, const struct st_conn *cl,
+			       uint64_t d)
+{
+	struct st_stchange *s = srv->st;
+
+	if (srv->nst < 2 || s[0].state != ST_ST_SYN_RECV ||
+	    s[1].state != ST_ST_ESTABLISHED || s[1].src != ST_SRC_peer)
+		return;
+	/* the final ACK left as connect returned; accept returned the
+	 * connection, so it had come by then; an accept that found the
+	 * queue empty waited for it, so it came during the call */
+	uint64_t est = cl->est_ts + d;
+	if (srv->accept_ts && est > srv->accept_ts)
+		est = srv->accept_ts;
+	if (srv->accept_waited && est < srv->accept_start)
+		est = srv->accept_start;
+	/* the SYN that got the SYN+ACK (the last, if retried) came one
+	 * round trip before that ACK, and at least D after connect began */
+	uint64_t syn = cl->connect_ts + d;
+	if (cl->est_ts > syn + d)
+		syn = cl->est_ts - d;
+	s[0].ts = syn < est ? syn : est;
+	s[1].ts = est;
+	s[0].src = s[1].src = ST_SRC_inferred;
+	srv->accept_wait = srv->accept_ts > est ? srv->accept_ts - est : 0;
+}
+
+/* When state I of C, which the peer's segment caused, arrived: D after
+ * the segment left (the peer's FIN; for LAST_ACK's CLOSED, our FIN went
+ * and the ACK came back).  0: not such a state. */
+static uint64_t arrival(const struct st_conn *c, uint32_t i, uint64_t d)
+{
+	const struct st_stchange *s = &c->st[i];
+
+	if (s->src != ST_SRC_peer)
+		return 0;
+	if ((s->state == ST_ST_CLOSE_WAIT || s->state == ST_ST_TIME_WAIT) &&
+	    c->other->fin_ts)
+		return c->other->fin_ts + d;
+	if (s->state == ST_ST_CLOSED && i && c->fin_ts && !c->reset_by &&
+	    c->st[i - 1].state == ST_ST_LAST_ACK)
+		return c->fin_ts + 2 * d;
+	return 0;
+}
+
+/* C's states the peer's segments caused, moved to their arrival, D ns
+ * after the segment left: no earlier than they were, no later than the
+ * next state, nor than a read of 0 that showed the FIN had come. */
+static void segment_arrivals(struct st_conn *c, uint64_t d)
+{
+	for (uint32_t i = 0; i < c->nst; i++) {
+		struct st_stchange *s = &c->st[i];
+		uint64_t t = arrival(c, i, d);
+		uint8_t src = ST_SRC_inferred;
+
+		if (t <= s->ts)
+			continue;
+		if (i + 1 < c->nst && t > c->st[i + 1].ts)
+			t = c->st[i + 1].ts;
+		if (s->state != ST_ST_CLOSED && c->eof_ts >= s->ts &&
+		    c->eof_ts < t) {
+			t = c->eof_ts;
+			src = ST_SRC_call;
+		}
+		s->ts = t;
+		s->src = src;
+	}
+}
+
+void st_tcp_arrivals(struct st_conn *c)
+{
+	struct st_conn *o = c->other;
+	uint64_t d;
+
+	if (!o || c->kind != ST_KIND_TCP || !(d = one_way(c, o)))
+		return;
+	if (c->role == ST_ROLE_SERVER && o->role == ST_ROLE_CLIENT)
+		handshake_arrivals(c, o, d);
+	else if (o->role == ST_ROLE_SERVER && c->role == ST_ROLE_CLIENT)
+		handshake_arrivals(o, c, d);
+	segment_arrivals(c, d);
+	segment_arrivals(o, d);
 }

@@ -51,6 +51,13 @@ void st_tcp_closed(struct st_conn *c, uint64_t ts, uint8_t end);
 /* Client end CL and server end SRV were just joined: the accept-queue
  * wait, and a FIN the client sent while it was queued. */
 void st_tcp_joined(struct st_conn *cl, struct st_conn *srv);
+/* C and its joined other end are finished: the states the peer's
+ * segments caused (the server's SYN_RECV and ESTABLISHED, CLOSE_WAIT,
+ * TIME_WAIT, LAST_ACK's CLOSED), which the peer's call showed when the
+ * segment left, move to when it arrived, half the kernel's min_rtt
+ * later, marked inferred (a read of 0 that came sooner: call).  The
+ * accept-queue wait is then measured from the final ACK's arrival. */
+void st_tcp_arrivals(struct st_conn *c);
 /* C, in TIME_WAIT, saw connection BY take its 4-tuple at TS (shown as
  * SRC says): the kernel ended the TIME_WAIT then, not 60 s on. */
 void st_tcp_tw_reused(struct st_conn *c, uint64_t ts, uint8_t src, uint64_t by);

@@ -259,7 +259,7 @@ int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 		t->missing++;
 		return 0;
 	}
-	if (r->call >= ST_CALL_COUNT || (r->flags & ~ST_REC_ERR)) {
+	if (r->call >= ST_CALL_COUNT || (r->flags & ~ST_REC_FLAGS)) {
 		t->corrupt++;
 		if (!t->warn[0])
 			snprintf(t->warn, sizeof(t->warn),

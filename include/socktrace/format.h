@@ -103,6 +103,10 @@ enum st_dir { ST_DIR_NONE, ST_DIR_IN, ST_DIR_OUT };
 
 /* st_rec.flags */
 #define ST_REC_ERR 0x1 /* the call failed: err holds errno */
+/* accept: queue_len is the listener's queue before the call (older
+ * writers read it after: one less, plus any that came meanwhile) */
+#define ST_REC_QUEUE_BEFORE 0x2
+#define ST_REC_FLAGS	    (ST_REC_ERR | ST_REC_QUEUE_BEFORE) /* all */
 
 /*
  * st_rec.sock: the kind of socket the record's fd was when the call was

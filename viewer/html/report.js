@@ -12,8 +12,11 @@ var MAX_FINDINGS = 1000;  // listed one by one in the side panel
 var EXPLAIN = {
 	SYN_SENT: 'connect() sent SYN; it returns when the SYN+ACK arrives ' +
 		'(the second segment of the handshake).',
+	SYN_RECV: 'A server end from its client\'s SYN to the final ACK of ' +
+		'the handshake (the client\'s connect, one-way delay later).',
 	ESTABLISHED: 'The handshake is done: data can flow.  A server end is ' +
-		'ESTABLISHED from its client\'s connect, before accept returns it.',
+		'ESTABLISHED when its client\'s final ACK arrives, before ' +
+		'accept returns it.',
 	LISTEN: 'Listening: the kernel completes handshakes into the accept ' +
 		'queue (at most min(backlog, somaxconn)) until accept takes them.',
 	CLOSE_WAIT: 'The peer sent FIN (a read returned 0, EOF); the socket ' +
@@ -34,7 +37,7 @@ var SOURCE = {
 	inferred: 'a guess: a rule of TCP, the peer not traced'
 };
 var KINDS = ['setup', 'connect', 'accept', 'in', 'out', 'close', 'other'];
-var STATES = ['SYN_SENT', 'ESTABLISHED', 'LISTEN', 'CLOSE_WAIT', 'FIN_WAIT',
+var STATES = ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'LISTEN', 'CLOSE_WAIT', 'FIN_WAIT',
 	'TIME_WAIT', 'LAST_ACK'];
 
 var $ = function (id) { return document.getElementById(id); };
@@ -115,10 +118,12 @@ function makeEnd(d) {
 			continue;
 		e.bands.push({ s: s, from: from, to: to, src: src });
 	}
-	// connect returned after SYN+ACK; from then the connection sat in
-	// the listener's accept queue until accept returned it
+	// the client's final ACK made it ESTABLISHED (after SYN_RECV); from
+	// then the connection sat in the listener's accept queue until
+	// accept returned it
+	var k = st.length > 1 && st[0][0] === 'SYN_RECV' ? 1 : 0;
 	if (c.role === 'server' && c.accept_wait_ns && st.length)
-		e.aq = { from: st[0][1] - t0, to: st[0][1] - t0 + c.accept_wait_ns };
+		e.aq = { from: st[k][1] - t0, to: st[k][1] - t0 + c.accept_wait_ns };
 	for (i = 0; i < e.ev.length; i++)
 		if (e.ev[i][2] > e.fitEnd)
 			e.fitEnd = e.ev[i][2];
@@ -609,8 +614,9 @@ function describe(node) {
 	}
 	if (node.classList.contains('aq'))
 		return 'accept queue: ' + fmtDur(e.aq.to - e.aq.from) + '\nThe ' +
-			'client\'s connect returned at ' + fmtT(e.aq.from) + ' (SYN+ACK ' +
-			'received, its ACK completed the handshake); the connection ' +
+			'client\'s final ACK completed the handshake at ' +
+			fmtT(e.aq.from) + ' (its connect returned on SYN+ACK; the ' +
+			'ACK arrives a one-way delay later); the connection ' +
 			'then waited in the listener\'s accept queue until accept ' +
 			'returned it at ' + fmtT(e.aq.to) + '.';
 	if (node.classList.contains('st')) {
