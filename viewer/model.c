@@ -168,19 +168,7 @@ static void do_accept(struct st_model *m, struct st_conn *l,
 		l->local = p->local;
 	if (l->role == ST_ROLE_LISTENER)
 		st_stitch_listen(&m->stitch, l);
-	if (p->queue_max)
-		l->queue_max = p->queue_max;
-	if (p->queue_len > l->max_queue_len)
-		l->max_queue_len = p->queue_len;
-	/* queue_len: the queue before this accept took one (older traces:
-	 * after it); the kernel drops handshakes while the queue holds more
-	 * than its limit */
-	uint32_t before = p->queue_len +
-			  (r->ret >= 0 && !(r->flags & ST_REC_QUEUE_BEFORE));
-	if (p->queue_max)
-		l->last_queue_len = before ? before - 1 : 0;
-	if (p->queue_max && before > p->queue_max)
-		l->queue_full = true;
+	st_tcp_accept_queue(l, r);
 	if (r->ret < 0 || !p->conn2)
 		return;
 	l->accepted++;

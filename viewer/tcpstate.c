@@ -530,6 +530,25 @@ void st_tcp_joined(struct st_conn *cl, struct st_conn *srv)
 	}
 }
 
+void st_tcp_accept_queue(struct st_conn *l, const struct st_rec *r)
+{
+	const struct st_p_accept *p = &r->u.accept;
+	/* queue_len: the queue before this accept took one (older traces:
+	 * after it); the kernel drops handshakes while the queue holds more
+	 * than its limit */
+	uint32_t before = p->queue_len +
+			  (r->ret >= 0 && !(r->flags & ST_REC_QUEUE_BEFORE));
+
+	if (p->queue_len > l->max_queue_len)
+		l->max_queue_len = p->queue_len;
+	if (!p->queue_max)
+		return; /* no word from the kernel */
+	l->queue_max = p->queue_max;
+	l->last_queue_len = before ? before - 1 : 0;
+	if (before > p->queue_max)
+		l->queue_full = true;
+}
+
 void st_tcp_seen(struct st_conn *c, uint32_t tcp_state, uint64_t ts)
 {
 	uint8_t st = st_tcp_from_kernel(tcp_state), src = ST_SRC_kernel;

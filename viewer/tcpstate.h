@@ -22,6 +22,9 @@ void st_tcp_established(struct st_conn *c, uint64_t ts);
 /* Our state for a state the kernel reported (TCP_* of TCP_INFO). */
 uint8_t st_tcp_from_kernel(uint32_t tcp_state);
 
+/* Listener L's accept queue as accept R found it (the kernel's word). */
+void st_tcp_accept_queue(struct st_conn *l, const struct st_rec *r);
+
 /* connect R on TCP end C: SYN_SENT, then ESTABLISHED, pending or failed. */
 void st_tcp_connect(struct st_conn *c, const struct st_rec *r);
 /* getsockopt R on C: SO_ERROR completes a pending connect either way. */
