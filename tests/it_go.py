@@ -2,7 +2,8 @@
 # Go programs, built by the test with Debian's golang-go: a cgo program
 # whose C code makes the socket calls (as with libpq or libcurl) is
 # traced, and said to be traced in part; a Go program whose calls are
-# Go's own is refused, and --force runs it anyway.  Run by
+# Go's own is traced with ptrace (run --ptrace) by itself, and --force
+# runs it under the preload anyway.  Run by
 # tests/integration.py in its namespace: its helpers and @test.
 
 import threading
@@ -59,7 +60,7 @@ class ByteSink:
 
 
 @test
-def go_cgo_traced_pure_go_refused():
+def go_cgo_traced_pure_go_ptraced():
     with TraceDir() as t:
         cgo = go_build(t.path, "cgo_client")
         pure = go_build(t.path, "net_client")
@@ -79,11 +80,21 @@ def go_cgo_traced_pure_go_refused():
                   cl[0]["bytes_out"] == sink.got[-1] == 15,
                   f"its C code's connection, bytes as the server counted: "
                   f"{cl} {sink.got}")
-            rc, out, err = run([VIEWER, "run", "--", pure, str(sink.port)],
-                               preload=False)
-            check(rc == 1 and "it is a Go program" in err and
-                  "--force" in err, f"a pure Go program is refused: {err}")
             plain = run([pure, str(sink.port)], preload=False)
+            rc, out, err = run([VIEWER, "run", "--json", "-o",
+                                os.path.join(t.path, "ptraced"), "--",
+                                pure, str(sink.port)], preload=False)
+            check(rc == plain[0] == 0 and "it is a Go program" in err and
+                  "tracing it with ptrace" in err,
+                  f"a pure Go program is traced with ptrace: {rc} {err}")
+            conns = [json.loads(x) for x in out.splitlines()
+                     if x.startswith('{"type":"conn"')]
+            cl = [c for c in conns if c["role"] == "client" and
+                  c["peer"] == f"127.0.0.1:{sink.port}"]
+            time.sleep(0.2)
+            check(len(cl) == 1 and cl[0]["bytes_out"] == sink.got[-1] == 14,
+                  f"its connection, bytes (TCP_INFO) as the server counted: "
+                  f"{cl} {sink.got}")
             rc, out, err = run([VIEWER, "run", "--force", "-o",
                                 os.path.join(t.path, "forced"), "--", pure,
                                 str(sink.port)], preload=False)
@@ -94,9 +105,9 @@ def go_cgo_traced_pure_go_refused():
 
 
 @test
-def musl_program_refused_up_front():
+def musl_program_ptraced():
     """A program linked against musl would not even start with the glibc
-    library preloaded: run refuses it before running it, and says why."""
+    library preloaded: run traces it with ptrace instead, and says why."""
     cc = shutil.which("musl-gcc")
     if not cc:
         raise Fail("musl-tools is not installed: run 'make test-deps'")
@@ -110,6 +121,6 @@ def musl_program_refused_up_front():
         check(plain[0] == 0, f"the musl program runs untraced: {plain}")
         rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", exe],
                            preload=False)
-        check(rc == 1 and "musl" in err and not out and
-              not os.path.exists(t.dir),
-              f"refused before it ran, with the reason: {rc} {out} {err}")
+        check(rc == 0 and "musl" in err and "tracing it with ptrace" in err
+              and out == plain[1],
+              f"traced with ptrace, with the reason: {rc} {out} {err}")
