@@ -250,6 +250,14 @@ def ptrace_refuses_setuid():
                            preload=False)
         check(rc == 1 and "setgid" in err and out == "",
               f"setgid, chosen for ptrace by itself, refused: {rc} {err}")
+        os.chmod(exe, 0o755)
+        rc, o, e = run(["setcap", "cap_net_bind_service+ep", exe],
+                       preload=False)
+        check(rc == 0, f"setcap: {e}")
+        rc, out, err = run([VIEWER, "run", "--ptrace", "-o", t.dir, "--",
+                            exe], preload=False)
+        check(rc == 1 and "file capabilities" in err and out == "",
+              f"file capabilities refused: {rc} {err}")
 
 
 @test

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,11 @@ const char *st_ptrace_refuse(const char *path)
 			       : "it is setgid: with PR_SET_NO_NEW_PRIVS, "
 				 "which the seccomp filter needs, it would "
 				 "run without its privileges";
+	/* file capabilities (setcap) are dropped the same way */
+	if (getxattr(path, "security.capability", NULL, 0) > 0)
+		return "it has file capabilities (setcap): with "
+		       "PR_SET_NO_NEW_PRIVS, which the seccomp filter needs, "
+		       "it would run without them";
 	return NULL;
 }
 

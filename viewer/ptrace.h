@@ -21,8 +21,9 @@
 int st_ptrace_run(const char *exe, char **cmd, const char *dir,
 		  const struct sigaction *oint, const struct sigaction *oquit);
 
-/* Why the program in file PATH cannot run in this mode (setuid or
- * setgid: NO_NEW_PRIVS would run it without its privileges), or NULL. */
+/* Why the program in file PATH cannot run in this mode (setuid,
+ * setgid or file capabilities: NO_NEW_PRIVS would run it without its
+ * privileges), or NULL. */
 const char *st_ptrace_refuse(const char *path);
 
 /* What the tracer knows of one fd of a traced process. */
