@@ -5,6 +5,7 @@
 # against the programs' own output and ss, not our own.  Run by
 # tests/integration.py in its namespace: its helpers and @test.
 
+import errno
 import re
 
 PINGPONG = os.path.join(BUILD, "tests/progs/static_pingpong")
@@ -300,3 +301,51 @@ def ptrace_signals_and_status_pass_through():
                 p.wait()
         check(p.returncode == 5 and o.decode() == "got USR1\nresumed\n",
               f"handler ran, resumed, status 5: {p.returncode} {o} {e}")
+
+
+@test
+def ptrace_fork_exec_followed_fds_unchanged():
+    """A shell that forks and execs the static client and server: its
+    grandchildren are followed; and the program's fds are the ones it
+    has untraced (the tracer's copies never reach it)."""
+    with TraceDir() as t:
+        script = f"ls /proc/self/fd; {PINGPONG} 2; exec {PINGPONG} 1 3"
+        plain = run(["sh", "-c", script], preload=False)
+        rc, out, err = run([VIEWER, "run", "--ptrace", "--json", "-o",
+                            t.dir, "--", "sh", "-c", script],
+                           preload=False, timeout=60)
+        prog, objs = split_run(out)
+        check(rc == plain[0] == 3 and
+              no_ports(prog) == no_ports(plain[1].splitlines()),
+              f"same output and status: {rc} {prog} {plain}")
+        conns = [c for c in objs if c["type"] == "conn"]
+        cl = [c for c in conns if c["role"] == "client"]
+        check(len(cl) == 3 and all(c["peer_conn"] for c in cl),
+              f"the three connections of both runs, joined: {cl}")
+        exes = {p["exe"] for p in objs if p["type"] == "process"}
+        check(exes == {PINGPONG}, f"the exec'd images' files: {exes}")
+
+
+@test
+def ptrace_go_connect_refused():
+    """Go's non-blocking connect to a closed port: EINPROGRESS, then
+    getsockopt(SO_ERROR) says ECONNREFUSED, as the kernel told Go."""
+    with TraceDir() as t:
+        pure = go_build(t.path, "net_client")
+        port = free_port()
+        plain = run([pure, str(port)], preload=False)
+        rc, out, err = run([VIEWER, "run", "--ptrace", "--json", "-o",
+                            t.dir, "--", pure, str(port)], preload=False)
+        prog, objs = split_run(out)
+        check(rc == plain[0] == 1 and prog == plain[1].splitlines() and
+              "connection refused" in plain[1],
+              f"the program's own error, traced or not: {rc} {prog}")
+        calls = [o for o in objs if o["type"] == "call"]
+        con = [c for c in calls if c["call"] == "connect"]
+        opt = [c for c in calls if c["call"] == "getsockopt"]
+        check(len(con) == 1 and con[0]["errno"] == "EINPROGRESS" and
+              any(c["value"] == errno.ECONNREFUSED for c in opt),
+              f"non-blocking connect, then SO_ERROR: {con} {opt}")
+        f = [o["kind"] for o in objs if o["type"] == "finding"]
+        check(f == ["connect_failed"],
+              f"the finding: {f}")
