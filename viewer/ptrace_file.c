@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The ptrace mode's trace files: the preload's format, written by pwrite. */
+/* The ptrace mode's trace files: the preload's format, mapped shared. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -139,8 +139,11 @@ int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid)
 		return -1;
 	}
 	free(h);
-	f->h = mmap(NULL, ST_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    fd, 0);
+	/* the whole capacity at once (address space, not memory): the
+	 * file grows under it a chunk at a time, and only what it holds
+	 * is touched */
+	f->h = mmap(NULL, ST_HEADER_SIZE + PF_CAPACITY * ST_SLOT_SIZE,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (f->h == MAP_FAILED) {
 		f->h = NULL;
 		close(fd);
@@ -158,7 +161,12 @@ static bool room(struct st_pfile *f, uint64_t i)
 	uint64_t to = f->mapped + ST_CHUNK_SLOTS;
 	if (to > PF_CAPACITY)
 		to = PF_CAPACITY;
-	if (ftruncate(f->fd, (off_t)(ST_HEADER_SIZE + to * ST_SLOT_SIZE)))
+	/* blocks allocated now, not when the mapping touches them: a full
+	 * disk then drops records instead of raising SIGBUS in the tracer
+	 * (which would take the program down with it, EXITKILL) */
+	if (posix_fallocate(f->fd,
+			    (off_t)(ST_HEADER_SIZE + f->mapped * ST_SLOT_SIZE),
+			    (off_t)((to - f->mapped) * ST_SLOT_SIZE)))
 		return false;
 	f->mapped = to;
 	__atomic_store_n(&f->h->mapped, to, __ATOMIC_RELEASE);
@@ -180,17 +188,12 @@ bool st_pfile_put(struct st_pfile *f, struct st_rec *r)
 		__atomic_fetch_add(&f->h->dropped, 1, __ATOMIC_RELAXED);
 		return false;
 	}
-	off_t at = (off_t)(ST_HEADER_SIZE + n * ST_SLOT_SIZE);
-	r->seq = n + 1;
-	/* the body, then seq: a reader takes a slot whose seq is set as a
-	 * whole record */
-	if (pwrite(f->fd, (char *)r + 8, ST_SLOT_SIZE - 8, at + 8) !=
-		    ST_SLOT_SIZE - 8 ||
-	    pwrite(f->fd, r, 8, at) != 8) {
-		f->next--;
-		__atomic_fetch_add(&f->h->dropped, 1, __ATOMIC_RELAXED);
-		return false;
-	}
+	struct st_rec *slot =
+		(struct st_rec *)((char *)f->h + ST_HEADER_SIZE) + n;
+	/* the body, then seq with release order: a reader that sees seq
+	 * sees the whole record */
+	memcpy((char *)slot + 8, (char *)r + 8, ST_SLOT_SIZE - 8);
+	__atomic_store_n(&slot->seq, n + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&f->h->next, f->next, __ATOMIC_RELEASE);
 	return true;
 }
@@ -204,7 +207,7 @@ void st_pfile_exit(struct st_pfile *f, uint64_t ts)
 void st_pfile_close(struct st_pfile *f)
 {
 	if (f->h)
-		munmap(f->h, ST_HEADER_SIZE);
+		munmap(f->h, ST_HEADER_SIZE + PF_CAPACITY * ST_SLOT_SIZE);
 	if (f->fd >= 0)
 		close(f->fd);
 	f->h = NULL;

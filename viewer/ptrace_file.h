@@ -11,9 +11,9 @@
 
 /*
  * A trace file the tracer writes for one traced process, in the format
- * the preload writes (policy stop): records are written with pwrite, the
- * record's body first and its seq last, then the header's next, so a
- * reader following the file sees whole records only.
+ * the preload writes (policy stop), mapped shared: a record's body is
+ * written first and its seq last, then the header's next, so a reader
+ * following the file sees whole records only.
  */
 struct st_pfile {
 	int fd;		       /* -1: not made (yet), or given up */
@@ -25,7 +25,7 @@ struct st_pfile {
  * its header filled from /proc/PID (comm, exe) and this host; 0, or -1
  * after saying why on stderr (F stays unmade). */
 int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid);
-/* Writes record R (its seq set here) into F; false if F is not made or
+/* Writes record R (its seq is F's to set) into F; false if F is not made or
  * the record is lost (counted in the header as dropped or as past the
  * capacity, as the reader expects). */
 bool st_pfile_put(struct st_pfile *f, struct st_rec *r);
