@@ -349,3 +349,33 @@ def ptrace_go_connect_refused():
         f = [o["kind"] for o in objs if o["type"] == "finding"]
         check(f == ["connect_failed"],
               f"the finding: {f}")
+
+
+@test
+def ptrace_sigterm_to_socktrace_reaches_program():
+    """SIGTERM to socktrace under --ptrace goes to the program (killing
+    the tracer would take the program with it): the program ends by it,
+    run says so by its status, and shows the trace."""
+    with TraceDir() as t:
+        p = subprocess.Popen([VIEWER, "run", "--ptrace", "--json", "-o",
+                              t.dir, "--", PINGPONG, "wait", "1"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=base_env())
+        try:
+            end, calls = time.time() + 20, []
+            while time.time() < end and len(calls_of(calls, "close")) < 2:
+                if os.path.isdir(t.dir) and os.listdir(t.dir):
+                    calls = dump(t.dir)[1]
+                time.sleep(0.05)
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        prog, objs = split_run(out.decode())
+        conns = [o for o in objs if o["type"] == "conn" and
+                 o["role"] == "client"]
+        check(p.returncode == 128 + signal.SIGTERM and len(conns) == 1,
+              f"the program's death by SIGTERM, its trace shown: "
+              f"{p.returncode} {conns} {err}")

@@ -358,12 +358,33 @@ static void on_event(struct tracer *tr, struct st_ptask *t, pid_t tid, int ev)
 	}
 }
 
+/* SIGTERM or SIGHUP sent to socktrace, for CMD (0: none). */
+static volatile sig_atomic_t passed_on;
+
+static void on_term(int sig)
+{
+	passed_on = sig;
+}
+
 /* Waits for and handles one stop or exit; false when nothing is left. */
 static bool step(struct tracer *tr)
 {
 	int st;
+
+	/* one that came while a stop was handled (one in the instants
+	 * before waitpid waits for the next stop) */
+	if (passed_on) {
+		kill(tr->main, passed_on);
+		passed_on = 0;
+	}
 	pid_t tid = waitpid(-1, &st, __WALL);
 
+	if (tid < 0 && errno == EINTR && passed_on) {
+		/* killed, the tracer would take CMD down with it (EXITKILL):
+		 * CMD gets the signal instead, and is followed to its end */
+		kill(tr->main, passed_on);
+		passed_on = 0;
+	}
 	if (tid < 0)
 		return errno == EINTR;
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -443,8 +464,14 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir,
 	close(go[1]);
 	/* every traced process, not only CMD: they all stop at our filter,
 	 * and would fail their calls with ENOSYS without a tracer */
+	/* no SA_RESTART: the signal interrupts waitpid */
+	struct sigaction term = { .sa_handler = on_term }, oterm, ohup;
+	sigaction(SIGTERM, &term, &oterm);
+	sigaction(SIGHUP, &term, &ohup);
 	while (step(tr))
 		;
+	sigaction(SIGTERM, &oterm, NULL);
+	sigaction(SIGHUP, &ohup, NULL);
 	int status = tr->status;
 	while (tr->procs)
 		proc_end(tr, tr->procs, false);
