@@ -358,7 +358,7 @@ static void on_event(struct tracer *tr, struct st_ptask *t, pid_t tid, int ev)
 	}
 }
 
-/* SIGTERM or SIGHUP sent to socktrace, for CMD (0: none). */
+/* SIGTERM sent to socktrace, for CMD (0: none). */
 static volatile sig_atomic_t passed_on;
 
 static void on_term(int sig)
@@ -466,8 +466,10 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir,
 	 * and would fail their calls with ENOSYS without a tracer */
 	/* no SA_RESTART: the signal interrupts waitpid */
 	struct sigaction term = { .sa_handler = on_term }, oterm, ohup;
+	struct sigaction ign = { .sa_handler = SIG_IGN };
 	sigaction(SIGTERM, &term, &oterm);
-	sigaction(SIGHUP, &term, &ohup);
+	/* a hangup reaches CMD from the terminal, as Ctrl-C does */
+	sigaction(SIGHUP, &ign, &ohup);
 	while (step(tr))
 		;
 	sigaction(SIGTERM, &oterm, NULL);
