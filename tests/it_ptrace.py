@@ -368,7 +368,9 @@ def ptrace_sigterm_to_socktrace_reaches_program():
                     calls = dump(t.dir)[1]
                 time.sleep(0.05)
             p.send_signal(signal.SIGTERM)
-            out, err = p.communicate(timeout=20)
+            # stdin stays open: the program ends by the signal or not
+            p.wait(20)
+            out, err = p.stdout.read(), p.stderr.read()
         finally:
             if p.poll() is None:
                 p.kill()
