@@ -105,7 +105,7 @@ def ptrace_go_http_server_and_preloaded_curl():
             p = subprocess.Popen(
                 [VIEWER, "run", "--json", "-o", t.dir, "--", srv_exe,
                  str(requests), str(size)],
-                stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env)
+                stdin=subprocess.PIPE, stdout=so, stderr=se, env=env)
         try:
             port, end = None, time.time() + 30
             while port is None and time.time() < end:
@@ -123,6 +123,9 @@ def ptrace_go_http_server_and_preloaded_curl():
                                trace=t.dir, timeout=30)
                 check(rc == 0, f"curl: {e}")
                 seen.append(tuple(map(int, o.split())))
+            # every curl has exited, its trace complete: the server may
+            # end, and run show the traces
+            p.stdin.close()
             rc = p.wait(60)
         finally:
             if p.poll() is None:

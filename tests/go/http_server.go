@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // A pure Go HTTP server (package net/http, no cgo): traced by socktrace
 // run with ptrace.  It serves N requests on 127.0.0.1 (the port is
-// printed first), each answered with SIZE bytes, then shuts down.
+// printed first), each answered with SIZE bytes, then shuts down once
+// its stdin is closed (its clients have all finished by then).
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +42,7 @@ func main() {
 	})
 	go srv.Serve(ln)
 	<-done
+	io.Copy(io.Discard, os.Stdin)
 	srv.Shutdown(context.Background())
 	fmt.Println("served", n)
 }
