@@ -653,6 +653,9 @@ def run_passes_exit_status_and_ptraces_static():
                             "true"])
         check(rc == 2 and "exclude each other" in err,
               f"--force and --ptrace: usage error: {rc} {err}")
+        rc, out, err = run([VIEWER, "run", "--data", "--", "true"])
+        check(rc == 2 and "--data is for --ptrace" in err,
+              f"--data without ptrace: usage error: {rc} {err}")
         rc, out, err = run([VIEWER, "run"])
         check(rc == 2 and "no command" in err, "no command: usage error")
         rc, out, err = run([VIEWER, "run", "--", "no-such-command-x"])

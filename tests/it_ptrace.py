@@ -48,54 +48,73 @@ def ptrace_static_client_server():
         rc, out, err = run([VIEWER, "run", "--ptrace", "--json", "-o",
                             t.dir, "--", PINGPONG, "3", "7"],
                            preload=False, timeout=60)
-        prog, objs = split_run(out)
-        check(rc == 7, f"exit status passed through: {rc} {err}")
-        check(no_ports(prog) == no_ports(plain[1].splitlines()),
-              f"the program printed the same: {prog} {plain[1]}")
-        check("data calls were not traced" in err,
-              f"the view says what this mode misses: {err}")
-        tw = time_wait_pairs()
-        conns = {c["id"]: c for c in objs if c["type"] == "conn"}
-        procs = [o for o in objs if o["type"] == "process"]
-        check(len(procs) == 2 and all(p["source"] == "ptrace"
-                                      for p in procs),
-              f"two processes, from ptrace: {procs}")
-        clients = [x for x in prog if x.startswith("client")]
-        check(len(clients) == 3, f"three connections: {prog}")
-        for line in clients:
-            local, peer = map(int, re.findall(r"(\d+)->(\d+)", line)[0])
-            cl = [c for c in conns.values() if c["role"] == "client" and
-                  c["local"] == f"127.0.0.1:{local}"]
-            check(len(cl) == 1 and cl[0]["peer"] == f"127.0.0.1:{peer}",
-                  f"the client end of {line}: {cl}")
-            cl = cl[0]
-            sv = conns.get(cl["peer_conn"])
-            check(sv is not None and sv["role"] == "server" and
-                  sv["peer_conn"] == cl["id"],
-                  f"joined with its server end: {cl} {sv}")
-            # what each side said it moved; bytes from TCP_INFO at close
-            check(cl["bytes_out"] == 6 == sv["bytes_in"] and
-                  cl["bytes_in"] == 5 == sv["bytes_out"],
-                  f"bytes as the program counted: {cl} {sv}")
-            # the client shut down first: the kernel holds its TIME_WAIT
-            check((local, peer) in tw and (peer, local) not in tw,
-                  f"ss shows {local}->{peer} in TIME_WAIT, not its "
-                  f"server end: {(local, peer) in tw} {(peer, local) in tw}")
-            check(cl["states"][-2][0] == "TIME_WAIT" and
-                  cl["closed_by"] == "local",
-                  f"so does the timeline: {cl['states']}")
-            check(sv["states"][-1][0] == "CLOSED" and
-                  "TIME_WAIT" not in [s[0] for s in sv["states"]],
-                  f"the server end ends CLOSED: {sv['states']}")
-        lis = [c for c in conns.values() if c["role"] == "listener"]
-        check(len(lis) == 1 and lis[0]["accepted"] == 3,
-              f"the listener: {lis}")
-        findings = [o for o in objs if o["type"] == "finding"]
-        check(not findings, f"no findings: {findings}")
+        check_pingpong(plain, rc, out, err, False)
+    with TraceDir() as t:
+        rc, out, err = run([VIEWER, "run", "--ptrace", "--data", "--json",
+                            "-o", t.dir, "--", PINGPONG, "3", "7"],
+                           preload=False, timeout=60)
+        check_pingpong(plain, rc, out, err, True)
 
 
-@test
-def ptrace_go_http_server_and_preloaded_curl():
+def check_pingpong(plain, rc, out, err, data):
+    """A static client and server run by run --ptrace (with --data
+    when DATA), held against the untraced run PLAIN and ss."""
+    prog, objs = split_run(out)
+    check(rc == 7, f"exit status passed through: {rc} {err}")
+    check(no_ports(prog) == no_ports(plain[1].splitlines()),
+          f"the program printed the same: {prog} {plain[1]}")
+    check(("data calls were not traced" in err) != data,
+          f"the view says what this mode misses: {err}")
+    tw = time_wait_pairs()
+    conns = {c["id"]: c for c in objs if c["type"] == "conn"}
+    procs = [o for o in objs if o["type"] == "process"]
+    check(len(procs) == 2 and all(p["source"] == ("ptrace_data" if data
+                                                  else "ptrace")
+                                  for p in procs),
+          f"two processes, from ptrace: {procs}")
+    if data:
+        calls = [o for o in objs if o["type"] == "call"]
+        check(len([c for c in calls if c["call"] == "write"]) == 6 and
+              len([c for c in calls if c["call"] == "read"]) == 12,
+              f"--data: each side's write and reads (EOF included), "
+              f"its output to a file not recorded: {calls}")
+    clients = [x for x in prog if x.startswith("client")]
+    check(len(clients) == 3, f"three connections: {prog}")
+    for line in clients:
+        local, peer = map(int, re.findall(r"(\d+)->(\d+)", line)[0])
+        cl = [c for c in conns.values() if c["role"] == "client" and
+              c["local"] == f"127.0.0.1:{local}"]
+        check(len(cl) == 1 and cl[0]["peer"] == f"127.0.0.1:{peer}",
+              f"the client end of {line}: {cl}")
+        cl = cl[0]
+        sv = conns.get(cl["peer_conn"])
+        check(sv is not None and sv["role"] == "server" and
+              sv["peer_conn"] == cl["id"],
+              f"joined with its server end: {cl} {sv}")
+        # what each side said it moved; bytes from TCP_INFO at close
+        check(cl["bytes_out"] == 6 == sv["bytes_in"] and
+              cl["bytes_in"] == 5 == sv["bytes_out"],
+              f"bytes as the program counted: {cl} {sv}")
+        # the client shut down first: the kernel holds its TIME_WAIT
+        check((local, peer) in tw and (peer, local) not in tw,
+              f"ss shows {local}->{peer} in TIME_WAIT, not its "
+              f"server end: {(local, peer) in tw} {(peer, local) in tw}")
+        check(cl["states"][-2][0] == "TIME_WAIT" and
+              cl["closed_by"] == "local",
+              f"so does the timeline: {cl['states']}")
+        check(sv["states"][-1][0] == "CLOSED" and
+              "TIME_WAIT" not in [s[0] for s in sv["states"]],
+              f"the server end ends CLOSED: {sv['states']}")
+    lis = [c for c in conns.values() if c["role"] == "listener"]
+    check(len(lis) == 1 and lis[0]["accepted"] == 3,
+          f"the listener: {lis}")
+    findings = [o for o in objs if o["type"] == "finding"]
+    check(not findings, f"no findings: {findings}")
+
+
+def go_server_and_curl(data):
+    """The Go server under run (with --data when DATA), curl under the
+    preload: every connection joined, bytes as curl counted them."""
     requests, size = 4, 3000
     with TraceDir() as t:
         srv_exe = go_build(t.path, "http_server")
@@ -103,8 +122,9 @@ def ptrace_go_http_server_and_preloaded_curl():
         out_path = os.path.join(t.path, "run.out")
         with open(out_path, "w") as so, open(out_path + ".err", "w") as se:
             p = subprocess.Popen(
-                [VIEWER, "run", "--json", "-o", t.dir, "--", srv_exe,
-                 str(requests), str(size)],
+                [VIEWER, "run", "--json", "-o", t.dir] +
+                (["--ptrace", "--data"] if data else []) +
+                ["--", srv_exe, str(requests), str(size)],
                 stdin=subprocess.PIPE, stdout=so, stderr=se, env=env)
         try:
             port, end = None, time.time() + 30
@@ -135,10 +155,16 @@ def ptrace_go_http_server_and_preloaded_curl():
             out = f.read()
         with open(out_path + ".err") as f:
             err = f.read()
-        check(rc == 0 and "it is a Go program" in err and
-              "tracing it with ptrace" in err,
+        check(rc == 0 and (data or ("it is a Go program" in err and
+                                    "tracing it with ptrace" in err)),
               f"the Go server chosen for ptrace, its status: {rc} {err}")
+        check(("data calls were not traced" in err) != data,
+              f"the view says whether data calls were traced: {err}")
         prog, objs = split_run(out)
+        procs = [o for o in objs if o["type"] == "process"
+                 and o["comm"] == "http_server"]
+        check(len(procs) == 1 and procs[0]["source"] ==
+              ("ptrace_data" if data else "ptrace"), f"source: {procs}")
         check(f"served {requests}" in prog, f"served: {prog}")
         conns = {c["id"]: c for c in objs if c["type"] == "conn"}
         tw = time_wait_pairs()
@@ -154,7 +180,7 @@ def ptrace_go_http_server_and_preloaded_curl():
                   sv["peer_conn"] == cl["id"],
                   f"joined end to end with the Go server: {cl} {sv}")
             # curl's own counts (and its data calls) against the Go
-            # server's TCP_INFO
+            # server's TCP_INFO, or its data calls with --data
             check(cl["bytes_out"] == req == sv["bytes_in"] and
                   cl["bytes_in"] == hdr + body == sv["bytes_out"],
                   f"bytes: curl {req}/{hdr + body}, preload "
@@ -192,6 +218,22 @@ def ptrace_go_http_server_and_preloaded_curl():
             server_first += len(kinds)
         check(len(findings) == server_first,
               f"no other finding: {findings}")
+        if data:
+            calls = [o for o in objs if o["type"] == "call" and
+                     o["pid"] == procs[0]["pid"]]
+            check({"read", "write"} <= {c["call"] for c in calls},
+                  f"Go's reads and writes recorded: "
+                  f"{sorted({c['call'] for c in calls})}")
+
+
+@test
+def ptrace_go_http_server_and_preloaded_curl():
+    go_server_and_curl(False)
+
+
+@test
+def ptrace_data_go_http_server_and_preloaded_curl():
+    go_server_and_curl(True)
 
 
 @test

@@ -28,7 +28,9 @@ static void test_round_trip(void **state)
 	uint64_t n = ST_CHUNK_SLOTS + 10;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(st_pfile_open(&f, dir, getpid(), getppid()), 0);
+	assert_int_equal(
+		st_pfile_open(&f, dir, getpid(), getppid(), ST_SOURCE_PTRACE),
+		0);
 	for (uint64_t i = 0; i < n; i++) {
 		struct st_rec r;
 		memset(&r, 0, sizeof(r));

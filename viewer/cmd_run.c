@@ -23,9 +23,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: socktrace run [-o DIR] [--ptrace] [VIEW OPTIONS] -- "
-		"CMD "
-		"[ARGS...]\n"
+		"usage: socktrace run [-o DIR] [--ptrace [--data]] [VIEW "
+		"OPTIONS] -- CMD\n       [ARGS...]\n"
 		"Runs CMD (and its children) with libsocktrace.so preloaded, "
 		"then shows\nthe timelines of its connections.  CMD's exit "
 		"status is passed through;\nCtrl-C stops CMD and still shows "
@@ -36,6 +35,9 @@ static void usage(FILE *f)
 		"calls (not its data calls) are\n             seen whatever "
 		"it is linked with; chosen by itself for a\n             "
 		"program the preload cannot see (static, musl, pure Go)\n"
+		"  --data     with --ptrace: stop at the data calls too "
+		"(read, write, send,\n             recv...: on every fd, at "
+		"strace-like cost) and record them\n"
 		"  --force    run CMD under the preload even when its socket "
 		"calls cannot\n             be seen that way (a static or Go "
 		"program): say so, and go on\n"
@@ -142,20 +144,20 @@ static int make_dir(const char *outdir, char *dir, size_t len)
 }
 
 /*
- * Runs EXE as CMD with LIB preloaded (LIB NULL: under ptrace), tracing
- * into DIR, and waits for it.
+ * Runs EXE as CMD with LIB preloaded (LIB NULL: under ptrace, with the
+ * data calls when DATA), tracing into DIR, and waits for it.
  * Returns its exit status as a shell reports it (128 + signal), or -1
  * after saying that it could not be started.
  */
 static int run_traced(const char *exe, char **cmd, const char *lib,
-		      const char *dir)
+		      const char *dir, bool data)
 {
 	/* Ctrl-C reaches CMD (same process group); we wait and then show */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
 	if (!lib) {
-		int rc = st_ptrace_run(exe, cmd, dir, &oint, &oquit);
+		int rc = st_ptrace_run(exe, cmd, dir, data, &oint, &oquit);
 		sigaction(SIGINT, &oint, NULL);
 		sigaction(SIGQUIT, &oquit, NULL);
 		return rc;
@@ -243,6 +245,7 @@ int st_cmd_run(int argc, char **argv)
 	const char *outdir = take_outdir(&argc, argv);
 	bool force = take_flag(&argc, argv, "--force");
 	bool use_ptrace = take_flag(&argc, argv, "--ptrace");
+	bool data = take_flag(&argc, argv, "--data");
 
 	optind = 1;
 	int p = st_view_parse(argc, argv, &vo, usage);
@@ -273,6 +276,12 @@ int st_cmd_run(int argc, char **argv)
 			exe, why);
 		use_ptrace = true;
 	}
+	if (data && !use_ptrace) {
+		fprintf(stderr,
+			"socktrace run: --data is for --ptrace: the preload "
+			"records data calls always\n");
+		return 2;
+	}
 	const char *refuse = use_ptrace ? st_ptrace_refuse(exe) : NULL;
 	if (refuse) {
 		fprintf(stderr,
@@ -292,7 +301,7 @@ int st_cmd_run(int argc, char **argv)
 	    check_outputs(&vo) || make_dir(outdir, dir, sizeof(dir)))
 		return 1;
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);
-	int rc = run_traced(exe, cmd, use_ptrace ? NULL : lib, dir);
+	int rc = run_traced(exe, cmd, use_ptrace ? NULL : lib, dir, data);
 	if (rc < 0)
 		return 1;
 	show_dir(dir, cmd[0], &vo, use_ptrace);

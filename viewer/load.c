@@ -219,8 +219,9 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	json_strn(o, "host", h->host, sizeof(h->host));
 	json_strn(o, "boot_id", h->boot_id, sizeof(h->boot_id));
 	json_strn(o, "file", t->path, sizeof(t->path));
-	st_out_str(o, h->source == ST_SOURCE_PTRACE
-			      ? ",\"source\":\"ptrace\""
+	st_out_str(o, h->source == ST_SOURCE_PTRACE ? ",\"source\":\"ptrace\""
+		      : h->source == ST_SOURCE_PTRACE_DATA
+			      ? ",\"source\":\"ptrace_data\""
 			      : ",\"source\":\"preload\"");
 	st_out_ku(o, "start_ts", h->mono_ns);
 	st_out_ku(o, "start_wall_ns", h->real_ns);

@@ -34,16 +34,31 @@ static const int lifecycle[] = {
 	SYS_dup3,    SYS_setsockopt,  SYS_getsockopt,
 };
 #define NCALLS ((int)(sizeof(lifecycle) / sizeof(lifecycle[0])))
+/* --data: the data calls too (on every fd: the filter cannot tell a
+ * socket from a file; the tracer lets the others go at once) */
+static const int datacalls[] = {
+	SYS_read,     SYS_write,    SYS_readv,	  SYS_writev,
+	SYS_recvfrom, SYS_sendto,   SYS_recvmsg,  SYS_sendmsg,
+	SYS_sendfile, SYS_recvmmsg, SYS_sendmmsg,
+};
+#define NDATA ((int)(sizeof(datacalls) / sizeof(datacalls[0])))
 
 /*
  * Installs the filter: SECCOMP_RET_TRACE for the lifecycle calls of the
- * x86_64 ABI, everything else allowed (the i386 and x32 ABIs too: their
- * calls are not seen).  0, or -1 with errno set.
+ * x86_64 ABI (and the data calls with DATA), everything else allowed
+ * (the i386 and x32 ABIs too: their calls are not seen).  0, or -1 with
+ * errno set.
  */
-static int install_filter(void)
+static int install_filter(bool data)
 {
-	struct sock_filter f[NCALLS + 12];
-	int n = 0, allow = NCALLS + 10, trace = NCALLS + 11;
+	struct sock_filter f[NCALLS + NDATA + 12];
+	int nrs[NCALLS + NDATA], k = 0;
+
+	for (int i = 0; i < NCALLS; i++)
+		nrs[k++] = lifecycle[i];
+	for (int i = 0; data && i < NDATA; i++)
+		nrs[k++] = datacalls[i];
+	int n = 0, allow = k + 10, trace = k + 11;
 #define AT(i) ((unsigned char)((i)-n - 1)) /* jump from the next one */
 
 	f[n++] = (struct sock_filter)BPF_STMT(
@@ -58,9 +73,9 @@ static int install_filter(void)
 	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
 					    0x40000000, AT(allow), 0);
 	n++;
-	for (int i = 0; i < NCALLS; i++, n++)
+	for (int i = 0; i < k; i++, n++)
 		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						    lifecycle[i], AT(trace), 0);
+						    nrs[i], AT(trace), 0);
 	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
 					    SYS_fcntl, 0, AT(allow));
 	n++;
@@ -108,7 +123,7 @@ const char *st_ptrace_refuse(const char *path)
 
 /* The child: waits until the parent has seized it, installs the
  * filter, execs EXE.  Never returns. */
-static void child(const char *exe, char **cmd, int go[2],
+static void child(const char *exe, char **cmd, int go[2], bool data,
 		  const struct sigaction *oint, const struct sigaction *oquit)
 {
 	char c;
@@ -120,7 +135,7 @@ static void child(const char *exe, char **cmd, int go[2],
 	if (read(go[0], &c, 1) != 1)
 		_exit(127);
 	close(go[0]);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || install_filter()) {
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || install_filter(data)) {
 		fprintf(stderr,
 			"socktrace run: cannot install the seccomp filter: "
 			"%s (--ptrace needs Linux seccomp-bpf)\n",
@@ -139,6 +154,7 @@ struct tracer {
 	struct st_pproc *procs;
 	struct st_ptask *tasks[NBUCKETS];
 	pid_t main;
+	bool data;  /* --data */
 	int status; /* the main process's, as a shell says it */
 };
 
@@ -201,6 +217,7 @@ static struct st_pproc *proc_get(struct tracer *tr, pid_t pid, pid_t ppid)
 	p->pid = pid;
 	p->ppid = ppid;
 	p->dir = tr->dir;
+	p->data = tr->data;
 	p->file.fd = -1;
 	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct st_pproc *parent = proc_find(tr, ppid);
@@ -420,7 +437,7 @@ static bool step(struct tracer *tr)
 	return true;
 }
 
-int st_ptrace_run(const char *exe, char **cmd, const char *dir,
+int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
 		  const struct sigaction *oint, const struct sigaction *oquit)
 {
 	int go[2];
@@ -437,7 +454,7 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir,
 		return -1;
 	}
 	if (pid == 0)
-		child(exe, cmd, go, oint, oquit);
+		child(exe, cmd, go, data, oint, oquit);
 	close(go[0]);
 	long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK |
 		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
@@ -455,6 +472,7 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir,
 	struct tracer *tr = zalloc(sizeof(*tr));
 	tr->dir = dir;
 	tr->main = pid;
+	tr->data = data;
 	tr->status = -1;
 	if (write(go[1], "g", 1) != 1) {
 		fprintf(stderr, "socktrace run: cannot start %s: %s\n", exe,

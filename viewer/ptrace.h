@@ -14,11 +14,12 @@
  * Runs EXE as CMD (argv) with a seccomp filter that stops it at each
  * socket lifecycle call, traced with ptrace (it and every thread and
  * child), writing one trace file per process into DIR.  The child gets
- * back the dispositions OINT and OQUIT of SIGINT and SIGQUIT.  Returns
+ * back the dispositions OINT and OQUIT of SIGINT and SIGQUIT.  DATA
+ * (--data): the filter stops at the data calls too.  Returns
  * CMD's exit status as a shell reports it (128 + signal), or -1 after
  * saying on stderr that it could not be started.
  */
-int st_ptrace_run(const char *exe, char **cmd, const char *dir,
+int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
 		  const struct sigaction *oint, const struct sigaction *oquit);
 
 /* Why the program in file PATH cannot run in this mode (setuid,
@@ -42,6 +43,7 @@ struct st_pproc {
 	struct st_pfile file; /* made at its first record */
 	bool file_tried;
 	bool exit_done; /* its exit_close records are written */
+	bool data;	/* --data: its data calls are recorded */
 	struct st_pfd *fds;
 	int nfds;
 	uint32_t nconn; /* connection ids made so far */
@@ -81,6 +83,12 @@ bool st_pcall_enter(struct st_ptask *t);
 /* At task T's exit stop, the call returned RET (raw: -errno): writes
  * its records. */
 void st_pcall_exit(struct st_ptask *t, long ret);
+/* --data: is NR one of the data calls the filter stops at? */
+bool st_pdata_call(long nr);
+/* Fills data record R of task TID's call NR (arguments A) that
+ * returned RET (raw: -errno): its kind and payload (ptrace_data.c). */
+void st_pdata_record(struct st_rec *r, pid_t tid, long nr,
+		     const unsigned long *a, long ret);
 /* Task T's call will not reach its exit stop as one (restarted, or T
  * is gone): lets go of the sockets it held, unrecorded. */
 void st_pcall_abort(struct st_ptask *t);

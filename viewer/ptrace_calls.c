@@ -90,7 +90,9 @@ static void file_of(struct st_pproc *p)
 {
 	if (!p->file_tried) {
 		p->file_tried = true;
-		st_pfile_open(&p->file, p->dir, p->pid, p->ppid);
+		st_pfile_open(&p->file, p->dir, p->pid, p->ppid,
+			      p->data ? ST_SOURCE_PTRACE_DATA
+				      : ST_SOURCE_PTRACE);
 	}
 }
 
@@ -221,6 +223,8 @@ bool st_pcall_enter(struct st_ptask *t)
 	t->replaced = 0;
 	t->qok = false;
 	memset(&t->addr, 0, sizeof(t->addr));
+	if (st_pdata_call(t->nr)) /* --data: on sockets only */
+		return enter_on_socket(t);
 	switch (t->nr) {
 	case SYS_socket:
 	case SYS_socketpair:
@@ -459,6 +463,11 @@ void st_pcall_exit(struct st_ptask *t, long ret)
 {
 	struct st_rec r;
 
+	if (st_pdata_call(t->nr)) {
+		r = rec_of(t, ST_CALL_read, t->f, ret, t->ts);
+		st_pdata_record(&r, t->tid, t->nr, t->a, ret);
+		return put(t->p, &r);
+	}
 	switch (t->nr) {
 	case SYS_socket:
 	case SYS_socketpair:

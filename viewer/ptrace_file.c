@@ -48,8 +48,8 @@ static int32_t read_sysctl(const char *path)
 	return buf[0] ? atoi(buf) : -1;
 }
 
-/* Fills header H of process PID (parent PPID). */
-static void fill(struct st_header *h, pid_t pid, pid_t ppid)
+/* Fills header H of process PID (parent PPID), written by SOURCE. */
+static void fill(struct st_header *h, pid_t pid, pid_t ppid, uint32_t source)
 {
 	char path[64];
 	struct utsname u;
@@ -62,7 +62,7 @@ static void fill(struct st_header *h, pid_t pid, pid_t ppid)
 	h->chunk_slots = ST_CHUNK_SLOTS;
 	h->capacity = PF_CAPACITY;
 	h->policy = ST_POLICY_STOP;
-	h->source = ST_SOURCE_PTRACE;
+	h->source = source;
 	h->pid = pid;
 	h->ppid = ppid;
 	h->uid = (int32_t)geteuid();
@@ -114,7 +114,8 @@ static int create(const char *dir, const char *comm, pid_t pid)
 	return fd;
 }
 
-int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid)
+int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid,
+		  uint32_t source)
 {
 	struct st_header *h = calloc(1, sizeof(*h));
 
@@ -125,7 +126,7 @@ int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid)
 		fprintf(stderr, "socktrace: out of memory\n");
 		return -1;
 	}
-	fill(h, pid, ppid);
+	fill(h, pid, ppid, source);
 	int fd = create(dir, h->comm, pid);
 	if (fd < 0 || ftruncate(fd, ST_HEADER_SIZE) ||
 	    pwrite(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h)) {

@@ -22,9 +22,11 @@ struct st_pfile {
 };
 
 /* Makes F the trace file of process PID (parent PPID) in directory DIR,
- * its header filled from /proc/PID (comm, exe) and this host; 0, or -1
- * after saying why on stderr (F stays unmade). */
-int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid);
+ * its header filled from /proc/PID (comm, exe) and this host, its
+ * source SOURCE (ST_SOURCE_PTRACE*); 0, or -1 after saying why on
+ * stderr (F stays unmade). */
+int st_pfile_open(struct st_pfile *f, const char *dir, pid_t pid, pid_t ppid,
+		  uint32_t source);
 /* Writes record R (its seq is F's to set) into F; false if F is not made or
  * the record is lost (counted in the header as dropped or as past the
  * capacity, as the reader expects). */

@@ -35,12 +35,15 @@
 #define ST_LIMIT_FSIZE 0x1 /* RLIMIT_FSIZE */
 #define ST_LIMIT_AS    0x2 /* RLIMIT_AS */
 
-/* st_header.source: what wrote the records. */
-#define ST_SOURCE_PRELOAD 0 /* libsocktrace.so, in the process */
-#define ST_SOURCE_PTRACE                                \
-	1 /* socktrace run --ptrace: the tracer, at the \
-	   * seccomp stops of the lifecycle calls; data \
-	   * calls were not traced */
+/*
+ * st_header.source: what wrote the records.  PRELOAD: libsocktrace.so,
+ * in the process.  PTRACE: socktrace run --ptrace, the tracer at the
+ * seccomp stops of the lifecycle calls (data calls were not traced).
+ * PTRACE_DATA: run --ptrace --data, the data calls on sockets too.
+ */
+#define ST_SOURCE_PRELOAD     0
+#define ST_SOURCE_PTRACE      1
+#define ST_SOURCE_PTRACE_DATA 2
 
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
