@@ -252,8 +252,9 @@ int st_cmd_run(int argc, char **argv)
 			why ? " (run with --force: what is seen may be "
 			      "nothing)"
 			    : "");
-	if (st_find_lib(lib, sizeof(lib), "run") || check_outputs(&vo) ||
-	    make_dir(outdir, dir, sizeof(dir)))
+	/* a musl program gets the library built with musl-gcc */
+	if (st_find_lib(lib, sizeof(lib), "run", st_program_libc(exe)) ||
+	    check_outputs(&vo) || make_dir(outdir, dir, sizeof(dir)))
 		return 1;
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);
 	int rc = run_traced(exe, cmd, lib, dir);

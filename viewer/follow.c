@@ -179,6 +179,10 @@ static const char *unseeable(pid_t pid, char exe[PATH_MAX])
 	ssize_t n = readlink(buf, exe, PATH_MAX - 1);
 	exe[n > 0 ? n : 0] = 0;
 	const char *partly, *why = n > 0 ? st_invisible(buf, &partly) : NULL;
+	if (!why && n > 0 && st_program_libc(buf) == ST_LIBC_MUSL)
+		why = "it is linked against musl libc, and attach loads the "
+		      "library with glibc's dlopen (start it with socktrace "
+		      "run, which preloads the musl build)";
 	if (!why && st_proc_find(pid, "libc.so", "", &libc) <= 0 &&
 	    st_proc_find(pid, "libc-", ".so", &libc) <= 0)
 		why = "it has no dynamic libc (glibc) loaded, so there are "
@@ -209,7 +213,7 @@ static int load_into(struct st_follow *f, struct st_follow_target *t,
 	}
 	if (lib)
 		snprintf(path, sizeof(path), "%s", lib);
-	else if (st_find_lib(path, sizeof(path), f->cmd))
+	else if (st_find_lib(path, sizeof(path), f->cmd, ST_LIBC_GLIBC))
 		return 1;
 	const char *deny = st_inject_denied(t->pid, err, sizeof(err));
 	if (deny) {
