@@ -27,6 +27,7 @@ import tempfile
 import time
 
 from measure import run_peak
+from pgbench import bench_pgbench
 
 # the calls socktrace records, for strace's -e trace=
 TRACED = ("socket,socketpair,bind,connect,listen,accept,accept4,getsockopt,"
@@ -320,6 +321,11 @@ def main():
         cells.append(f"{lat[name] / lat['untraced']:.2f}x")
     show(cells)
     if not QUICK:
+        # the server alone is traced; strace is not run on it
+        untraced, traced = bench_pgbench(5, 3, LIB, record_counts,
+                                         BenchError, free_port())
+        show(["PostgreSQL pgbench -C -S: tps (server)", f"{untraced:.0f}",
+              f"{traced / untraced:.2f}x"])
         rate, rss = viewer_scale(1000000)
         print(f"viewer: view --json of 1,000,000 connections (10 M "
               f"records) to /dev/null: {rate / 1e6:.2f} M records/s, "
