@@ -134,6 +134,21 @@ def haproxy_http_proxy_joined():
                 check(c["states"][-2][0] == "TIME_WAIT" and
                       c["states"][-2][2] == "inferred",
                       f"an untraced peer's TIME_WAIT is a guess: {c}")
+        # server_time_wait: a fact where haproxy was traced (ss shows
+        # each), a guess where it was not (its RST may have ended it)
+        ids = {c["id"]: c for c in pys}
+        for f in by["finding"]:
+            c = ids.get(f.get("conn"))
+            if f["kind"] != "server_time_wait" or not c:
+                continue
+            port = int(c["peer"].rsplit(":", 1)[1])
+            check(f["guess"] == (not c["peer_conn"]) and
+                  (f["guess"] or port in back_tw) and
+                  ("likely" in f["message"]) == f["guess"],
+                  f"server_time_wait on the evidence: {f} {c} {back_tw}")
+        check(any(f["kind"] == "server_time_wait" and f["guess"]
+                  for f in by["finding"]),
+              "http.server closed first towards the untraced haproxy")
         bad = [f for f in by["finding"] if f["kind"] in
                ("fd_leak", "close_wait")]
         check(not bad, f"no false finding: {bad}")
