@@ -332,3 +332,59 @@ def postgres_untraced_clients_closed_by_kernel_word():
         stw = [f for f in by["finding"] if f["kind"] == "server_time_wait"]
         check(len(stw) <= len(local),
               f"server_time_wait only on the kernel's word: {stw}")
+
+
+@test
+def attach_children_follows_sshd_reexec():
+    """attach --children to an sshd started without the preload: the
+    child it forks per connection inherits the library, then re-execs
+    sshd, an image without it; attach loads it into the new image, so
+    the connection is followed through the session it serves (before:
+    recording stopped at the exec, the connection ended there with the
+    session's bytes unseen)."""
+    sshd, keygen = need("sshd"), need("ssh-keygen")
+    with TraceDir() as t:
+        d = t.path
+        for name in ("host_key", "user_key"):
+            rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
+                                "-f", f"{d}/{name}"], preload=False)
+            check(rc == 0, f"ssh-keygen: {err}")
+        shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
+        os.makedirs("/run/sshd", exist_ok=True)
+        os.makedirs(t.dir)
+        port = free_port()
+        with open(f"{d}/sshd_config", "w") as f:
+            f.write(SSHD_CONFIG.format(port=port, d=d) +
+                    "LogLevel VERBOSE\n")
+        ssh = ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
+               "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
+               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+               "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        with Server([sshd, "-D", "-E", f"{d}/log", "-f",
+                     f"{d}/sshd_config"], t.dir, port, preload=False) as s:
+            a = Attach(["--json", "--children", "-o", t.dir, str(s.p.pid)])
+            try:
+                rc, out, err = run(ssh + ["sleep 2; head -c 100000 "
+                                          "/dev/zero | base64"],
+                                   preload=False)
+                check(rc == 0 and len(out) > 100000, f"ssh: {rc} {err}")
+                with open(f"{d}/log") as f:
+                    ports = re.findall(r"Connection from 127\.0\.0\.1 port "
+                                       r"(\d+)", f.read())
+                end = time.time() + 30
+                while time.time() < end:  # shown once its end is seen
+                    with a.lock:
+                        if any(f'"peer":"127.0.0.1:{ports[-1]}"' in x
+                               for x in a.out):
+                            break
+                    time.sleep(0.2)
+            finally:
+                rc, by, err = a.stop()
+        check(rc == 0, f"attach: {rc} {err}")
+        mine = [c for c in by["conn"] if c["role"] == "server" and
+                c["peer"] == f"127.0.0.1:{ports[-1]}"]
+        check(len(mine) == 1, f"the ssh connection shown once: {mine}")
+        c = mine[0]
+        check(c["bytes_out"] > 100000,
+              f"the session's output is seen (the exec'd image records): "
+              f"{c}")
