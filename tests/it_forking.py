@@ -238,6 +238,25 @@ StrictModes no
 """
 
 
+def sshd_setup(d):
+    """Keys and an sshd_config in D for an sshd on a free loopback port:
+    (port, the ssh command line that logs in as root)."""
+    keygen = need("ssh-keygen")
+    for name in ("host_key", "user_key"):
+        rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
+                            "-f", f"{d}/{name}"], preload=False)
+        check(rc == 0, f"ssh-keygen: {err}")
+    shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
+    os.makedirs("/run/sshd", exist_ok=True)  # privilege separation
+    port = free_port()
+    with open(f"{d}/sshd_config", "w") as f:
+        f.write(SSHD_CONFIG.format(port=port, d=d))
+    return port, ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
+                  "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
+                  "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                  "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+
+
 @test
 def sshd_reexec_one_connection():
     """sshd forks a child per connection, which re-execs sshd with the
@@ -245,22 +264,10 @@ def sshd_reexec_one_connection():
     connection (before: the listener's end ended at the exec with no
     bytes, and the new image's end stood apart), with bytes that agree
     with the kernel's count on both sides."""
-    sshd, keygen = need("sshd"), need("ssh-keygen")
+    sshd = need("sshd")
     with TraceDir() as t:
         d = t.path
-        for name in ("host_key", "user_key"):
-            rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
-                                "-f", f"{d}/{name}"], preload=False)
-            check(rc == 0, f"ssh-keygen: {err}")
-        shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
-        os.makedirs("/run/sshd", exist_ok=True)  # privilege separation
-        port = free_port()
-        with open(f"{d}/sshd_config", "w") as f:
-            f.write(SSHD_CONFIG.format(port=port, d=d))
-        ssh = ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
-               "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
-               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        port, ssh = sshd_setup(d)
         with Server([sshd, "-D", "-e", "-f", f"{d}/sshd_config"], t.dir,
                     port):
             plain = run(ssh + ["echo", "over ssh"], preload=False)
@@ -342,24 +349,13 @@ def attach_children_follows_sshd_reexec():
     the connection is followed through the session it serves (before:
     recording stopped at the exec, the connection ended there with the
     session's bytes unseen)."""
-    sshd, keygen = need("sshd"), need("ssh-keygen")
+    sshd = need("sshd")
     with TraceDir() as t:
         d = t.path
-        for name in ("host_key", "user_key"):
-            rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
-                                "-f", f"{d}/{name}"], preload=False)
-            check(rc == 0, f"ssh-keygen: {err}")
-        shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
-        os.makedirs("/run/sshd", exist_ok=True)
         os.makedirs(t.dir)
-        port = free_port()
-        with open(f"{d}/sshd_config", "w") as f:
-            f.write(SSHD_CONFIG.format(port=port, d=d) +
-                    "LogLevel VERBOSE\n")
-        ssh = ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
-               "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
-               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        port, ssh = sshd_setup(d)
+        with open(f"{d}/sshd_config", "a") as f:
+            f.write("LogLevel VERBOSE\n")  # each connection's port
         with Server([sshd, "-D", "-E", f"{d}/log", "-f",
                      f"{d}/sshd_config"], t.dir, port, preload=False) as s:
             a = Attach(["--json", "--children", "-o", t.dir, str(s.p.pid)])
