@@ -14,14 +14,21 @@
 #include "trace.h"
 #include "units.h"
 
+/* Record N's slot number.  A 64-bit division costs more than the rest
+ * of reading a record; only a ring that went round needs it. */
+static inline uint64_t slot_of(const struct st_trace *t, uint64_t n)
+{
+	return n < t->hdr.capacity ? n : n % t->hdr.capacity;
+}
+
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
 {
-	return ST_HEADER_SIZE + (n % t->hdr.capacity) * ST_SLOT_SIZE;
+	return ST_HEADER_SIZE + slot_of(t, n) * ST_SLOT_SIZE;
 }
 
 uint64_t st_trace_skip(const struct st_trace *t, uint64_t n)
 {
-	uint64_t slot = n % t->hdr.capacity, next;
+	uint64_t slot = slot_of(t, n), next;
 
 	if (slot < t->slots)
 		return n;
@@ -236,7 +243,7 @@ void st_trace_refresh(struct st_trace *t)
 
 bool st_trace_ready(const struct st_trace *t, uint64_t n)
 {
-	if (n % t->hdr.capacity >= t->slots)
+	if (slot_of(t, n) >= t->slots)
 		return false;
 	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
 	return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == n + 1;
@@ -244,9 +251,12 @@ bool st_trace_ready(const struct st_trace *t, uint64_t n)
 
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 {
-	if (n % t->hdr.capacity >= t->slots)
+	uint64_t slot = slot_of(t, n);
+
+	if (slot >= t->slots)
 		return 0; /* cut off with the file's end: counted in cut */
-	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
+	const struct st_rec *s =
+		(const void *)(t->map + ST_HEADER_SIZE + slot * ST_SLOT_SIZE);
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (seq != n + 1) {
 		t->missing++;
