@@ -93,14 +93,19 @@ static bool load(struct st_merge *m, int f)
 			return false; /* still being written: next time */
 		m->stall[f] = 0;
 		uint64_t n = m->pos[f]++;
-		uint64_t pre = st_trace_offset(t, n + AHEAD);
-		if (pre + ST_SLOT_SIZE <= t->size)
-			__builtin_prefetch(t->map + pre);
+		if (!t->buffered) {
+			uint64_t pre = st_trace_offset(t, n + AHEAD);
+			if (pre + ST_SLOT_SIZE <= t->size)
+				__builtin_prefetch(t->map + pre);
+		}
 		int got = st_trace_get(t, n, &m->cur[f]);
-		window(t, n);
+		if (!t->buffered)
+			window(t, n);
 		if (got == 1)
 			return true;
 	}
+	if (t->buffered)
+		st_trace_rest(t); /* read to its end: its buffer goes */
 	return false;
 }
 
