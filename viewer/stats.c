@@ -45,12 +45,18 @@ static struct st_sgroup *group(struct st_stats *s, unsigned by, uint64_t id,
 	k.key.id = id;
 	if (addr)
 		k.key.addr = *addr;
-	HASH_FIND(hh, s->groups, &k.key, sizeof(k.key), g);
-	if (g)
+	/* runs of ends share their groups (one listener, one client
+	 * program): the group found last for BY is compared first */
+	g = s->last[by >> 1];
+	if (g && !memcmp(&g->key, &k.key, sizeof(k.key)))
 		return g;
-	g = xcalloc(1, sizeof(*g));
-	g->key = k.key;
-	HASH_ADD(hh, s->groups, key, sizeof(g->key), g);
+	HASH_FIND(hh, s->groups, &k.key, sizeof(k.key), g);
+	if (!g) {
+		g = xcalloc(1, sizeof(*g));
+		g->key = k.key;
+		HASH_ADD(hh, s->groups, key, sizeof(g->key), g);
+	}
+	s->last[by >> 1] = g;
 	return g;
 }
 
