@@ -251,10 +251,30 @@ static void client_end(struct st_stats *s, const struct st_conn *e,
 		metric(s, g, ST_M_TTFB, e->first_in_ts - e->connect_ts, e);
 }
 
+/* Trace file FILE's process group: every end asks, and the ends of
+ * two processes alternate, so it is found by index, not hashed. */
+static struct st_sgroup *process_group(struct st_stats *s, int file)
+{
+	if (file >= s->nprocs) {
+		int n = file + 1 > 2 * s->nprocs ? file + 1 : 2 * s->nprocs;
+		struct st_sgroup **p = realloc(s->procs, n * sizeof(*p));
+		if (!p) {
+			fprintf(stderr, "socktrace: out of memory\n");
+			exit(1);
+		}
+		memset(p + s->nprocs, 0, (n - s->nprocs) * sizeof(*p));
+		s->procs = p;
+		s->nprocs = n;
+	}
+	if (!s->procs[file])
+		s->procs[file] = group(s, ST_BY_PROCESS, (uint64_t)file, NULL);
+	return s->procs[file];
+}
+
 /* Every end counts in its process's group. */
 static void process_end(struct st_stats *s, const struct st_conn *e)
 {
-	struct st_sgroup *g = group(s, ST_BY_PROCESS, (uint64_t)e->file, NULL);
+	struct st_sgroup *g = process_group(s, e->file);
 
 	if (!g->name[0])
 		st_proc_name(&s->set->t[e->file], g->name);
@@ -320,5 +340,6 @@ void st_stats_free(struct st_stats *s)
 		st_histo_free(&s->all[m]);
 		free(s->top[m]);
 	}
+	free(s->procs);
 	st_fgroups_free(&s->fg);
 }
