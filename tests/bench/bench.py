@@ -271,6 +271,7 @@ def viewer_scale(n, runs):
     d = tempfile.mkdtemp(prefix="socktrace-scale-")
     try:
         subprocess.run([GEN, d, str(n)], check=True)
+        os.sync()  # the trace written back now, not while the viewer runs
         records = n * 10 + 4
         res = {}
         for name, argv in (("view --json", [VIEWER, "view", "--json", d]),
