@@ -237,7 +237,8 @@ void st_trace_rest(struct st_trace *t)
 #define RUN (64 << 10)
 
 /*
- * Reads the run of slots from SLOT on into T's buffer; -1 when it
+ * Reads the run of slots from SLOT on (LEFT records from there to the
+ * end: no slot past them) into T's buffer; -1 when it
  * cannot (the file is then read through the mapping from now on).
  * Reading the mapping costs a page fault every 16 pages, page-table
  * work to give the pages back, and (in a virtual machine) more faults
@@ -246,13 +247,11 @@ void st_trace_rest(struct st_trace *t)
  * numbers must be checked around each copy (st_trace_get), which a
  * pread copy cannot do.
  */
-static int fill(struct st_trace *t, uint64_t slot)
+static int fill(struct st_trace *t, uint64_t slot, uint64_t left)
 {
 	struct stat st;
-	uint64_t n = RUN / ST_SLOT_SIZE;
+	uint64_t n = t->end - t->first;
 
-	if (n > t->slots - slot)
-		n = t->slots - slot;
 	if (t->fd == -1) {
 		t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
 		/* the file mapped, not another one renamed into its place */
@@ -264,8 +263,19 @@ static int fill(struct st_trace *t, uint64_t slot)
 		if (t->fd < 0)
 			goto fail;
 	}
-	if (!t->buf && !(t->buf = malloc(RUN)))
-		goto fail;
+	if (!t->buf) {
+		/* a file of few records gets a buffer their size */
+		if (n > RUN / ST_SLOT_SIZE)
+			n = RUN / ST_SLOT_SIZE;
+		if (n > t->slots)
+			n = t->slots;
+		if (!(t->buf = malloc(n * ST_SLOT_SIZE)))
+			goto fail;
+		t->buf_cap = n;
+	}
+	n = t->slots - slot < t->buf_cap ? t->slots - slot : t->buf_cap;
+	if (n > left)
+		n = left;
 	size_t len = n * ST_SLOT_SIZE;
 	off_t at = ST_HEADER_SIZE + (off_t)(slot * ST_SLOT_SIZE);
 	if (pread(t->fd, t->buf, len, at) != (ssize_t)len)
@@ -280,11 +290,12 @@ fail:
 	return -1;
 }
 
-/* Where slot SLOT can be read: the buffer or the mapping. */
-static const struct st_rec *slot_at(struct st_trace *t, uint64_t slot)
+/* Where record N's slot SLOT can be read: the buffer or the mapping. */
+static const struct st_rec *slot_at(struct st_trace *t, uint64_t n,
+				    uint64_t slot)
 {
-	if (t->buffered &&
-	    (slot - t->buf_slot < t->buf_n || fill(t, slot) == 0))
+	if (t->buffered && (slot - t->buf_slot < t->buf_n ||
+			    (n < t->end && fill(t, slot, t->end - n) == 0)))
 		return (const void *)(t->buf +
 				      (slot - t->buf_slot) * ST_SLOT_SIZE);
 	return (const void *)(t->map + ST_HEADER_SIZE + slot * ST_SLOT_SIZE);
@@ -329,7 +340,7 @@ int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 
 	if (slot >= t->slots)
 		return 0; /* cut off with the file's end: counted in cut */
-	const struct st_rec *s = slot_at(t, slot);
+	const struct st_rec *s = slot_at(t, n, slot);
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (seq != n + 1) {
 		t->missing++;

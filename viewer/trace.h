@@ -36,6 +36,7 @@ struct st_trace {
 	int fd; /* for pread; -1 until the first buffered read, -2: failed */
 	uint8_t *buf; /* slots [buf_slot, buf_slot + buf_n) */
 	uint64_t buf_slot, buf_n;
+	uint64_t buf_cap; /* slots buf has room for */
 };
 
 /*
