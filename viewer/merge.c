@@ -87,6 +87,11 @@ static bool load(struct st_merge *m, int f)
 
 	if (m->pos[f] < t->first)
 		m->pos[f] = t->first;
+	/* followed live, a file that just got its exit time may still see
+	 * another thread publish a record: the mapping shows it, a buffer
+	 * read before would not */
+	if (m->live)
+		t->buffered = false;
 	while ((m->pos[f] = st_trace_skip(t, m->pos[f])) < t->end) {
 		if (m->live && !st_trace_ready(t, m->pos[f]) &&
 		    m->stall[f]++ < ST_MERGE_PATIENCE)

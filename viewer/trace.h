@@ -31,7 +31,8 @@ struct st_trace {
 	uint64_t good;	  /* records read successfully */
 	char warn[ST_ERR_LEN]; /* first problem found in the records */
 	/* a finished file (its process exited) is read with pread through
-	 * buf, not through the mapping: see st_trace_get */
+	 * buf, not through the mapping: see st_trace_get; the merge clears
+	 * it for the files it follows live */
 	bool buffered;
 	int fd; /* for pread; -1 until the first buffered read, -2: failed */
 	uint8_t *buf; /* slots [buf_slot, buf_slot + buf_n) */
