@@ -43,9 +43,16 @@ VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 
 # Debian packages building, installing and the demo need (make deps);
 # the tests' own are TEST_DEPS (tests/tests.mk), which make test installs.
-DEPS := gcc make uthash-dev pkg-config python3 xxd libncurses-dev
+DEPS := gcc make uthash-dev pkg-config python3 xxd libncurses-dev musl-tools
 
-all: $(OUT)libsocktrace.so $(OUT)socktrace
+# The library for programs linked against musl (run picks it by the
+# program's loader), built with musl-gcc when it is there (musl-tools):
+# musl's headers first, the kernel's (linux/, asm/) after them.
+MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
+MUSL_LIB := $(if $(MUSL_CC),$(OUT)libsocktrace-musl.so)
+PRELOAD_MUSL_OBJ := $(PRELOAD_SRC:%.c=$(B)/musl/%.o)
+
+all: $(OUT)libsocktrace.so $(MUSL_LIB) $(OUT)socktrace
 
 # The preload library never runs sanitizers: they would be loaded into
 # every traced program.  Only the interposed libc names are exported.
@@ -89,6 +96,19 @@ $(B)/viewer/sink_html.o: $(HTML_GEN)
 $(OUT)libsocktrace.so: $(PRELOAD_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -fPIC -Wl,-z,now -o $@ $^ $(LDFLAGS) -ldl -lpthread
+
+$(B)/musl/preload/%.o: preload/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MUSLCC  $<")
+	$(Q)$(MUSL_CC) $(filter-out $(SAN) -I$(B)/gen,$(BASE_CFLAGS)) -fPIC \
+		-fvisibility=hidden -fno-stack-protector -D_FORTIFY_SOURCE=0 \
+		-idirafter /usr/include \
+		-idirafter /usr/include/$(shell $(CC) -dumpmachine) \
+		$(CFLAGS) -c $< -o $@
+
+$(OUT)libsocktrace-musl.so: $(PRELOAD_MUSL_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(MUSL_CC) -shared -fPIC -Wl,-z,now -o $@ $^ $(LDFLAGS)
 
 $(OUT)socktrace: $(VIEWER_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -148,6 +168,8 @@ demo: all examples
 install: all man
 	install -D -m 755 socktrace $(DESTDIR)$(BINDIR)/socktrace
 	install -D -m 644 libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
+	$(if $(MUSL_LIB),install -D -m 644 libsocktrace-musl.so \
+		$(DESTDIR)$(LIBDIR)/libsocktrace-musl.so)
 	install -D -m 644 $(B)/man/socktrace.1 \
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1
 	install -D -m 644 $(B)/man/libsocktrace.7 \
@@ -157,6 +179,7 @@ install: all man
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/socktrace $(DESTDIR)$(LIBDIR)/libsocktrace.so \
+		$(DESTDIR)$(LIBDIR)/libsocktrace-musl.so \
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1 \
 		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/socktrace
@@ -177,9 +200,9 @@ lint:
 	@python3 tests/lint.py
 
 clean:
-	rm -rf build libsocktrace.so socktrace
+	rm -rf build libsocktrace.so libsocktrace-musl.so socktrace
 
 .PHONY: all examples man deps test-deps demo install uninstall clean test bench \
 	format format-check lint
 
--include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d)
+-include $(PRELOAD_OBJ:.o=.d) $(VIEWER_OBJ:.o=.d) $(PRELOAD_MUSL_OBJ:.o=.d)

@@ -16,6 +16,23 @@
 
 #include "socktrace/format.h"
 
+/*
+ * What glibc and musl (libsocktrace-musl.so) declare differently.  musl
+ * makes the *64 names (sendfile64, fcntl64...) macros for the plain ones
+ * under _GNU_SOURCE; the files that export them #undef them (wrap.h).
+ */
+#ifdef __GLIBC__
+typedef int st_mmsg_flags;
+#define ST_RLIMIT_RESOURCE __rlimit_resource_t
+#else
+typedef unsigned st_mmsg_flags;
+#define ST_RLIMIT_RESOURCE int
+#define strerrordesc_np(e) strerror(e) /* musl's: a table lookup */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older musl headers lack it */
+#endif
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define ST_TLS	    __thread __attribute__((tls_model("initial-exec")))

@@ -171,4 +171,12 @@ static inline uint64_t st__iov_len(const struct iovec *v, int n, ssize_t ret,
 	return sum;
 }
 
+/* musl: the exported *64 names are ours, not its macros (base.h) */
+#ifndef __GLIBC__
+#undef sendfile64
+#undef fcntl64
+#undef setrlimit64
+#undef prlimit64
+#endif
+
 #endif

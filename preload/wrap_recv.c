@@ -95,7 +95,7 @@ ST_EXPORT(recvmsg) ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 
 /* recvmmsg(2): the messages received and their bytes (msg_len). */
 ST_EXPORT(recvmmsg)
-int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+int recvmmsg(int fd, struct mmsghdr *v, unsigned n, st_mmsg_flags flags,
 	     struct timespec *t)
 {
 	ST_WRAP(st__enter_fd(&c, fd), recvmmsg, (fd, v, n, flags, t),

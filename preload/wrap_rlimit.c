@@ -5,6 +5,11 @@
 
 #include "wrap.h"
 
+#ifndef __GLIBC__ /* musl declares these as macros for the plain names */
+int setrlimit64(int r, const struct rlimit64 *l);
+int prlimit64(pid_t p, int r, const struct rlimit64 *l, struct rlimit64 *o);
+#endif
+
 _Static_assert(sizeof(struct rlimit) == sizeof(struct rlimit64),
 	       "rlimit64 is rlimit on this ABI");
 
@@ -27,7 +32,7 @@ static void after(pid_t pid, int res, const struct rlimit *l, int ret)
 
 /* setrlimit(2), setrlimit64: the real call, then the trace's share. */
 ST_EXPORT(setrlimit)
-int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
+int setrlimit(ST_RLIMIT_RESOURCE r, const struct rlimit *l)
 {
 	int ret = REAL(setrlimit)((int)r, l);
 
@@ -36,14 +41,14 @@ int setrlimit(__rlimit_resource_t r, const struct rlimit *l)
 }
 
 ST_EXPORT(setrlimit64)
-int setrlimit64(__rlimit_resource_t r, const struct rlimit64 *l)
+int setrlimit64(ST_RLIMIT_RESOURCE r, const struct rlimit64 *l)
 {
 	return setrlimit(r, (const struct rlimit *)l);
 }
 
 /* prlimit(2), prlimit64: as setrlimit when it sets this process's. */
 ST_EXPORT(prlimit)
-int prlimit(pid_t p, __rlimit_resource_t r, const struct rlimit *l,
+int prlimit(pid_t p, ST_RLIMIT_RESOURCE r, const struct rlimit *l,
 	    struct rlimit *o)
 {
 	int ret = REAL(prlimit)(p, (int)r, l, o);
@@ -53,7 +58,7 @@ int prlimit(pid_t p, __rlimit_resource_t r, const struct rlimit *l,
 }
 
 ST_EXPORT(prlimit64)
-int prlimit64(pid_t p, __rlimit_resource_t r, const struct rlimit64 *l,
+int prlimit64(pid_t p, ST_RLIMIT_RESOURCE r, const struct rlimit64 *l,
 	      struct rlimit64 *o)
 {
 	return prlimit(p, r, (const struct rlimit *)l, (struct rlimit *)o);

@@ -55,7 +55,7 @@ ST_EXPORT(sendmsg) ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 
 /* sendmmsg(2): the messages sent and their bytes (msg_len). */
 ST_EXPORT(sendmmsg)
-int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+int sendmmsg(int fd, struct mmsghdr *v, unsigned n, st_mmsg_flags flags)
 {
 	ST_WRAP(st__enter_fd(&c, fd), sendmmsg, (fd, v, n, flags),
 		st__mmsg(&c, ST_CALL_sendmmsg, ret, e, v, n, flags));

@@ -238,6 +238,25 @@ StrictModes no
 """
 
 
+def sshd_setup(d):
+    """Keys and an sshd_config in D for an sshd on a free loopback port:
+    (port, the ssh command line that logs in as root)."""
+    keygen = need("ssh-keygen")
+    for name in ("host_key", "user_key"):
+        rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
+                            "-f", f"{d}/{name}"], preload=False)
+        check(rc == 0, f"ssh-keygen: {err}")
+    shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
+    os.makedirs("/run/sshd", exist_ok=True)  # privilege separation
+    port = free_port()
+    with open(f"{d}/sshd_config", "w") as f:
+        f.write(SSHD_CONFIG.format(port=port, d=d))
+    return port, ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
+                  "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
+                  "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                  "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+
+
 @test
 def sshd_reexec_one_connection():
     """sshd forks a child per connection, which re-execs sshd with the
@@ -245,22 +264,10 @@ def sshd_reexec_one_connection():
     connection (before: the listener's end ended at the exec with no
     bytes, and the new image's end stood apart), with bytes that agree
     with the kernel's count on both sides."""
-    sshd, keygen = need("sshd"), need("ssh-keygen")
+    sshd = need("sshd")
     with TraceDir() as t:
         d = t.path
-        for name in ("host_key", "user_key"):
-            rc, out, err = run([keygen, "-q", "-t", "ed25519", "-N", "",
-                                "-f", f"{d}/{name}"], preload=False)
-            check(rc == 0, f"ssh-keygen: {err}")
-        shutil.copy(f"{d}/user_key.pub", f"{d}/authorized_keys")
-        os.makedirs("/run/sshd", exist_ok=True)  # privilege separation
-        port = free_port()
-        with open(f"{d}/sshd_config", "w") as f:
-            f.write(SSHD_CONFIG.format(port=port, d=d))
-        ssh = ["ssh", "-p", str(port), "-i", f"{d}/user_key", "-F",
-               "/dev/null", "-o", "StrictHostKeyChecking=no", "-o",
-               "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-               "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        port, ssh = sshd_setup(d)
         with Server([sshd, "-D", "-e", "-f", f"{d}/sshd_config"], t.dir,
                     port):
             plain = run(ssh + ["echo", "over ssh"], preload=False)
@@ -332,3 +339,48 @@ def postgres_untraced_clients_closed_by_kernel_word():
         stw = [f for f in by["finding"] if f["kind"] == "server_time_wait"]
         check(len(stw) <= len(local),
               f"server_time_wait only on the kernel's word: {stw}")
+
+
+@test
+def attach_children_follows_sshd_reexec():
+    """attach --children to an sshd started without the preload: the
+    child it forks per connection inherits the library, then re-execs
+    sshd, an image without it; attach loads it into the new image, so
+    the connection is followed through the session it serves (before:
+    recording stopped at the exec, the connection ended there with the
+    session's bytes unseen)."""
+    sshd = need("sshd")
+    with TraceDir() as t:
+        d = t.path
+        os.makedirs(t.dir)
+        port, ssh = sshd_setup(d)
+        with open(f"{d}/sshd_config", "a") as f:
+            f.write("LogLevel VERBOSE\n")  # each connection's port
+        with Server([sshd, "-D", "-E", f"{d}/log", "-f",
+                     f"{d}/sshd_config"], t.dir, port, preload=False) as s:
+            a = Attach(["--json", "--children", "-o", t.dir, str(s.p.pid)])
+            try:
+                rc, out, err = run(ssh + ["sleep 2; head -c 100000 "
+                                          "/dev/zero | base64"],
+                                   preload=False)
+                check(rc == 0 and len(out) > 100000, f"ssh: {rc} {err}")
+                with open(f"{d}/log") as f:
+                    ports = re.findall(r"Connection from 127\.0\.0\.1 port "
+                                       r"(\d+)", f.read())
+                end = time.time() + 30
+                while time.time() < end:  # shown once its end is seen
+                    with a.lock:
+                        if any(f'"peer":"127.0.0.1:{ports[-1]}"' in x
+                               for x in a.out):
+                            break
+                    time.sleep(0.2)
+            finally:
+                rc, by, err = a.stop()
+        check(rc == 0, f"attach: {rc} {err}")
+        mine = [c for c in by["conn"] if c["role"] == "server" and
+                c["peer"] == f"127.0.0.1:{ports[-1]}"]
+        check(len(mine) == 1, f"the ssh connection shown once: {mine}")
+        c = mine[0]
+        check(c["bytes_out"] > 100000,
+              f"the session's output is seen (the exec'd image records): "
+              f"{c}")

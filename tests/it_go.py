@@ -104,23 +104,90 @@ def go_cgo_traced_pure_go_ptraced():
                   f"and says nothing was seen: {err}")
 
 
-@test
-def musl_program_ptraced():
-    """A program linked against musl would not even start with the glibc
-    library preloaded: run traces it with ptrace instead, and says why."""
+def musl_build(t, name, sources):
+    """NAME built with musl-gcc from SOURCES (under ROOT) in T's dir."""
     cc = shutil.which("musl-gcc")
     if not cc:
-        raise Fail("musl-tools is not installed: run 'make test-deps'")
+        raise Fail("musl-tools is not installed: run 'make deps'")
+    exe = os.path.join(t.path, name)
+    rc, out, err = run([cc, "-O2", "-o", exe] +
+                       [os.path.join(ROOT, x) for x in sources],
+                       preload=False)
+    check(rc == 0, f"musl-gcc: {err}")
+    return exe
+
+
+@test
+def musl_client_and_server_traced():
+    """A program linked against musl (examples/echo built with musl-gcc:
+    a forked client and server) runs under 'socktrace run' with the musl
+    build of the library, as it runs untraced: same output and status,
+    both ends recorded and joined, and the client's TIME_WAIT the one ss
+    shows.  With no musl build beside socktrace, run says so before
+    running anything."""
     with TraceDir() as t:
-        exe = os.path.join(t.path, "musl_hello")
-        rc, out, err = run([cc, "-o", exe,
-                            os.path.join(ROOT, "tests/progs/hello.c")],
-                           preload=False)
-        check(rc == 0, f"musl-gcc: {err}")
+        os.makedirs(t.path, exist_ok=True)
+        exe = musl_build(t, "echo_musl", ["examples/echo.c",
+                                          "examples/common.c"])
         plain = run([exe], preload=False)
         check(plain[0] == 0, f"the musl program runs untraced: {plain}")
-        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", exe],
-                           preload=False)
-        check(rc == 0 and "musl" in err and "tracing it with ptrace" in err
-              and out == plain[1],
-              f"traced with ptrace, with the reason: {rc} {out} {err}")
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--json", "--",
+                            exe], preload=False)
+        check(rc == 0 and "libsocktrace-musl.so" not in err,
+              f"run: {rc} {err}")
+        rc2, mine, err2 = run([exe], trace=os.path.join(t.path, "direct"),
+                              env={"LD_PRELOAD": os.path.join(
+                                  OUT, "libsocktrace-musl.so")})
+        check((rc2, mine) == plain[:2] and
+              err2.replace("echo_musl", "") == plain[2].replace(
+                  "echo_musl", ""),
+              f"the same preloaded: {(rc2, mine, err2)} {plain}")
+        conns = [json.loads(x) for x in out.splitlines()
+                 if x.startswith('{"type":"conn"')]
+        cl = [c for c in conns if c["role"] == "client"]
+        sv = [c for c in conns if c["role"] == "server"]
+        check(len(cl) == 1 and len(sv) == 1 and
+              cl[0]["peer_conn"] == sv[0]["id"] and
+              cl[0]["bytes_out"] == sv[0]["bytes_in"] == 12 and
+              sv[0]["bytes_out"] == cl[0]["bytes_in"] == 12,
+              f"both ends recorded, joined, 12 B each way: {conns}")
+        lport = cl[0]["local"].rsplit(":", 1)[1]
+        rc, ss, _ = run(["ss", "-Htn", "state", "time-wait",
+                         f"sport = :{lport}"], preload=False)
+        check(ss.strip() and cl[0]["closed_by"] == "local" and
+              "TIME_WAIT" in [x[0] for x in cl[0]["states"]],
+              f"the client closed first, in TIME_WAIT as ss shows: "
+              f"{ss!r} {cl[0]}")
+        # no musl build where SOCKTRACE_LIB points: said, nothing run
+        lonely = os.path.join(t.path, "lib")
+        os.makedirs(lonely)
+        shutil.copy(LIB, lonely)
+        gone = os.path.join(t.path, "not_made")
+        rc, out, err = run([VIEWER, "run", "-o", gone, "--", exe],
+                           env={"SOCKTRACE_LIB": os.path.join(
+                               lonely, "libsocktrace.so")}, preload=False)
+        check(rc == 1 and "libsocktrace-musl.so" in err and not out and
+              not os.path.exists(gone),
+              f"no musl build: said before running: {rc} {out} {err}")
+
+
+@test
+def musl_program_attach_refused():
+    """attach loads the library with glibc's dlopen: a running musl
+    program not started under run is refused with the reason, and keeps
+    running."""
+    with TraceDir() as t:
+        os.makedirs(t.path, exist_ok=True)
+        exe = musl_build(t, "hello_musl", ["tests/progs/hello.c"])
+        p = subprocess.Popen([exe, "wait"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+        try:
+            check(p.stdout.readline() == b"hello\n", "it runs")
+            rc, out, err = run([VIEWER, "attach", "--duration", "1",
+                                str(p.pid)], preload=False, timeout=60)
+            check(rc == 1 and "musl" in err and "socktrace run" in err,
+                  f"attach refused with the reason: {rc} {err}")
+            check(p.poll() is None, "the program runs on")
+        finally:
+            p.stdin.close()
+            p.wait(timeout=20)

@@ -10,7 +10,7 @@
 TEST_ONLY = ("chromium", "nginx", "redis-server", "valgrind", "wrk",
              "libcmocka-dev", "clang-format", "tmux", "nodejs")
 BUILD_NEEDS = ("gcc", "make", "uthash-dev", "pkg-config", "xxd",
-               "libncurses-dev", "python3")
+               "libncurses-dev", "python3", "musl-tools")
 
 
 def apt_asked(target):

@@ -260,15 +260,25 @@ static void test_close_wait_without_eof(void **state)
 	fx_set_free(set);
 }
 
-/* Only the active closer gets TIME_WAIT: a finding on a server. */
+/* Only the active closer gets TIME_WAIT: a finding on a server, a guess
+ * when the client is not traced (an RST from it would end it). */
 static void test_server_time_wait(void **state)
 {
 	(void)state;
 	struct st_finding f[ST_JUDGE_MAX];
-	struct st_conn c = end(ST_ROLE_SERVER);
+	struct st_conn c = end(ST_ROLE_SERVER), cl = end(ST_ROLE_CLIENT);
 
 	c.closed_first = 1;
-	only(f, st_judge(&c, 0, false, f), ST_F_server_time_wait);
+	assert_true(only(f, st_judge(&c, 0, false, f), ST_F_server_time_wait)
+			    ->guess);
+	c.other = &cl;
+	cl.other = &c;
+	assert_false(only(f, st_judge(&c, 0, false, f), ST_F_server_time_wait)
+			     ->guess);
+	c.reset_by = ST_RST_PEER; /* the client's RST ended it: no finding */
+	assert_int_equal(st_judge(&c, 0, false, f), 0);
+	c.reset_by = 0;
+	c.other = NULL;
 	c.kind = ST_KIND_UNIX; /* no TIME_WAIT outside TCP */
 	assert_int_equal(st_judge(&c, 0, false, f), 0);
 }

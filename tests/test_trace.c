@@ -315,6 +315,54 @@ static void corrupt_record(void **state)
 	unlink(path);
 }
 
+/* A finished file (exit_ts set) is read a run of slots at a time,
+ * across the ring's wrap, with the same answers as through the mapping:
+ * records, a slot never completed, a corrupt one, the counts. */
+static void finished_file_in_runs(void **state)
+{
+	enum { CAP = 1100, NEXT = 1500 };
+	char path[PATH_MAX], err[ST_ERR_LEN] = "";
+	struct st_header h;
+	static struct st_rec slots[CAP];
+	struct st_rec r;
+	struct st_trace t;
+
+	(void)state;
+	make_header(&h, CAP, NEXT, ST_POLICY_RING);
+	h.exit_ts = 5000000;
+	for (uint64_t n = NEXT - CAP; n < NEXT; n++)
+		make_rec(&slots[n % CAP], n);
+	slots[1000 % CAP].seq = 0;		/* never completed */
+	slots[1300 % CAP].call = ST_CALL_COUNT; /* corrupt */
+	tmp_path(path, "finished.trace");
+	write_file(path, &h, sizeof(h), slots, CAP);
+
+	if (st_trace_open(&t, path, err))
+		fail_msg("%s", err);
+	assert_true(t.buffered);
+	assert_int_equal(t.first, NEXT - CAP);
+	assert_int_equal(t.end, NEXT);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t n = t.first; n < t.end; n++) {
+			if (n == 1000)
+				assert_int_equal(st_trace_get(&t, n, &r), 0);
+			else if (n == 1300)
+				assert_int_equal(st_trace_get(&t, n, &r), -1);
+			else
+				expect_rec(&t, n);
+		}
+		assert_non_null(t.buf);
+		st_trace_rest(&t); /* read again: the buffer comes back */
+		assert_null(t.buf);
+	}
+	assert_int_equal(t.good, 2 * (CAP - 2));
+	assert_int_equal(t.missing, 2);
+	assert_int_equal(t.corrupt, 2);
+	expect_msg(t.warn, "corrupt record");
+	st_trace_close(&t);
+	unlink(path);
+}
+
 /* A record reserved but never completed: the process died mid-call. */
 static void unpublished_slot(void **state)
 {
@@ -580,6 +628,7 @@ int main(void)
 		cmocka_unit_test(unpublished_slot),
 		cmocka_unit_test(ring_wrap),
 		cmocka_unit_test(stop_full),
+		cmocka_unit_test(finished_file_in_runs),
 		cmocka_unit_test(dropped_once),
 		cmocka_unit_test(stop_full_truncated),
 		cmocka_unit_test(find_in_dir),

@@ -9,8 +9,8 @@
 TEST_DEPS := python3 curl nginx wrk strace valgrind redis-server redis-tools \
 	postgresql iproute2 iptables \
 	socat util-linux chromium clang libclang-rt-dev tmux tcpdump nodejs \
-	libcmocka-dev clang-format man-db golang-go musl-tools openssh-server \
-	openssh-client ruby perl openjdk-17-jdk-headless
+	libcmocka-dev clang-format man-db golang-go openssh-server \
+	openssh-client ruby perl openjdk-17-jdk-headless haproxy
 
 UNIT_SRC := $(wildcard tests/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)

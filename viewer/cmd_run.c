@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"instead of the\n             preload: its socket lifecycle "
 		"calls (not its data calls) are\n             seen whatever "
 		"it is linked with; chosen by itself for a\n             "
-		"program the preload cannot see (static, musl, pure Go)\n"
+		"program the preload cannot see (static, pure Go)\n"
 		"  --data     with --ptrace: stop at the data calls too "
 		"(read, write, send,\n             recv...: on every fd, at "
 		"strace-like cost) and record them\n"
@@ -297,7 +297,9 @@ int st_cmd_run(int argc, char **argv)
 			why ? " (run with --force: what is seen may be "
 			      "nothing)"
 			    : "");
-	if ((!use_ptrace && st_find_lib(lib, sizeof(lib), "run")) ||
+	/* a musl program gets the library built with musl-gcc */
+	if ((!use_ptrace &&
+	     st_find_lib(lib, sizeof(lib), "run", st_program_libc(exe))) ||
 	    check_outputs(&vo) || make_dir(outdir, dir, sizeof(dir)))
 		return 1;
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);

@@ -298,6 +298,21 @@ bool st_conntab_unseen_lately(const struct st_conntab *t, uint64_t id)
 	return false;
 }
 
+int st_conntab_fd_find(const struct st_conntab *t, int file,
+		       bool (*match)(const struct st_conn *, const void *),
+		       const void *arg)
+{
+	struct st_fdref *f, *tmp;
+	int fd = -1;
+
+	HASH_ITER(hh, t->fds, f, tmp) {
+		if (f->key.file == file && (fd < 0 || f->key.fd < fd) &&
+		    match(f->conn, arg))
+			fd = f->key.fd;
+	}
+	return fd;
+}
+
 void st_conntab_fd_copy(struct st_conntab *t, int from, int to)
 {
 	struct st_fdref *f, *tmp;

@@ -79,6 +79,11 @@ void st_conntab_unseen_note(struct st_conntab *t, uint64_t id);
 /* Was ID closed unseen lately?  Then a record about it (a close that
  * lost the race with the call that got its fd number back) is late. */
 bool st_conntab_unseen_lately(const struct st_conntab *t, uint64_t id);
+/* The lowest fd of FILE that names a connection MATCH takes (with ARG),
+ * or -1. */
+int st_conntab_fd_find(const struct st_conntab *t, int file,
+		       bool (*match)(const struct st_conn *, const void *),
+		       const void *arg);
 /* The fds of file FROM name the same connections in file TO too (fork). */
 void st_conntab_fd_copy(struct st_conntab *t, int from, int to);
 /* Attach starts here (st_model_mark_attach): open connections start

@@ -66,18 +66,15 @@ const char *st_listener_name(const struct st_conn *e,
 	return buf;
 }
 
-static struct st_fscope *get_scope(struct st_fgroups *g,
+/* A new scope with key K, named from end E or process FILE. */
+static struct st_fscope *new_scope(struct st_fgroups *g,
 				   const struct st_fscope_key *k,
 				   const struct st_traceset *set,
 				   const struct st_conn *e, int file)
 {
-	struct st_fscope *s;
+	struct st_fscope *s = xcalloc(sizeof(*s));
 	char p[48];
 
-	HASH_FIND(hh, g->scopes, k, sizeof(*k), s);
-	if (s)
-		return s;
-	s = xcalloc(sizeof(*s));
 	s->key = *k;
 	st_proc_name(&set->t[file], p);
 	if (k->type == ST_FS_LISTENER)
@@ -92,20 +89,39 @@ static struct st_fscope *get_scope(struct st_fgroups *g,
 	return s;
 }
 
-/* End E's scope; NULL when it is new and G holds max_scopes already. */
+static struct st_fscope *get_scope(struct st_fgroups *g,
+				   const struct st_fscope_key *k,
+				   const struct st_traceset *set,
+				   const struct st_conn *e, int file)
+{
+	struct st_fscope *s;
+
+	HASH_FIND(hh, g->scopes, k, sizeof(*k), s);
+	return s ? s : new_scope(g, k, set, e, file);
+}
+
+/* End E's scope; NULL when it is new and G holds max_scopes already.
+ * Ends come in runs of one listener and one peer: the scope found last
+ * for each type is compared before the key is hashed, and the key is
+ * hashed once. */
 static struct st_fscope *scope_of_end(struct st_fgroups *g,
 				      const struct st_conn *e,
 				      const struct st_traceset *set)
 {
 	struct st_fscope_key k = scope_of(e);
-	struct st_fscope *s;
+	struct st_fscope *s = g->last[k.type];
 
+	if (s && !memcmp(&s->key, &k, sizeof(k)))
+		return s;
 	HASH_FIND(hh, g->scopes, &k, sizeof(k), s);
-	if (!s && g->max_scopes && g->nscopes >= g->max_scopes)
-		return NULL;
-	if (!s)
+	if (!s) {
+		if (g->max_scopes && g->nscopes >= g->max_scopes)
+			return NULL;
 		g->nscopes++;
-	return get_scope(g, &k, set, e, e->file);
+		s = new_scope(g, &k, set, e, e->file);
+	}
+	g->last[k.type] = s;
+	return s;
 }
 
 static struct st_fscope *scope_of_process(struct st_fgroups *g, int file,
@@ -297,4 +313,5 @@ void st_fgroups_free(struct st_fgroups *g)
 	}
 	g->npend = 0;
 	g->nscopes = 0;
+	memset(g->last, 0, sizeof(g->last));
 }

@@ -62,6 +62,7 @@ struct st_fgroups {
 	 * scope and its connections are not counted */
 	unsigned max_scopes;
 	unsigned nscopes;
+	struct st_fscope *last[3]; /* found last, by enum st_fscope_type */
 };
 
 /* Finding F (those about a connection come just before it). */

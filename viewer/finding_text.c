@@ -339,9 +339,12 @@ const char *st_finding_text(const struct st_finding *f,
 	case ST_F_server_time_wait:
 		snprintf(buf, len,
 			 "%s server connection %s closed first: the active "
-			 "closer gets TIME_WAIT (60 s), so it is held on the "
-			 "server; let clients close first, or use keep-alive",
-			 p, id);
+			 "closer gets TIME_WAIT (60 s), so it is %s on the "
+			 "server%s; let clients close first, or use keep-alive",
+			 p, id, f->guess ? "likely held" : "held",
+			 f->guess ? " (a guess: the client is not traced, and "
+				    "an RST from it would end the TIME_WAIT)"
+				  : "");
 		break;
 	case ST_F_fd_leak:
 		snprintf(buf, len,

@@ -254,6 +254,7 @@ int st_judge(const struct st_conn *c, uint64_t now, bool open,
 		/* the active closer gets TIME_WAIT */
 		f = add(out, &n, ST_F_server_time_wait, c);
 		f->role = c->role;
+		f->guess = !c->other;
 	}
 	fd_leak(c, cw, out, &n);
 	if (c->role == ST_ROLE_LISTENER && c->backlog > 0 &&

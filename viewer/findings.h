@@ -76,11 +76,14 @@ struct st_finding {
 			      * fd_leak: last use to the exit */
 	uint8_t cw_by;	     /* close_wait: its evidence, enum st_cw_by */
 	uint8_t role;	     /* server_time_wait: the end's role */
-	int fd;		     /* fd_leak: the fd left open */
-	int32_t backlog;     /* backlog_clipped: asked for */
-	int32_t effective;   /* backlog_clipped: got */
-	int32_t somaxconn;   /* backlog_clipped: the cap */
-	uint32_t queue_max;  /* accept_queue_full: the queue's limit */
+	/* server_time_wait: its TIME_WAIT is a guess (the client is not
+	 * traced: an RST from it after the FINs would end it at once) */
+	bool guess;
+	int fd;		    /* fd_leak: the fd left open */
+	int32_t backlog;    /* backlog_clipped: asked for */
+	int32_t effective;  /* backlog_clipped: got */
+	int32_t somaxconn;  /* backlog_clipped: the cap */
+	uint32_t queue_max; /* accept_queue_full: the queue's limit */
 	/* accept_queue_full: connections queued when the listener closed
 	 * (the kernel's count then), when that is what showed it */
 	uint32_t queue_len;

@@ -33,6 +33,7 @@ struct st_follow_target {
 	bool injected;	 /* we loaded the library (or woke it again) */
 	bool gone;	 /* the process exited */
 	bool found;	 /* a descendant found by --children, not named */
+	bool reloaded;	 /* its exec'd image was given the library */
 	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
@@ -132,6 +133,8 @@ static void map_lease(struct st_follow_target *t, const char *path)
 	close(fd);
 	if (m == MAP_FAILED)
 		return;
+	if (t->rwmap) /* the file of the image it exec'd from */
+		munmap(t->rwmap, ST_HEADER_SIZE);
 	t->rwmap = m;
 	t->lease = &((struct st_header *)m)->attach_until;
 }
@@ -179,6 +182,10 @@ static const char *unseeable(pid_t pid, char exe[PATH_MAX])
 	ssize_t n = readlink(buf, exe, PATH_MAX - 1);
 	exe[n > 0 ? n : 0] = 0;
 	const char *partly, *why = n > 0 ? st_invisible(buf, &partly) : NULL;
+	if (!why && n > 0 && st_program_libc(buf) == ST_LIBC_MUSL)
+		why = "it is linked against musl libc, and attach loads the "
+		      "library with glibc's dlopen (start it with socktrace "
+		      "run, which preloads the musl build)";
 	if (!why && st_proc_find(pid, "libc.so", "", &libc) <= 0 &&
 	    st_proc_find(pid, "libc-", ".so", &libc) <= 0)
 		why = "it has no dynamic libc (glibc) loaded, so there are "
@@ -209,7 +216,7 @@ static int load_into(struct st_follow *f, struct st_follow_target *t,
 	}
 	if (lib)
 		snprintf(path, sizeof(path), "%s", lib);
-	else if (st_find_lib(path, sizeof(path), f->cmd))
+	else if (st_find_lib(path, sizeof(path), f->cmd, ST_LIBC_GLIBC))
 		return 1;
 	const char *deny = st_inject_denied(t->pid, err, sizeof(err));
 	if (deny) {
@@ -596,6 +603,29 @@ void st_follow_begin(struct st_follow *f)
 			take_file(f, &f->tg[i]);
 }
 
+/*
+ * A followed process that exec'd an image without the library (its
+ * environment had no preload: sshd's re-exec of a child that inherited
+ * the library from its attached parent) gets it loaded again, once.
+ */
+static void reload_execd(struct st_follow *f)
+{
+	for (int i = 0; i < f->ntg; i++) {
+		struct st_follow_target *t = &f->tg[i];
+		struct st_map lib;
+		if (t->gone || t->file < 0 || t->reloaded || gone_now(t->pid) ||
+		    st_proc_find(t->pid, "libsocktrace", ".so", &lib) != 0)
+			continue;
+		t->reloaded = true;
+		char name[48];
+		if (f->verbose)
+			note(f, "%s exec'd: loading the library again",
+			     st_proc_name(&f->set.t[t->file], name));
+		if (load_into(f, t, NULL, false, 0) == 0)
+			take_file(f, t);
+	}
+}
+
 long st_follow_poll(struct st_follow *f)
 {
 	long n = drain(f);
@@ -622,8 +652,11 @@ long st_follow_poll(struct st_follow *f)
 	if (!any)
 		return -1;
 	int files = f->set.n;
-	if (f->dir || ++f->ticks % SCAN_TICKS == 0)
+	if (f->dir || ++f->ticks % SCAN_TICKS == 0) {
+		if (!f->dir)
+			reload_execd(f);
 		scan_new(f);
+	}
 	/* a new file's records are read now: a caller that ends exited
 	 * processes after the poll ends them after their records */
 	if (f->set.n > files)

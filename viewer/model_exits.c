@@ -59,6 +59,19 @@ void st__model_fork(struct st_model *m, int file, pid_t child)
 	st_conntab_fd_copy(&m->tab, file, cf);
 }
 
+/* Is C the socket seen record P (its kind, and a TCP one's addresses)
+ * is about? */
+static bool same_socket(const struct st_conn *c, const void *arg)
+{
+	const struct st_p_seen *p = arg;
+
+	return c && !c->done &&
+	       c->kind == st_conn_kind(p->domain, p->socktype) &&
+	       (c->kind != ST_KIND_TCP ||
+		(!memcmp(&c->local, &p->local, sizeof(p->local)) &&
+		 !memcmp(&c->peer, &p->peer, sizeof(p->peer))));
+}
+
 struct st_conn *st__model_exec_inherited(struct st_model *m,
 					 const struct st_rec *r, int file)
 {
@@ -73,16 +86,24 @@ struct st_conn *st__model_exec_inherited(struct st_model *m,
 		    (before < 0 || o->mono_ns > m->set->t[before].hdr.mono_ns))
 			before = i;
 	}
-	struct st_conn *c =
-		before < 0 ? NULL : st_conntab_fd_get(&m->tab, before, r->fd);
-	if (!c || c->done || c->kind != st_conn_kind(p->domain, p->socktype) ||
-	    (c->kind == ST_KIND_TCP &&
-	     (memcmp(&c->local, &p->local, sizeof(p->local)) ||
-	      memcmp(&c->peer, &p->peer, sizeof(p->peer)))))
+	if (before < 0)
+		return NULL;
+	int fd = r->fd;
+	struct st_conn *c = st_conntab_fd_get(&m->tab, before, fd);
+	if (!same_socket(c, p) &&
+	    st_conn_kind(p->domain, p->socktype) == ST_KIND_TCP &&
+	    p->peer.family) {
+		/* the new image moved it before the library saw it (sshd's
+		 * dup of fd 0, made before attach loaded the library into
+		 * the exec'd image): a TCP 4-tuple names one connection */
+		fd = st_conntab_fd_find(&m->tab, before, same_socket, p);
+		c = fd < 0 ? NULL : st_conntab_fd_get(&m->tab, before, fd);
+	}
+	if (!same_socket(c, p))
 		return NULL;
 	/* exec kept the fd: it is the new image's now, the same socket */
 	st_conntab_alias(&m->tab, c, r->conn);
 	st_conntab_fd_add(&m->tab, file, r->fd, c);
-	st_conntab_fd_drop(&m->tab, before, r->fd);
+	st_conntab_fd_drop(&m->tab, before, fd);
 	return c;
 }

@@ -15,18 +15,25 @@
 
 #include "preload_lib.h"
 
-int st_find_lib(char *out, size_t len, const char *cmd)
+int st_find_lib(char *out, size_t len, const char *cmd, enum st_libc libc)
 {
 	char self[PATH_MAX];
 	const char *env = getenv("SOCKTRACE_LIB");
+	const char *name = libc == ST_LIBC_MUSL ? "libsocktrace-musl.so"
+						: "libsocktrace.so";
 
 	if (env && *env) {
-		if (access(env, R_OK)) {
-			fprintf(stderr, "socktrace %s: SOCKTRACE_LIB=%s: %s\n",
-				cmd, env, strerror(errno));
+		snprintf(self, sizeof(self), "%s", env);
+		if (libc == ST_LIBC_MUSL)
+			snprintf(out, len, "%s/%s", dirname(self), name);
+		else
+			snprintf(out, len, "%s", env);
+		if (access(out, R_OK)) {
+			fprintf(stderr,
+				"socktrace %s: SOCKTRACE_LIB=%s: %s: %s\n", cmd,
+				env, out, strerror(errno));
 			return -1;
 		}
-		snprintf(out, len, "%s", env);
 		return 0;
 	}
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -35,15 +42,23 @@ int st_find_lib(char *out, size_t len, const char *cmd)
 		const char *d = dirname(self);
 		static const char *const where[] = { "", "/../lib" };
 		for (size_t i = 0; i < 2; i++) {
-			snprintf(out, len, "%s%s/libsocktrace.so", d, where[i]);
+			snprintf(out, len, "%s%s/%s", d, where[i], name);
 			if (!access(out, R_OK))
 				return 0;
 		}
 	}
-	fprintf(stderr,
-		"socktrace %s: libsocktrace.so not found beside the socktrace "
-		"binary or in ../lib: set SOCKTRACE_LIB to its path\n",
-		cmd);
+	if (libc == ST_LIBC_MUSL)
+		fprintf(stderr,
+			"socktrace %s: the program is linked against musl "
+			"libc, and %s (the library built with musl-gcc) is not "
+			"beside the socktrace binary or in ../lib: install "
+			"musl-tools and run make again\n",
+			cmd, name);
+	else
+		fprintf(stderr,
+			"socktrace %s: %s not found beside the socktrace "
+			"binary or in ../lib: set SOCKTRACE_LIB to its path\n",
+			cmd, name);
 	return -1;
 }
 
@@ -161,41 +176,72 @@ static bool go_program(int fd, const Elf64_Ehdr *eh, bool *cgo)
 	return go;
 }
 
+/* The loader FD (header EH) names in PT_INTERP into INTERP ("?" if
+ * unreadable); false if it has none (static). */
+static bool interp_of(int fd, const Elf64_Ehdr *eh, char interp[PATH_MAX])
+{
+	interp[0] = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph),
+			  (off_t)(eh->e_phoff +
+				  (uint64_t)i * eh->e_phentsize)) != sizeof(ph))
+			break;
+		if (ph.p_type == PT_INTERP) {
+			ssize_t n = pread(fd, interp, PATH_MAX - 1,
+					  (off_t)ph.p_offset);
+			if (n <= 0)
+				strcpy(interp, "?");
+			else
+				interp[n] = 0;
+		}
+	}
+	return interp[0];
+}
+
+/* PATH opened, its ELF header in EH; -1 if it is not a 64-bit ELF file
+ * (a script or another format). */
+static int open_elf(const char *path, Elf64_Ehdr *eh)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && (pread(fd, eh, sizeof(*eh), 0) != sizeof(*eh) ||
+			memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+			eh->e_ident[EI_CLASS] != ELFCLASS64)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+enum st_libc st_program_libc(const char *path)
+{
+	Elf64_Ehdr eh;
+	char interp[PATH_MAX];
+	int fd = open_elf(path, &eh);
+	bool musl = fd >= 0 && interp_of(fd, &eh, interp) &&
+		    strstr(interp, "ld-musl");
+
+	if (fd >= 0)
+		close(fd);
+	return musl ? ST_LIBC_MUSL : ST_LIBC_GLIBC;
+}
+
 const char *st_invisible(const char *path, const char **partly)
 {
 	Elf64_Ehdr eh;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_elf(path, &eh);
 	const char *why = NULL;
 	bool cgo;
 
 	*partly = NULL;
 	if (fd < 0)
-		return NULL;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64)
-		goto out; /* a script or another format: its interpreter runs */
-	char interp[PATH_MAX] = "";
-	for (int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph),
-			  (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-		    sizeof(ph))
-			break;
-		if (ph.p_type == PT_INTERP &&
-		    pread(fd, interp, sizeof(interp) - 1, (off_t)ph.p_offset) <=
-			    0)
-			strcpy(interp, "?");
-	}
-	if (!interp[0]) {
+		return NULL; /* a script or another format: its interpreter runs
+			      */
+	char interp[PATH_MAX];
+	if (!interp_of(fd, &eh, interp)) {
 		why = "it is statically linked: there is no dynamic loader to "
 		      "preload libsocktrace.so";
-		goto out;
-	}
-	if (strstr(interp, "ld-musl")) {
-		why = "it is linked against musl libc (its loader is ld-musl), "
-		      "and libsocktrace.so is built for glibc: preloaded, it "
-		      "would stop the program from starting";
 		goto out;
 	}
 	if (!go_program(fd, &eh, &cgo))

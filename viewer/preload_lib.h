@@ -5,9 +5,13 @@
 
 #include <stddef.h>
 
-/* libsocktrace.so: $SOCKTRACE_LIB, beside socktrace, or in ../lib/; -1
- * after saying so on stderr (CMD names the subcommand). */
-int st_find_lib(char *out, size_t len, const char *cmd)
+/* The C library a program is linked against, by its loader (PT_INTERP). */
+enum st_libc { ST_LIBC_GLIBC, ST_LIBC_MUSL };
+enum st_libc st_program_libc(const char *path);
+/* libsocktrace.so, or for LIBC musl libsocktrace-musl.so: $SOCKTRACE_LIB
+ * (the musl build beside it), beside socktrace, or in ../lib/; -1 after
+ * saying so on stderr (CMD names the subcommand). */
+int st_find_lib(char *out, size_t len, const char *cmd, enum st_libc libc)
 	__attribute__((nonnull));
 /*
  * Why LD_PRELOAD-style tracing cannot see the socket calls of the

@@ -330,6 +330,9 @@ void st_render_finding_json(struct st_render *rd, const struct st_finding *f)
 		st_out_ks(o, "cause", st_unreach_name[f->cause]);
 	if (f->kind == ST_F_accept_queue_full)
 		put_dropped(o, f);
+	if (f->kind == ST_F_server_time_wait)
+		st_out_str(o,
+			   f->guess ? ",\"guess\":true" : ",\"guess\":false");
 	st_out_str(o, "}\n");
 }
 

@@ -45,12 +45,18 @@ static struct st_sgroup *group(struct st_stats *s, unsigned by, uint64_t id,
 	k.key.id = id;
 	if (addr)
 		k.key.addr = *addr;
-	HASH_FIND(hh, s->groups, &k.key, sizeof(k.key), g);
-	if (g)
+	/* runs of ends share their groups (one listener, one client
+	 * program): the group found last for BY is compared first */
+	g = s->last[by >> 1];
+	if (g && !memcmp(&g->key, &k.key, sizeof(k.key)))
 		return g;
-	g = xcalloc(1, sizeof(*g));
-	g->key = k.key;
-	HASH_ADD(hh, s->groups, key, sizeof(g->key), g);
+	HASH_FIND(hh, s->groups, &k.key, sizeof(k.key), g);
+	if (!g) {
+		g = xcalloc(1, sizeof(*g));
+		g->key = k.key;
+		HASH_ADD(hh, s->groups, key, sizeof(g->key), g);
+	}
+	s->last[by >> 1] = g;
 	return g;
 }
 
@@ -245,10 +251,30 @@ static void client_end(struct st_stats *s, const struct st_conn *e,
 		metric(s, g, ST_M_TTFB, e->first_in_ts - e->connect_ts, e);
 }
 
+/* Trace file FILE's process group: every end asks, and the ends of
+ * two processes alternate, so it is found by index, not hashed. */
+static struct st_sgroup *process_group(struct st_stats *s, int file)
+{
+	if (file >= s->nprocs) {
+		int n = file + 1 > 2 * s->nprocs ? file + 1 : 2 * s->nprocs;
+		struct st_sgroup **p = realloc(s->procs, n * sizeof(*p));
+		if (!p) {
+			fprintf(stderr, "socktrace: out of memory\n");
+			exit(1);
+		}
+		memset(p + s->nprocs, 0, (n - s->nprocs) * sizeof(*p));
+		s->procs = p;
+		s->nprocs = n;
+	}
+	if (!s->procs[file])
+		s->procs[file] = group(s, ST_BY_PROCESS, (uint64_t)file, NULL);
+	return s->procs[file];
+}
+
 /* Every end counts in its process's group. */
 static void process_end(struct st_stats *s, const struct st_conn *e)
 {
-	struct st_sgroup *g = group(s, ST_BY_PROCESS, (uint64_t)e->file, NULL);
+	struct st_sgroup *g = process_group(s, e->file);
 
 	if (!g->name[0])
 		st_proc_name(&s->set->t[e->file], g->name);
@@ -314,5 +340,6 @@ void st_stats_free(struct st_stats *s)
 		st_histo_free(&s->all[m]);
 		free(s->top[m]);
 	}
+	free(s->procs);
 	st_fgroups_free(&s->fg);
 }

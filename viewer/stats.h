@@ -74,7 +74,10 @@ struct st_outlier {
  * connections. */
 struct st_stats {
 	struct st_stats_opts so;
-	struct st_sgroup *groups; /* in the order first seen */
+	struct st_sgroup *groups;  /* in the order first seen */
+	struct st_sgroup *last[3]; /* found last, by ST_BY_* >> 1 */
+	struct st_sgroup **procs;  /* process groups by trace file */
+	int nprocs;
 	struct st_histo all[ST_M__N];
 	struct st_outlier *top[ST_M__N]; /* so.top each, biggest first */
 	unsigned ntop[ST_M__N];

@@ -37,39 +37,38 @@ struct st_lport {
 	struct st_conn *lis; /* the first of them still listening, or NULL */
 };
 
-/* v4-mapped v6 addresses as plain v4, so both ends key alike. */
-static struct st_addr norm(const struct st_addr *a)
+/* *N = A, v4-mapped v6 addresses as plain v4, so both ends key alike.
+ * Written in place: a copy built on the stack and copied again made the
+ * copy's wide loads wait on its narrow stores (a store-forwarding stall
+ * on every record that looks a tuple up). */
+static void norm(struct st_addr *n, const struct st_addr *a)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
-	struct st_addr n = *a;
 
 	if (a->family == AF_INET6 && !memcmp(a->data, mapped, 12)) {
-		memset(n.data, 0, sizeof(n.data));
-		n.family = AF_INET;
-		memcpy(n.data, a->data + 12, 4);
+		memset(n, 0, sizeof(*n));
+		n->family = AF_INET;
+		n->port = a->port;
+		memcpy(n->data, a->data + 12, 4);
+	} else {
+		*n = *a;
 	}
-	return n;
-}
-
-static struct st_addr pid_key(int32_t pid)
-{
-	struct st_addr k = { .family = KEY_PID };
-
-	memcpy(k.data, &pid, sizeof(pid));
-	return k;
 }
 
 void st_stitch_tuple(const struct st_conn *c, struct st_addr k[2])
 {
 	bool srv = c->role == ST_ROLE_SERVER;
 
-	memset(k, 0, 2 * sizeof(*k));
-	if (c->kind == ST_KIND_UNIX)
-		k[0] = pid_key(c->join_pid);
-	else
-		k[0] = norm(srv ? &c->peer : &c->local);
-	k[1] = norm(srv ? &c->local : &c->peer);
+	if (c->kind == ST_KIND_UNIX) {
+		int32_t pid = c->join_pid;
+		memset(&k[0], 0, sizeof(k[0]));
+		k[0].family = KEY_PID;
+		memcpy(k[0].data, &pid, sizeof(pid));
+	} else {
+		norm(&k[0], srv ? &c->peer : &c->local);
+	}
+	norm(&k[1], srv ? &c->local : &c->peer);
 }
 
 static void tuple_free(struct st_stitch *s, struct st_tuple *t)
@@ -107,22 +106,24 @@ void st_stitch_forget(struct st_stitch *s, struct st_conn *c)
 		tuple_free(s, t);
 }
 
-/* The listening key of address A of C (port, or Unix path). */
-static struct st_addr lport_key(const struct st_conn *c,
-				const struct st_addr *a)
+/* *K = the listening key of address A of C (port, or Unix path). */
+static void lport_key(struct st_addr *k, const struct st_conn *c,
+		      const struct st_addr *a)
 {
-	struct st_addr k = { .port = a->port };
-
-	if (c->kind == ST_KIND_UNIX)
-		k = norm(a);
-	return k;
+	if (c->kind == ST_KIND_UNIX) {
+		norm(k, a);
+	} else {
+		memset(k, 0, sizeof(*k));
+		k->port = a->port;
+	}
 }
 
 void st_stitch_listen(struct st_stitch *s, struct st_conn *c)
 {
-	struct st_addr k = lport_key(c, &c->local);
+	struct st_addr k;
 	struct st_lport *l;
 
+	lport_key(&k, c, &c->local);
 	if (c->registered ||
 	    (c->kind != ST_KIND_TCP && c->kind != ST_KIND_UNIX))
 		return;
@@ -164,9 +165,10 @@ static void reset_queued(struct st_stitch *s, struct st_conntab *ct,
 void st_stitch_unlisten(struct st_stitch *s, struct st_conntab *ct,
 			struct st_conn *c, st_release_fn fn, void *arg)
 {
-	struct st_addr k = lport_key(c, &c->local);
+	struct st_addr k;
 	struct st_lport *l;
 
+	lport_key(&k, c, &c->local);
 	if (!c->registered)
 		return;
 	c->registered = false;
@@ -191,7 +193,7 @@ void st_stitch_note(const struct st_stitch *s, struct st_conn *c)
 		struct st_addr k;
 		if (!e[i] || e[i]->role != ST_ROLE_CLIENT)
 			continue;
-		k = lport_key(e[i], &e[i]->peer);
+		lport_key(&k, e[i], &e[i]->peer);
 		HASH_FIND(hh, s->lports, &k, sizeof(k), l);
 		if (l)
 			st_overflow_note(l->lis, e[i]);
@@ -201,9 +203,10 @@ void st_stitch_note(const struct st_stitch *s, struct st_conn *c)
 bool st_stitch_listened(const struct st_stitch *s, const struct st_conn *c,
 			const struct st_addr *a)
 {
-	struct st_addr k = lport_key(c, a);
+	struct st_addr k;
 	struct st_lport *l;
 
+	lport_key(&k, c, a);
 	HASH_FIND(hh, s->lports, &k, sizeof(k), l);
 	return l != NULL;
 }

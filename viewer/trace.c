@@ -14,14 +14,21 @@
 #include "trace.h"
 #include "units.h"
 
+/* Record N's slot number.  A 64-bit division costs more than the rest
+ * of reading a record; only a ring that went round needs it. */
+static inline uint64_t slot_of(const struct st_trace *t, uint64_t n)
+{
+	return n < t->hdr.capacity ? n : n % t->hdr.capacity;
+}
+
 uint64_t st_trace_offset(const struct st_trace *t, uint64_t n)
 {
-	return ST_HEADER_SIZE + (n % t->hdr.capacity) * ST_SLOT_SIZE;
+	return ST_HEADER_SIZE + slot_of(t, n) * ST_SLOT_SIZE;
 }
 
 uint64_t st_trace_skip(const struct st_trace *t, uint64_t n)
 {
-	uint64_t slot = n % t->hdr.capacity, next;
+	uint64_t slot = slot_of(t, n), next;
 
 	if (slot < t->slots)
 		return n;
@@ -44,7 +51,10 @@ static void account(struct st_trace *t)
 	t->hdr.next = __atomic_load_n(&h->next, __ATOMIC_ACQUIRE);
 	t->hdr.mapped = __atomic_load_n(&h->mapped, __ATOMIC_ACQUIRE);
 	t->hdr.dropped = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
-	t->hdr.exit_ts = __atomic_load_n(&h->exit_ts, __ATOMIC_RELAXED);
+	t->hdr.exit_ts = __atomic_load_n(&h->exit_ts, __ATOMIC_ACQUIRE);
+	/* its process has exited: no writer changes the file any more */
+	t->buffered = t->hdr.exit_ts != 0 && t->fd != -2;
+	t->buf_n = 0;
 
 	uint64_t next = t->hdr.next;
 	uint64_t mapped = t->hdr.mapped < cap ? t->hdr.mapped : cap;
@@ -170,6 +180,7 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 	const struct st_header *h;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	if (map_file(t, path, err))
 		return -1;
@@ -204,9 +215,90 @@ int st_trace_open(struct st_trace *t, const char *path, char *err)
 
 void st_trace_close(struct st_trace *t)
 {
+	st_trace_rest(t);
 	if (t->map)
 		munmap((void *)t->map, t->size);
 	t->map = NULL;
+}
+
+void st_trace_rest(struct st_trace *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->buf_n = 0;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->fd != -2)
+		t->fd = -1;
+}
+
+/* Bytes of slots read at a time: within the L2 cache with room to
+ * spare. */
+#define RUN (64 << 10)
+
+/*
+ * Reads the run of slots from SLOT on (LEFT records from there to the
+ * end: no slot past them) into T's buffer; -1 when it
+ * cannot (the file is then read through the mapping from now on).
+ * Reading the mapping costs a page fault every 16 pages, page-table
+ * work to give the pages back, and (in a virtual machine) more faults
+ * the guest does not see: about five times what pread costs.  A file
+ * still being written is read through the mapping: its slots' sequence
+ * numbers must be checked around each copy (st_trace_get), which a
+ * pread copy cannot do.
+ */
+static int fill(struct st_trace *t, uint64_t slot, uint64_t left)
+{
+	struct stat st;
+	uint64_t n = t->end - t->first;
+
+	if (t->fd == -1) {
+		t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
+		/* the file mapped, not another one renamed into its place */
+		if (t->fd >= 0 && (fstat(t->fd, &st) || st.st_dev != t->dev ||
+				   st.st_ino != t->ino)) {
+			close(t->fd);
+			t->fd = -1;
+		}
+		if (t->fd < 0)
+			goto fail;
+	}
+	if (!t->buf) {
+		/* a file of few records gets a buffer their size */
+		if (n > RUN / ST_SLOT_SIZE)
+			n = RUN / ST_SLOT_SIZE;
+		if (n > t->slots)
+			n = t->slots;
+		if (!(t->buf = malloc(n * ST_SLOT_SIZE)))
+			goto fail;
+		t->buf_cap = n;
+	}
+	n = t->slots - slot < t->buf_cap ? t->slots - slot : t->buf_cap;
+	if (n > left)
+		n = left;
+	size_t len = n * ST_SLOT_SIZE;
+	off_t at = ST_HEADER_SIZE + (off_t)(slot * ST_SLOT_SIZE);
+	if (pread(t->fd, t->buf, len, at) != (ssize_t)len)
+		goto fail;
+	t->buf_slot = slot;
+	t->buf_n = n;
+	return 0;
+fail:
+	st_trace_rest(t);
+	t->fd = -2; /* not again */
+	t->buffered = false;
+	return -1;
+}
+
+/* Where record N's slot SLOT can be read: the buffer or the mapping. */
+static const struct st_rec *slot_at(struct st_trace *t, uint64_t n,
+				    uint64_t slot)
+{
+	if (t->buffered && (slot - t->buf_slot < t->buf_n ||
+			    (n < t->end && fill(t, slot, t->end - n) == 0)))
+		return (const void *)(t->buf +
+				      (slot - t->buf_slot) * ST_SLOT_SIZE);
+	return (const void *)(t->map + ST_HEADER_SIZE + slot * ST_SLOT_SIZE);
 }
 
 void st_trace_refresh(struct st_trace *t)
@@ -236,7 +328,7 @@ void st_trace_refresh(struct st_trace *t)
 
 bool st_trace_ready(const struct st_trace *t, uint64_t n)
 {
-	if (n % t->hdr.capacity >= t->slots)
+	if (slot_of(t, n) >= t->slots)
 		return false;
 	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
 	return __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == n + 1;
@@ -244,9 +336,11 @@ bool st_trace_ready(const struct st_trace *t, uint64_t n)
 
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r)
 {
-	if (n % t->hdr.capacity >= t->slots)
+	uint64_t slot = slot_of(t, n);
+
+	if (slot >= t->slots)
 		return 0; /* cut off with the file's end: counted in cut */
-	const struct st_rec *s = (const void *)(t->map + st_trace_offset(t, n));
+	const struct st_rec *s = slot_at(t, n, slot);
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	if (seq != n + 1) {
 		t->missing++;

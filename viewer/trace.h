@@ -30,6 +30,14 @@ struct st_trace {
 	uint64_t corrupt; /* slots whose contents make no sense */
 	uint64_t good;	  /* records read successfully */
 	char warn[ST_ERR_LEN]; /* first problem found in the records */
+	/* a finished file (its process exited) is read with pread through
+	 * buf, not through the mapping: see st_trace_get; the merge clears
+	 * it for the files it follows live */
+	bool buffered;
+	int fd; /* for pread; -1 until the first buffered read, -2: failed */
+	uint8_t *buf; /* slots [buf_slot, buf_slot + buf_n) */
+	uint64_t buf_slot, buf_n;
+	uint64_t buf_cap; /* slots buf has room for */
 };
 
 /*
@@ -44,13 +52,19 @@ void st_trace_close(struct st_trace *t);
 void st_trace_refresh(struct st_trace *t);
 
 /*
- * Copies record N into R.  Returns 1 when it is there; 0 when it is not
+ * Copies record N into R.  Records of a finished file are read a run
+ * of slots at a time (pread), those of a file still written through the
+ * mapping.  Returns 1 when it is there; 0 when it is not
  * (never completed: counted in missing; or cut off with the file's end:
  * already counted in lost); -1 when it is corrupt (counted in corrupt,
  * described in warn).  good, missing and corrupt count calls, not
  * records: read each record once.
  */
 int st_trace_get(struct st_trace *t, uint64_t n, struct st_rec *r);
+
+/* Gives back T's read buffer and its descriptor (the file is read to
+ * its end; a later st_trace_get makes them again). */
+void st_trace_rest(struct st_trace *t);
 
 /* True when record N is published (its writer finished it). */
 bool st_trace_ready(const struct st_trace *t, uint64_t n);

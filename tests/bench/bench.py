@@ -11,8 +11,13 @@ rounds, so a noisy machine moves every variant alike.  Every traced run
 must leave exactly the records the workload makes, none lost: a fast
 run that recorded nothing fails the benchmark.
 
+Then the viewer: 'view --json' and 'stats' over gen_trace's 1,000,000
+connections (10 M records), records per second (median of 3 runs) and
+peak resident memory; stats must count every connection.
+
 --quick runs few rounds of small loops: a smoke test of the record
-counts (CI), not a measurement.
+counts (CI), not a measurement; its viewer run is one of 100,000
+connections.
 """
 import json
 import os
@@ -27,6 +32,7 @@ import tempfile
 import time
 
 from measure import run_peak
+from pgbench import bench_pgbench
 
 # the calls socktrace records, for strace's -e trace=
 TRACED = ("socket,socketpair,bind,connect,listen,accept,accept4,getsockopt,"
@@ -103,31 +109,36 @@ def run_loop(kind, n, prefix):
     return int(p.stdout.split("ns=")[1]), d
 
 
-# records each workload must leave: {call: count}
-def expect(kind, n):
+# records each workload must leave: {call: count}; LEAN: with
+# SOCKTRACE_TCP_INFO=0, no tcpinfo record at a TCP close
+def expect(kind, n, lean=False):
     if kind == "churn":
         # the listener: socket, bind, listen, close; per connection
-        # socket, connect, accept, write, read, close x2
+        # socket, connect, accept, write, read, close x2 (and a tcpinfo
+        # record after each connection's close)
         return {"socket": n + 1, "bind": 1, "listen": 1, "connect": n,
-                "accept": n, "write": n, "read": n, "close": 2 * n + 1}
+                "accept": n, "write": n, "read": n, "close": 2 * n + 1,
+                **({} if lean else {"tcpinfo": 2 * n})}
     if kind == "forks":
         # the server: socket, bind, listen, a fork for the client, then
         # per connection accept, fork, close of its copy, and close of
         # the listener; each child: close of the listener, read, write,
         # close; the client: close of the listener, then per connection
-        # socket, connect, write, read, close
+        # socket, connect, write, read, close; a tcpinfo record after
+        # the server's, the child's and the client's close
         return {"socket": n + 1, "bind": 1, "listen": 1, "fork": n + 1,
                 "connect": n, "accept": n, "write": 2 * n, "read": 2 * n,
-                "close": 4 * n + 2}
+                "close": 4 * n + 2, **({} if lean else {"tcpinfo": 3 * n})}
     if kind == "data":
         return {"socket": 2, "bind": 1, "listen": 1, "connect": 1,
-                "accept": 1, "write": n, "read": n, "close": 3}
+                "accept": 1, "write": n, "read": n, "close": 3,
+                **({} if lean else {"tcpinfo": 2})}
     return {}  # a pipe is not a socket: nothing at all
 
 
-def check_records(kind, n, d):
+def check_records(kind, n, d, lean=False):
     calls, lost = record_counts(d)
-    want = expect(kind, n)
+    want = expect(kind, n, lean)
     if lost or calls != want:
         raise BenchError(f"{kind}: trace holds {calls}, lost {lost}; "
                          f"expected {want}")
@@ -144,7 +155,7 @@ def bench_loop(kind, n, calls_per_iter, lean=False):
             ns, d = run_loop(kind, n, prefix)
             if d:
                 try:
-                    check_records(kind, n, d)
+                    check_records(kind, n, d, prefix == "lean")
                 finally:
                     shutil.rmtree(d)
             times[name].append(ns)
@@ -289,15 +300,40 @@ def bench_nginx(secs):
             {k: statistics.median(v) for k, v in lat.items()})
 
 
-def viewer_scale(n):
+def viewer_scale(n, runs):
+    """The viewer over gen_trace's N connections (10 N + 4 records):
+    {command: (records/s, peak RSS MiB)} for 'view --json' and 'stats',
+    the median rate of RUNS runs and the largest peak; stats must have
+    counted every connection in its one listener."""
     d = tempfile.mkdtemp(prefix="socktrace-scale-")
     try:
         subprocess.run([GEN, d, str(n)], check=True)
+        os.sync()  # the trace written back now, not while the viewer runs
         records = n * 10 + 4
-        el, mib, rc = run_peak([VIEWER, "view", "--json", d])
-        if rc:
-            raise BenchError(f"view --json exited {rc}")
-        return records / el, mib
+        res = {}
+        for name, argv in (("view --json", [VIEWER, "view", "--json", d]),
+                           ("stats", [VIEWER, "stats", "--json", d])):
+            rates, peak = [], 0
+            for _ in range(runs):
+                # view's 3 GB of JSON go nowhere; stats' few lines are
+                # read back
+                with tempfile.TemporaryFile() as out:
+                    el, mib, rc = run_peak(
+                        argv, out if name == "stats" else
+                        subprocess.DEVNULL)
+                    if rc:
+                        raise BenchError(f"{name} exited {rc}")
+                    if name == "stats":
+                        out.seek(0)
+                        lis = [json.loads(x) for x in out
+                               if b'"by":"listener"' in x]
+                        if len(lis) != 1 or lis[0]["conns"] != n:
+                            raise BenchError(f"stats counted {lis}, "
+                                             f"not {n} connections")
+                rates.append(records / el)
+                peak = max(peak, mib)
+            res[name] = (statistics.median(rates), peak)
+        return res
     finally:
         shutil.rmtree(d)
 
@@ -363,10 +399,16 @@ def main():
         cells.append(f"{lat[name] / lat['untraced']:.2f}x")
     show(cells)
     if not QUICK:
-        rate, rss = viewer_scale(1000000)
-        print(f"viewer: view --json of 1,000,000 connections (10 M "
-              f"records) to /dev/null: {rate / 1e6:.2f} M records/s, "
-              f"peak RSS {rss:.0f} MiB")
+        # the server alone is traced; strace is not run on it
+        untraced, traced = bench_pgbench(5, 3, LIB, record_counts,
+                                         BenchError, free_port())
+        show(["PostgreSQL pgbench -C -S: tps (server)", f"{untraced:.0f}",
+              f"{traced / untraced:.2f}x"])
+    n = 100000 if QUICK else 1000000
+    for name, (rate, rss) in viewer_scale(n, 1 if QUICK else 3).items():
+        print(f"viewer: {name} of {n:,} connections ({n * 10 + 4:,} "
+              f"records): {rate / 1e6:.2f} M records/s, "
+              f"peak RSS {rss:.1f} MiB", flush=True)
     print("all traced runs left exactly the expected records, none lost")
 
 
