@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "record.h"
+#include "socktrace/kernel.h"
 #include "clock.h"
 #include "fdtab.h"
 #include "real.h"
@@ -16,51 +17,7 @@
 
 void st__addr_set(struct st_addr *a, const struct sockaddr *sa, socklen_t len)
 {
-	memset(a, 0, sizeof(*a));
-	if (!sa || len < sizeof(sa_family_t))
-		return;
-	switch (sa->sa_family) {
-	case AF_INET: {
-		const struct sockaddr_in *in = (const void *)sa;
-		if (len < sizeof(*in))
-			return;
-		a->family = AF_INET;
-		a->port = ntohs(in->sin_port);
-		memcpy(a->data, &in->sin_addr, 4);
-		break;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		if (len < sizeof(*in6))
-			return;
-		a->family = AF_INET6;
-		a->port = ntohs(in6->sin6_port);
-		memcpy(a->data, &in6->sin6_addr, 16);
-		memcpy(a->data + 16, &in6->sin6_scope_id, 4);
-		break;
-	}
-	case AF_UNIX: {
-		const struct sockaddr_un *un = (const void *)sa;
-		size_t off = offsetof(struct sockaddr_un, sun_path);
-		if (len > sizeof(*un))
-			len = sizeof(*un);
-		size_t n = len - off;
-		/* a pathname ends at its NUL; an abstract name is all bytes */
-		if (n && un->sun_path[0])
-			n = strnlen(un->sun_path, n);
-		a->family = AF_UNIX;
-		if (n > sizeof(a->data)) {
-			a->family |= ST_ADDR_TRUNC;
-			memcpy(a->data, un->sun_path + n - sizeof(a->data),
-			       sizeof(a->data));
-		} else {
-			memcpy(a->data, un->sun_path, n);
-		}
-		break;
-	}
-	default:
-		a->family = sa->sa_family;
-	}
+	st_addr_from(a, sa, len);
 }
 
 void st__addr_local(struct st_addr *a, int fd)
@@ -99,47 +56,15 @@ int32_t st__peer_pid(int fd)
 	return ok ? cr.pid : 0;
 }
 
-/*
- * struct tcp_info past tcpi_total_retrans, as the kernel fills it: libc's
- * header may end there (glibc) or before 6.7's fields.  The layout is the
- * kernel's ABI (fields are only ever appended, 8-byte aligned here); the
- * length getsockopt returns says which fields the running kernel has.
- */
-struct ti_tail {
-	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
-	uint32_t segs_out, segs_in, notsent_bytes, min_rtt;
-	uint32_t data_segs_in, data_segs_out;
-	uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
-	uint32_t delivered, delivered_ce;
-	uint64_t bytes_sent, bytes_retrans;		       /* 4.19 */
-	uint32_t dsack_dups, reord_seen, rcv_ooopack, snd_wnd; /* 5.4 */
-	uint32_t rcv_wnd, rehash;
-	uint16_t total_rto, total_rto_recoveries; /* 6.7 */
-	uint32_t total_rto_time;
-};
-#define TI_TAIL (offsetof(struct tcp_info, tcpi_total_retrans) + 4)
-_Static_assert(TI_TAIL == 104, "tcp_info head as in the kernel ABI");
-_Static_assert(offsetof(struct ti_tail, bytes_retrans) == 208 - TI_TAIL,
-	       "tcp_info tail as in the kernel ABI");
-_Static_assert(offsetof(struct ti_tail, total_rto) == 240 - TI_TAIL,
-	       "tcp_info tail as in the kernel ABI");
-/* every counter the records keep: 4.19 on */
-#define TI_COUNTERS_END (TI_TAIL + offsetof(struct ti_tail, dsack_dups))
-#define TI_RTO_END	(TI_TAIL + sizeof(struct ti_tail))
-union tcp_info_buf {
-	struct tcp_info ti;
-	unsigned char b[TI_RTO_END];
-};
-
 /* Reads struct tcp_info into *TI; its length (0 if not read or too
  * short for the state and queue fields). */
-static socklen_t tcp_info(int fd, union tcp_info_buf *ti)
+static socklen_t tcp_info(int fd, union st_tcp_info_buf *ti)
 {
 	socklen_t l = sizeof(*ti);
 	int e = errno;
 	bool ok = !st__cfg.sandboxed &&
 		  REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, ti, &l) == 0 &&
-		  l >= offsetof(struct tcp_info, tcpi_sacked) + 4;
+		  l >= ST_TI_MIN;
 
 	errno = e;
 	return ok ? l : 0;
@@ -147,29 +72,11 @@ static socklen_t tcp_info(int fd, union tcp_info_buf *ti)
 
 uint32_t st__tcp_state(int fd)
 {
-	union tcp_info_buf ti;
+	union st_tcp_info_buf ti;
 
 	if (!st__cfg.tcp_info)
 		return 0;
 	return tcp_info(fd, &ti) ? ti.ti.tcpi_state : 0;
-}
-
-/* States in which close sends a segment (FIN or RST) the unread bytes
- * and SO_LINGER decide between; in the others nothing is asked. */
-static bool close_sends(uint32_t state)
-{
-	switch (state) {
-	case TCP_ESTABLISHED:
-	case TCP_SYN_RECV:
-	case TCP_CLOSE_WAIT:
-	case TCP_FIN_WAIT1:
-	case TCP_FIN_WAIT2:
-	case TCP_CLOSING:
-	case TCP_LAST_ACK:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /* The unread bytes and SO_LINGER of FD into K (close_sends states). */
@@ -204,49 +111,21 @@ static void unread_linger(int fd, struct st_p_close *k)
 /* Writes the tcpinfo record of FD (word W) from tail T of a tcp_info
  * L bytes long. */
 static void rec_tcpinfo(int fd, uint64_t ts, uint64_t w,
-			const struct ti_tail *t, socklen_t l)
+			const struct st_ti_tail *t, socklen_t l)
 {
 	struct st__call c = { .ts = ts, .word = w, .fd = fd };
 	struct st_rec *r = st__rec(&c, ST_CALL_tcpinfo, l, 0);
 
 	if (!r)
 		return;
-	struct st_p_tcpinfo *p = &r->u.tcpinfo;
-	p->bytes_sent = t->bytes_sent;
-	p->bytes_acked = t->bytes_acked;
-	p->bytes_received = t->bytes_received;
-	p->bytes_retrans = t->bytes_retrans;
-	p->delivery_rate = t->delivery_rate;
-	p->busy_time = t->busy_time;
-	p->rwnd_limited = t->rwnd_limited;
-	p->sndbuf_limited = t->sndbuf_limited;
+	st_ti_counters(&r->u.tcpinfo, t);
 	st__publish(&c, r);
-}
-
-/* The figures of a connected socket's TCP_INFO TI (L bytes, tail T)
- * into K. */
-static void conn_figures(const union tcp_info_buf *ti, const struct ti_tail *t,
-			 socklen_t l, struct st_p_close *k)
-{
-	k->rtt = ti->ti.tcpi_rtt;
-	k->rttvar = ti->ti.tcpi_rttvar;
-	k->min_rtt = t->min_rtt;
-	k->snd_cwnd = ti->ti.tcpi_snd_cwnd;
-	k->total_retrans = ti->ti.tcpi_total_retrans;
-	k->notsent_bytes = t->notsent_bytes;
-	k->unacked = ti->ti.tcpi_unacked;
-	k->close_flags |= ST_CLOSE_TCPINFO;
-	if (l >= TI_RTO_END) {
-		k->total_rto = t->total_rto;
-		k->total_rto_time = t->total_rto_time;
-		k->close_flags |= ST_CLOSE_RTO;
-	}
 }
 
 uint32_t st__tcp_close_info(int fd, uint64_t ts, uint64_t w,
 			    struct st_p_close *k)
 {
-	union tcp_info_buf ti;
+	union st_tcp_info_buf ti;
 	socklen_t l;
 
 	memset(k, 0, sizeof(*k));
@@ -260,22 +139,22 @@ uint32_t st__tcp_close_info(int fd, uint64_t ts, uint64_t w,
 		k->close_flags |= ST_CLOSE_QUEUE;
 		return k->tcp_state;
 	}
-	if (l >= TI_COUNTERS_END) {
-		struct ti_tail t;
+	if (l >= ST_TI_COUNTERS_END) {
+		struct st_ti_tail t;
 		/* copied out: the tail is not aligned for direct access in
 		 * every libc's union */
-		memcpy(&t, ti.b + TI_TAIL, sizeof(t));
-		conn_figures(&ti, &t, l, k);
+		memcpy(&t, ti.b + ST_TI_TAIL, sizeof(t));
+		st_ti_figures(&ti, &t, l, k);
 		rec_tcpinfo(fd, ts, w, &t, l);
 	}
-	if (close_sends(ti.ti.tcpi_state))
+	if (st_close_sends(ti.ti.tcpi_state))
 		unread_linger(fd, k);
 	return k->tcp_state;
 }
 
 bool st__tcp_queue(int fd, uint32_t *len, uint32_t *max)
 {
-	union tcp_info_buf ti;
+	union st_tcp_info_buf ti;
 
 	/* on a listener the kernel reports accept-queue length and limit in
 	 * tcpi_unacked and tcpi_sacked */

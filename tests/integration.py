@@ -627,7 +627,7 @@ def view_joins_unix_clients_by_pid():
 
 
 @test
-def run_passes_exit_status_and_refuses_static():
+def run_passes_exit_status_and_ptraces_static():
     with TraceDir() as t:
         rc, out, err = run([VIEWER, "run", "-o", t.dir, "--", "sh", "-c",
                             "exit 3"])
@@ -638,13 +638,24 @@ def run_passes_exit_status_and_refuses_static():
         check(rc == 4 and "made no socket calls" in err and
               "holds no trace file" in err and "socktrace run'" not in err,
               f"no socket calls: {rc} {err}")
-        rc, out, err = run([VIEWER, "run", "--", os.path.join(
-            BUILD, "tests/progs/static_hello")])
-        check(rc == 1 and "statically linked" in err and out == "",
-              f"static binary refused up front: {rc} {err}")
-        rc, out, err = run([VIEWER, "run", "--", os.path.join(
-            BUILD, "tests/progs/go_hello")])
-        check(rc == 1 and "Go program" in err, f"Go binary: {err}")
+        # what the preload cannot see runs under ptrace, and says so
+        rc, out, err = run([VIEWER, "run", "-o", t.dir + "3", "--",
+                            os.path.join(BUILD, "tests/progs/static_hello")])
+        check(rc == 0 and "statically linked" in err and
+              "tracing it with ptrace" in err and out == "hello\n" and
+              "made no socket calls: " in err,
+              f"static binary traced with ptrace: {rc} {out} {err}")
+        rc, out, err = run([VIEWER, "run", "-o", t.dir + "4", "--",
+                            os.path.join(BUILD, "tests/progs/go_hello")])
+        check(rc == 0 and "Go program" in err and
+              "tracing it with ptrace" in err, f"Go binary: {err}")
+        rc, out, err = run([VIEWER, "run", "--force", "--ptrace", "--",
+                            "true"])
+        check(rc == 2 and "exclude each other" in err,
+              f"--force and --ptrace: usage error: {rc} {err}")
+        rc, out, err = run([VIEWER, "run", "--data", "--", "true"])
+        check(rc == 2 and "--data is for --ptrace" in err,
+              f"--data without ptrace: usage error: {rc} {err}")
         rc, out, err = run([VIEWER, "run"])
         check(rc == 2 and "no command" in err, "no command: usage error")
         rc, out, err = run([VIEWER, "run", "--", "no-such-command-x"])

@@ -2,7 +2,8 @@
 # Go programs, built by the test with Debian's golang-go: a cgo program
 # whose C code makes the socket calls (as with libpq or libcurl) is
 # traced, and said to be traced in part; a Go program whose calls are
-# Go's own is refused, and --force runs it anyway.  Run by
+# Go's own is traced with ptrace (run --ptrace) by itself, and --force
+# runs it under the preload anyway.  Run by
 # tests/integration.py in its namespace: its helpers and @test.
 
 import threading
@@ -59,7 +60,7 @@ class ByteSink:
 
 
 @test
-def go_cgo_traced_pure_go_refused():
+def go_cgo_traced_pure_go_ptraced():
     with TraceDir() as t:
         cgo = go_build(t.path, "cgo_client")
         pure = go_build(t.path, "net_client")
@@ -79,11 +80,21 @@ def go_cgo_traced_pure_go_refused():
                   cl[0]["bytes_out"] == sink.got[-1] == 15,
                   f"its C code's connection, bytes as the server counted: "
                   f"{cl} {sink.got}")
-            rc, out, err = run([VIEWER, "run", "--", pure, str(sink.port)],
-                               preload=False)
-            check(rc == 1 and "it is a Go program" in err and
-                  "--force" in err, f"a pure Go program is refused: {err}")
             plain = run([pure, str(sink.port)], preload=False)
+            rc, out, err = run([VIEWER, "run", "--json", "-o",
+                                os.path.join(t.path, "ptraced"), "--",
+                                pure, str(sink.port)], preload=False)
+            check(rc == plain[0] == 0 and "it is a Go program" in err and
+                  "tracing it with ptrace" in err,
+                  f"a pure Go program is traced with ptrace: {rc} {err}")
+            conns = [json.loads(x) for x in out.splitlines()
+                     if x.startswith('{"type":"conn"')]
+            cl = [c for c in conns if c["role"] == "client" and
+                  c["peer"] == f"127.0.0.1:{sink.port}"]
+            time.sleep(0.2)
+            check(len(cl) == 1 and cl[0]["bytes_out"] == sink.got[-1] == 14,
+                  f"its connection, bytes (TCP_INFO) as the server counted: "
+                  f"{cl} {sink.got}")
             rc, out, err = run([VIEWER, "run", "--force", "-o",
                                 os.path.join(t.path, "forced"), "--", pure,
                                 str(sink.port)], preload=False)

@@ -113,12 +113,42 @@ static void test_words(void **state)
 	assert_null(strstr(b, "busy"));
 }
 
+/* A ptrace trace's bytes: TCP_INFO's counters, less retransmissions out
+ * and less the FIN in when the state at close shows one came. */
+static void test_ptrace_bytes(void **state)
+{
+	(void)state;
+	struct st_conn c;
+	struct st_rec t, r = close_rec(false, ST_CLOSE_TCPINFO);
+
+	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
+	t.call = ST_CALL_tcpinfo;
+	t.u.tcpinfo.bytes_sent = 1200;
+	t.u.tcpinfo.bytes_retrans = 200;
+	t.u.tcpinfo.bytes_received = 501;
+	st_tcpk_bytes(&c, &r); /* no counters yet: nothing claimed */
+	assert_int_equal(c.bytes_out, 0);
+	st_tcpk_counters(&c.tcp, &t);
+	st_tcpk_bytes(&c, &r); /* ESTABLISHED: no FIN came */
+	assert_int_equal(c.bytes_out, 1000);
+	assert_int_equal(c.bytes_in, 501);
+	r.u.close.tcp_state = TCP_CLOSE_WAIT;
+	st_tcpk_bytes(&c, &r);
+	assert_int_equal(c.bytes_in, 500);
+	r = close_rec(true, ST_CLOSE_TCPINFO);
+	r.u.range.tcp_state = TCP_CLOSE;
+	st_tcpk_bytes(&c, &r);
+	assert_int_equal(c.bytes_in, 500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_close_figures),
 		cmocka_unit_test(test_counters_and_queue),
 		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_ptrace_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@ UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(B)/tests/progs/%) \
 	$(B)/tests/progs/probe_fortify $(B)/tests/progs/static_hello \
-	$(B)/tests/progs/go_hello
+	$(B)/tests/progs/go_hello $(B)/tests/progs/static_pingpong
 
 $(B)/tests/test_%: tests/test_%.c $(VIEWER_LIB_OBJ) | test-deps
 	@mkdir -p $(@D)
@@ -42,6 +42,11 @@ $(B)/tests/progs/probe_fortify: tests/progs/probe.c
 # What 'socktrace run' must refuse: a static binary, and one marked as Go
 # (a Go build note section; no Go toolchain is needed to make one).
 $(B)/tests/progs/static_hello: tests/progs/hello.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PROG_CFLAGS) -static $< -o $@
+
+# What 'socktrace run' traces with ptrace: a static client and server.
+$(B)/tests/progs/static_pingpong: tests/progs/pingpong.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(PROG_CFLAGS) -static $< -o $@
 

@@ -17,21 +17,30 @@
 #include "load.h"
 #include "opts.h"
 #include "preload_lib.h"
+#include "ptrace.h"
 #include "show.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: socktrace run [-o DIR] [VIEW OPTIONS] -- CMD "
-		"[ARGS...]\n"
+		"usage: socktrace run [-o DIR] [--ptrace [--data]] [VIEW "
+		"OPTIONS] -- CMD\n       [ARGS...]\n"
 		"Runs CMD (and its children) with libsocktrace.so preloaded, "
 		"then shows\nthe timelines of its connections.  CMD's exit "
 		"status is passed through;\nCtrl-C stops CMD and still shows "
 		"them.\n"
 		"  -o DIR     trace directory (default: a new one under /tmp)\n"
-		"  --force    run CMD traced even when its socket calls cannot "
-		"be seen\n             (a static or Go program): say so, and "
-		"go on\n"
+		"  --ptrace   trace CMD with ptrace and a seccomp filter "
+		"instead of the\n             preload: its socket lifecycle "
+		"calls (not its data calls) are\n             seen whatever "
+		"it is linked with; chosen by itself for a\n             "
+		"program the preload cannot see (static, pure Go)\n"
+		"  --data     with --ptrace: stop at the data calls too "
+		"(read, write, send,\n             recv...: on every fd, at "
+		"strace-like cost) and record them\n"
+		"  --force    run CMD under the preload even when its socket "
+		"calls cannot\n             be seen that way (a static or Go "
+		"program): say so, and go on\n"
 		"VIEW OPTIONS as for 'socktrace view': --json, --html FILE,\n"
 		"--perfetto FILE, --stats, --findings all, --pid, --conn, "
 		"--port, -t,\n--color, --no-color, and the filters --state, "
@@ -77,11 +86,11 @@ static const char *take_outdir(int *argc, char **argv)
 	return NULL;
 }
 
-/* Takes "--force" out of ARGV (before "--"); true when given. */
-static bool take_force(int *argc, char **argv)
+/* Takes option NAME out of ARGV (before "--"); true when given. */
+static bool take_flag(int *argc, char **argv, const char *name)
 {
 	for (int i = 1; i < *argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--force")) {
+		if (!strcmp(argv[i], name)) {
 			memmove(&argv[i], &argv[i + 1],
 				(*argc - i) * sizeof(char *));
 			(*argc)--;
@@ -135,17 +144,24 @@ static int make_dir(const char *outdir, char *dir, size_t len)
 }
 
 /*
- * Runs EXE as CMD with LIB preloaded, tracing into DIR, and waits for it.
+ * Runs EXE as CMD with LIB preloaded (LIB NULL: under ptrace, with the
+ * data calls when DATA), tracing into DIR, and waits for it.
  * Returns its exit status as a shell reports it (128 + signal), or -1
  * after saying that it could not be started.
  */
 static int run_traced(const char *exe, char **cmd, const char *lib,
-		      const char *dir)
+		      const char *dir, bool data)
 {
 	/* Ctrl-C reaches CMD (same process group); we wait and then show */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
+	if (!lib) {
+		int rc = st_ptrace_run(exe, cmd, dir, data, &oint, &oquit);
+		sigaction(SIGINT, &oint, NULL);
+		sigaction(SIGQUIT, &oquit, NULL);
+		return rc;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "socktrace run: fork: %s\n", strerror(errno));
@@ -188,13 +204,21 @@ static bool has_traces(char *dir)
 
 /* Shows what NAME wrote into DIR (an output's failure does not change
  * run's exit status: that is CMD's). */
-static void show_dir(char *dir, const char *name, const struct st_view_opts *vo)
+static void show_dir(char *dir, const char *name, const struct st_view_opts *vo,
+		     bool ptraced)
 {
 	struct st_traceset set;
 	char err[ST_ERR_LEN];
 	char *paths[1] = { dir };
 
 	fflush(stdout);
+	if (!has_traces(dir) && ptraced) {
+		fprintf(stderr,
+			"socktrace run: %s made no socket calls: %s holds no "
+			"trace file.\n",
+			name, dir);
+		return;
+	}
 	if (!has_traces(dir)) {
 		/* not the loader's advice to use 'socktrace run': it was */
 		fprintf(stderr,
@@ -219,7 +243,9 @@ int st_cmd_run(int argc, char **argv)
 	struct st_view_opts vo;
 	char lib[PATH_MAX], exe[PATH_MAX], dir[PATH_MAX] = "";
 	const char *outdir = take_outdir(&argc, argv);
-	bool force = take_force(&argc, argv);
+	bool force = take_flag(&argc, argv, "--force");
+	bool use_ptrace = take_flag(&argc, argv, "--ptrace");
+	bool data = take_flag(&argc, argv, "--data");
 
 	optind = 1;
 	int p = st_view_parse(argc, argv, &vo, usage);
@@ -237,30 +263,50 @@ int st_cmd_run(int argc, char **argv)
 		return 1;
 	}
 	const char *partly, *why = st_invisible(exe, &partly);
-	if (why && !force) {
+	if (force && use_ptrace) {
+		fprintf(stderr, "socktrace run: --force (the preload) and "
+				"--ptrace exclude each other\n");
+		return 2;
+	}
+	if (why && !force && !use_ptrace) {
 		fprintf(stderr,
-			"socktrace run: cannot trace %s: %s.\nIts socket calls "
-			"would not be seen; strace -f -e trace=network, or "
-			"bcc's tcplife, can see them (--force runs it "
-			"anyway).\n",
+			"socktrace run: %s: %s; tracing it with ptrace and "
+			"seccomp instead (as --ptrace: lifecycle calls only, "
+			"no data calls)\n",
 			exe, why);
+		use_ptrace = true;
+	}
+	if (data && !use_ptrace) {
+		fprintf(stderr,
+			"socktrace run: --data is for --ptrace: the preload "
+			"records data calls always\n");
+		return 2;
+	}
+	const char *refuse = use_ptrace ? st_ptrace_refuse(exe) : NULL;
+	if (refuse) {
+		fprintf(stderr,
+			"socktrace run: cannot trace %s with ptrace: %s.  Run "
+			"it untraced, or trace a copy without the setuid and "
+			"setgid bits.\n",
+			exe, refuse);
 		return 1;
 	}
-	if (why || partly)
+	if (!use_ptrace && (why || partly))
 		fprintf(stderr, "socktrace run: %s: %s%s\n", exe,
 			why ? why : partly,
 			why ? " (run with --force: what is seen may be "
 			      "nothing)"
 			    : "");
 	/* a musl program gets the library built with musl-gcc */
-	if (st_find_lib(lib, sizeof(lib), "run", st_program_libc(exe)) ||
+	if ((!use_ptrace &&
+	     st_find_lib(lib, sizeof(lib), "run", st_program_libc(exe))) ||
 	    check_outputs(&vo) || make_dir(outdir, dir, sizeof(dir)))
 		return 1;
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);
-	int rc = run_traced(exe, cmd, lib, dir);
+	int rc = run_traced(exe, cmd, use_ptrace ? NULL : lib, dir, data);
 	if (rc < 0)
 		return 1;
-	show_dir(dir, cmd[0], &vo);
+	show_dir(dir, cmd[0], &vo, use_ptrace);
 	if (rc == 128 + SIGPIPE)
 		/* the write never returned: no record of it, the status says */
 		fprintf(stderr,

@@ -125,10 +125,11 @@ void st_traceset_counts_restore(struct st_traceset *s,
 
 int st_traceset_warn(struct st_traceset *s)
 {
-	int damaged = 0;
+	int damaged = 0, ptraced = 0;
 
 	for (int i = 0; i < s->n; i++) {
 		struct st_trace *t = &s->t[i];
+		ptraced += t->hdr.source == ST_SOURCE_PTRACE;
 		if (t->warn[0] || t->corrupt)
 			damaged++;
 		if (t->warn[0])
@@ -142,6 +143,12 @@ int st_traceset_warn(struct st_traceset *s)
 		if (st_trace_loss(t, false, loss, sizeof(loss)))
 			fprintf(stderr, "socktrace: %s: %s\n", t->path, loss);
 	}
+	if (ptraced)
+		fprintf(stderr,
+			"socktrace: %d process%s traced with ptrace (run "
+			"--ptrace): data calls were not traced; bytes are "
+			"TCP_INFO's at close\n",
+			ptraced, ptraced == 1 ? "" : "es");
 	return damaged;
 }
 
@@ -212,6 +219,10 @@ void st_process_json(struct st_out *o, const struct st_trace *t)
 	json_strn(o, "host", h->host, sizeof(h->host));
 	json_strn(o, "boot_id", h->boot_id, sizeof(h->boot_id));
 	json_strn(o, "file", t->path, sizeof(t->path));
+	st_out_str(o, h->source == ST_SOURCE_PTRACE ? ",\"source\":\"ptrace\""
+		      : h->source == ST_SOURCE_PTRACE_DATA
+			      ? ",\"source\":\"ptrace_data\""
+			      : ",\"source\":\"preload\"");
 	st_out_ku(o, "start_ts", h->mono_ns);
 	st_out_ku(o, "start_wall_ns", h->real_ns);
 	st_out_key(o, "exit_ts");

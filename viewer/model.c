@@ -313,6 +313,8 @@ static struct st_ev *do_close(struct st_model *m, struct st_conn *c,
 	if (st_conntab_fd_get(&m->tab, file, r->fd) != c || c->refs <= 1)
 		st_tcp_close_record(c, r);
 	st_tcpk_close(&c->tcp, r);
+	if (m->set->t[file].hdr.source == ST_SOURCE_PTRACE)
+		st_tcpk_bytes(c, r); /* its data calls were not traced */
 	/* the record comes before the drop: its line shows the states the
 	 * close causes */
 	struct st_ev *e = st_conntab_add_ev(&m->tab, c, r, file);

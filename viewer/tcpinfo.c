@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP_INFO at close: the kernel's figures kept per connection end. */
+#include <netinet/tcp.h>
+
 #include "tcpinfo.h"
 
 /* The figures of a close record's payload P (close or range: the same
@@ -55,4 +57,23 @@ void st_tcpk_counters(struct st_tcpk *k, const struct st_rec *r)
 	k->rwnd_limited_us = p->rwnd_limited;
 	k->sndbuf_limited_us = p->sndbuf_limited;
 	k->set |= ST_TCPK_COUNTERS;
+}
+
+void st_tcpk_bytes(struct st_conn *c, const struct st_rec *r)
+{
+	bool range =
+		r->call == ST_CALL_close_range || r->call == ST_CALL_closefrom;
+	uint32_t state = range ? r->u.range.tcp_state : r->u.close.tcp_state;
+	const struct st_tcpk *k = &c->tcp;
+
+	if (!(k->set & ST_TCPK_COUNTERS))
+		return;
+	/* the FIN takes a sequence number, which bytes_received counts */
+	bool fin = state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK ||
+		   state == TCP_CLOSING || state == TCP_TIME_WAIT ||
+		   state == TCP_CLOSE;
+	c->bytes_out = k->bytes_sent > k->bytes_retrans
+			       ? k->bytes_sent - k->bytes_retrans
+			       : 0;
+	c->bytes_in = k->bytes_received > fin ? k->bytes_received - fin : 0;
 }

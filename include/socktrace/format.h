@@ -35,6 +35,16 @@
 #define ST_LIMIT_FSIZE 0x1 /* RLIMIT_FSIZE */
 #define ST_LIMIT_AS    0x2 /* RLIMIT_AS */
 
+/*
+ * st_header.source: what wrote the records.  PRELOAD: libsocktrace.so,
+ * in the process.  PTRACE: socktrace run --ptrace, the tracer at the
+ * seccomp stops of the lifecycle calls (data calls were not traced).
+ * PTRACE_DATA: run --ptrace --data, the data calls on sockets too.
+ */
+#define ST_SOURCE_PRELOAD     0
+#define ST_SOURCE_PTRACE      1
+#define ST_SOURCE_PTRACE_DATA 2
+
 /* Full-file policy (st_header.policy). */
 #define ST_POLICY_RING 0 /* keep the newest records */
 #define ST_POLICY_STOP 1 /* keep the oldest records */
@@ -189,7 +199,10 @@ struct st_header {
 	/* ST_LIMIT_*: the program's own limits kept the file smaller than
 	 * SOCKTRACE_MAX_SIZE (0 in older files: not known) */
 	uint32_t limits;
-	uint8_t reserved[3492];
+	/* ST_SOURCE_*: what wrote the records (0 in older files: the
+	 * preload, the only writer there was) */
+	uint32_t source;
+	uint8_t reserved[3488];
 	/* live: each on its own cache line, written with atomics */
 	uint64_t next; /* records reserved so far */
 	uint8_t pad1[56];
