@@ -43,6 +43,8 @@ static void sb_mem(struct sbuf *b, const char *s, size_t n)
 
 static void sb_str(struct sbuf *b, const char *s)
 {
+	if (!s) /* a name table's gap: a damaged record's value */
+		s = "?";
 	sb_mem(b, s, strlen(s));
 }
 
