@@ -37,10 +37,10 @@ def tree_rss(pid):
             kids.setdefault(ppid, []).append(int(p))
         except (OSError, ValueError, IndexError):
             pass
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        pending += kids.get(p, [])
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
