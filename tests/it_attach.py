@@ -358,16 +358,24 @@ def attach_errors_are_clear():
     rc, out, err = attach([str(p.pid)])
     p.wait()
     check(rc == 1 and "has exited" in err, f"zombie: {rc} {err}")
-    # static and Go binaries, and a process without libc: refused
+    # static and Go binaries: followed with ptrace, said with why; as
+    # another user, refused as ptrace would be
     for exe, why in ((STATIC_HELLO, "statically linked"),
                      (GO_HELLO, "Go program")):
         p = subprocess.Popen([exe, "wait"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE)
         try:
             p.stdout.readline()
-            rc, out, err = attach([str(p.pid)])
-            check(rc == 1 and why in err and "strace" in err,
+            with TraceDir() as t:
+                rc, out, err = attach(["--duration", "0.5", "-o", t.dir,
+                                       str(p.pid)])
+            check(rc == 0 and why in err and "with ptrace" in err,
                   f"{exe}: {rc} {err}")
+            rc, out, err = attach([str(p.pid)], user="nobody")
+            check(rc == 1 and "permission denied" in err and
+                  "as root" in err,
+                  f"{exe} as another user: {rc} {err}")
+            check(p.poll() is None, f"{exe} runs on")
         finally:
             p.stdin.close()
             p.wait()

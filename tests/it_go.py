@@ -172,10 +172,10 @@ def musl_client_and_server_traced():
 
 
 @test
-def musl_program_attach_refused():
+def musl_program_attached_with_ptrace():
     """attach loads the library with glibc's dlopen: a running musl
-    program not started under run is refused with the reason, and keeps
-    running."""
+    program not started under run is followed with ptrace instead (and
+    attach says why), and runs on untraced after."""
     with TraceDir() as t:
         os.makedirs(t.path, exist_ok=True)
         exe = musl_build(t, "hello_musl", ["tests/progs/hello.c"])
@@ -183,11 +183,14 @@ def musl_program_attach_refused():
                              stdout=subprocess.PIPE)
         try:
             check(p.stdout.readline() == b"hello\n", "it runs")
-            rc, out, err = run([VIEWER, "attach", "--duration", "1",
-                                str(p.pid)], preload=False, timeout=60)
-            check(rc == 1 and "musl" in err and "socktrace run" in err,
-                  f"attach refused with the reason: {rc} {err}")
+            rc, out, err = run([VIEWER, "attach", "--duration", "1", "-o",
+                                t.dir, str(p.pid)], preload=False,
+                               timeout=60)
+            check(rc == 0 and "musl" in err and "with ptrace" in err,
+                  f"attach follows it with ptrace, saying why: {rc} {err}")
             check(p.poll() is None, "the program runs on")
+            with open(f"/proc/{p.pid}/status") as f:
+                check("TracerPid:\t0\n" in f.read(), "no tracer left")
         finally:
             p.stdin.close()
             p.wait(timeout=20)

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "follow.h"
 #include "inject.h"
 #include "preload_lib.h"
 #include "proc.h"
+#include "ptrace.h"
 
 /* How long a lease given to a process the library was loaded into lasts
  * without renewal (a viewer killed with SIGKILL cannot switch recording
@@ -34,18 +36,12 @@ struct st_follow_target {
 	bool gone;	 /* the process exited */
 	bool found;	 /* a descendant found by --children, not named */
 	bool reloaded;	 /* its exec'd image was given the library */
+	pid_t tracer;	 /* ptraced: our tracer process (st_ptrace_attach) */
+	char *dir;	 /* ptraced: where the tracer writes its files */
 	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
 };
-
-uint64_t st_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void note(struct st_follow *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -62,34 +58,6 @@ static void note(struct st_follow *f, const char *fmt, ...)
 		f->ops.note(f->arg, msg);
 }
 
-bool st_parse_pid(const char *s, pid_t *out)
-{
-	char *e;
-	long v = strtol(s, &e, 10);
-
-	if (*e || e == s || v <= 0 || v > INT32_MAX)
-		return false;
-	*out = (pid_t)v;
-	return true;
-}
-
-int st_no_process(const char *cmd, pid_t pid, int err)
-{
-	if (err == ENOENT || err == ESRCH)
-		fprintf(stderr, "socktrace %s: no such process: %d\n", cmd,
-			(int)pid);
-	else if (err == EACCES || err == EPERM)
-		fprintf(stderr,
-			"socktrace %s: permission denied reading "
-			"/proc/%d/maps: process %d belongs to another user; "
-			"run socktrace as that user or as root\n",
-			cmd, (int)pid, (int)pid);
-	else
-		fprintf(stderr, "socktrace %s: /proc/%d/maps: %s\n", cmd,
-			(int)pid, strerror(err));
-	return 1;
-}
-
 /* The directory the library writes into for PID: -o, its
  * $SOCKTRACE_DIR, or /tmp/socktrace-EUID (its own user: the library
  * refuses a directory that is not). */
@@ -102,23 +70,6 @@ static void target_dir(struct st_follow *f, pid_t pid, char *buf, size_t len)
 	if (st_proc_env(pid, "SOCKTRACE_DIR", buf, len) && buf[0])
 		return;
 	snprintf(buf, len, "/tmp/socktrace-%ld", st_proc_euid(pid));
-}
-
-bool st_peek_header(const char *path, uint64_t *until, uint64_t *next)
-{
-	struct st_header h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	bool ok = pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
-		  !memcmp(h.magic, ST_MAGIC, sizeof(h.magic));
-	close(fd);
-	if (ok) {
-		*until = h.attach_until;
-		*next = h.next;
-	}
-	return ok;
 }
 
 /* Maps the header of PATH writable, to renew the lease of T. */
@@ -153,7 +104,7 @@ static bool followed(const struct st_follow *f, pid_t pid)
 	return false;
 }
 
-static void add_target(struct st_follow *f, pid_t pid)
+void st_follow_add(struct st_follow *f, pid_t pid)
 {
 	if (!f->tg)
 		f->tg = calloc(MAX_TARGETS, sizeof(*f->tg));
@@ -164,11 +115,6 @@ static void add_target(struct st_follow *f, pid_t pid)
 	if (!followed(f, pid) && f->ntg < MAX_TARGETS)
 		f->tg[f->ntg++] =
 			(struct st_follow_target){ .pid = pid, .file = -1 };
-}
-
-void st_follow_add(struct st_follow *f, pid_t pid)
-{
-	add_target(f, pid);
 }
 
 /* Why the libc calls of process PID cannot be redirected, or NULL if
@@ -184,13 +130,45 @@ static const char *unseeable(pid_t pid, char exe[PATH_MAX])
 	const char *partly, *why = n > 0 ? st_invisible(buf, &partly) : NULL;
 	if (!why && n > 0 && st_program_libc(buf) == ST_LIBC_MUSL)
 		why = "it is linked against musl libc, and attach loads the "
-		      "library with glibc's dlopen (start it with socktrace "
-		      "run, which preloads the musl build)";
+		      "library with glibc's dlopen";
 	if (!why && st_proc_find(pid, "libc.so", "", &libc) <= 0 &&
 	    st_proc_find(pid, "libc-", ".so", &libc) <= 0)
 		why = "it has no dynamic libc (glibc) loaded, so there are "
 		      "no libc calls to redirect";
 	return why;
+}
+
+/* Process T (executable EXE) makes calls the library cannot see (WHY):
+ * a tracer process of ours follows it with ptrace instead. */
+static int ptrace_into(struct st_follow *f, struct st_follow_target *t,
+		       const char *exe, const char *why)
+{
+	char dir[PATH_MAX];
+
+	target_dir(f, t->pid, dir, sizeof(dir));
+	t->tracer =
+		st_ptrace_follow(f->cmd, t->pid, exe, why, dir, f->children);
+	if (t->tracer < 0)
+		return 1;
+	t->dir = strdup(dir);
+	t->file = -1;
+	return 0;
+}
+
+/* Our tracers let their processes go (they run on as before), and
+ * end. */
+static void stop_tracers(struct st_follow *f)
+{
+	for (int i = 0; i < f->ntg; i++)
+		if (f->tg[i].tracer > 0)
+			kill(f->tg[i].tracer, SIGTERM);
+	for (int i = 0; i < f->ntg; i++)
+		if (f->tg[i].tracer > 0) {
+			while (waitpid(f->tg[i].tracer, NULL, 0) < 0 &&
+			       errno == EINTR)
+				;
+			f->tg[i].tracer = -1;
+		}
 }
 
 /*
@@ -205,15 +183,8 @@ static int load_into(struct st_follow *f, struct st_follow_target *t,
 	char exe[PATH_MAX], path[PATH_MAX], buf[PATH_MAX], err[1024];
 	const char *why = unseeable(t->pid, exe);
 
-	if (why) {
-		fprintf(stderr,
-			"socktrace %s: cannot trace process %d (%s): %s.\n"
-			"Its socket calls cannot be seen this way; strace -f "
-			"-e trace=network -p %d, or bcc's tcplife, can see "
-			"them.\n",
-			f->cmd, (int)t->pid, exe, why, (int)t->pid);
-		return 1;
-	}
+	if (why)
+		return ptrace_into(f, t, exe, why);
 	if (lib)
 		snprintf(path, sizeof(path), "%s", lib);
 	else if (st_find_lib(path, sizeof(path), f->cmd, ST_LIBC_GLIBC))
@@ -308,7 +279,7 @@ int st_follow_prepare(struct st_follow *f)
 						MAX_TARGETS);
 		for (int i = 0; i < n; i++) {
 			int k = f->ntg;
-			add_target(f, kids[i]);
+			st_follow_add(f, kids[i]);
 			if (f->ntg > k)
 				f->tg[k].found = true;
 		}
@@ -324,6 +295,7 @@ int st_follow_prepare(struct st_follow *f)
 		}
 	}
 	if (rc) {
+		stop_tracers(f);
 		/* the ones already woken stop recording at once */
 		for (int i = 0; i < f->ntg; i++) {
 			struct st_map tr;
@@ -388,7 +360,29 @@ static void say_attached(struct st_follow *f, const struct st_follow_target *t)
 	const struct st_trace *tr = &f->set.t[t->file];
 
 	note(f, "attached to %s (%s)%s", st_proc_name(tr, name), tr->path,
-	     t->injected ? ", library loaded" : "");
+	     t->injected ? ", library loaded"
+	     : t->tracer ? ", with ptrace"
+			 : "");
+}
+
+/* The file our tracer writes for T, made before it said it had begun;
+ * false if it is not there. */
+static bool take_ptraced(struct st_follow *f, struct st_follow_target *t)
+{
+	char p[PATH_MAX + 256], err[ST_ERR_LEN];
+
+	if (!st_ptrace_file(t->dir, t->pid, f->start, p, sizeof(p)))
+		return false;
+	int n = st_traceset_add(&f->set, p, err);
+	if (n < 0) {
+		note(f, "%s", err);
+		return false;
+	}
+	t->file = n;
+	say_attached(f, t);
+	if (f->ops.file)
+		f->ops.file(f->arg, n);
+	return true;
 }
 
 /* Finds the trace file of T in its mappings and adds it; false if it
@@ -398,6 +392,8 @@ static bool take_file(struct st_follow *f, struct st_follow_target *t)
 	struct st_map tr;
 	char err[ST_ERR_LEN];
 
+	if (t->dir)
+		return take_ptraced(f, t);
 	if (st_proc_find(t->pid, "", ".trace", &tr) <= 0)
 		return false;
 	for (int i = 0; i < f->set.n; i++)
@@ -498,7 +494,7 @@ static void scan_dir(struct st_follow *f, const char *dir)
 				  (f->children && followed(f, h.ppid)))))
 			continue;
 		if (!f->dir && !followed(f, h.pid))
-			add_target(f, h.pid);
+			st_follow_add(f, h.pid);
 		int n = st_traceset_add(&f->set, p, err);
 		if (n < 0) {
 			if (f->dir)
@@ -589,17 +585,18 @@ void st_follow_begin(struct st_follow *f)
 	/* a preloaded process: what it recorded before is history, so its
 	 * open connections are known */
 	for (int i = 0; i < f->ntg; i++)
-		if (!f->tg[i].injected)
+		if (!f->tg[i].injected && !f->tg[i].tracer)
 			take_file(f, &f->tg[i]);
 	drain(f);
 	if (f->ops.history_done)
 		f->ops.history_done(f->arg);
 	f->begun = true;
 	for (int i = 0; i < f->ntg; i++)
-		if (!f->tg[i].injected && f->tg[i].file >= 0)
+		if (!f->tg[i].injected && !f->tg[i].tracer &&
+		    f->tg[i].file >= 0)
 			say_attached(f, &f->tg[i]);
 	for (int i = 0; i < f->ntg; i++)
-		if (f->tg[i].injected)
+		if (f->tg[i].injected || f->tg[i].tracer)
 			take_file(f, &f->tg[i]);
 }
 
@@ -613,7 +610,8 @@ static void reload_execd(struct st_follow *f)
 	for (int i = 0; i < f->ntg; i++) {
 		struct st_follow_target *t = &f->tg[i];
 		struct st_map lib;
-		if (t->gone || t->file < 0 || t->reloaded || gone_now(t->pid) ||
+		if (t->gone || t->file < 0 || t->reloaded || t->tracer ||
+		    gone_now(t->pid) ||
 		    st_proc_find(t->pid, "libsocktrace", ".so", &lib) != 0)
 			continue;
 		t->reloaded = true;
@@ -677,14 +675,18 @@ void st_follow_end(struct st_follow *f)
 {
 	for (int i = 0; i < f->ntg; i++)
 		set_lease(&f->tg[i], 1);
+	stop_tracers(f);
 	drain(f);
 }
 
 void st_follow_free(struct st_follow *f)
 {
-	for (int i = 0; i < f->ntg; i++)
+	stop_tracers(f);
+	for (int i = 0; i < f->ntg; i++) {
 		if (f->tg[i].rwmap)
 			munmap(f->tg[i].rwmap, ST_HEADER_SIZE);
+		free(f->tg[i].dir);
+	}
 	for (int i = 0; i < f->nrefused; i++)
 		free(f->refused[i]);
 	free(f->refused);

@@ -10,6 +10,7 @@
 
 #include "load.h"
 #include "merge.h"
+#include "proc.h"
 
 /* How often the files are polled. */
 #define ST_FOLLOW_TICK_NS (50 * 1000000L)
@@ -64,8 +65,6 @@ struct st_follow {
 
 /* The processes followed that have not exited (after prepare). */
 int st_follow_count(const struct st_follow *f);
-/* Parses a process id; false when S is not a positive number. */
-bool st_parse_pid(const char *s, pid_t *out);
 /* Follows PID (and, with children, its descendants when prepared). */
 void st_follow_add(struct st_follow *f, pid_t pid);
 /* Follows every trace file in directory DIR; returns 0, or an exit code
@@ -89,15 +88,5 @@ long st_follow_poll(struct st_follow *f);
  * loaded into; what they wrote until now is fed. */
 void st_follow_end(struct st_follow *f);
 void st_follow_free(struct st_follow *f);
-
-/* Says on stderr why PID cannot be looked at (ERR an errno), as a user
- * can act on it; returns the exit code, 1. */
-int st_no_process(const char *cmd, pid_t pid, int err);
-/* attach_until of the trace file PATH, and its next record in *NEXT;
- * false if it cannot be read. */
-bool st_peek_header(const char *path, uint64_t *until, uint64_t *next);
-
-/* CLOCK_MONOTONIC in ns: the clock of the records. */
-uint64_t st_now_ns(void);
 
 #endif

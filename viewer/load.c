@@ -145,9 +145,9 @@ int st_traceset_warn(struct st_traceset *s)
 	}
 	if (ptraced)
 		fprintf(stderr,
-			"socktrace: %d process%s traced with ptrace (run "
-			"--ptrace): data calls were not traced; bytes are "
-			"TCP_INFO's at close\n",
+			"socktrace: %d process%s traced with ptrace: data "
+			"calls were not traced; bytes are TCP_INFO's at "
+			"close\n",
 			ptraced, ptraced == 1 ? "" : "es");
 	return damaged;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,4 +193,32 @@ bool st_proc_alive(const struct st_trace *t, void *arg)
 	comm[strcspn(comm, "\n")] = 0;
 	/* the same program: a pid reused since is not our process */
 	return !strncmp(comm, t->hdr.comm, sizeof(t->hdr.comm));
+}
+
+bool st_parse_pid(const char *s, pid_t *out)
+{
+	char *e;
+	long v = strtol(s, &e, 10);
+
+	if (*e || e == s || v <= 0 || v > INT32_MAX)
+		return false;
+	*out = (pid_t)v;
+	return true;
+}
+
+int st_no_process(const char *cmd, pid_t pid, int err)
+{
+	if (err == ENOENT || err == ESRCH)
+		fprintf(stderr, "socktrace %s: no such process: %d\n", cmd,
+			(int)pid);
+	else if (err == EACCES || err == EPERM)
+		fprintf(stderr,
+			"socktrace %s: permission denied reading "
+			"/proc/%d/maps: process %d belongs to another user; "
+			"run socktrace as that user or as root\n",
+			cmd, (int)pid, (int)pid);
+	else
+		fprintf(stderr, "socktrace %s: /proc/%d/maps: %s\n", cmd,
+			(int)pid, strerror(err));
+	return 1;
 }

@@ -47,4 +47,10 @@ struct st_trace;
  * The model's liveness callback (st_alive_fn); ARG is unused. */
 bool st_proc_alive(const struct st_trace *t, void *arg);
 
+/* Parses a process id; false when S is not a positive number. */
+bool st_parse_pid(const char *s, pid_t *out);
+/* Says on stderr why PID cannot be looked at (ERR an errno), as a user
+ * can act on it; returns the exit code, 1. */
+int st_no_process(const char *cmd, pid_t pid, int err);
+
 #endif

@@ -1,151 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* The ptrace + seccomp mode of run: start the program traced, follow it. */
+/*
+ * The ptrace mode's tracer: run starts the program under the seccomp
+ * filter (stopped at the lifecycle calls only), attach seizes a running
+ * one (PTRACE_SYSCALL: stopped at every call); both follow its threads
+ * and children and write their records at the stops.
+ */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/user.h>
-#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ptrace.h"
+#include "trace.h"
 
 #ifndef __x86_64__
-#error "the ptrace mode reads x86_64 registers: port it first"
+#error "the ptrace mode knows the x86_64 calls only: port it first"
 #endif
-
-/* The socket lifecycle calls the filter stops at; fcntl is tested
- * apart, for the commands the records keep. */
-static const int lifecycle[] = {
-	SYS_socket,  SYS_socketpair,  SYS_bind,	      SYS_listen,
-	SYS_connect, SYS_accept,      SYS_accept4,    SYS_shutdown,
-	SYS_close,   SYS_close_range, SYS_dup,	      SYS_dup2,
-	SYS_dup3,    SYS_setsockopt,  SYS_getsockopt,
-};
-#define NCALLS ((int)(sizeof(lifecycle) / sizeof(lifecycle[0])))
-/* --data: the data calls too (on every fd: the filter cannot tell a
- * socket from a file; the tracer lets the others go at once) */
-static const int datacalls[] = {
-	SYS_read,     SYS_write,    SYS_readv,	  SYS_writev,
-	SYS_recvfrom, SYS_sendto,   SYS_recvmsg,  SYS_sendmsg,
-	SYS_sendfile, SYS_recvmmsg, SYS_sendmmsg,
-};
-#define NDATA ((int)(sizeof(datacalls) / sizeof(datacalls[0])))
-
-/*
- * Installs the filter: SECCOMP_RET_TRACE for the lifecycle calls of the
- * x86_64 ABI (and the data calls with DATA), everything else allowed
- * (the i386 and x32 ABIs too: their calls are not seen).  0, or -1 with
- * errno set.
- */
-static int install_filter(bool data)
-{
-	struct sock_filter f[NCALLS + NDATA + 12];
-	int nrs[NCALLS + NDATA], k = 0;
-
-	for (int i = 0; i < NCALLS; i++)
-		nrs[k++] = lifecycle[i];
-	for (int i = 0; data && i < NDATA; i++)
-		nrs[k++] = datacalls[i];
-	int n = 0, allow = k + 10, trace = k + 11;
-#define AT(i) ((unsigned char)((i)-n - 1)) /* jump from the next one */
-
-	f[n++] = (struct sock_filter)BPF_STMT(
-		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-					    AUDIT_ARCH_X86_64, 1, 0);
-	n++;
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-					      SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(
-		BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-					    0x40000000, AT(allow), 0);
-	n++;
-	for (int i = 0; i < k; i++, n++)
-		f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						    nrs[i], AT(trace), 0);
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-					    SYS_fcntl, 0, AT(allow));
-	n++;
-	/* the command's low 32 bits (little-endian) */
-	f[n++] = (struct sock_filter)BPF_STMT(
-		BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, args[1]));
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_DUPFD,
-					    AT(trace), 0);
-	n++;
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-					    F_DUPFD_CLOEXEC, AT(trace), 0);
-	n++;
-	f[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_SETFL,
-					    AT(trace), AT(allow));
-	n++;
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-					      SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-					      SECCOMP_RET_TRACE);
-#undef AT
-	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-}
-
-const char *st_ptrace_refuse(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)))
-		return st.st_mode & S_ISUID
-			       ? "it is setuid: with PR_SET_NO_NEW_PRIVS, "
-				 "which the seccomp filter needs, it would "
-				 "run without its privileges"
-			       : "it is setgid: with PR_SET_NO_NEW_PRIVS, "
-				 "which the seccomp filter needs, it would "
-				 "run without its privileges";
-	/* file capabilities (setcap) are dropped the same way */
-	if (getxattr(path, "security.capability", NULL, 0) > 0)
-		return "it has file capabilities (setcap): with "
-		       "PR_SET_NO_NEW_PRIVS, which the seccomp filter needs, "
-		       "it would run without them";
-	return NULL;
-}
-
-/* The child: waits until the parent has seized it, installs the
- * filter, execs EXE.  Never returns. */
-static void child(const char *exe, char **cmd, int go[2], bool data,
-		  const struct sigaction *oint, const struct sigaction *oquit)
-{
-	char c;
-
-	sigaction(SIGINT, oint, NULL);
-	sigaction(SIGQUIT, oquit, NULL);
-	close(go[1]);
-	/* EOF without a byte: the parent could not trace us */
-	if (read(go[0], &c, 1) != 1)
-		_exit(127);
-	close(go[0]);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || install_filter(data)) {
-		fprintf(stderr,
-			"socktrace run: cannot install the seccomp filter: "
-			"%s (--ptrace needs Linux seccomp-bpf)\n",
-			strerror(errno));
-		_exit(127);
-	}
-	execv(exe, cmd);
-	fprintf(stderr, "socktrace run: %s: %s\n", exe, strerror(errno));
-	_exit(127);
-}
 
 /* Everything traced: processes, and tasks by tid in buckets. */
 #define NBUCKETS 1024
@@ -153,9 +32,11 @@ struct tracer {
 	const char *dir;
 	struct st_pproc *procs;
 	struct st_ptask *tasks[NBUCKETS];
+	int ntasks;
 	pid_t main;
-	bool data;  /* --data */
-	int status; /* the main process's, as a shell says it */
+	bool data;   /* --data */
+	bool attach; /* PTRACE_SYSCALL on a running process (attach) */
+	int status;  /* the main process's, as a shell says it */
 };
 
 static struct st_ptask *task_find(struct tracer *tr, pid_t tid)
@@ -245,6 +126,7 @@ static struct st_ptask *task_get(struct tracer *tr, pid_t tid)
 	t->tid = tid;
 	t->p = proc_get(tr, tgid, ppid);
 	t->p->tasks++;
+	tr->ntasks++;
 	t->next = tr->tasks[tid % NBUCKETS];
 	tr->tasks[tid % NBUCKETS] = t;
 	return t;
@@ -253,7 +135,7 @@ static struct st_ptask *task_get(struct tracer *tr, pid_t tid)
 static void proc_end(struct tracer *tr, struct st_pproc *p, bool exited)
 {
 	if (exited)
-		st_pfile_exit(&p->file, st_pfile_now());
+		st_pfile_exit(&p->file, st_now_ns());
 	st_pfile_close(&p->file);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
@@ -266,9 +148,9 @@ static void proc_end(struct tracer *tr, struct st_pproc *p, bool exited)
 	free(p);
 }
 
-/* Task TID is gone (status ST): forgets it, and its process with its
- * last task. */
-static void task_gone(struct tracer *tr, pid_t tid, int st)
+/* Task TID is gone (EXITED: it ended; else we let it go): forgets it,
+ * and its process with its last task. */
+static void task_gone(struct tracer *tr, pid_t tid, bool exited)
 {
 	struct st_ptask **pt = &tr->tasks[tid % NBUCKETS];
 
@@ -280,55 +162,78 @@ static void task_gone(struct tracer *tr, pid_t tid, int st)
 	*pt = t->next;
 	st_pcall_abort(t);
 	if (--t->p->tasks == 0)
-		proc_end(tr, t->p, WIFEXITED(st));
+		proc_end(tr, t->p, exited);
 	free(t->closing);
 	free(t);
+	tr->ntasks--;
 }
 
-/* Resumes task T: to its call's exit when it waits for one. */
-static void resume(struct st_ptask *t, pid_t tid, int sig)
+/* Resumes task T: to its call's exit when it waits for one, and to
+ * every call's entry and exit when attached. */
+static void resume(struct tracer *tr, struct st_ptask *t, pid_t tid, int sig)
 {
-	bool to_exit = t && t->in_call;
+	bool to_exit = tr->attach || (t && t->in_call);
 
 	ptrace(to_exit ? PTRACE_SYSCALL : PTRACE_CONT, tid, 0,
 	       (void *)(long)sig);
 }
 
-/* A seccomp stop of task T: the call's entry. */
-static void on_entry(struct st_ptask *t)
+/* A call's entry of task T: NR with arguments A. */
+static void on_entry(struct st_ptask *t, long nr, const uint64_t *a)
 {
-	struct user_regs_struct r;
-
 	t->in_call = false;
 	st_pcall_abort(t);
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &r))
-		return;
-	t->ts = st_pfile_now();
-	t->nr = (long)r.orig_rax;
-	t->a[0] = r.rdi;
-	t->a[1] = r.rsi;
-	t->a[2] = r.rdx;
-	t->a[3] = r.r10;
-	t->a[4] = r.r8;
-	t->a[5] = r.r9;
+	t->ts = st_now_ns();
+	t->nr = nr;
+	for (int i = 0; i < 6; i++)
+		t->a[i] = (unsigned long)a[i];
 	t->in_call = st_pcall_enter(t);
 }
 
-/* The exit stop of task T's call. */
-static void on_exit_stop(struct st_ptask *t)
+/* The exit of task T's call, which returned RET (raw: -errno). */
+static void on_exit_stop(struct st_ptask *t, long ret)
 {
-	struct user_regs_struct r;
-
 	if (!t->in_call)
 		return;
 	t->in_call = false;
-	long ret = ptrace(PTRACE_GETREGS, t->tid, 0, &r) ? -516 : (long)r.rax;
 	/* ERESTARTSYS..ERESTART_RESTARTBLOCK: the kernel restarts the call
 	 * (a new entry stop), or makes it EINTR, which is not recorded */
 	if (ret <= -512 && ret >= -516)
 		st_pcall_abort(t);
 	else
 		st_pcall_exit(t, ret);
+}
+
+/*
+ * A syscall stop or seccomp stop of task T: the kernel says which
+ * (entry, exit, seccomp) and the call.  Attached (PTRACE_SYSCALL), every
+ * call stops: only the lifecycle calls are entered.
+ */
+static void on_call_stop(struct st_ptask *t)
+{
+	struct __ptrace_syscall_info si;
+
+	memset(&si, 0, sizeof(si));
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0) {
+		/* gone, or a kernel without it (before 5.3) */
+		t->in_call = false;
+		st_pcall_abort(t);
+		return;
+	}
+	if (si.op == PTRACE_SYSCALL_INFO_SECCOMP)
+		on_entry(t, (long)si.seccomp.nr, si.seccomp.args);
+	else if (si.op == PTRACE_SYSCALL_INFO_ENTRY &&
+		 si.arch == AUDIT_ARCH_X86_64 &&
+		 st_ptrace_lifecycle((long)si.entry.nr,
+				     (unsigned long)si.entry.args[1]))
+		on_entry(t, (long)si.entry.nr, si.entry.args);
+	else if (si.op == PTRACE_SYSCALL_INFO_EXIT)
+		on_exit_stop(t, (long)si.exit.rval);
+	else if (si.op == PTRACE_SYSCALL_INFO_ENTRY && t->in_call) {
+		/* a call not recorded, after one whose exit never came */
+		t->in_call = false;
+		st_pcall_abort(t);
+	}
 }
 
 /* A ptrace event stop EV of task T (TID). */
@@ -339,7 +244,7 @@ static void on_event(struct tracer *tr, struct st_ptask *t, pid_t tid, int ev)
 	switch (ev) {
 	case PTRACE_EVENT_SECCOMP:
 		if (t)
-			on_entry(t);
+			on_call_stop(t);
 		break;
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
@@ -363,7 +268,7 @@ static void on_event(struct tracer *tr, struct st_ptask *t, pid_t tid, int ev)
 		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
 		if ((pid_t)msg != tid)
 			/* a thread exec'd: it now has the leader's tid */
-			task_gone(tr, (pid_t)msg, 0);
+			task_gone(tr, (pid_t)msg, false);
 		if (t) {
 			/* a new image: a new file, as the preload makes */
 			st_pfile_close(&t->p->file);
@@ -383,19 +288,62 @@ static void on_term(int sig)
 	passed_on = sig;
 }
 
-/* Waits for and handles one stop or exit; false when nothing is left. */
+/* Handles task TID's stop or exit ST. */
+static void handle(struct tracer *tr, pid_t tid, int st)
+{
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		if (tid == tr->main)
+			tr->status = WIFEXITED(st) ? WEXITSTATUS(st)
+						   : 128 + WTERMSIG(st);
+		task_gone(tr, tid, WIFEXITED(st));
+		return;
+	}
+	if (!WIFSTOPPED(st))
+		return;
+	struct st_ptask *t = task_get(tr, tid);
+	int sig = WSTOPSIG(st), ev = st >> 16;
+	if (sig == (SIGTRAP | 0x80)) {
+		if (t)
+			on_call_stop(t);
+		resume(tr, t, tid, 0);
+	} else if (ev == PTRACE_EVENT_STOP) {
+		/* a group-stop stays one (SIGCONT ends it); the other event
+		 * stops (a new task's first) just go on */
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+		    sig == SIGTTOU)
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		else
+			resume(tr, t, tid, 0);
+	} else if (ev) {
+		on_event(tr, t, tid, ev);
+		resume(tr, t, tid, 0);
+	} else {
+		/* a signal for the program: delivered as it was sent */
+		resume(tr, t, tid, sig);
+	}
+}
+
+/*
+ * Waits for and handles one stop or exit; false when nothing is left,
+ * or (attached) when we were told to let go.  Run: a SIGTERM sent to
+ * socktrace goes to CMD.
+ */
 static bool step(struct tracer *tr)
 {
 	int st;
 
 	/* one that came while a stop was handled (one in the instants
 	 * before waitpid waits for the next stop) */
+	if (passed_on && tr->attach)
+		return false;
 	if (passed_on) {
 		kill(tr->main, passed_on);
 		passed_on = 0;
 	}
 	pid_t tid = waitpid(-1, &st, __WALL);
 
+	if (tid < 0 && errno == EINTR && passed_on && tr->attach)
+		return false;
 	if (tid < 0 && errno == EINTR && passed_on) {
 		/* killed, the tracer would take CMD down with it (EXITKILL):
 		 * CMD gets the signal instead, and is followed to its end */
@@ -404,37 +352,28 @@ static bool step(struct tracer *tr)
 	}
 	if (tid < 0)
 		return errno == EINTR;
-	if (WIFEXITED(st) || WIFSIGNALED(st)) {
-		if (tid == tr->main)
-			tr->status = WIFEXITED(st) ? WEXITSTATUS(st)
-						   : 128 + WTERMSIG(st);
-		task_gone(tr, tid, st);
-		return true;
-	}
-	if (!WIFSTOPPED(st))
-		return true;
-	struct st_ptask *t = task_get(tr, tid);
-	int sig = WSTOPSIG(st), ev = st >> 16;
-	if (sig == (SIGTRAP | 0x80)) {
-		if (t)
-			on_exit_stop(t);
-		resume(t, tid, 0);
-	} else if (ev == PTRACE_EVENT_STOP) {
-		/* a group-stop stays one (SIGCONT ends it); the other event
-		 * stops (a new task's first) just go on */
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-		    sig == SIGTTOU)
-			ptrace(PTRACE_LISTEN, tid, 0, 0);
-		else
-			resume(t, tid, 0);
-	} else if (ev) {
-		on_event(tr, t, tid, ev);
-		resume(t, tid, 0);
-	} else {
-		/* a signal for the program: delivered as it was sent */
-		resume(t, tid, sig);
-	}
+	handle(tr, tid, st);
 	return true;
+}
+
+/* Frees TR, its files closed (those of processes still running keep no
+ * exit time); returns the main process's status. */
+static int tracer_free(struct tracer *tr)
+{
+	int status = tr->status;
+
+	while (tr->procs)
+		proc_end(tr, tr->procs, false);
+	for (int i = 0; i < NBUCKETS; i++)
+		while (tr->tasks[i]) {
+			struct st_ptask *t = tr->tasks[i];
+			tr->tasks[i] = t->next;
+			st_pcall_abort(t);
+			free(t->closing);
+			free(t);
+		}
+	free(tr);
+	return status;
 }
 
 int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
@@ -454,7 +393,7 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
 		return -1;
 	}
 	if (pid == 0)
-		child(exe, cmd, go, data, oint, oquit);
+		st_ptrace_child(exe, cmd, go, data, oint, oquit);
 	close(go[0]);
 	long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEFORK |
 		    PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
@@ -492,17 +431,151 @@ int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
 		;
 	sigaction(SIGTERM, &oterm, NULL);
 	sigaction(SIGHUP, &ohup, NULL);
-	int status = tr->status;
-	while (tr->procs)
-		proc_end(tr, tr->procs, false);
+	return tracer_free(tr);
+}
+
+/*
+ * Attach ends: every task is interrupted and let go at its next stop,
+ * with the signal it stopped for, if any, still delivered.  The
+ * program runs on as before (the kernel restarts a call the interrupt
+ * broke, as for a signal handled by SA_RESTART).
+ */
+static void detach_all(struct tracer *tr)
+{
 	for (int i = 0; i < NBUCKETS; i++)
-		while (tr->tasks[i]) {
-			struct st_ptask *t = tr->tasks[i];
-			tr->tasks[i] = t->next;
-			st_pcall_abort(t);
-			free(t->closing);
-			free(t);
+		for (struct st_ptask *t = tr->tasks[i]; t; t = t->next)
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	while (tr->ntasks > 0) {
+		int st;
+		pid_t tid = waitpid(-1, &st, __WALL);
+		if (tid < 0 && errno == EINTR)
+			continue;
+		if (tid < 0)
+			break;
+		if (!WIFSTOPPED(st)) {
+			handle(tr, tid, st);
+			continue;
 		}
-	free(tr);
-	return status;
+		struct st_ptask *t = task_find(tr, tid);
+		int sig = WSTOPSIG(st), ev = st >> 16;
+		if (t && sig == (SIGTRAP | 0x80))
+			on_call_stop(t); /* an exit is recorded */
+		else if (t && ev == PTRACE_EVENT_EXIT)
+			on_event(tr, t, tid, ev);
+		/* a signal-delivery stop: the signal goes with it */
+		long deliver = !ev && sig != (SIGTRAP | 0x80) ? sig : 0;
+		ptrace(PTRACE_DETACH, tid, 0, (void *)deliver);
+		if (t)
+			task_gone(tr, tid, false);
+	}
+}
+
+/* Why PID's threads cannot be seized (errno ERR), for the user. */
+static void seize_failed(pid_t pid, int err, char *buf, size_t len)
+{
+	char path[64], line[128];
+	long tracer = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "TracerPid:", 10))
+				tracer = atol(line + 10);
+		fclose(f);
+	}
+	if (err == EPERM && tracer > 0)
+		snprintf(buf, len,
+			 "it is already traced by process %ld (a debugger or "
+			 "strace): a process has one tracer at a time",
+			 tracer);
+	else
+		snprintf(buf, len, "PTRACE_SEIZE: %s%s", strerror(err),
+			 err == EPERM ? " (see /proc/sys/kernel/yama/"
+					"ptrace_scope, or run as root)"
+				      : "");
+}
+
+/* Seizes every thread of PID (again until no new one shows: threads
+ * made meanwhile) and interrupts each, to start PTRACE_SYSCALL at its
+ * first stop.  0, or -1 with why in BUF. */
+static int seize_all(struct tracer *tr, pid_t pid, long opts, char *buf,
+		     size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	for (bool more = true; more;) {
+		DIR *d = opendir(path);
+		struct dirent *e;
+		more = false;
+		if (!d) {
+			snprintf(buf, len, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		while ((e = readdir(d))) {
+			pid_t tid = (pid_t)atoi(e->d_name);
+			if (tid <= 0 || task_find(tr, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, (void *)opts)) {
+				if (tid != pid) /* a thread that just ended */
+					continue;
+				seize_failed(pid, errno, buf, len);
+				closedir(d);
+				return -1;
+			}
+			if (task_get(tr, tid))
+				ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			more = true;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+int st_ptrace_attach(pid_t pid, const char *dir, bool children, int ready)
+{
+	char why[512] = "";
+	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+		    PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+	struct tracer *tr = zalloc(sizeof(*tr));
+
+	if (children)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	tr->dir = dir;
+	tr->main = pid;
+	tr->attach = true;
+	tr->status = -1;
+	/* no SA_RESTART: each interrupts waitpid, and we let go */
+	struct sigaction term = { .sa_handler = on_term };
+	sigaction(SIGTERM, &term, NULL);
+	sigaction(SIGINT, &term, NULL);
+	sigaction(SIGHUP, &term, NULL);
+	/* the attaching viewer gone (even by SIGKILL): let go too */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		passed_on = SIGTERM;
+	int rc = seize_all(tr, pid, opts, why, sizeof(why));
+	struct st_pproc *p = rc ? NULL : proc_find(tr, pid);
+	if (!rc && !p) {
+		snprintf(why, sizeof(why), "it has exited");
+		rc = -1;
+	} else if (!rc) {
+		st_pproc_attach(p, pid);
+		if (p->file.fd < 0) {
+			snprintf(why, sizeof(why),
+				 "cannot write its trace file in %s", dir);
+			rc = -1;
+		}
+	}
+	size_t n = strlen(why);
+	why[n] = '\n';
+	if (write(ready, why, n + 1) != (ssize_t)(n + 1))
+		rc = -1;
+	close(ready);
+	while (!rc && step(tr))
+		;
+	detach_all(tr);
+	tracer_free(tr);
+	return rc ? 1 : 0;
 }

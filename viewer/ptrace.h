@@ -22,6 +22,41 @@
 int st_ptrace_run(const char *exe, char **cmd, const char *dir, bool data,
 		  const struct sigaction *oint, const struct sigaction *oquit);
 
+/*
+ * Traces running process PID (its threads, and with CHILDREN what it
+ * forks) with PTRACE_SYSCALL, writing one trace file per process into
+ * DIR, until SIGTERM (or SIGINT, SIGHUP) comes or it has exited; then
+ * lets it go, running on as before.  Its file is made (with a seen
+ * record per socket it has open) before READY gets a line: empty when
+ * tracing began, else why not.  Returns 0, or 1 if it could not begin.
+ * Run by a process of its own: the one that seizes must wait.
+ */
+int st_ptrace_attach(pid_t pid, const char *dir, bool children, int ready);
+
+/*
+ * attach's side: starts a tracer process (st_ptrace_attach) for running
+ * process PID (executable EXE), whose calls the library cannot see
+ * (WHY), writing into DIR (made if missing).  Says so on stderr, or why
+ * it cannot (CMD names the command); returns the tracer's pid, or -1.
+ */
+pid_t st_ptrace_follow(const char *cmd, pid_t pid, const char *exe,
+		       const char *why, const char *dir, bool children);
+/* The first file in DIR our tracer made for PID since SINCE
+ * (CLOCK_MONOTONIC ns) into PATH; false if none. */
+bool st_ptrace_file(const char *dir, pid_t pid, uint64_t since, char *path,
+		    size_t len);
+
+/* The program's side of st_ptrace_run, in its forked child: waits for
+ * a byte on GO[0] (the parent has seized it), installs the filter (the
+ * data calls too with DATA), puts back SIGINT and SIGQUIT as OINT and
+ * OQUIT, and execs EXE as CMD.  Never returns. */
+_Noreturn void st_ptrace_child(const char *exe, char **cmd, int go[2],
+			       bool data, const struct sigaction *oint,
+			       const struct sigaction *oquit);
+/* Does the filter stop at call NR (its second argument CMD: fcntl's
+ * command)?  Attach records these calls, and lets the others go. */
+bool st_ptrace_lifecycle(long nr, unsigned long cmd);
+
 /* Why the program in file PATH cannot run in this mode (setuid,
  * setgid or file capabilities: NO_NEW_PRIVS would run it without its
  * privileges), or NULL. */
@@ -95,6 +130,9 @@ void st_pcall_abort(struct st_ptask *t);
 /* Marks process P's open sockets, found in /proc, as not yet seen:
  * after the first exec and after each exec (a new image). */
 void st_pproc_scan(struct st_pproc *p);
+/* Process P (task TID) was attached to: a seen record (found at
+ * attach) per socket it has open, and its file made even without one. */
+void st_pproc_attach(struct st_pproc *p, pid_t tid);
 /* Process P (task TID) is exiting with its fds still open: an
  * exit_close record of each TCP socket it holds, as the preload writes
  * at exit. */

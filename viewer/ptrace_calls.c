@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ptrace_query.h"
+#include "trace.h"
 
 /* The entry of P's fd FD (a NONE entry beyond the table). */
 static struct st_pfd fd_at(const struct st_pproc *p, long fd)
@@ -64,7 +65,7 @@ static struct st_rec rec_of(const struct st_ptask *t, enum st_call call,
 			    struct st_pfd f, long ret, uint64_t ts)
 {
 	struct st_rec r;
-	uint64_t end = st_pfile_now();
+	uint64_t end = st_now_ns();
 
 	memset(&r, 0, sizeof(r));
 	r.ts = ts;
@@ -108,7 +109,7 @@ static void put(struct st_pproc *p, struct st_rec *r)
  * held across an exec): a seen record says what it is now, as the
  * preload writes one for an fd it finds late.  Its new entry.
  */
-static struct st_pfd seen(struct st_ptask *t, long fd)
+static struct st_pfd seen(struct st_ptask *t, long fd, uint32_t flags)
 {
 	struct st_pproc *p = t->p;
 	int copy = st_pq_copy(p, (int)fd), dom = 0, type = 0, on = 0;
@@ -123,10 +124,11 @@ static struct st_pfd seen(struct st_ptask *t, long fd)
 	getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &l);
 	struct st_pfd f = new_sock(p, dom, type);
 	fd_put(p, fd, f);
-	struct st_rec r = rec_of(t, ST_CALL_seen, f, 0, st_pfile_now());
+	struct st_rec r = rec_of(t, ST_CALL_seen, f, 0, st_now_ns());
 	r.fd = (int32_t)fd;
 	r.u.seen.domain = dom;
 	r.u.seen.socktype = type;
+	r.u.seen.flags = flags;
 	st_pq_local(copy, &r.u.seen.local);
 	st_pq_peer(copy, &r.u.seen.peer);
 	l = sizeof(int);
@@ -144,7 +146,7 @@ static struct st_pfd sock_of(struct st_ptask *t, long fd)
 {
 	struct st_pfd f = fd_at(t->p, fd);
 
-	return f.state == ST_PFD_UNSEEN ? seen(t, fd) : f;
+	return f.state == ST_PFD_UNSEEN ? seen(t, fd, 0) : f;
 }
 
 /* Asks what closing socket FD (entry F), whose copy in the tracer is
@@ -519,6 +521,17 @@ void st_pproc_scan(struct st_pproc *p)
 	free(fds);
 }
 
+void st_pproc_attach(struct st_pproc *p, pid_t tid)
+{
+	struct st_ptask t = { .tid = tid, .p = p };
+
+	st_pproc_scan(p);
+	file_of(p);
+	for (int fd = 0; fd < p->nfds; fd++)
+		if (p->fds[fd].state == ST_PFD_UNSEEN)
+			seen(&t, fd, ST_SEEN_ATTACH);
+}
+
 void st_pproc_fork(struct st_pproc *p, pid_t tid, pid_t child)
 {
 	struct st_ptask t = { .tid = tid, .p = p };
@@ -526,7 +539,7 @@ void st_pproc_fork(struct st_pproc *p, pid_t tid, pid_t child)
 
 	if (!p->file_tried)
 		return; /* nothing recorded: no socket the viewer knows */
-	struct st_rec r = rec_of(&t, ST_CALL_fork, none, child, st_pfile_now());
+	struct st_rec r = rec_of(&t, ST_CALL_fork, none, child, st_now_ns());
 	r.fd = -1;
 	put(p, &r);
 }
@@ -541,7 +554,7 @@ void st_pproc_exit(struct st_pproc *p, pid_t tid)
 		if (f.state != ST_PFD_SOCK || !st_pq_is_tcp(f.sock))
 			continue;
 		struct st_p_close k;
-		t.ts = st_pfile_now();
+		t.ts = st_now_ns();
 		int copy = st_pq_copy(p, fd);
 		ask_copy(&t, fd, f, copy, &k);
 		if (copy >= 0)

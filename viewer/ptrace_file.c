@@ -17,14 +17,6 @@
  * default cap (SOCKTRACE_MAX_SIZE) */
 #define PF_CAPACITY (1ull << 20)
 
-uint64_t st_pfile_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* The first line of file PATH into BUF (LEN bytes), without its newline;
  * "" if unreadable. */
 static void read_line(const char *path, char *buf, size_t len)

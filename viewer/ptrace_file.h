@@ -35,7 +35,5 @@ bool st_pfile_put(struct st_pfile *f, struct st_rec *r);
 void st_pfile_exit(struct st_pfile *f, uint64_t ts);
 /* Unmaps and closes F. */
 void st_pfile_close(struct st_pfile *f);
-/* CLOCK_MONOTONIC now, in ns. */
-uint64_t st_pfile_now(void);
 
 #endif

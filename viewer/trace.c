@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "trace.h"
@@ -440,4 +441,29 @@ fail:
 		free(list[i]);
 	free(list);
 	return -1;
+}
+
+bool st_peek_header(const char *path, uint64_t *until, uint64_t *next)
+{
+	struct st_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	bool ok = pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
+		  !memcmp(h.magic, ST_MAGIC, sizeof(h.magic));
+	close(fd);
+	if (ok) {
+		*until = h.attach_until;
+		*next = h.next;
+	}
+	return ok;
+}
+
+uint64_t st_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -88,4 +88,11 @@ uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);
  */
 int st_trace_find(char **paths, int npaths, char ***out, char *err);
 
+/* attach_until of the trace file PATH, and its next record in *NEXT;
+ * false if it cannot be read. */
+bool st_peek_header(const char *path, uint64_t *until, uint64_t *next);
+
+/* CLOCK_MONOTONIC in ns: the clock of the records. */
+uint64_t st_now_ns(void);
+
 #endif
