@@ -6,6 +6,8 @@
 # tests/integration.py in its namespace (after it_go.py and
 # it_ptrace.py: go_build, split_run, time_wait_pairs).
 
+import resource
+
 
 def tracer_pid(pid):
     """TracerPid of process PID, from /proc."""
@@ -161,3 +163,41 @@ def ptrace_attach_refuses_a_traced_process():
                 if q and q.poll() is None:
                     q.kill()
                     q.wait()
+
+
+@test
+def ptrace_thousands_of_goroutines_connecting():
+    """2,000 goroutines of a pure Go program dial its own listener at
+    once (every connection open together, Go's threads all traced):
+    run --ptrace prints what the program prints untraced, and shows
+    every connection it counted, each client end joined to its server
+    end, with the bytes it echoed, and nothing lost."""
+    # each connection is two fds of the program: under a low fd limit
+    # (Go raises its soft limit to the hard one) fewer, said in the name
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    n, size = min(2000, (hard - 100) // 2), 100
+    with TraceDir() as t:
+        exe = go_build(t.path, "many_conns")
+        plain = run([exe, str(n), str(size)], preload=False, timeout=120)
+        want = [f"dialed {n}", f"accepted {n}", f"bytes {n * size}"]
+        check(plain[0] == 0 and plain[1].splitlines() == want,
+              f"the program untraced: {plain}")
+        rc, out, err = run([VIEWER, "run", "--json", "-o", t.dir, "--",
+                            exe, str(n), str(size)], preload=False,
+                           timeout=300)
+        prog, objs = split_run(out)
+        check(rc == 0 and prog == want and "tracing it with ptrace" in err,
+              f"traced by ptrace, the same output: {rc} {prog} {err}")
+        check("lost" not in err, f"no record lost: {err}")
+        conns = {c["id"]: c for c in objs if c["type"] == "conn"}
+        cl = [c for c in conns.values() if c["role"] == "client"]
+        sv = [c for c in conns.values() if c["role"] == "server"]
+        check(len(cl) == n and len(sv) == n,
+              f"{n} client and {n} server ends: {len(cl)} {len(sv)}")
+        bad = [c for c in cl if c["peer_conn"] not in conns or
+               conns[c["peer_conn"]]["peer_conn"] != c["id"] or
+               c["bytes_out"] != size or c["bytes_in"] != size or
+               conns[c["peer_conn"]]["bytes_in"] != size]
+        check(not bad, f"every end joined, {size} B each way: {bad[:3]}")
+        kinds = {f["kind"] for f in objs if f["type"] == "finding"}
+        check(not kinds, f"no finding: {kinds}")

@@ -145,6 +145,7 @@ static void proc_end(struct tracer *tr, struct st_pproc *p, bool exited)
 			break;
 		}
 	free(p->fds);
+	free(p->closers);
 	free(p);
 }
 
@@ -188,6 +189,7 @@ static void on_entry(struct st_ptask *t, long nr, const uint64_t *a)
 	for (int i = 0; i < 6; i++)
 		t->a[i] = (unsigned long)a[i];
 	t->in_call = st_pcall_enter(t);
+	t->let_go = st_now_ns();
 }
 
 /* The exit of task T's call, which returned RET (raw: -errno). */

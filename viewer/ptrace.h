@@ -81,8 +81,10 @@ struct st_pproc {
 	bool data;	/* --data: its data calls are recorded */
 	struct st_pfd *fds;
 	int nfds;
-	uint32_t nconn; /* connection ids made so far */
-	int tasks;	/* its threads being traced */
+	uint32_t nconn;		   /* connection ids made so far */
+	struct st_ptask **closers; /* its tasks with sockets in closing */
+	int nclosers;
+	int tasks; /* its threads being traced */
 	const char *dir;
 	struct st_pproc *next;
 };
@@ -102,6 +104,7 @@ struct st_ptask {
 	long nr;	     /* the call (SYS_*) */
 	unsigned long a[6];  /* its arguments */
 	uint64_t ts;	     /* CLOCK_MONOTONIC ns at its seccomp stop */
+	uint64_t let_go;     /* ns when that stop was let go */
 	struct st_pfd f;     /* its fd's entry at the entry stop */
 	uint64_t replaced;   /* dup2/dup3: the socket newfd held */
 	struct st_addr addr; /* bind, connect: the address given */

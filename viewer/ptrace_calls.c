@@ -176,11 +176,20 @@ static void ask_copy(struct st_ptask *t, long fd, struct st_pfd f, int copy,
  */
 static bool hold(struct st_ptask *t, long fd, struct st_pfd f)
 {
+	struct st_pproc *p = t->p;
 	struct st_pclosing *m =
 		realloc(t->closing, (t->nclosing + 1) * sizeof(*m));
 
 	if (!m)
 		return false;
+	if (t->nclosing == 0) {
+		struct st_ptask **c =
+			realloc(p->closers, (p->nclosers + 1) * sizeof(*c));
+		if (!c)
+			return false;
+		p->closers = c;
+		c[p->nclosers++] = t;
+	}
 	t->closing = m;
 	m += t->nclosing++;
 	m->fd = (int)fd;
@@ -190,7 +199,66 @@ static bool hold(struct st_ptask *t, long fd, struct st_pfd f)
 	return true;
 }
 
-/* close_range(first, last, flags): the sockets it closes, asked now. */
+/* Task T is done with its sockets in closing: off its process's list. */
+static void closer_done(struct st_ptask *t)
+{
+	struct st_pproc *p = t->p;
+
+	for (int i = 0; i < p->nclosers; i++)
+		if (p->closers[i] == t) {
+			p->closers[i] = p->closers[--p->nclosers];
+			break;
+		}
+	t->nclosing = 0;
+}
+
+/* The records of socket C that task T's close or close_range (its
+ * result RET) closed; its copy goes, which ends the socket. */
+static void close_one(struct st_ptask *t, struct st_pclosing *c, long ret)
+{
+	enum st_call call =
+		t->nr == SYS_close ? ST_CALL_close : ST_CALL_close_range;
+	struct st_p_close k;
+
+	ask_copy(t, c->fd, c->f, c->copy, &k);
+	if (c->copy >= 0)
+		close(c->copy); /* the socket's last reference, if it was the
+				 * program's last fd */
+	struct st_rec r = rec_of(t, call, c->f, ret, t->ts);
+	r.fd = c->fd;
+	/* the fd was free once the call was let go */
+	r.dur = t->let_go > t->ts ? t->let_go - t->ts : 0;
+	if (call == ST_CALL_close) {
+		r.u.close = k;
+	} else {
+		r.u.range.first = (uint32_t)t->a[0];
+		r.u.range.last = (uint32_t)t->a[1];
+		r.u.range.flags = (int32_t)t->a[2];
+#define CP(type, name) r.u.range.name = k.name;
+		ST_SHAPE_close(CP)
+#undef CP
+	}
+	put(t->p, &r);
+	c->fd = -1;
+	c->copy = -1;
+}
+
+/*
+ * FD was just handed out again in process P (a socket, accept or dup
+ * returned it).  A close of it by another thread, let go but whose exit
+ * stop is not seen yet, has then run: its records are written now, so
+ * the file never shows the number reused while still open.  A close
+ * that released its fd returned 0 (a socket has no flush to fail).
+ */
+static void settle(struct st_pproc *p, long fd)
+{
+	for (int i = 0; i < p->nclosers; i++) {
+		struct st_ptask *o = p->closers[i];
+		for (int j = 0; j < o->nclosing; j++)
+			if (o->closing[j].fd == fd)
+				close_one(o, &o->closing[j], 0);
+	}
+} /* close_range(first, last, flags): the sockets it closes, asked now. */
 static bool enter_range(struct st_ptask *t)
 {
 	unsigned first = (unsigned)t->a[0], last = (unsigned)t->a[1];
@@ -289,6 +357,8 @@ static void exit_socket(struct st_ptask *t, long ret)
 		if (ret < 0 || !st_pq_read(t->tid, t->a[3], sv, sizeof(sv)))
 			sv[0] = sv[1] = -1;
 	}
+	settle(t->p, sv[0]);
+	settle(t->p, sv[1]);
 	if (sv[0] >= 0) {
 		f = new_sock(t->p, dom, type);
 		fd_put(t->p, sv[0], f);
@@ -314,6 +384,7 @@ static void exit_accept(struct st_ptask *t, long ret)
 	struct st_pfd nf = t->f;
 	struct st_rec r = rec_of(t, call, t->f, ret, t->ts);
 
+	settle(t->p, ret);
 	if (ret >= 0) {
 		/* the new socket is of the listener's family and type */
 		nf.conn = st_conn_id(t->p->pid, ++t->p->nconn);
@@ -377,31 +448,10 @@ static void exit_connect(struct st_ptask *t, long ret)
 
 static void exit_close(struct st_ptask *t, long ret)
 {
-	enum st_call call =
-		t->nr == SYS_close ? ST_CALL_close : ST_CALL_close_range;
-
-	for (int i = 0; i < t->nclosing; i++) {
-		struct st_pclosing *c = &t->closing[i];
-		struct st_p_close k;
-		ask_copy(t, c->fd, c->f, c->copy, &k);
-		if (c->copy >= 0)
-			close(c->copy); /* the socket's last reference, if it
-					 * was the program's last fd */
-		struct st_rec r = rec_of(t, call, c->f, ret, t->ts);
-		r.fd = c->fd;
-		if (call == ST_CALL_close) {
-			r.u.close = k;
-		} else {
-			r.u.range.first = (uint32_t)t->a[0];
-			r.u.range.last = (uint32_t)t->a[1];
-			r.u.range.flags = (int32_t)t->a[2];
-#define CP(type, name) r.u.range.name = k.name;
-			ST_SHAPE_close(CP)
-#undef CP
-		}
-		put(t->p, &r);
-	}
-	t->nclosing = 0;
+	for (int i = 0; i < t->nclosing; i++)
+		if (t->closing[i].fd >= 0)
+			close_one(t, &t->closing[i], ret);
+	closer_done(t);
 }
 
 static void exit_dup(struct st_ptask *t, long ret)
@@ -412,6 +462,7 @@ static void exit_dup(struct st_ptask *t, long ret)
 						: ST_CALL_fcntl;
 	struct st_rec r = rec_of(t, call, t->f, ret, t->ts);
 
+	settle(t->p, ret);
 	if (ret >= 0) {
 		if (t->f.state == ST_PFD_SOCK)
 			fd_put(t->p, ret, t->f);
@@ -571,5 +622,6 @@ void st_pcall_abort(struct st_ptask *t)
 	for (int i = 0; i < t->nclosing; i++)
 		if (t->closing[i].copy >= 0)
 			close(t->closing[i].copy);
-	t->nclosing = 0;
+	if (t->nclosing)
+		closer_done(t);
 }
