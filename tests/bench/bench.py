@@ -164,40 +164,55 @@ def bench_loop(kind, n, calls_per_iter, lean=False):
     return med, calls
 
 
-def bench_ptrace_churn(n):
-    """Connection churn untraced, under 'socktrace run --ptrace' and under
-    'strace -f --seccomp-bpf' of the same calls; {variant: median}."""
-    vs = [("untraced", None), ("run --ptrace", "ptrace")]
+def bench_ptrace(kind, n):
+    """loops KIND N untraced, under 'socktrace run --ptrace' (lifecycle
+    calls stopped), with --data (every read and write stopped too) and
+    under 'strace -f --seccomp-bpf' of the calls socktrace records;
+    {variant: median ns}.  Each ptrace run's records are checked."""
+    vs = [("untraced", None), ("run --ptrace", [])]
+    if kind == "data":
+        vs.append(("run --ptrace --data", ["--data"]))
     if shutil.which("strace") and not QUICK:
         vs.append(("strace --seccomp-bpf", variants()[-1][1]))
     times = {name: [] for name, _ in vs}
-    # the lifecycle calls only: no data call is stopped in this mode
-    want = {k: v for k, v in expect("churn", n).items()
-            if k not in ("read", "write")}
-    want["tcpinfo"] = 2 * n  # TCP_INFO's counters at each end's close
     for r in range(ROUNDS):
         for name, how in (vs if r % 2 == 0 else vs[::-1]):
             d = tempfile.mkdtemp(prefix="socktrace-bench-")
             try:
-                cmd = [LOOPS, "churn", str(n)]
-                if how == "ptrace":
-                    cmd = [VIEWER, "run", "--ptrace", "--stats", "-o", d,
-                           "--"] + cmd
+                cmd = [LOOPS, kind, str(n)]
+                ptrace = name.startswith("run")
+                if ptrace:
+                    cmd = [VIEWER, "run", "--ptrace"] + how + \
+                        ["--stats", "-o", d, "--"] + cmd
                 elif how:
                     cmd = how + cmd
                 p = subprocess.run(cmd, capture_output=True, text=True)
                 if p.returncode:
                     raise BenchError(f"{name}: {p.stderr}")
                 times[name].append(int(p.stdout.split("ns=")[1].split()[0]))
-                if how == "ptrace":
+                if ptrace:
+                    # without --data, the lifecycle calls only
+                    want = {k: v for k, v in expect(kind, n).items()
+                            if how or k not in ("read", "write")}
                     calls, lost = record_counts(d)
                     if lost or calls != want:
-                        raise BenchError(f"run --ptrace churn: trace holds "
+                        raise BenchError(f"{name} {kind}: trace holds "
                                          f"{calls}, lost {lost}; expected "
                                          f"{want}")
             finally:
                 shutil.rmtree(d)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def ptrace_row(what, kind, n, calls):
+    med = bench_ptrace(kind, n)
+    base = med["untraced"]
+    unit = "connection" if kind == "churn" else "call"
+    print(f"| {what} under run --ptrace: " +
+          ", ".join(f"{k} {v / base:.2f}x" for k, v in med.items()
+                    if k != "untraced") +
+          f" (untraced {base / calls:.0f} ns per {unit}) |",
+          flush=True)
 
 
 def free_port():
@@ -383,12 +398,9 @@ def main():
     med, calls = bench_loop("pipe", n, 2)
     show(row("pipe write+read, not a socket (per call)", med, calls))
     n = 500 if QUICK else 2000
-    med = bench_ptrace_churn(n)
-    base = med["untraced"]
-    print("| connection churn under run --ptrace: " +
-          ", ".join(f"{k} {v / base:.2f}x" for k, v in med.items()
-                    if k != "untraced") +
-          f" (untraced {base / n:.0f} ns per connection) |", flush=True)
+    ptrace_row("connection churn", "churn", n, n)
+    n = 2000 if QUICK else 20000
+    ptrace_row("data path, 1-byte write+read", "data", n, 2 * n)
     rps, lat = bench_nginx(1 if QUICK else 3)
     cells = ["nginx + wrk: requests/s", f"{rps['untraced']:.0f}"]
     for name in names[1:]:
