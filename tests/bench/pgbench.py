@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """make bench's fork-per-connection row as users meet it: PostgreSQL under
 'pgbench -C' (a connection, so a forked backend, per transaction), the
-server untraced and preloaded, rounds alternating.  Imported by bench.py.
+server untraced and preloaded, in pairs of runs.  Imported by bench.py.
 """
 import glob
 import os
@@ -59,11 +59,14 @@ class Cluster:
         shutil.rmtree(self.d, ignore_errors=True)
 
 
-def bench_pgbench(secs, rounds, lib, record_counts, error, port):
-    """Transactions per second of 'pgbench -C -S' for SECS seconds, the
-    server untraced and preloaded with LIB, as (untraced tps, traced tps);
-    medians of ROUNDS alternating rounds.  Every traced round must have
-    recorded an accept per connection and lost nothing."""
+def bench_pgbench(txns, pairs, lib, record_counts, error, port):
+    """Transactions per second of 'pgbench -C -S -c 2 -t TXNS' (a
+    connection, so a backend, per transaction), the server untraced and
+    preloaded with LIB, in PAIRS pairs of runs back to back (the order
+    alternating).  Returns (untraced tps, traced tps, ratios): medians,
+    and each pair's traced/untraced ratio, which a slow drift of the
+    machine's load moves less than rounds far apart.  Every traced run
+    must have recorded an accept per connection and lost nothing."""
     if not pg_bin("pgbench"):
         raise error("PostgreSQL is not installed: run 'make deps'")
     pg = pwd.getpwnam("postgres")
@@ -76,37 +79,43 @@ def bench_pgbench(secs, rounds, lib, record_counts, error, port):
         if rc:
             raise error(f"pgbench -i: {err}")
         c.stop()
-        for r in range(rounds):
+        for r in range(pairs):
             order = ["untraced", "socktrace"]
             if r % 2:
                 order.reverse()
             for name in order:
-                tdir = f"{c.d}/trace"
-                os.makedirs(tdir, exist_ok=True)
-                os.chown(tdir, pg.pw_uid, pg.pw_gid)
-                c.start({"LD_PRELOAD": lib, "SOCKTRACE_DIR": tdir}
-                        if name == "socktrace" else {})
-                try:
-                    rc, out, err = as_postgres(
-                        [pg_bin("pgbench"), "-C", "-S", "-c", "2", "-T",
-                         str(secs), "-h", "127.0.0.1", "-p", str(port),
-                         "postgres"], timeout=secs + 120)
-                finally:
-                    c.stop()
-                if rc:
-                    raise error(f"pgbench: {out} {err}")
-                tps[name].append(float(
-                    re.search(r"^tps = ([\d.]+)", out, re.M).group(1)))
-                done = int(re.search(r"actually processed: (\d+)",
-                                     out).group(1))
-                if name == "socktrace":
-                    calls, lost = record_counts(tdir)
-                    if lost or calls.get("accept", 0) < done:
-                        raise error(f"PostgreSQL trace: {calls.get('accept')}"
-                                    f" accepts for {done} connections, lost"
-                                    f" {lost}: records are missing")
-                shutil.rmtree(tdir)
+                tps[name].append(one_run(c, name, txns, lib, record_counts,
+                                         error, pg))
     finally:
         c.remove()
+    ratios = [t / u for t, u in zip(tps["socktrace"], tps["untraced"])]
     return (statistics.median(tps["untraced"]),
-            statistics.median(tps["socktrace"]))
+            statistics.median(tps["socktrace"]), ratios)
+
+
+def one_run(c, name, txns, lib, record_counts, error, pg):
+    """One pgbench run against cluster C, the server untraced or
+    preloaded (NAME): its tps."""
+    tdir = f"{c.d}/trace"
+    os.makedirs(tdir, exist_ok=True)
+    os.chown(tdir, pg.pw_uid, pg.pw_gid)
+    c.start({"LD_PRELOAD": lib, "SOCKTRACE_DIR": tdir}
+            if name == "socktrace" else {})
+    try:
+        rc, out, err = as_postgres(
+            [pg_bin("pgbench"), "-C", "-S", "-c", "2", "-t", str(txns),
+             "-h", "127.0.0.1", "-p", str(c.port), "postgres"],
+            timeout=600)
+    finally:
+        c.stop()
+    if rc:
+        raise error(f"pgbench: {out} {err}")
+    done = int(re.search(r"actually processed: (\d+)", out).group(1))
+    if name == "socktrace":
+        calls, lost = record_counts(tdir)
+        if lost or calls.get("accept", 0) < done:
+            raise error(f"PostgreSQL trace: {calls.get('accept')} accepts "
+                        f"for {done} connections, lost {lost}: records "
+                        f"are missing")
+    shutil.rmtree(tdir)
+    return float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
