@@ -17,8 +17,20 @@ const char *const st_opt_name[ST_OPT__N] = {
 /* The table's option for (LEVEL, NAME), or -1. */
 static int opt_of(int level, int name)
 {
-	if (level == IPPROTO_TCP)
-		return name == TCP_NODELAY ? ST_OPT_TCP_NODELAY : -1;
+	if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY:
+			return ST_OPT_TCP_NODELAY;
+		case TCP_KEEPIDLE: /* keepalive's idle time, s */
+			return ST_OPT_TCP_KEEPIDLE;
+		case TCP_KEEPINTVL:
+			return ST_OPT_TCP_KEEPINTVL;
+		case TCP_KEEPCNT:
+			return ST_OPT_TCP_KEEPCNT;
+		default:
+			return -1;
+		}
+	}
 	if (level != SOL_SOCKET)
 		return -1;
 	switch (name) {

@@ -14,14 +14,17 @@
  * O_NONBLOCK comes from fcntl(F_SETFL).  Other options are in the
  * setsockopt records only.
  */
-#define ST_OPT_TABLE(X) \
-	X(SO_LINGER)    \
-	X(SO_REUSEADDR) \
-	X(SO_REUSEPORT) \
-	X(SO_KEEPALIVE) \
-	X(TCP_NODELAY)  \
-	X(SO_RCVBUF)    \
-	X(SO_SNDBUF)    \
+#define ST_OPT_TABLE(X)  \
+	X(SO_LINGER)     \
+	X(SO_REUSEADDR)  \
+	X(SO_REUSEPORT)  \
+	X(SO_KEEPALIVE)  \
+	X(TCP_NODELAY)   \
+	X(TCP_KEEPIDLE)  \
+	X(TCP_KEEPINTVL) \
+	X(TCP_KEEPCNT)   \
+	X(SO_RCVBUF)     \
+	X(SO_SNDBUF)     \
 	X(O_NONBLOCK)
 
 enum st_opt {
