@@ -120,13 +120,7 @@ void st__header_fill(struct st_header *h, const char *comm, uint64_t capacity)
 {
 	struct timespec m, r;
 
-	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
-	h->version = ST_VERSION;
-	h->header_size = ST_HEADER_SIZE;
-	h->slot_size = ST_SLOT_SIZE;
-	h->chunk_slots = ST_CHUNK_SLOTS;
-	h->capacity = capacity;
-	h->policy = st__cfg.policy;
+	st_header_layout(h, capacity, st__cfg.policy);
 	h->pid = st__pid;
 	h->ppid = (int32_t)st__sys(SYS_getppid, 0, 0, 0, 0, 0, 0);
 	h->uid = (int32_t)geteuid();

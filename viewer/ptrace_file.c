@@ -47,13 +47,7 @@ static void fill(struct st_header *h, pid_t pid, pid_t ppid, uint32_t source)
 	struct utsname u;
 	struct timespec m, r;
 
-	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
-	h->version = ST_VERSION;
-	h->header_size = ST_HEADER_SIZE;
-	h->slot_size = ST_SLOT_SIZE;
-	h->chunk_slots = ST_CHUNK_SLOTS;
-	h->capacity = PF_CAPACITY;
-	h->policy = ST_POLICY_STOP;
+	st_header_layout(h, PF_CAPACITY, ST_POLICY_STOP);
 	h->source = source;
 	h->pid = pid;
 	h->ppid = ppid;

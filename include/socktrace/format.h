@@ -224,6 +224,22 @@ _Static_assert(offsetof(struct st_header, next) % 64 == 0, "next alignment");
 ST_SHAPE_LIST(ST__FITS)
 #undef ST__FITS
 
+/* The header's layout fields as every writer of this format sets them
+ * (the preload, the ptrace mode, the benchmark's generator): at most
+ * CAPACITY slots, POLICY ST_POLICY_*.  The rest is the writer's. */
+static inline void st_header_layout(struct st_header *h, uint64_t capacity,
+				    uint32_t policy)
+{
+	for (size_t i = 0; i < sizeof(h->magic); i++)
+		h->magic[i] = ST_MAGIC[i];
+	h->version = ST_VERSION;
+	h->header_size = ST_HEADER_SIZE;
+	h->slot_size = ST_SLOT_SIZE;
+	h->chunk_slots = ST_CHUNK_SLOTS;
+	h->capacity = capacity;
+	h->policy = policy;
+}
+
 /* Connection ids: creating pid in the high half, a per-process count low. */
 static inline uint64_t st_conn_id(int32_t pid, uint32_t n)
 {

@@ -37,13 +37,7 @@ static void open_out(struct out *o, const char *dir, const char *comm, int pid,
 		exit(1);
 	}
 	memset(&o->h, 0, sizeof(o->h));
-	memcpy(o->h.magic, ST_MAGIC, sizeof(o->h.magic));
-	o->h.version = ST_VERSION;
-	o->h.header_size = ST_HEADER_SIZE;
-	o->h.slot_size = ST_SLOT_SIZE;
-	o->h.chunk_slots = ST_CHUNK_SLOTS;
-	o->h.capacity = records;
-	o->h.policy = ST_POLICY_STOP;
+	st_header_layout(&o->h, records, ST_POLICY_STOP);
 	o->h.pid = pid;
 	o->h.ppid = 1;
 	o->h.somaxconn = 4096;
