@@ -254,13 +254,7 @@ static int setup_trace(void **state)
 		return -1;
 
 	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, ST_MAGIC, sizeof(h.magic));
-	h.version = ST_VERSION;
-	h.header_size = ST_HEADER_SIZE;
-	h.slot_size = ST_SLOT_SIZE;
-	h.chunk_slots = ST_CHUNK_SLOTS;
-	h.capacity = ST_CALL_COUNT;
-	h.policy = ST_POLICY_RING;
+	st_header_layout(&h, ST_CALL_COUNT, ST_POLICY_RING);
 	h.pid = PID;
 	snprintf(h.comm, sizeof(h.comm), "records");
 	h.next = ST_CALL_COUNT;

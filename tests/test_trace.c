@@ -59,13 +59,7 @@ static void make_header(struct st_header *h, uint64_t capacity, uint64_t next,
 			uint32_t policy)
 {
 	memset(h, 0, sizeof(*h));
-	memcpy(h->magic, ST_MAGIC, sizeof(h->magic));
-	h->version = ST_VERSION;
-	h->header_size = ST_HEADER_SIZE;
-	h->slot_size = ST_SLOT_SIZE;
-	h->chunk_slots = ST_CHUNK_SLOTS;
-	h->capacity = capacity;
-	h->policy = policy;
+	st_header_layout(h, capacity, policy);
 	h->pid = PID;
 	snprintf(h->comm, sizeof(h->comm), "tracetest");
 	h->next = next;
