@@ -767,23 +767,45 @@ def wait_port(port, proc, timeout=20):
     raise Fail(f"nothing listening on {port}")
 
 
-@test
-def curl_and_python_http_server():
-    with TraceDir() as t:
-        www = os.path.join(t.path, "www")
+class HttpServer:
+    """python3 -m http.server under the preload, tracing into T's dir,
+    serving one file NAME holding TEXT: its process in .srv and the
+    file's URL in .url; terminated on exit."""
+
+    def __init__(self, t, name, text):
+        self.t, self.name, self.text = t, name, text
+
+    def __enter__(self):
+        www = os.path.join(self.t.path, "www")
         os.mkdir(www)
-        with open(os.path.join(www, "hello.txt"), "w") as f:
-            f.write("hello from socktrace\n" * 100)
+        with open(os.path.join(www, self.name), "w") as f:
+            f.write(self.text)
         port = free_port()
         env = base_env()
-        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
-        srv = subprocess.Popen(
+        env.update(SOCKTRACE_DIR=self.t.dir, LD_PRELOAD=LIB)
+        self.srv = subprocess.Popen(
             ["python3", "-m", "http.server", str(port), "--bind",
              "127.0.0.1", "--directory", www],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_port(port, srv)
-            url = f"http://127.0.0.1:{port}/hello.txt"
+            wait_port(port, self.srv)
+        except BaseException:
+            self.__exit__()
+            raise
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/{self.name}"
+        return self
+
+    def __exit__(self, *exc):
+        self.srv.terminate()
+        self.srv.wait(10)
+
+
+@test
+def curl_and_python_http_server():
+    with TraceDir() as t:
+        with HttpServer(t, "hello.txt", "hello from socktrace\n" * 100) as h:
+            srv, url, port = h.srv, h.url, h.port
             plain = run(["curl", "-sS", url])
             traced = run(["curl", "-sS", url], trace=t.dir)
             check(plain == traced and plain[0] == 0,
@@ -796,9 +818,6 @@ def curl_and_python_http_server():
                 if len(calls_of(calls, "close", pid=srv.pid)) >= 3:
                     break
                 time.sleep(0.05)
-        finally:
-            srv.terminate()
-            srv.wait(10)
         procs, calls = dump(t.dir)
         curl = [p for p in procs if p["comm"] == "curl"]
         py = [p for p in procs if p["comm"].startswith("python")]

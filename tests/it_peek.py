@@ -39,20 +39,9 @@ def wget_peek_bytes_agree():
     """wget reads a reply's headers by peeking first: its bytes in equal
     the traced server's bytes out."""
     with TraceDir() as t:
-        www = os.path.join(t.path, "www")
-        os.mkdir(www)
-        with open(os.path.join(www, "f.txt"), "w") as f:
-            f.write("peeked, then read\n" * 50)
-        port = free_port()
-        env = base_env()
-        env.update(SOCKTRACE_DIR=t.dir, LD_PRELOAD=LIB)
-        srv = subprocess.Popen(
-            ["python3", "-m", "http.server", str(port), "--bind",
-             "127.0.0.1", "--directory", www],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_port(port, srv)
-            argv = ["wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/f.txt"]
+        with HttpServer(t, "f.txt", "peeked, then read\n" * 50) as h:
+            srv, port = h.srv, h.port
+            argv = ["wget", "-q", "-O", "-", h.url]
             plain = run(argv)
             traced = run(argv, trace=t.dir)
             check(plain == traced and plain[0] == 0 and
@@ -64,9 +53,6 @@ def wget_peek_bytes_agree():
                 if calls_of(calls, "close", pid=srv.pid):
                     break
                 time.sleep(0.05)
-        finally:
-            srv.terminate()
-            srv.wait(10)
         procs, calls = dump(t.dir)
         check(any(c.get("peeked") for c in calls),
               "wget peeked at the reply")
