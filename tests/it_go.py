@@ -104,13 +104,15 @@ def go_cgo_traced_pure_go_ptraced():
                   f"and says nothing was seen: {err}")
 
 
-def musl_build(t, name, sources):
-    """NAME built with musl-gcc from SOURCES (under ROOT) in T's dir."""
+def musl_build(t, name, sources, static=False):
+    """NAME built with musl-gcc from SOURCES (under ROOT) in T's dir
+    (STATIC: linked statically)."""
     cc = shutil.which("musl-gcc")
     if not cc:
         raise Fail("musl-tools is not installed: run 'make deps'")
     exe = os.path.join(t.path, name)
-    rc, out, err = run([cc, "-O2", "-o", exe] +
+    rc, out, err = run([cc, "-O2", "-o", exe] + (["-static"] if static
+                                                 else []) +
                        [os.path.join(ROOT, x) for x in sources],
                        preload=False)
     check(rc == 0, f"musl-gcc: {err}")
@@ -169,6 +171,44 @@ def musl_client_and_server_traced():
         check(rc == 1 and "libsocktrace-musl.so" in err and not out and
               not os.path.exists(gone),
               f"no musl build: said before running: {rc} {out} {err}")
+
+
+@test
+def static_musl_program_ptraced():
+    """A static musl program (examples/echo, a forked client and server)
+    is run with ptrace by itself: its output and status as untraced,
+    both ends joined with 12 B each way from TCP_INFO, and the client's
+    TIME_WAIT the one ss shows."""
+    with TraceDir() as t:
+        os.makedirs(t.path, exist_ok=True)
+        exe = musl_build(t, "echo_static", ["examples/echo.c",
+                                            "examples/common.c"],
+                         static=True)
+        plain = run([exe], preload=False)
+        check(plain[0] == 0, f"the program runs untraced: {plain}")
+        rc, out, err = run([VIEWER, "run", "-o", t.dir, "--json", "--",
+                            exe], preload=False)
+        prog = [x for x in out.splitlines() if not x.startswith('{"type":')]
+        check(rc == 0 and "statically linked" in err and
+              "tracing it with ptrace" in err and
+              prog == plain[1].splitlines(),
+              f"run chose ptrace, the program's output as untraced: "
+              f"{rc} {prog} {err}")
+        conns = [json.loads(x) for x in out.splitlines()
+                 if x.startswith('{"type":"conn"')]
+        cl = [c for c in conns if c["role"] == "client"]
+        sv = [c for c in conns if c["role"] == "server"]
+        check(len(cl) == 1 and len(sv) == 1 and
+              cl[0]["peer_conn"] == sv[0]["id"] and
+              cl[0]["bytes_out"] == sv[0]["bytes_in"] == 12 and
+              sv[0]["bytes_out"] == cl[0]["bytes_in"] == 12,
+              f"both ends recorded, joined, 12 B each way: {conns}")
+        lport = cl[0]["local"].rsplit(":", 1)[1]
+        rc, ss, _ = run(["ss", "-Htn", "state", "time-wait",
+                         f"sport = :{lport}"], preload=False)
+        check(ss.strip() and cl[0]["closed_by"] == "local",
+              f"the client closed first, in TIME_WAIT as ss shows: "
+              f"{ss!r} {cl[0]}")
 
 
 @test
