@@ -86,6 +86,11 @@ $(B)/tests/bench/syscalls: tests/bench/syscalls.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 $(WARN) $(CFLAGS) $< -o $@
 
+# The least a stop at a system call costs (run --ptrace's floor).
+$(B)/tests/bench/stopcost: tests/bench/stopcost.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 $(WARN) $(CFLAGS) $< -o $@
+
 BENCH_BIN := $(B)/tests/bench/loops $(B)/tests/bench/gen_trace
 
 # BENCH=--quick: a few small rounds, only to check the record counts.
@@ -101,12 +106,14 @@ bench-viewer: all $(B)/tests/bench/gen_trace
 # per record (in a ring, and with a growing file in $(BENCH_DIR)), and each
 # system call it adds per connection.
 BENCH_DIR ?= /tmp
-bench-costs: $(B)/tests/bench/libcost $(B)/tests/bench/syscalls
+bench-costs: $(B)/tests/bench/libcost $(B)/tests/bench/syscalls \
+		$(B)/tests/bench/stopcost
 	@d=$$(mktemp -d $(BENCH_DIR)/socktrace-costs.XXXXXX) && \
 	SOCKTRACE_DIR=$$d SOCKTRACE_MAX_SIZE=1M $(B)/tests/bench/libcost && \
 	SOCKTRACE_DIR=$$d SOCKTRACE_MAX_SIZE=4G $(B)/tests/bench/libcost; \
 	rc=$$?; rm -rf $$d; exit $$rc
 	$(B)/tests/bench/syscalls
+	$(B)/tests/bench/stopcost
 
 # The HTML report of 10,000 and 100,000 generated connections in headless
 # Chromium: load time, memory, narrowing (README, "HTML report").
