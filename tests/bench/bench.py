@@ -168,7 +168,8 @@ def bench_ptrace(kind, n):
     """loops KIND N untraced, under 'socktrace run --ptrace' (lifecycle
     calls stopped), with --data (every read and write stopped too) and
     under 'strace -f --seccomp-bpf' of the calls socktrace records;
-    {variant: median ns}.  Each ptrace run's records are checked."""
+    {variant: (median ns, median of its ratios to the untraced run of
+    the same round)}.  Each ptrace run's records are checked."""
     vs = [("untraced", None), ("run --ptrace", [])]
     if kind == "data":
         vs.append(("run --ptrace --data", ["--data"]))
@@ -201,15 +202,20 @@ def bench_ptrace(kind, n):
                                          f"{want}")
             finally:
                 shutil.rmtree(d)
-    return {k: statistics.median(v) for k, v in times.items()}
+    # each round's variants ran back to back: their ratios to that
+    # round's untraced run drift less than medians far apart
+    return {k: (statistics.median(v),
+                statistics.median(x / u for x, u in
+                                  zip(v, times["untraced"])))
+            for k, v in times.items()}
 
 
 def ptrace_row(what, kind, n, calls):
     med = bench_ptrace(kind, n)
-    base = med["untraced"]
+    base = med["untraced"][0]
     unit = "connection" if kind == "churn" else "call"
-    print(f"| {what} under run --ptrace: " +
-          ", ".join(f"{k} {v / base:.2f}x" for k, v in med.items()
+    print(f"| {what} under run --ptrace, median of each round's ratios: " +
+          ", ".join(f"{k} {r:.2f}x" for k, (_, r) in med.items()
                     if k != "untraced") +
           f" (untraced {base / calls:.0f} ns per {unit}) |",
           flush=True)
