@@ -660,6 +660,13 @@ def run_passes_exit_status_and_ptraces_static():
         check(rc == 2 and "no command" in err, "no command: usage error")
         rc, out, err = run([VIEWER, "run", "--", "no-such-command-x"])
         check(rc == 1 and "not found" in err, f"missing command: {err}")
+        # -o names a file: said before anything runs
+        made = os.path.join(t.path, "made")
+        rc, out, err = run([VIEWER, "run", "-o", os.path.join(BUILD,
+                            "tests/progs/static_hello"), "--", "sh", "-c",
+                            f"touch {made}"])
+        check(rc == 1 and "not a directory" in err and
+              not os.path.exists(made), f"-o a file: {rc} {err}")
 
 
 @test

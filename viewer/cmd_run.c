@@ -125,9 +125,17 @@ static int make_dir(const char *outdir, char *dir, size_t len)
 {
 	if (outdir) {
 		snprintf(dir, len, "%s", outdir);
+		struct stat st;
 		if (mkdir(dir, 0700) && errno != EEXIST) {
 			fprintf(stderr, "socktrace run: %s: %s\n", dir,
 				strerror(errno));
+			return 1;
+		}
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr,
+				"socktrace run: -o %s: not a directory: give "
+				"the directory the trace files go to\n",
+				dir);
 			return 1;
 		}
 		return 0;
