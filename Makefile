@@ -52,7 +52,25 @@ MUSL_CC ?= $(shell command -v musl-gcc 2>/dev/null)
 MUSL_LIB := $(if $(MUSL_CC),$(OUT)libsocktrace-musl.so)
 PRELOAD_MUSL_OBJ := $(PRELOAD_SRC:%.c=$(B)/musl/%.o)
 
-all: $(OUT)libsocktrace.so $(MUSL_LIB) $(OUT)socktrace
+# One LD_PRELOAD for glibc and musl programs alike, since a traced
+# program may exec the other kind: PRELOAD_TREE/$LIB/libsocktrace.so.
+# glibc's loader expands $LIB (to lib, lib64 or lib/<multiarch>, as its
+# build set it), musl's reads it as written; a link for each reading
+# leads to the library of that libc (run: viewer/preload_lib.c).
+PRELOAD_TREE := $(OUT)socktrace-preload
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+GLIBC_LIB_DIRS := lib lib64 $(if $(MULTIARCH),lib/$(MULTIARCH))
+
+all: $(OUT)libsocktrace.so $(MUSL_LIB) $(OUT)socktrace $(PRELOAD_TREE)/.made
+
+$(PRELOAD_TREE)/.made: Makefile
+	$(Q)rm -rf $(PRELOAD_TREE) && for d in $(GLIBC_LIB_DIRS); do \
+		up=$$(echo "$$d" | sed 's,[^/][^/]*,..,g'); \
+		mkdir -p $(PRELOAD_TREE)/$$d && \
+		ln -s $$up/../libsocktrace.so $(PRELOAD_TREE)/$$d/ || exit 1; \
+	done; mkdir -p '$(PRELOAD_TREE)/$$LIB' && \
+	ln -s ../../libsocktrace-musl.so \
+		'$(PRELOAD_TREE)/$$LIB/libsocktrace.so' && touch $@
 
 # The preload library never runs sanitizers: they would be loaded into
 # every traced program.  Only the interposed libc names are exported.
@@ -170,6 +188,8 @@ install: all man
 	install -D -m 644 libsocktrace.so $(DESTDIR)$(LIBDIR)/libsocktrace.so
 	$(if $(MUSL_LIB),install -D -m 644 libsocktrace-musl.so \
 		$(DESTDIR)$(LIBDIR)/libsocktrace-musl.so)
+	rm -rf $(DESTDIR)$(LIBDIR)/socktrace-preload
+	cp -R socktrace-preload $(DESTDIR)$(LIBDIR)/
 	install -D -m 644 $(B)/man/socktrace.1 \
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1
 	install -D -m 644 $(B)/man/libsocktrace.7 \
@@ -183,6 +203,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/socktrace.1 \
 		$(DESTDIR)$(MANDIR)/man7/libsocktrace.7 \
 		$(DESTDIR)$(BASHCOMPDIR)/socktrace
+	rm -rf $(DESTDIR)$(LIBDIR)/socktrace-preload
 
 # The house style (HACKING.md): kernel formatting by .clang-format, and
 # the limits tests/lint.py checks.  make test runs both checks.

@@ -138,6 +138,19 @@ def make_install_puts_man_pages_and_completion_in_place():
                             "completions", "socktrace")
         check(os.path.exists(comp), "the bash completion, where "
               "bash-completion loads it for socktrace")
+        # run's one LD_PRELOAD for both libcs leads to the installed
+        # libraries: musl's loader reads $LIB as written, glibc's here
+        # expands it to lib/<multiarch>
+        lib = os.path.join(dest, "usr", "lib")
+        tree = os.path.join(lib, "socktrace-preload")
+        arch = subprocess.run(["gcc", "-print-multiarch"],
+                              capture_output=True, text=True).stdout.strip()
+        for sub, want in (("$LIB", "libsocktrace-musl.so"),
+                          (f"lib/{arch}", "libsocktrace.so")):
+            got = os.path.realpath(os.path.join(tree, sub,
+                                                "libsocktrace.so"))
+            check(got == os.path.realpath(os.path.join(lib, want)),
+                  f"socktrace-preload/{sub} leads to {got}, not {want}")
         p = subprocess.run(["make", "-s", "-C", ROOT, "uninstall",
                             f"DESTDIR={dest}", "PREFIX=/usr"],
                            capture_output=True, timeout=300)

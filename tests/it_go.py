@@ -173,6 +173,62 @@ def musl_client_and_server_traced():
               f"no musl build: said before running: {rc} {out} {err}")
 
 
+MUSL_EXEC = r"""
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	(void)argc;
+	execvp(argv[1], argv + 1);
+	return 127;
+}
+"""
+
+
+@test
+def glibc_and_musl_programs_exec_each_other():
+    """A traced glibc program (sh) that execs a musl program, and a
+    traced musl program that execs a glibc one: each child gets the
+    library of its own libc from the one LD_PRELOAD run sets, runs as
+    it runs untraced (before, the musl child died with relocation
+    errors), and its connections are traced."""
+    with TraceDir() as t:
+        os.makedirs(t.path, exist_ok=True)
+        musl_echo = musl_build(t, "echo_musl", ["examples/echo.c",
+                                                "examples/common.c"])
+        src = os.path.join(t.path, "musl_exec.c")
+        with open(src, "w") as f:
+            f.write(MUSL_EXEC)
+        rc, _, err = run(["musl-gcc", "-O2", "-o",
+                          os.path.join(t.path, "musl_exec"), src],
+                         preload=False)
+        check(rc == 0, f"musl-gcc: {err}")
+        glibc_echo = os.path.join(EXAMPLES, "echo")
+        cases = (("sh", ["sh", "-c", musl_echo], "echo_musl"),
+                 ("musl_exec", [os.path.join(t.path, "musl_exec"),
+                                glibc_echo], "echo"))
+        for name, argv, child in cases:
+            plain = run(argv, preload=False)
+            check(plain[0] == 0, f"{name} untraced: {plain}")
+            d = os.path.join(t.path, name + ".traces")
+            rc, out, err = run([VIEWER, "run", "--json", "-o", d, "--"] +
+                               argv, preload=False)
+            prog = [x for x in out.splitlines()
+                    if not x.startswith('{"type":')]
+            check(rc == 0 and prog == plain[1].splitlines() and
+                  "ld.so" not in err and "relocating" not in err,
+                  f"{name} traced: as untraced, no loader error: "
+                  f"{rc} {prog} {err}")
+            objs = [json.loads(x) for x in out.splitlines()
+                    if x.startswith('{"type":')]
+            procs = {o["comm"] for o in objs if o["type"] == "process"}
+            conns = [o for o in objs if o["type"] == "conn" and
+                     o["role"] == "client"]
+            check(child in procs and len(conns) == 1 and
+                  conns[0]["peer_conn"],
+                  f"{name}'s child {child} traced, its connection "
+                  f"joined: {procs} {conns}")
+
+
 @test
 def static_musl_program_ptraced():
     """A static musl program (examples/echo, a forked client and server)

@@ -197,6 +197,24 @@ static int run_traced(const char *exe, char **cmd, const char *lib,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/*
+ * The LD_PRELOAD for program EXE into OUT: the library of its libc (a
+ * musl program gets the one built with musl-gcc), or rather the tree
+ * beside it that serves both, for the children of either libc it may
+ * exec.  0, or -1 after saying why not.
+ */
+static int preload_for(const char *exe, char *out, size_t len)
+{
+	char lib[PATH_MAX];
+	enum st_libc libc = st_program_libc(exe);
+
+	if (st_find_lib(lib, sizeof(lib), "run", libc))
+		return -1;
+	if (!st_preload_tree(out, len, lib, libc))
+		snprintf(out, len, "%s", lib);
+	return 0;
+}
+
 /* True when DIR holds at least one trace file. */
 static bool has_traces(char *dir)
 {
@@ -249,7 +267,7 @@ static void show_dir(char *dir, const char *name, const struct st_view_opts *vo,
 int st_cmd_run(int argc, char **argv)
 {
 	struct st_view_opts vo;
-	char lib[PATH_MAX], exe[PATH_MAX], dir[PATH_MAX] = "";
+	char lib[PATH_MAX + 64], exe[PATH_MAX], dir[PATH_MAX] = "";
 	const char *outdir = take_outdir(&argc, argv);
 	bool force = take_flag(&argc, argv, "--force");
 	bool use_ptrace = take_flag(&argc, argv, "--ptrace");
@@ -305,9 +323,7 @@ int st_cmd_run(int argc, char **argv)
 			why ? " (run with --force: what is seen may be "
 			      "nothing)"
 			    : "");
-	/* a musl program gets the library built with musl-gcc */
-	if ((!use_ptrace &&
-	     st_find_lib(lib, sizeof(lib), "run", st_program_libc(exe))) ||
+	if ((!use_ptrace && preload_for(exe, lib, sizeof(lib))) ||
 	    check_outputs(&vo) || make_dir(outdir, dir, sizeof(dir)))
 		return 1;
 	fprintf(stderr, "socktrace: tracing %s into %s\n", cmd[0], dir);

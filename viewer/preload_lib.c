@@ -227,6 +227,28 @@ enum st_libc st_program_libc(const char *path)
 	return musl ? ST_LIBC_MUSL : ST_LIBC_GLIBC;
 }
 
+/* Do files A and B lead to the same file? */
+static bool same_file(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+}
+
+bool st_preload_tree(char *out, size_t len, const char *lib, enum st_libc libc)
+{
+	char dir[PATH_MAX], tree[PATH_MAX + 32], p[PATH_MAX + 64];
+
+	snprintf(dir, sizeof(dir), "%s", lib);
+	snprintf(tree, sizeof(tree), "%s/socktrace-preload", dirname(dir));
+	/* the link musl reads, or one of glibc's (the tree has them all) */
+	snprintf(p, sizeof(p), "%s/%s/libsocktrace.so", tree,
+		 libc == ST_LIBC_MUSL ? "$LIB" : "lib");
+	if (!same_file(p, lib))
+		return false;
+	snprintf(out, len, "%s/$LIB/libsocktrace.so", tree);
+	return true;
+}
 const char *st_invisible(const char *path, const char **partly)
 {
 	Elf64_Ehdr eh;

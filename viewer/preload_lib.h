@@ -3,6 +3,7 @@
 #ifndef ST_VIEWER_PRELOAD_LIB_H
 #define ST_VIEWER_PRELOAD_LIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The C library a program is linked against, by its loader (PT_INTERP). */
@@ -12,6 +13,16 @@ enum st_libc st_program_libc(const char *path);
  * (the musl build beside it), beside socktrace, or in ../lib/; -1 after
  * saying so on stderr (CMD names the subcommand). */
 int st_find_lib(char *out, size_t len, const char *cmd, enum st_libc libc)
+	__attribute__((nonnull));
+/*
+ * The LD_PRELOAD that serves glibc and musl programs alike, as a traced
+ * program may exec the other kind: socktrace-preload/$LIB/libsocktrace.so
+ * beside LIB (found by st_find_lib for a program of LIBC), into OUT.
+ * glibc's loader expands $LIB, musl's takes it as written; make links
+ * each reading to its library.  False when that tree is not there or
+ * does not lead to LIB: then LIB itself serves.
+ */
+bool st_preload_tree(char *out, size_t len, const char *lib, enum st_libc libc)
 	__attribute__((nonnull));
 /*
  * Why LD_PRELOAD-style tracing cannot see the socket calls of the
