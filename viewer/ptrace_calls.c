@@ -182,6 +182,7 @@ static bool hold(struct st_ptask *t, long fd, struct st_pfd f)
 
 	if (!m)
 		return false;
+	t->closing = m;
 	if (t->nclosing == 0) {
 		struct st_ptask **c =
 			realloc(p->closers, (p->nclosers + 1) * sizeof(*c));
@@ -190,7 +191,6 @@ static bool hold(struct st_ptask *t, long fd, struct st_pfd f)
 		p->closers = c;
 		c[p->nclosers++] = t;
 	}
-	t->closing = m;
 	m += t->nclosing++;
 	m->fd = (int)fd;
 	m->f = f;
@@ -258,7 +258,9 @@ static void settle(struct st_pproc *p, long fd)
 			if (o->closing[j].fd == fd)
 				close_one(o, &o->closing[j], 0);
 	}
-} /* close_range(first, last, flags): the sockets it closes, asked now. */
+}
+
+/* close_range(first, last, flags): the sockets it closes, asked now. */
 static bool enter_range(struct st_ptask *t)
 {
 	unsigned first = (unsigned)t->a[0], last = (unsigned)t->a[1];
