@@ -119,6 +119,29 @@ def musl_build(t, name, sources, static=False):
     return exe
 
 
+def check_echo_ends(out, time_wait_state):
+    """examples/echo traced (run --json's OUT): its client and server
+    ends joined, 12 B each way, and the client the active closer, in
+    TIME_WAIT as ss shows (TIME_WAIT_STATE: in its states too)."""
+    conns = [json.loads(x) for x in out.splitlines()
+             if x.startswith('{"type":"conn"')]
+    cl = [c for c in conns if c["role"] == "client"]
+    sv = [c for c in conns if c["role"] == "server"]
+    check(len(cl) == 1 and len(sv) == 1 and
+          cl[0]["peer_conn"] == sv[0]["id"] and
+          cl[0]["bytes_out"] == sv[0]["bytes_in"] == 12 and
+          sv[0]["bytes_out"] == cl[0]["bytes_in"] == 12,
+          f"both ends recorded, joined, 12 B each way: {conns}")
+    lport = cl[0]["local"].rsplit(":", 1)[1]
+    rc, ss, _ = run(["ss", "-Htn", "state", "time-wait",
+                     f"sport = :{lport}"], preload=False)
+    check(ss.strip() and cl[0]["closed_by"] == "local" and
+          (not time_wait_state or
+           "TIME_WAIT" in [x[0] for x in cl[0]["states"]]),
+          f"the client closed first, in TIME_WAIT as ss shows: "
+          f"{ss!r} {cl[0]}")
+
+
 @test
 def musl_client_and_server_traced():
     """A program linked against musl (examples/echo built with musl-gcc:
@@ -144,22 +167,7 @@ def musl_client_and_server_traced():
               err2.replace("echo_musl", "") == plain[2].replace(
                   "echo_musl", ""),
               f"the same preloaded: {(rc2, mine, err2)} {plain}")
-        conns = [json.loads(x) for x in out.splitlines()
-                 if x.startswith('{"type":"conn"')]
-        cl = [c for c in conns if c["role"] == "client"]
-        sv = [c for c in conns if c["role"] == "server"]
-        check(len(cl) == 1 and len(sv) == 1 and
-              cl[0]["peer_conn"] == sv[0]["id"] and
-              cl[0]["bytes_out"] == sv[0]["bytes_in"] == 12 and
-              sv[0]["bytes_out"] == cl[0]["bytes_in"] == 12,
-              f"both ends recorded, joined, 12 B each way: {conns}")
-        lport = cl[0]["local"].rsplit(":", 1)[1]
-        rc, ss, _ = run(["ss", "-Htn", "state", "time-wait",
-                         f"sport = :{lport}"], preload=False)
-        check(ss.strip() and cl[0]["closed_by"] == "local" and
-              "TIME_WAIT" in [x[0] for x in cl[0]["states"]],
-              f"the client closed first, in TIME_WAIT as ss shows: "
-              f"{ss!r} {cl[0]}")
+        check_echo_ends(out, True)
         # no musl build where SOCKTRACE_LIB points: said, nothing run
         lonely = os.path.join(t.path, "lib")
         os.makedirs(lonely)
@@ -250,21 +258,7 @@ def static_musl_program_ptraced():
               prog == plain[1].splitlines(),
               f"run chose ptrace, the program's output as untraced: "
               f"{rc} {prog} {err}")
-        conns = [json.loads(x) for x in out.splitlines()
-                 if x.startswith('{"type":"conn"')]
-        cl = [c for c in conns if c["role"] == "client"]
-        sv = [c for c in conns if c["role"] == "server"]
-        check(len(cl) == 1 and len(sv) == 1 and
-              cl[0]["peer_conn"] == sv[0]["id"] and
-              cl[0]["bytes_out"] == sv[0]["bytes_in"] == 12 and
-              sv[0]["bytes_out"] == cl[0]["bytes_in"] == 12,
-              f"both ends recorded, joined, 12 B each way: {conns}")
-        lport = cl[0]["local"].rsplit(":", 1)[1]
-        rc, ss, _ = run(["ss", "-Htn", "state", "time-wait",
-                         f"sport = :{lport}"], preload=False)
-        check(ss.strip() and cl[0]["closed_by"] == "local",
-              f"the client closed first, in TIME_WAIT as ss shows: "
-              f"{ss!r} {cl[0]}")
+        check_echo_ends(out, False)
 
 
 @test
