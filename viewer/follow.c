@@ -36,8 +36,8 @@ struct st_follow_target {
 	bool gone;	 /* the process exited */
 	bool found;	 /* a descendant found by --children, not named */
 	bool reloaded;	 /* its exec'd image was given the library */
-	pid_t tracer;	 /* ptraced: our tracer process (st_ptrace_attach) */
-	char *dir;	 /* ptraced: where the tracer writes its files */
+	char *dir;	 /* ptraced (else NULL): where our tracer writes */
+	pid_t tracer;	 /* its tracer process while it runs, else 0 */
 	uint64_t from;	 /* injected: the first record of this attach */
 	uint64_t *lease; /* injected: attach_until in its file, writable */
 	void *rwmap;
@@ -146,11 +146,16 @@ static int ptrace_into(struct st_follow *f, struct st_follow_target *t,
 	char dir[PATH_MAX];
 
 	target_dir(f, t->pid, dir, sizeof(dir));
-	t->tracer =
+	pid_t tracer =
 		st_ptrace_follow(f->cmd, t->pid, exe, why, dir, f->children);
-	if (t->tracer < 0)
+	if (tracer < 0)
 		return 1;
+	t->tracer = tracer;
 	t->dir = strdup(dir);
+	if (!t->dir) {
+		fprintf(stderr, "socktrace: out of memory\n");
+		exit(1);
+	}
 	t->file = -1;
 	return 0;
 }
@@ -167,7 +172,7 @@ static void stop_tracers(struct st_follow *f)
 			while (waitpid(f->tg[i].tracer, NULL, 0) < 0 &&
 			       errno == EINTR)
 				;
-			f->tg[i].tracer = -1;
+			f->tg[i].tracer = 0;
 		}
 }
 
@@ -361,7 +366,7 @@ static void say_attached(struct st_follow *f, const struct st_follow_target *t)
 
 	note(f, "attached to %s (%s)%s", st_proc_name(tr, name), tr->path,
 	     t->injected ? ", library loaded"
-	     : t->tracer ? ", with ptrace"
+	     : t->dir	 ? ", with ptrace"
 			 : "");
 }
 
@@ -406,12 +411,7 @@ static bool take_file(struct st_follow *f, struct st_follow_target *t)
 			return true;
 		}
 	struct st_header h;
-	int fd = open(tr.path, O_RDONLY | O_CLOEXEC);
-	bool theirs = fd >= 0 && pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
-		      h.pid != t->pid;
-	if (fd >= 0)
-		close(fd);
-	if (theirs)
+	if (st_header_read(tr.path, &h) && h.pid != t->pid)
 		return false;
 	int n = st_traceset_add(&f->set, tr.path, err);
 	if (n < 0) {
@@ -477,14 +477,8 @@ static void scan_dir(struct st_follow *f, const char *dir)
 		if (known(f, p))
 			continue;
 		struct st_header h;
-		uint64_t u, nx;
-		int fd = st_peek_header(p, &u, &nx)
-				 ? open(p, O_RDONLY | O_CLOEXEC)
-				 : -1;
-		bool ok = fd >= 0 && pread(fd, &h, sizeof(h), 0) == sizeof(h);
-		if (fd >= 0)
-			close(fd);
-		if (!ok) {
+		if (!st_header_read(p, &h) ||
+		    memcmp(h.magic, ST_MAGIC, sizeof(h.magic))) {
 			/* being created: its header comes in a moment */
 			f->dir_retry = true;
 			continue;
@@ -585,18 +579,17 @@ void st_follow_begin(struct st_follow *f)
 	/* a preloaded process: what it recorded before is history, so its
 	 * open connections are known */
 	for (int i = 0; i < f->ntg; i++)
-		if (!f->tg[i].injected && !f->tg[i].tracer)
+		if (!f->tg[i].injected && !f->tg[i].dir)
 			take_file(f, &f->tg[i]);
 	drain(f);
 	if (f->ops.history_done)
 		f->ops.history_done(f->arg);
 	f->begun = true;
 	for (int i = 0; i < f->ntg; i++)
-		if (!f->tg[i].injected && !f->tg[i].tracer &&
-		    f->tg[i].file >= 0)
+		if (!f->tg[i].injected && !f->tg[i].dir && f->tg[i].file >= 0)
 			say_attached(f, &f->tg[i]);
 	for (int i = 0; i < f->ntg; i++)
-		if (f->tg[i].injected || f->tg[i].tracer)
+		if (f->tg[i].injected || f->tg[i].dir)
 			take_file(f, &f->tg[i]);
 }
 
@@ -610,7 +603,7 @@ static void reload_execd(struct st_follow *f)
 	for (int i = 0; i < f->ntg; i++) {
 		struct st_follow_target *t = &f->tg[i];
 		struct st_map lib;
-		if (t->gone || t->file < 0 || t->reloaded || t->tracer ||
+		if (t->gone || t->file < 0 || t->reloaded || t->dir ||
 		    gone_now(t->pid) ||
 		    st_proc_find(t->pid, "libsocktrace", ".so", &lib) != 0)
 			continue;

@@ -15,6 +15,7 @@
 
 #include "inject.h"
 #include "ptrace.h"
+#include "trace.h"
 
 /* Reads the line the tracer writes when it has begun (empty) or could
  * not (why) from FD into BUF; false if it ended without one. */
@@ -108,14 +109,10 @@ bool st_ptrace_file(const char *dir, pid_t pid, uint64_t since, char *path,
 		if (l < 7 || strcmp(e->d_name + l - 6, ".trace"))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		bool ours = fd >= 0 &&
-			    pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
+		bool ours = st_header_read(p, &h) &&
 			    !memcmp(h.magic, ST_MAGIC, sizeof(h.magic)) &&
 			    h.pid == (int32_t)pid && h.mono_ns >= since &&
 			    h.source != ST_SOURCE_PRELOAD;
-		if (fd >= 0)
-			close(fd);
 		if (ours && h.mono_ns < first) {
 			first = h.mono_ns;
 			snprintf(path, len, "%s", p);

@@ -443,16 +443,23 @@ fail:
 	return -1;
 }
 
-bool st_peek_header(const char *path, uint64_t *until, uint64_t *next)
+bool st_header_read(const char *path, struct st_header *h)
 {
-	struct st_header h;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
-	bool ok = pread(fd, &h, sizeof(h), 0) == sizeof(h) &&
-		  !memcmp(h.magic, ST_MAGIC, sizeof(h.magic));
+	bool ok = pread(fd, h, sizeof(*h), 0) == sizeof(*h);
 	close(fd);
+	return ok;
+}
+
+bool st_peek_header(const char *path, uint64_t *until, uint64_t *next)
+{
+	struct st_header h;
+	bool ok = st_header_read(path, &h) &&
+		  !memcmp(h.magic, ST_MAGIC, sizeof(h.magic));
+
 	if (ok) {
 		*until = h.attach_until;
 		*next = h.next;

@@ -88,6 +88,9 @@ uint64_t st_trace_offset(const struct st_trace *t, uint64_t n);
  */
 int st_trace_find(char **paths, int npaths, char ***out, char *err);
 
+/* The header of file PATH into H, as it is now (a file being made may
+ * not have its magic yet); false if it cannot be read whole. */
+bool st_header_read(const char *path, struct st_header *h);
 /* attach_until of the trace file PATH, and its next record in *NEXT;
  * false if it cannot be read. */
 bool st_peek_header(const char *path, uint64_t *until, uint64_t *next);
